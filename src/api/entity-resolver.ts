@@ -1,0 +1,132 @@
+import { GraphQLID, GraphQLInt } from 'graphql';
+import { Arg, type ClassType, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { type RequestContext } from '../context.js';
+import { type EntityModel } from './entity-model.js';
+import * as operations from './entity-operations.js';
+import { type EntityInputs } from './inputs/entity-inputs.js';
+import { DEFAULT_LIMIT, MAX_LIMIT } from './query-arguments.js';
+
+type Row = Record<string, unknown>;
+type Method = (...args: never[]) => unknown;
+type ParameterDecorator = (prototype: object, method: string, index: number) => void;
+
+/** Defines `name` on the resolver's prototype and applies type-graphql's decorators to it, as TypeScript would. */
+function defineMethod(
+  prototype: object,
+  name: string,
+  method: Method,
+  decorate: MethodDecorator,
+  parameters: ParameterDecorator[],
+) {
+  const descriptor: PropertyDescriptor = { value: method, writable: true, configurable: true };
+  Object.defineProperty(prototype, name, descriptor);
+  parameters.forEach((parameter, index) => parameter(prototype, name, index));
+  decorate(prototype, name, descriptor);
+}
+
+const listArgs = (inputs: EntityInputs, target: string): ParameterDecorator[] => [
+  Arg('where', () => inputs.where, { nullable: true }),
+  Arg('orderBy', () => [inputs.orderBy], {
+    nullable: true,
+    description: 'Sort keys, most significant first',
+  }),
+  Arg('limit', () => GraphQLInt, {
+    nullable: true,
+    description: `At most this many ${target} rows (default ${DEFAULT_LIMIT}, at most ${MAX_LIMIT})`,
+  }),
+  Arg('offset', () => GraphQLInt, { nullable: true, description: 'Skip this many rows first' }),
+];
+
+/**
+ * Builds the resolver of one entity: the six root fields of SPEC §4 and a field per relation.
+ * Everything comes from the model, so a new entity class gets its API without a resolver of its own.
+ */
+export function createEntityResolver(
+  model: EntityModel,
+  inputsOf: (model: EntityModel) => EntityInputs,
+): ClassType {
+  @Resolver(() => model.cls)
+  class EntityResolver {}
+  const prototype = EntityResolver.prototype;
+  const inputs = inputsOf(model);
+  const { name, singular, plural } = model;
+
+  defineMethod(
+    prototype,
+    plural,
+    (where: never, orderBy: never, limit: never, offset: never, ctx: RequestContext) =>
+      operations.list(ctx, model, { where, orderBy, limit, offset }),
+    Query(() => [model.cls], { name: plural, description: `${name} rows matching where, in orderBy order` }),
+    [...listArgs(inputs, name), Ctx()],
+  );
+  defineMethod(
+    prototype,
+    singular,
+    (id: string, ctx: RequestContext) => operations.byId(ctx, model, id),
+    Query(() => model.cls, {
+      name: singular,
+      nullable: true,
+      description: `The ${name} with this id, or null`,
+    }),
+    [Arg('id', () => GraphQLID), Ctx()],
+  );
+  defineMethod(
+    prototype,
+    `${plural}Count`,
+    (where: never, ctx: RequestContext) => operations.count(ctx, model, where),
+    Query(() => GraphQLInt, { name: `${plural}Count`, description: `How many ${name} rows match where` }),
+    [Arg('where', () => inputs.where, { nullable: true }), Ctx()],
+  );
+  defineMethod(
+    prototype,
+    `create${name}`,
+    (input: Row, ctx: RequestContext) => operations.create(ctx, model, input),
+    Mutation(() => model.cls, { name: `create${name}` }),
+    [Arg('input', () => inputs.create), Ctx()],
+  );
+  defineMethod(
+    prototype,
+    `update${name}`,
+    (id: string, input: Row, ctx: RequestContext) => operations.update(ctx, model, id, input),
+    Mutation(() => model.cls, { name: `update${name}` }),
+    [Arg('id', () => GraphQLID), Arg('input', () => inputs.update), Ctx()],
+  );
+  defineMethod(
+    prototype,
+    `delete${name}`,
+    (id: string, ctx: RequestContext) => operations.remove(ctx, model, id),
+    Mutation(() => Boolean, { name: `delete${name}`, description: 'True once the row is deleted' }),
+    [Arg('id', () => GraphQLID), Ctx()],
+  );
+
+  for (const relation of model.toOne) {
+    const targetKey = relation.target.primaryKey.name;
+    defineMethod(
+      prototype,
+      relation.name,
+      (parent: Row, ctx: RequestContext) => {
+        const reference = parent[relation.name] as Row | null | undefined;
+        return reference ? ctx.loaders.load(relation.target, reference[targetKey] as string | number) : null;
+      },
+      // Always nullable: the related row may be hidden from the caller.
+      FieldResolver(() => relation.target.cls, { name: relation.name, nullable: true }),
+      [Root(), Ctx()],
+    );
+  }
+  for (const relation of model.toMany) {
+    defineMethod(
+      prototype,
+      relation.name,
+      (parent: Row, where: never, orderBy: never, limit: never, offset: never, ctx: RequestContext) =>
+        ctx.loaders.loadChildren(relation, parent[model.primaryKey.name] as string | number, {
+          where,
+          orderBy,
+          limit,
+          offset,
+        }),
+      FieldResolver(() => [relation.target.cls], { name: relation.name }),
+      [Root(), ...listArgs(inputsOf(relation.target), relation.target.name), Ctx()],
+    );
+  }
+  return EntityResolver;
+}

@@ -1,0 +1,100 @@
+import { GraphQLID } from 'graphql';
+import { type ClassType, Field, InputType, registerEnumType } from 'type-graphql';
+import { type EntityModel } from '../entity-model.js';
+import { scalarFilterInputs, scalarTypeOf } from './scalar-filters.js';
+
+export enum SortDirection {
+  ASC = 'asc',
+  DESC = 'desc',
+}
+registerEnumType(SortDirection, { name: 'SortDirection' });
+
+export interface EntityInputs {
+  where: ClassType;
+  orderBy: ClassType;
+  create: ClassType;
+  update: ClassType;
+}
+
+type Decorate = (prototype: object, name: string) => void;
+
+function inputClass(name: string, description: string, fields: [string, Decorate][]): ClassType {
+  @InputType(name, { description })
+  class Input {}
+  for (const [field, decorate] of fields) decorate(Input.prototype, field);
+  return Input;
+}
+
+/** Fields that can be filtered and sorted on: the scalars, and each to-one relation's key as `<relation>Id`. */
+function filterableFields(model: EntityModel) {
+  return [
+    ...model.scalars.map((scalar) => ({
+      name: scalar.name,
+      kind: scalar.name === model.primaryKey.name ? model.primaryKey.kind : scalar.kind,
+    })),
+    ...model.toOne.map((relation) => ({ name: relation.idField, kind: relation.target.primaryKey.kind })),
+  ];
+}
+
+/**
+ * The input types of one entity (`CustomerWhere`, `CustomerOrderBy`, `CustomerCreateInput`,
+ * `CustomerUpdateInput`), derived from its model.
+ */
+export function createEntityInputs(model: EntityModel): EntityInputs {
+  const filterable = filterableFields(model);
+
+  const where: ClassType = inputClass(
+    `${model.name}Where`,
+    `Conditions on ${model.name} rows; all given fields must match`,
+    [
+      ...filterable.map(({ name, kind }): [string, Decorate] => [
+        name,
+        Field(() => scalarFilterInputs[kind], { nullable: true }),
+      ]),
+      ['AND', Field(() => [where], { nullable: true, description: 'all of these match' })],
+      ['OR', Field(() => [where], { nullable: true, description: 'at least one of these matches' })],
+      ['NOT', Field(() => where, { nullable: true, description: 'this does not match' })],
+    ],
+  );
+
+  const orderBy = inputClass(
+    `${model.name}OrderBy`,
+    `One sort key for ${model.name} rows: set exactly one field`,
+    filterable.map(({ name }): [string, Decorate] => [name, Field(() => SortDirection, { nullable: true })]),
+  );
+
+  const writable = model.scalars.filter(
+    (scalar) => scalar.name !== model.primaryKey.name || !model.primaryKey.generated,
+  );
+  const create = inputClass(`${model.name}CreateInput`, `The fields of a new ${model.name}`, [
+    ...writable.map((scalar): [string, Decorate] => [
+      scalar.name,
+      Field(() => (scalar.name === model.primaryKey.name ? GraphQLID : scalarTypeOf(scalar.kind)), {
+        nullable: scalar.nullable || scalar.hasDefault,
+      }),
+    ]),
+    ...model.toOne.map((relation): [string, Decorate] => [
+      relation.idField,
+      Field(() => GraphQLID, { nullable: relation.nullable }),
+    ]),
+  ]);
+
+  const update = inputClass(
+    `${model.name}UpdateInput`,
+    `Changes to one ${model.name}; omitted fields keep their value`,
+    [
+      ...writable
+        .filter((scalar) => scalar.name !== model.primaryKey.name)
+        .map((scalar): [string, Decorate] => [
+          scalar.name,
+          Field(() => scalarTypeOf(scalar.kind), { nullable: true }),
+        ]),
+      ...model.toOne.map((relation): [string, Decorate] => [
+        relation.idField,
+        Field(() => GraphQLID, { nullable: true }),
+      ]),
+    ],
+  );
+
+  return { where, orderBy, create, update };
+}

@@ -1,0 +1,139 @@
+import { type FilterQuery, type QueryOrderMap } from '@mikro-orm/core';
+import { badUserInput } from '../errors.js';
+import { type EntityModel } from './entity-model.js';
+import { type SortDirection } from './inputs/entity-inputs.js';
+import { type Operator, type ScalarFilter } from './inputs/scalar-filters.js';
+
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
+/** Bounds the size of `in`/`nin` lists: each value is a bind parameter. */
+export const MAX_LIST_VALUES = 1000;
+/** Bounds AND/OR/NOT nesting, which query-depth limits on the document do not see. */
+export const MAX_WHERE_DEPTH = 8;
+
+export interface WhereInput {
+  AND?: WhereInput[] | null;
+  OR?: WhereInput[] | null;
+  NOT?: WhereInput | null;
+  [field: string]: ScalarFilter | WhereInput[] | WhereInput | null | undefined;
+}
+
+export type OrderByInput = Record<string, SortDirection | null | undefined>;
+
+export interface ListArguments {
+  where?: WhereInput | null;
+  orderBy?: OrderByInput[] | null;
+  limit?: number | null;
+  offset?: number | null;
+}
+
+export function pagination(args: Pick<ListArguments, 'limit' | 'offset'>): { limit: number; offset: number } {
+  const limit = args.limit ?? DEFAULT_LIMIT;
+  const offset = args.offset ?? 0;
+  if (!Number.isInteger(limit) || limit < 0 || limit > MAX_LIMIT) {
+    throw badUserInput(`limit must be between 0 and ${MAX_LIMIT} (got ${limit})`);
+  }
+  if (!Number.isInteger(offset) || offset < 0) {
+    throw badUserInput(`offset must not be negative (got ${offset})`);
+  }
+  return { limit, offset };
+}
+
+const MIKRO_OPERATOR: Record<Exclude<Operator, 'isNull'>, string> = {
+  eq: '$eq',
+  ne: '$ne',
+  gt: '$gt',
+  gte: '$gte',
+  lt: '$lt',
+  lte: '$lte',
+  in: '$in',
+  nin: '$nin',
+  like: '$like',
+  ilike: '$ilike',
+};
+
+/** Maps API field names to entity property names: `customerId` filters the `customer` relation's key. */
+function propertyOf(model: EntityModel, field: string): string {
+  return model.toOne.find((relation) => relation.idField === field)?.name ?? field;
+}
+
+function translateFilter(property: string, field: string, filter: ScalarFilter): FilterQuery<object>[] {
+  const conditions: FilterQuery<object>[] = [];
+  for (const [operator, value] of Object.entries(filter) as [Operator, unknown][]) {
+    if (value === undefined) continue;
+    if (operator === 'isNull') {
+      if (value === null) throw badUserInput(`${field}.isNull must be true or false`);
+      conditions.push({ [property]: value ? null : { $ne: null } });
+      continue;
+    }
+    if (value === null)
+      throw badUserInput(`${field}.${operator} must not be null; use isNull to test for null`);
+    if (Array.isArray(value) && value.length > MAX_LIST_VALUES) {
+      throw badUserInput(
+        `${field}.${operator} takes at most ${MAX_LIST_VALUES} values (got ${value.length})`,
+      );
+    }
+    conditions.push({ [property]: { [MIKRO_OPERATOR[operator]]: value } });
+  }
+  return conditions;
+}
+
+/** Turns a `where` argument into a MikroORM condition; every given field and operator must hold. */
+export function translateWhere(
+  model: EntityModel,
+  where: WhereInput | null | undefined,
+  depth = 1,
+): FilterQuery<object> {
+  if (!where) return {};
+  if (depth > MAX_WHERE_DEPTH)
+    throw badUserInput(`where may nest AND/OR/NOT at most ${MAX_WHERE_DEPTH} levels deep`);
+  const conditions: FilterQuery<object>[] = [];
+  for (const [field, value] of Object.entries(where)) {
+    if (value === undefined) continue;
+    if (field === 'AND' || field === 'OR') {
+      if (value === null) throw badUserInput(`${field} must be a list`);
+      const parts = (value as WhereInput[]).map((part) => translateWhere(model, part, depth + 1));
+      // An empty OR matches nothing and an empty AND everything, as in logic (and as MikroORM reads them).
+      conditions.push(field === 'AND' ? { $and: parts } : { $or: parts });
+    } else if (field === 'NOT') {
+      if (value === null) throw badUserInput('NOT must be a condition');
+      conditions.push({ $not: translateWhere(model, value as WhereInput, depth + 1) });
+    } else {
+      if (value === null) throw badUserInput(`${field} must be an operator object such as { eq: … }`);
+      conditions.push(...translateFilter(propertyOf(model, field), field, value as ScalarFilter));
+    }
+  }
+  if (conditions.length === 0) return {};
+  return conditions.length === 1 ? conditions[0]! : { $and: conditions };
+}
+
+/**
+ * Turns `orderBy` into MikroORM's order; the primary key is always the last key, so pages are stable
+ * (rows with equal sort keys never swap between two requests).
+ */
+export function translateOrderBy(
+  model: EntityModel,
+  orderBy: OrderByInput[] | null | undefined,
+): QueryOrderMap<object>[] {
+  const order: QueryOrderMap<object>[] = [];
+  for (const key of orderBy ?? []) {
+    const fields = Object.entries(key).filter(([, direction]) => direction != null);
+    if (fields.length !== 1) {
+      throw badUserInput(`each orderBy entry must set exactly one field (got ${fields.length})`);
+    }
+    const [field, direction] = fields[0]!;
+    order.push({ [propertyOf(model, field)]: direction });
+  }
+  if (!order.some((key) => model.primaryKey.name in key)) order.push({ [model.primaryKey.name]: 'asc' });
+  return order;
+}
+
+/** Parses an `ID` argument for the entity's key type; a malformed id is bad input, not a missing row. */
+export function parseId(model: EntityModel, id: string | number, field = 'id'): string | number {
+  const text = String(id);
+  if (model.primaryKey.kind === 'String') return text;
+  if (!/^-?\d{1,10}$/.test(text) || Math.abs(Number(text)) > 2 ** 31 - 1) {
+    throw badUserInput(`${field} must be an integer id of ${model.name} (got "${text.slice(0, 40)}")`);
+  }
+  return Number(text);
+}

@@ -1,0 +1,29 @@
+import { type MetadataStorage } from '@mikro-orm/core';
+import { type GraphQLSchema } from 'graphql';
+import { buildSchema, type ClassType } from 'type-graphql';
+import { entities } from '../entities/index.js';
+import { buildEntityModels, type EntityModel } from './entity-model.js';
+import { createEntityInputs, type EntityInputs } from './inputs/entity-inputs.js';
+import { createEntityResolver } from './entity-resolver.js';
+
+let built: Promise<GraphQLSchema> | undefined;
+
+/**
+ * The gateway's GraphQL schema, generated from the entity classes. It is built once per process:
+ * type-graphql keeps type names in one global registry, and the schema holds no per-request state.
+ */
+export function buildGatewaySchema(metadata: MetadataStorage): Promise<GraphQLSchema> {
+  built ??= (async () => {
+    const models = buildEntityModels(metadata, entities);
+    const inputs = new Map<EntityModel, EntityInputs>(
+      models.map((model) => [model, createEntityInputs(model)]),
+    );
+    const resolvers = models.map((model) => createEntityResolver(model, (m) => inputs.get(m)!));
+    return buildSchema({
+      resolvers: resolvers as [ClassType, ...ClassType[]],
+      validate: false,
+      emitSchemaFile: false,
+    });
+  })();
+  return built;
+}

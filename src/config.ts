@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+/** Durations are written as in SPEC §2 (`15m`, `7d`); they are kept in seconds. */
+const DURATION_UNITS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
+
+const duration = z
+  .string()
+  .regex(/^\d+[smhd]$/, 'must be a duration such as 30s, 15m, 12h or 7d')
+  .transform(
+    (text) => Number(text.slice(0, -1)) * DURATION_UNITS[text.slice(-1) as keyof typeof DURATION_UNITS],
+  )
+  .refine((seconds) => seconds > 0, 'must be longer than zero');
+
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// connection URL')
+  .refine((url) => URL.canParse(url), 'is not a valid URL');
+
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
+const environmentSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    DATABASE_URL: optional(postgresUrl),
+    AUTH_DATABASE_URL: optional(postgresUrl),
+    AUTH_PROVIDER: z.string().min(1).default('sql'),
+    JWT_SECRET: optional(
+      z.string().refine((secret) => Buffer.byteLength(secret) >= 32, 'must be at least 32 bytes long'),
+    ),
+    JWT_ISSUER: z.string().min(1).default('grantgate'),
+    JWT_AUDIENCE: z.string().min(1).default('grantgate'),
+    ACCESS_TOKEN_TTL: duration.default(15 * 60),
+    REFRESH_TOKEN_TTL: duration.default(7 * 86400),
+    SEED: optional(z.enum(['demo', 'users', 'none'])),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET'],
+        message: 'is required when NODE_ENV=production',
+      });
+    }
+  });
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  /** Absent: the gateway runs its own embedded PostgreSQL under `.data/`. */
+  databaseUrl?: string;
+  authDatabaseUrl?: string;
+  authProvider: string;
+  jwtSecret?: string;
+  jwtIssuer: string;
+  jwtAudience: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  seed: 'demo' | 'users' | 'none';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads the environment into a typed Config; throws a ConfigError whose message is one line naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'environment');
+    const value = env[variable];
+    const shown = value === undefined || /SECRET|PASSWORD|URL/.test(variable) ? '' : ` (got "${value}")`;
+    throw new ConfigError(`Invalid configuration: ${variable} ${issue.message}${shown}`);
+  }
+  const e = parsed.data;
+  return {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    authDatabaseUrl: e.AUTH_DATABASE_URL,
+    authProvider: e.AUTH_PROVIDER,
+    jwtSecret: e.JWT_SECRET,
+    jwtIssuer: e.JWT_ISSUER,
+    jwtAudience: e.JWT_AUDIENCE,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL,
+    refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL,
+    seed: e.SEED ?? (e.NODE_ENV === 'production' ? 'none' : 'demo'),
+    logLevel: e.LOG_LEVEL,
+  };
+}

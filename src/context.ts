@@ -1,0 +1,25 @@
+import { randomUUID } from 'node:crypto';
+import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
+import { RelationLoaders } from './api/loaders.js';
+import { type Logger } from './logger.js';
+
+/**
+ * Everything a resolver may use for one request. Resolvers reach the database only through `em`,
+ * a fork of the ORM's EntityManager made for this request alone: its identity map is never shared,
+ * and it is where the per-request security filters attach.
+ */
+export interface RequestContext {
+  requestId: string;
+  em: EntityManager;
+  loaders: RelationLoaders;
+  log: Logger;
+}
+
+export function createRequestContext(
+  orm: MikroORM,
+  log: Logger,
+  requestId: string = randomUUID(),
+): RequestContext {
+  const em = orm.em.fork({ loggerContext: { requestId } });
+  return { requestId, em, loaders: new RelationLoaders(em), log: log.child({ requestId }) };
+}

@@ -1,0 +1,25 @@
+import { join } from 'node:path';
+import { type Config } from '../config.js';
+import { type Logger } from '../logger.js';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
+
+export const DATA_DIR = join(process.cwd(), '.data');
+const EMBEDDED_DATABASE_NAME = 'grantgate';
+
+export interface Database {
+  url: string;
+  embedded: boolean;
+  /** Stops the embedded server, if this process started one. */
+  close(): Promise<void>;
+}
+
+/** DATABASE_URL when given, otherwise the embedded PostgreSQL under `.data/` (started here). */
+export async function openDatabase(config: Pick<Config, 'databaseUrl'>, log: Logger): Promise<Database> {
+  if (config.databaseUrl) {
+    return { url: config.databaseUrl, embedded: false, close: async () => {} };
+  }
+  const server = await startEmbeddedPostgres({ dataDir: DATA_DIR, log, persistent: true });
+  const url = new URL(server.serverUrl);
+  url.pathname = `/${EMBEDDED_DATABASE_NAME}`;
+  return { url: url.toString(), embedded: true, close: () => server.stop() };
+}

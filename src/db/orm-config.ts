@@ -1,0 +1,37 @@
+import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
+import { Migrator } from '@mikro-orm/migrations';
+import { defineConfig, type Options } from '@mikro-orm/postgresql';
+import { entities } from '../entities/index.js';
+import { migrations } from './migrations/index.js';
+import { type QueryLog } from './query-log.js';
+
+export const MIGRATIONS_FOLDER = 'src/db/migrations';
+
+/** The one MikroORM configuration: the gateway, the CLIs and the tests all build on it. */
+export function createOrmOptions(options: {
+  clientUrl: string;
+  queryLog: QueryLog;
+  poolSize?: number;
+}): Options {
+  return defineConfig({
+    clientUrl: options.clientUrl,
+    entities,
+    metadataProvider: ReflectMetadataProvider,
+    extensions: [Migrator],
+    migrations: {
+      migrationsList: migrations,
+      path: MIGRATIONS_FOLDER,
+      emit: 'ts',
+      // The committed migrations are the source of truth; a snapshot file written at run time would
+      // dirty the work tree (and race between parallel test files).
+      snapshot: false,
+      snapshotOnMigrate: false,
+      silent: true,
+    },
+    // Every request must use its own fork; a query on the global EntityManager is a bug.
+    allowGlobalContext: false,
+    pool: { min: 0, max: options.poolSize ?? 10 },
+    loggerFactory: () => options.queryLog,
+    discovery: { warnWhenNoEntities: true },
+  });
+}

@@ -1,0 +1,12 @@
+import { type EntityName } from '@mikro-orm/core';
+import { ManyToOne } from '@mikro-orm/decorators/legacy';
+
+/**
+ * A to-one relation: an indexed foreign key whose referenced row cannot be deleted while referenced.
+ * 'restrict' rather than MikroORM's default 'set null': deleting a row must never silently rewrite
+ * rows that refer to it (and that the caller may not even be allowed to see).
+ * The GraphQL field (`customer: Customer`) and the input field (`customerId: ID`) are derived from
+ * this metadata by the API layer, not declared here.
+ */
+export const ToOne = <T extends object>(target: () => EntityName<T>, options: { nullable: boolean }) =>
+  ManyToOne(target, { nullable: options.nullable, index: true, deleteRule: 'restrict' });

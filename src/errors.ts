@@ -1,0 +1,35 @@
+import { unwrapResolverError } from '@apollo/server/errors';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+
+/** The `extensions.code` values of SPEC §4 that the gateway itself raises. */
+export type ErrorCode =
+  'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'BAD_USER_INPUT' | 'INTERNAL_SERVER_ERROR';
+
+function userError(code: ErrorCode, message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code } });
+}
+
+/** An id that does not exist, or that the caller may not see: the two are indistinguishable on purpose. */
+export const notFound = (message: string) => userError('NOT_FOUND', message);
+
+export const badUserInput = (message: string) => userError('BAD_USER_INPUT', message);
+
+/**
+ * Apollo's formatError: errors the gateway raised on purpose (GraphQLErrors, with their codes) pass
+ * unchanged; anything else (a database error, a bug) is replaced by a generic message, so no SQL,
+ * constraint name, stack trace or row value ever reaches a client. The original is logged with the
+ * request id by the request-logging plugin.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  if (original instanceof GraphQLError) {
+    const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  return {
+    message: 'Internal server error',
+    locations: formatted.locations,
+    path: formatted.path,
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  };
+}

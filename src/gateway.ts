@@ -1,0 +1,67 @@
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import { type MikroORM } from '@mikro-orm/postgresql';
+import express from 'express';
+import { buildGatewaySchema } from './api/schema.js';
+import { createRequestContext, type RequestContext } from './context.js';
+import { formatError } from './errors.js';
+import { healthRoutes } from './http/health.js';
+import { requestLoggingPlugin } from './http/request-logging.plugin.js';
+import { type Logger } from './logger.js';
+
+/** Request bodies larger than this are refused before parsing (HTTP 413). */
+const MAX_BODY = '1mb';
+
+export interface Gateway {
+  apollo: ApolloServer<RequestContext>;
+  httpServer: Server;
+  /** Starts listening; resolves with the GraphQL endpoint's URL. */
+  listen(port: number, host: string): Promise<string>;
+  /** Stops accepting requests, lets the in-flight ones finish, then closes the ORM's pool. */
+  stop(): Promise<void>;
+}
+
+/** Builds the HTTP server and Apollo Server around an initialised ORM; importable by tests. */
+export async function createGateway(options: { orm: MikroORM; log: Logger }): Promise<Gateway> {
+  const { orm, log } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createServer(app);
+  const apollo = new ApolloServer<RequestContext>({
+    schema: await buildGatewaySchema(orm.getMetadata()),
+    formatError,
+    includeStacktraceInErrorResponses: false,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), requestLoggingPlugin()],
+  });
+  await apollo.start();
+
+  app.use(healthRoutes(orm));
+  app.use(
+    '/graphql',
+    express.json({ limit: MAX_BODY }),
+    expressMiddleware(apollo, { context: async () => createRequestContext(orm, log) }),
+  );
+
+  let stopping: Promise<void> | undefined;
+  return {
+    apollo,
+    httpServer,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          const address = httpServer.address() as AddressInfo;
+          const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          resolve(`http://${shownHost}:${address.port}/graphql`);
+        });
+      }),
+    stop: () =>
+      (stopping ??= (async () => {
+        await apollo.stop();
+        await orm.close();
+      })()),
+  };
+}

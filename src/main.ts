@@ -1,0 +1,87 @@
+/**
+ * `npm start`: configuration → database (DATABASE_URL or the embedded one) → migrations → seed →
+ * GraphQL on HOST:PORT. SIGINT/SIGTERM drain in-flight requests, close the pool and stop the
+ * embedded database before exiting.
+ */
+import { MikroORM } from '@mikro-orm/postgresql';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import { type Database, openDatabase } from './db/database.js';
+import { createOrmOptions } from './db/orm-config.js';
+import { QueryLog } from './db/query-log.js';
+import { seedOnStart } from './db/seed/seed-database.js';
+import { createGateway, type Gateway } from './gateway.js';
+import { createLogger } from './logger.js';
+
+/** A shutdown that takes longer than this (a stuck request, a hung database) is cut short. */
+const SHUTDOWN_GRACE_MS = 15_000;
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+
+const log = createLogger(config);
+const startedAt = performance.now();
+let database: Database | undefined;
+let orm: MikroORM | undefined;
+let gateway: Gateway | undefined;
+
+async function stopEverything() {
+  if (gateway) await gateway.stop();
+  else await orm?.close();
+  await database?.close();
+}
+
+let shuttingDown = false;
+async function shutdown(reason: string, exitCode: number) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  log.info({ reason }, 'shutting down: draining in-flight requests');
+  setTimeout(() => {
+    log.error(`shutdown took longer than ${SHUTDOWN_GRACE_MS} ms; exiting anyway`);
+    process.exit(1);
+  }, SHUTDOWN_GRACE_MS).unref();
+  try {
+    await stopEverything();
+    log.info('stopped');
+  } catch (error) {
+    log.error({ err: error }, 'unclean shutdown');
+    exitCode = 1;
+  }
+  log.flush();
+  process.exit(exitCode);
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => void shutdown(signal, 0));
+}
+
+try {
+  database = await openDatabase(config, log);
+  orm = await MikroORM.init(createOrmOptions({ clientUrl: database.url, queryLog: new QueryLog(log) }));
+  await orm.migrator.up();
+  await seedOnStart(orm, config.seed, log);
+  gateway = await createGateway({ orm, log });
+  const url = await gateway.listen(config.port, config.host);
+  log.info(
+    {
+      url,
+      database: database.embedded ? 'embedded PostgreSQL under .data/' : 'DATABASE_URL',
+      startupMs: Math.round(performance.now() - startedAt),
+    },
+    'grantgate is listening',
+  );
+  console.log(`
+  grantgate is ready at ${url}
+  Open it in a browser for Apollo Sandbox, or try:
+    curl -s ${url} -H 'content-type: application/json' \\
+      -d '{"query":"{ customersCount customers(limit: 3) { id companyName orders(limit: 2) { id amountTotal } } }"}'
+`);
+} catch (error) {
+  const message = error instanceof Error ? error.message : String(error);
+  log.fatal({ err: error }, `could not start: ${message}`);
+  await shutdown('start-up failed', 1);
+}
