@@ -1,4 +1,5 @@
 import { type EntityManager, type EntityName } from '@mikro-orm/core';
+import { type SqlEntityManager } from '@mikro-orm/postgresql';
 import { Seeder } from '@mikro-orm/seeder';
 import {
   Category,
@@ -94,14 +95,14 @@ async function insertInBatches<T extends object>(em: EntityManager, entity: Enti
 }
 
 async function moveSequencesPastSeededIds(em: EntityManager) {
-  const connection = em.getConnection();
   for (const entity of entities) {
     const meta = em.getMetadata(entity as EntityName<object>);
     const primaryKey = meta.getPrimaryProps()[0]!;
     if (!primaryKey.autoincrement) continue;
     const table = `"${meta.tableName}"`;
     const column = primaryKey.fieldNames[0]!;
-    await connection.execute(
+    // Through the EntityManager, so it runs inside the seeding transaction and sees its rows.
+    await (em as SqlEntityManager).execute(
       `select setval(pg_get_serial_sequence('${table}', '${column}'), coalesce((select max("${column}") from ${table}), 0) + 1, false)`,
     );
   }

@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MikroORM } from '@mikro-orm/postgresql';
+import pg from 'pg';
+import { pino } from 'pino';
+import type { TestProject } from 'vitest/node';
+import { type EmbeddedDatabase, startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
+import { createOrmOptions } from '../src/db/orm-config.js';
+import { QueryLog } from '../src/db/query-log.js';
+import { NorthwindSeeder } from '../src/db/seed/northwind.seeder.js';
+import { databaseUrl } from './helpers/database-url.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A URL of the test server's maintenance database (`postgres`). */
+    serverUrl: string;
+    /** The migrated and seeded database every test database is cloned from. */
+    templateDatabase: string;
+    /** Prefix of every database this run creates, so teardown can find them all. */
+    runPrefix: string;
+  }
+}
+
+/**
+ * Uses the PostgreSQL of TEST_DATABASE_URL or DATABASE_URL (only its server: tests never touch the
+ * named database itself), or else starts an embedded one in a temporary folder.
+ */
+export default async function setup(project: TestProject) {
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
+  const configured = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+  let embedded: EmbeddedDatabase | undefined;
+  let dataDir: string | undefined;
+  let serverUrl: string;
+  if (configured) {
+    serverUrl = databaseUrl(configured, 'postgres');
+  } else {
+    dataDir = await mkdtemp(join(tmpdir(), 'grantgate-test-'));
+    embedded = await startEmbeddedPostgres({ dataDir, log, persistent: false });
+    serverUrl = embedded.serverUrl;
+  }
+
+  const runPrefix = `grantgate_test_${randomBytes(4).toString('hex')}`;
+  const templateDatabase = `${runPrefix}_template`;
+  const orm = await MikroORM.init(
+    createOrmOptions({ clientUrl: databaseUrl(serverUrl, templateDatabase), queryLog: new QueryLog(log) }),
+  );
+  await orm.migrator.up();
+  await orm.em.fork().transactional((em) => new NorthwindSeeder().run(em, { scale: 1 }));
+  await orm.close();
+
+  project.provide('serverUrl', serverUrl);
+  project.provide('templateDatabase', templateDatabase);
+  project.provide('runPrefix', runPrefix);
+
+  return async () => {
+    const client = new pg.Client({ connectionString: serverUrl });
+    await client.connect();
+    const { rows } = await client.query<{ datname: string }>(
+      'select datname from pg_database where starts_with(datname, $1)',
+      [runPrefix],
+    );
+    for (const { datname } of rows) await client.query(`drop database if exists "${datname}" with (force)`);
+    await client.end();
+    await embedded?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,21 @@
+import { createRequire } from 'node:module';
+import { defineConfig } from 'vitest/config';
+
+const require = createRequire(import.meta.url);
+
+export default defineConfig({
+  resolve: {
+    // graphql 16 ships an ESM build (`module` field) and a CJS one (`main`). Node resolves the
+    // libraries' `import 'graphql'` to the CJS build, Vite would give our code the ESM one, and two
+    // copies of graphql cannot share a schema. One alias makes everything use Node's choice.
+    alias: { graphql: require.resolve('graphql') },
+  },
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Starts (or connects to) PostgreSQL once and builds a migrated, seeded template database;
+    // each test file then works in its own clone, so files run in parallel.
+    globalSetup: ['test/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+  },
+});
