@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CategoryProductsDocument,
+  CustomerOrderTreeDocument,
+  CustomersWithRecentOrdersDocument,
+  DepartmentTreeDocument,
+  OrderDetailsUpwardDocument,
+} from '../../schema/__generated__/graphql.js';
+import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+
+let t: TestGateway;
+beforeAll(async () => {
+  t = await startTestGateway();
+  // The first statement of a new pool also checks the database exists; keep it out of the counts.
+  await t.execute(CustomerOrderTreeDocument, { limit: 1 });
+});
+afterAll(() => t?.close());
+
+async function sqlRows<T = Record<string, unknown>>(query: string): Promise<T[]> {
+  return (await t.db.sql.query(query)).rows as T[];
+}
+
+describe('no N+1: one statement per relation level, whatever the number of rows', () => {
+  it.each([1, 10, 100])('customers(limit: %i) { orders { details { product { category } } } }', async (limit) => {
+    const result = await t.executeCountingSql(CustomerOrderTreeDocument, { limit });
+    expect(result.errors).toBeUndefined();
+    const customers = result.data!.customers;
+    const [{ count }] = await sqlRows<{ count: string }>('select count(*) from customer');
+    expect(customers).toHaveLength(Math.min(limit, Number(count)));
+    const details = customers.flatMap((c) => c.orders.flatMap((o) => o.details));
+    if (limit === 100) expect(details.length).toBeGreaterThan(1000);
+    // customers, orders, order lines, products, categories: five levels, five statements.
+    expect(result.statements).toHaveLength(5);
+    expect(result.statements.map((sql) => sql.match(/from "(\w+)"/)?.[1])).toEqual([
+      'customer',
+      'order',
+      'order_detail',
+      'product',
+      'category',
+    ]);
+  });
+
+  it('returns the same tree SQL builds with joins', async () => {
+    const result = await t.execute(CustomerOrderTreeDocument, { limit: 100 });
+    const fromGateway = result.data!.customers.flatMap((c) =>
+      c.orders.flatMap((o) => o.details.map((d) => [c.id, o.id, d.id, d.product?.id, d.product?.category?.id].join('/'))),
+    );
+    const expected = await sqlRows<{ path: string }>(`
+      select concat_ws('/', c.id, o.id, d.id, p.id, p.category_id) as path
+      from (select id from customer order by id limit 100) c
+      join "order" o on o.customer_id = c.id
+      join order_detail d on d.order_id = o.id
+      join product p on p.id = d.product_id
+      order by c.id, o.id, d.id`);
+    expect(fromGateway).toEqual(expected.map((row) => row.path));
+  });
+
+  it('batches the to-one direction too', async () => {
+    const result = await t.executeCountingSql(OrderDetailsUpwardDocument, { limit: 500 });
+    expect(result.errors).toBeUndefined();
+    // order lines, orders, customers, employees, departments, parent departments.
+    expect(result.statements).toHaveLength(6);
+    const first = result.data!.orderDetails[0]!;
+    const [expected] = await sqlRows<{ order_id: number; customer_id: string; client_id: number | null }>(
+      `select d.order_id, o.customer_id, c.client_id from order_detail d join "order" o on o.id = d.order_id
+       left join customer c on c.id = o.customer_id where d.id = ${first.id}`,
+    );
+    expect(first.order).toMatchObject({
+      id: String(expected!.order_id),
+      customer: { id: expected!.customer_id, clientId: expected!.client_id },
+    });
+  });
+});
+
+describe('nested to-many arguments apply per parent', () => {
+  it('limit, offset and orderBy select each customer’s own most recent orders, in one statement', async () => {
+    const customerWhere = { id: { in: ['ALFKI', 'ANATR', 'BRIMK'] } };
+    const result = await t.executeCountingSql(CustomersWithRecentOrdersDocument, {
+      customerWhere,
+      orderLimit: 2,
+      orderOffset: 1,
+    });
+    expect(result.errors).toBeUndefined();
+    expect(result.statements).toHaveLength(3); // customers, orders, and the orders' customer (to-one)
+    for (const customer of result.data!.customers) {
+      const expected = await sqlRows<{ id: number }>(
+        `select id from "order" where customer_id = '${customer.id}' order by order_date desc, id asc limit 2 offset 1`,
+      );
+      expect(customer.orders.map((o) => o.id)).toEqual(expected.map((row) => String(row.id)));
+      expect(customer.orders.every((o) => o.customer?.id === customer.id)).toBe(true);
+    }
+  });
+
+  it('where filters the children, not the parents', async () => {
+    const result = await t.execute(CategoryProductsDocument, { productWhere: { discontinued: { eq: true } } });
+    const categories = result.data!.categories;
+    expect(categories).toHaveLength((await sqlRows('select id from category')).length);
+    const products = categories.flatMap((c) => c.products);
+    expect(products.every((p) => p.discontinued)).toBe(true);
+    expect(products.map((p) => p.id).sort()).toEqual(
+      (await sqlRows<{ id: number }>('select id from product where discontinued and category_id is not null'))
+        .map((row) => String(row.id))
+        .sort(),
+    );
+  });
+
+  it('self-references resolve in both directions', async () => {
+    const result = await t.execute(DepartmentTreeDocument, {});
+    expect(result.errors).toBeUndefined();
+    const [root] = result.data!.departments;
+    const children = await sqlRows<{ id: number }>('select id from department where parent_id = 1 order by id');
+    expect(root!.children.map((d) => d.id)).toEqual(children.map((row) => String(row.id)));
+    for (const child of root!.children) {
+      expect(child.parent?.id).toBe(root!.id);
+      const grandChildren = await sqlRows<{ id: number }>(`select id from department where parent_id = ${child.id} order by id`);
+      expect(child.children.map((d) => d.id)).toEqual(grandChildren.map((row) => String(row.id)));
+    }
+    const employeesWithManager = root!.children.flatMap((d) => d.employees).filter((e) => e.reportsTo);
+    expect(employeesWithManager.length).toBeGreaterThan(0);
+  });
+
+  it('a nested limit above 1000 is refused like a top-level one', async () => {
+    const result = await t.execute(CustomersWithRecentOrdersDocument, { orderLimit: 1001 });
+    expect(result.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    expect(result.errors?.[0]?.message).toMatch(/limit must be between 0 and 1000/);
+  });
+});
