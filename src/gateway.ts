@@ -10,6 +10,7 @@ import { createRequestContext, type RequestContext } from './context.js';
 import { formatError } from './errors.js';
 import { healthRoutes } from './http/health.js';
 import { requestLoggingPlugin } from './http/request-logging.plugin.js';
+import { settleResolversPlugin } from './http/settle-resolvers.plugin.js';
 import { type Logger } from './logger.js';
 
 /** Request bodies larger than this are refused before parsing (HTTP 413). */
@@ -34,7 +35,11 @@ export async function createGateway(options: { orm: MikroORM; log: Logger }): Pr
     schema: await buildGatewaySchema(orm.getMetadata()),
     formatError,
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), requestLoggingPlugin()],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      settleResolversPlugin(),
+      requestLoggingPlugin(),
+    ],
   });
   await apollo.start();
 

@@ -50,9 +50,20 @@ const cases: CrudCase[] = [
     create: doc(ops.CreateCustomerDocument),
     update: doc(ops.UpdateCustomerDocument),
     remove: doc(ops.DeleteCustomerDocument),
-    createInput: { id: 'ZZTOP', companyName: 'Zed Top Foods', region: 'Scandinavia', creditLimit: 410.5, clientId: 3 },
+    createInput: {
+      id: 'ZZTOP',
+      companyName: 'Zed Top Foods',
+      region: 'Scandinavia',
+      creditLimit: 410.5,
+      clientId: 3,
+    },
     updateInput: { contactName: 'Mike', creditLimit: 99 },
-    createdColumns: { company_name: 'Zed Top Foods', region: 'Scandinavia', credit_limit: 410.5, contact_name: null },
+    createdColumns: {
+      company_name: 'Zed Top Foods',
+      region: 'Scandinavia',
+      credit_limit: 410.5,
+      contact_name: null,
+    },
     updatedColumns: { company_name: 'Zed Top Foods', credit_limit: 99, contact_name: 'Mike' },
   },
   {
@@ -76,9 +87,21 @@ const cases: CrudCase[] = [
     create: doc(ops.CreateEmployeeDocument),
     update: doc(ops.UpdateEmployeeDocument),
     remove: doc(ops.DeleteEmployeeDocument),
-    createInput: { firstName: 'Noa', lastName: 'Berg', salary: 51000, worksForDepartmentId: '6', reportsToId: '5' },
+    createInput: {
+      firstName: 'Noa',
+      lastName: 'Berg',
+      salary: 51000,
+      worksForDepartmentId: '6',
+      reportsToId: '5',
+    },
     updateInput: { title: 'Team Lead', reportsToId: '2' },
-    createdColumns: { first_name: 'Noa', salary: 51000, works_for_department_id: 6, reports_to_id: 5, title: null },
+    createdColumns: {
+      first_name: 'Noa',
+      salary: 51000,
+      works_for_department_id: 6,
+      reports_to_id: 5,
+      title: null,
+    },
     updatedColumns: { first_name: 'Noa', title: 'Team Lead', reports_to_id: 2 },
   },
   {
@@ -117,7 +140,13 @@ const cases: CrudCase[] = [
     remove: doc(ops.DeleteProductDocument),
     createInput: { productName: 'Black Garlic', unitPrice: 12.25, categoryId: '3', supplierId: '7' },
     updateInput: { discontinued: true, unitsInStock: 4, categoryId: null },
-    createdColumns: { product_name: 'Black Garlic', unit_price: 12.25, units_in_stock: 0, discontinued: false, category_id: 3 },
+    createdColumns: {
+      product_name: 'Black Garlic',
+      unit_price: 12.25,
+      units_in_stock: 0,
+      discontinued: false,
+      category_id: 3,
+    },
     updatedColumns: { discontinued: true, units_in_stock: 4, category_id: null, supplier_id: 7 },
   },
   {
@@ -128,9 +157,21 @@ const cases: CrudCase[] = [
     create: doc(ops.CreateOrderDocument),
     update: doc(ops.UpdateOrderDocument),
     remove: doc(ops.DeleteOrderDocument),
-    createInput: { orderDate: '2026-02-03T10:00:00.000Z', freight: 12.5, customerId: 'ANATR', employeeId: '6', shipViaId: '2' },
+    createInput: {
+      orderDate: '2026-02-03T10:00:00.000Z',
+      freight: 12.5,
+      customerId: 'ANATR',
+      employeeId: '6',
+      shipViaId: '2',
+    },
     updateInput: { shippedDate: '2026-02-05T08:30:00.000Z', customerId: 'ALFKI' },
-    createdColumns: { freight: 12.5, customer_id: 'ANATR', employee_id: 6, ship_via_id: 2, shipped_date: null },
+    createdColumns: {
+      freight: 12.5,
+      customer_id: 'ANATR',
+      employee_id: 6,
+      ship_via_id: 2,
+      shipped_date: null,
+    },
     updatedColumns: { customer_id: 'ALFKI', shipped_date: new Date('2026-02-05T08:30:00.000Z') },
   },
   {
@@ -182,7 +223,9 @@ describe.each(cases)('CRUD of $entity', (c) => {
     expect(rootField(fetched, lowerFirst(c.entity))).toEqual(row);
 
     const plural = Object.keys((await t.execute(c.list, { limit: 0 })).data as Row)[0]!;
-    const listed = await t.execute(c.list, { where: { id: { eq: c.entity === 'Customer' ? id : Number(id) } } });
+    const listed = await t.execute(c.list, {
+      where: { id: { eq: c.entity === 'Customer' ? id : Number(id) } },
+    });
     expect(listed.errors).toBeUndefined();
     expect((listed.data as Row)[plural]).toEqual([row]);
     expect((listed.data as Row)[`${plural}Count`]).toBe(1);
@@ -192,7 +235,8 @@ describe.each(cases)('CRUD of $entity', (c) => {
     expect(await selectRow(id)).toMatchObject(c.updatedColumns);
     const afterUpdate = rootField(updated, `update${c.entity}`);
     for (const [field, value] of Object.entries(c.updateInput)) {
-      if (field.endsWith('Id')) expect((afterUpdate[field.slice(0, -2)] as Row | null)?.id ?? null).toEqual(value);
+      if (field.endsWith('Id'))
+        expect((afterUpdate[field.slice(0, -2)] as Row | null)?.id ?? null).toEqual(value);
       else expect(afterUpdate[field]).toEqual(value);
     }
 
@@ -200,7 +244,9 @@ describe.each(cases)('CRUD of $entity', (c) => {
     expect(deleted).toEqual({ data: { [`delete${c.entity}`]: true } });
     expect(await selectRow(id)).toBeUndefined();
     expect(rootField(await t.execute(c.get, { id }), lowerFirst(c.entity))).toBeNull();
-    expect(Number((await t.db.sql.query(`select count(*) from "${c.table}"`)).rows[0].count)).toBe(rowsBefore);
+    expect(Number((await t.db.sql.query(`select count(*) from "${c.table}"`)).rows[0].count)).toBe(
+      rowsBefore,
+    );
   });
 });
 

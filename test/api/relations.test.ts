@@ -21,29 +21,34 @@ async function sqlRows<T = Record<string, unknown>>(query: string): Promise<T[]>
 }
 
 describe('no N+1: one statement per relation level, whatever the number of rows', () => {
-  it.each([1, 10, 100])('customers(limit: %i) { orders { details { product { category } } } }', async (limit) => {
-    const result = await t.executeCountingSql(CustomerOrderTreeDocument, { limit });
-    expect(result.errors).toBeUndefined();
-    const customers = result.data!.customers;
-    const [{ count }] = await sqlRows<{ count: string }>('select count(*) from customer');
-    expect(customers).toHaveLength(Math.min(limit, Number(count)));
-    const details = customers.flatMap((c) => c.orders.flatMap((o) => o.details));
-    if (limit === 100) expect(details.length).toBeGreaterThan(1000);
-    // customers, orders, order lines, products, categories: five levels, five statements.
-    expect(result.statements).toHaveLength(5);
-    expect(result.statements.map((sql) => sql.match(/from "(\w+)"/)?.[1])).toEqual([
-      'customer',
-      'order',
-      'order_detail',
-      'product',
-      'category',
-    ]);
-  });
+  it.each([1, 10, 100])(
+    'customers(limit: %i) { orders { details { product { category } } } }',
+    async (limit) => {
+      const result = await t.executeCountingSql(CustomerOrderTreeDocument, { limit });
+      expect(result.errors).toBeUndefined();
+      const customers = result.data!.customers;
+      const [{ count }] = await sqlRows<{ count: string }>('select count(*) from customer');
+      expect(customers).toHaveLength(Math.min(limit, Number(count)));
+      const details = customers.flatMap((c) => c.orders.flatMap((o) => o.details));
+      if (limit === 100) expect(details.length).toBeGreaterThan(1000);
+      // customers, orders, order lines, products, categories: five levels, five statements.
+      expect(result.statements).toHaveLength(5);
+      expect(result.statements.map((sql) => sql.match(/from "(\w+)"/)?.[1])).toEqual([
+        'customer',
+        'order',
+        'order_detail',
+        'product',
+        'category',
+      ]);
+    },
+  );
 
   it('returns the same tree SQL builds with joins', async () => {
     const result = await t.execute(CustomerOrderTreeDocument, { limit: 100 });
     const fromGateway = result.data!.customers.flatMap((c) =>
-      c.orders.flatMap((o) => o.details.map((d) => [c.id, o.id, d.id, d.product?.id, d.product?.category?.id].join('/'))),
+      c.orders.flatMap((o) =>
+        o.details.map((d) => [c.id, o.id, d.id, d.product?.id, d.product?.category?.id].join('/')),
+      ),
     );
     const expected = await sqlRows<{ path: string }>(`
       select concat_ws('/', c.id, o.id, d.id, p.id, p.category_id) as path
@@ -92,7 +97,9 @@ describe('nested to-many arguments apply per parent', () => {
   });
 
   it('where filters the children, not the parents', async () => {
-    const result = await t.execute(CategoryProductsDocument, { productWhere: { discontinued: { eq: true } } });
+    const result = await t.execute(CategoryProductsDocument, {
+      productWhere: { discontinued: { eq: true } },
+    });
     const categories = result.data!.categories;
     expect(categories).toHaveLength((await sqlRows('select id from category')).length);
     const products = categories.flatMap((c) => c.products);
@@ -108,11 +115,15 @@ describe('nested to-many arguments apply per parent', () => {
     const result = await t.execute(DepartmentTreeDocument, {});
     expect(result.errors).toBeUndefined();
     const [root] = result.data!.departments;
-    const children = await sqlRows<{ id: number }>('select id from department where parent_id = 1 order by id');
+    const children = await sqlRows<{ id: number }>(
+      'select id from department where parent_id = 1 order by id',
+    );
     expect(root!.children.map((d) => d.id)).toEqual(children.map((row) => String(row.id)));
     for (const child of root!.children) {
       expect(child.parent?.id).toBe(root!.id);
-      const grandChildren = await sqlRows<{ id: number }>(`select id from department where parent_id = ${child.id} order by id`);
+      const grandChildren = await sqlRows<{ id: number }>(
+        `select id from department where parent_id = ${child.id} order by id`,
+      );
       expect(child.children.map((d) => d.id)).toEqual(grandChildren.map((row) => String(row.id)));
     }
     const employeesWithManager = root!.children.flatMap((d) => d.employees).filter((e) => e.reportsTo);

@@ -18,7 +18,9 @@ afterAll(() => t?.close());
 
 /** The ids SQL itself selects with `predicate`: the expectation never comes from the gateway. */
 async function idsWhere(table: string, predicate: string, orderBy = 'id'): Promise<string[]> {
-  const { rows } = await t.db.sql.query(`select id from "${table}" where ${predicate} order by ${orderBy} limit 1000`);
+  const { rows } = await t.db.sql.query(
+    `select id from "${table}" where ${predicate} order by ${orderBy} limit 1000`,
+  );
   return rows.map((row) => String(row.id));
 }
 
@@ -32,14 +34,22 @@ const customerCases: [name: string, where: CustomerWhere, predicate: string][] =
   ['String lt', { companyName: { lt: 'C' } }, `company_name < 'C'`],
   ['String lte', { id: { lte: 'BRIMK' } }, `id <= 'BRIMK'`],
   ['String in', { id: { in: ['ALFKI', 'ANATR', 'NOPE1'] } }, `id in ('ALFKI', 'ANATR')`],
-  ['String nin', { region: { nin: ['British Isles', 'Scandinavia'] } }, `region not in ('British Isles', 'Scandinavia')`],
+  [
+    'String nin',
+    { region: { nin: ['British Isles', 'Scandinavia'] } },
+    `region not in ('British Isles', 'Scandinavia')`,
+  ],
   ['String like', { companyName: { like: '%Foods%' } }, `company_name like '%Foods%'`],
   ['String like is case-sensitive', { companyName: { like: '%foods%' } }, `company_name like '%foods%'`],
   ['String ilike', { companyName: { ilike: '%FOODS%' } }, `company_name ilike '%foods%'`],
   ['String isNull true', { contactName: { isNull: true } }, 'contact_name is null'],
   ['String isNull false', { region: { isNull: false } }, 'region is not null'],
   ['Float gt', { creditLimit: { gt: 300 } }, 'credit_limit > 300'],
-  ['Float gte + lte on one field', { creditLimit: { gte: 250, lte: 500 } }, 'credit_limit between 250 and 500'],
+  [
+    'Float gte + lte on one field',
+    { creditLimit: { gte: 250, lte: 500 } },
+    'credit_limit between 250 and 500',
+  ],
   ['Float lt', { balance: { lt: 1000.5 } }, 'balance < 1000.5'],
   ['Float in', { creditLimit: { in: [100, 750.0] } }, 'credit_limit in (100, 750)'],
   ['Float nin', { creditLimit: { nin: [100, 200] } }, 'credit_limit not in (100, 200)'],
@@ -50,7 +60,11 @@ const customerCases: [name: string, where: CustomerWhere, predicate: string][] =
   ['Int nin', { clientId: { nin: [1] } }, 'client_id not in (1)'],
   ['Int isNull', { clientId: { isNull: true } }, 'client_id is null'],
   ['empty in matches nothing', { id: { in: [] } }, 'false'],
-  ['AND', { AND: [{ clientId: { eq: 2 } }, { region: { eq: 'British Isles' } }] }, `client_id = 2 and region = 'British Isles'`],
+  [
+    'AND',
+    { AND: [{ clientId: { eq: 2 } }, { region: { eq: 'British Isles' } }] },
+    `client_id = 2 and region = 'British Isles'`,
+  ],
   [
     'OR',
     { OR: [{ creditLimit: { gt: 300 } }, { contactName: { eq: 'Mike' } }] },
@@ -62,7 +76,10 @@ const customerCases: [name: string, where: CustomerWhere, predicate: string][] =
     {
       clientId: { eq: 2 },
       region: { eq: 'British Isles' },
-      OR: [{ creditLimit: { gt: 300 } }, { AND: [{ contactName: { eq: 'Mike' } }, { NOT: { id: { eq: 'THMSD' } } }] }],
+      OR: [
+        { creditLimit: { gt: 300 } },
+        { AND: [{ contactName: { eq: 'Mike' } }, { NOT: { id: { eq: 'THMSD' } } }] },
+      ],
     },
     `client_id = 2 and region = 'British Isles' and (credit_limit > 300 or (contact_name = 'Mike' and not id = 'THMSD'))`,
   ],
@@ -92,7 +109,11 @@ describe('where on customers', () => {
 
 describe('where on other scalar kinds and foreign keys', () => {
   const orderCases: [string, NonNullable<ListOrdersQueryVariables['where']>, string][] = [
-    ['DateTime gte/lt', { orderDate: { gte: '2025-01-01T00:00:00Z', lt: '2025-03-01T00:00:00Z' } }, `order_date >= '2025-01-01' and order_date < '2025-03-01'`],
+    [
+      'DateTime gte/lt',
+      { orderDate: { gte: '2025-01-01T00:00:00Z', lt: '2025-03-01T00:00:00Z' } },
+      `order_date >= '2025-01-01' and order_date < '2025-03-01'`,
+    ],
     ['DateTime isNull', { shippedDate: { isNull: true } }, 'shipped_date is null'],
     ['DateTime eq', { orderDate: { eq: '2024-01-01T00:00:00.000Z' } }, `order_date = '2024-01-01T00:00:00Z'`],
     ['to-one key eq', { customerId: { eq: 'ALFKI' } }, `customer_id = 'ALFKI'`],
@@ -143,7 +164,10 @@ describe('orderBy', () => {
   });
 
   it('refuses an entry that sets no field or more than one', async () => {
-    for (const orderBy of [[{}], [{ id: 'ASC', region: 'DESC' }]] as ListCustomersQueryVariables['orderBy'][]) {
+    for (const orderBy of [
+      [{}],
+      [{ id: 'ASC', region: 'DESC' }],
+    ] as ListCustomersQueryVariables['orderBy'][]) {
       const result = await t.execute(ListCustomersDocument, { orderBy });
       expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
       expect(result.errors?.[0]?.message).toMatch(/exactly one field/);
@@ -162,7 +186,11 @@ describe('limit and offset', () => {
   it('page through the rows without gaps or overlaps', async () => {
     const pages: string[] = [];
     for (let offset = 0; offset < 91; offset += 25) {
-      const page = await t.execute(ListCustomersDocument, { orderBy: [{ companyName: 'ASC' }], limit: 25, offset });
+      const page = await t.execute(ListCustomersDocument, {
+        orderBy: [{ companyName: 'ASC' }],
+        limit: 25,
+        offset,
+      });
       pages.push(...page.data!.customers.map((c) => c.id));
     }
     expect(pages).toEqual(await idsWhere('customer', 'true', 'company_name, id'));

@@ -25,7 +25,9 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
   const name = `${inject('runPrefix')}_${randomBytes(4).toString('hex')}`;
   await onServer((client) =>
     client.query(
-      options.empty ? `create database "${name}"` : `create database "${name}" template "${inject('templateDatabase')}"`,
+      options.empty
+        ? `create database "${name}"`
+        : `create database "${name}" template "${inject('templateDatabase')}"`,
     ),
   );
   const url = databaseUrl(inject('serverUrl'), name);

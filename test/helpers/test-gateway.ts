@@ -34,11 +34,15 @@ export interface TestGateway {
 export type { ResultOf, VariablesOf };
 
 /** A gateway on its own copy of the seeded database. */
-export async function startTestGateway(options: { empty?: boolean; poolSize?: number } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  options: { empty?: boolean; poolSize?: number } = {},
+): Promise<TestGateway> {
   const db = await createTestDatabase(options);
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const queryLog = new QueryLog(log);
-  const orm = await MikroORM.init(createOrmOptions({ clientUrl: db.url, queryLog, poolSize: options.poolSize }));
+  const orm = await MikroORM.init(
+    createOrmOptions({ clientUrl: db.url, queryLog, poolSize: options.poolSize }),
+  );
   const gateway = await createGateway({ orm, log });
 
   const execute: TestGateway['execute'] = async (document, variables) => {
