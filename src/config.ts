@@ -16,13 +16,22 @@ const postgresUrl = z
   .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// connection URL')
   .refine((url) => URL.canParse(url), 'is not a valid URL');
 
+const port = z
+  .string()
+  .regex(/^\d{1,5}$/, 'must be a whole number from 0 to 65535')
+  .transform(Number)
+  .refine((value) => value <= 65535, 'must be a whole number from 0 to 65535');
+
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: () => `must be one of ${values.join(', ')}` });
+
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
 
 const environmentSchema = z
   .object({
-    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    NODE_ENV: oneOf(['development', 'production', 'test']).default('development'),
+    PORT: port.default(4000),
     HOST: z.string().min(1).default('127.0.0.1'),
     DATABASE_URL: optional(postgresUrl),
     AUTH_DATABASE_URL: optional(postgresUrl),
@@ -34,8 +43,8 @@ const environmentSchema = z
     JWT_AUDIENCE: z.string().min(1).default('grantgate'),
     ACCESS_TOKEN_TTL: duration.default(15 * 60),
     REFRESH_TOKEN_TTL: duration.default(7 * 86400),
-    SEED: optional(z.enum(['demo', 'users', 'none'])),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    SEED: optional(oneOf(['demo', 'users', 'none'])),
+    LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {

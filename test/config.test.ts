@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+
+describe('configuration', () => {
+  it('has the defaults of SPEC §2', () => {
+    expect(loadConfig({})).toEqual({
+      nodeEnv: 'development',
+      port: 4000,
+      host: '127.0.0.1',
+      databaseUrl: undefined,
+      authDatabaseUrl: undefined,
+      authProvider: 'sql',
+      jwtSecret: undefined,
+      jwtIssuer: 'grantgate',
+      jwtAudience: 'grantgate',
+      accessTokenTtlSeconds: 900,
+      refreshTokenTtlSeconds: 604800,
+      seed: 'demo',
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgres://app@db:5432/shop',
+      AUTH_DATABASE_URL: 'postgresql://auth@db/auth',
+      AUTH_PROVIDER: 'ldap',
+      JWT_SECRET: 'x'.repeat(32),
+      JWT_ISSUER: 'https://shop.example',
+      JWT_AUDIENCE: 'shop-frontend',
+      ACCESS_TOKEN_TTL: '30s',
+      REFRESH_TOKEN_TTL: '12h',
+      SEED: 'users',
+      LOG_LEVEL: 'debug',
+    });
+    expect(config).toMatchObject({
+      nodeEnv: 'production',
+      port: 8080,
+      host: '0.0.0.0',
+      databaseUrl: 'postgres://app@db:5432/shop',
+      authDatabaseUrl: 'postgresql://auth@db/auth',
+      authProvider: 'ldap',
+      jwtIssuer: 'https://shop.example',
+      jwtAudience: 'shop-frontend',
+      accessTokenTtlSeconds: 30,
+      refreshTokenTtlSeconds: 43200,
+      seed: 'users',
+      logLevel: 'debug',
+    });
+  });
+
+  it('seeds nothing by default in production', () => {
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(40) }).seed).toBe('none');
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', SEED: '' })).toMatchObject({
+      databaseUrl: undefined,
+      seed: 'demo',
+    });
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'Invalid configuration: PORT must be a whole number from 0 to 65535 (got "abc")'],
+    [{ PORT: '70000' }, 'Invalid configuration: PORT must be a whole number from 0 to 65535 (got "70000")'],
+    [
+      { DATABASE_URL: 'mysql://x' },
+      'Invalid configuration: DATABASE_URL must be a postgres:// or postgresql:// connection URL',
+    ],
+    [{ SEED: 'all' }, 'Invalid configuration: SEED must be one of demo, users, none (got "all")'],
+    [
+      { LOG_LEVEL: 'verbose' },
+      'Invalid configuration: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "verbose")',
+    ],
+    [
+      { NODE_ENV: 'staging' },
+      'Invalid configuration: NODE_ENV must be one of development, production, test (got "staging")',
+    ],
+    [
+      { ACCESS_TOKEN_TTL: '15 minutes' },
+      'Invalid configuration: ACCESS_TOKEN_TTL must be a duration such as 30s, 15m, 12h or 7d (got "15 minutes")',
+    ],
+    [
+      { REFRESH_TOKEN_TTL: '0d' },
+      'Invalid configuration: REFRESH_TOKEN_TTL must be longer than zero (got "0d")',
+    ],
+    [{ JWT_SECRET: 'short' }, 'Invalid configuration: JWT_SECRET must be at least 32 bytes long'],
+    [{ NODE_ENV: 'production' }, 'Invalid configuration: JWT_SECRET is required when NODE_ENV=production'],
+  ])('refuses %o with one line naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+    try {
+      loadConfig(env);
+    } catch (error) {
+      expect((error as Error).message).not.toContain('\n');
+    }
+  });
+
+  it('never echoes a secret or a URL that may hold a password', () => {
+    const messageOf = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error('expected the configuration to be refused');
+    };
+    expect(messageOf({ JWT_SECRET: 'hunter2' })).not.toContain('hunter2');
+    expect(messageOf({ DATABASE_URL: 'mysql://u:topsecret@db/x' })).not.toContain('topsecret');
+  });
+});
