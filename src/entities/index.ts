@@ -13,7 +13,7 @@ import { Supplier } from './supplier.entity.js';
  * Every entity the gateway serves. Adding a class here is all it takes to give it the whole
  * GraphQL API (list, by id, count, create, update, delete, nested relations): see src/api/.
  */
-export const entities = [
+export const entities: (new () => object)[] = [
   Category,
   Customer,
   Department,

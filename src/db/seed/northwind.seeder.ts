@@ -96,7 +96,7 @@ async function insertInBatches<T extends object>(em: EntityManager, entity: Enti
 
 async function moveSequencesPastSeededIds(em: EntityManager) {
   for (const entity of entities) {
-    const meta = em.getMetadata(entity as EntityName<object>);
+    const meta = em.getMetadata(entity);
     const primaryKey = meta.getPrimaryProps()[0]!;
     if (!primaryKey.autoincrement) continue;
     const table = `"${meta.tableName}"`;
