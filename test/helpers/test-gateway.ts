@@ -1,7 +1,7 @@
 import { type ResultOf, type TypedDocumentNode, type VariablesOf } from '@graphql-typed-document-node/core';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { type GraphQLFormattedError } from 'graphql';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { createRequestContext } from '../../src/context.js';
 import { createOrmOptions } from '../../src/db/orm-config.js';
 import { QueryLog } from '../../src/db/query-log.js';
@@ -35,10 +35,10 @@ export type { ResultOf, VariablesOf };
 
 /** A gateway on its own copy of the seeded database. */
 export async function startTestGateway(
-  options: { empty?: boolean; poolSize?: number } = {},
+  options: { empty?: boolean; poolSize?: number; log?: Logger } = {},
 ): Promise<TestGateway> {
   const db = await createTestDatabase(options);
-  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const log = options.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const queryLog = new QueryLog(log);
   const orm = await MikroORM.init(
     createOrmOptions({ clientUrl: db.url, queryLog, poolSize: options.poolSize }),

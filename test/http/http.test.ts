@@ -1,0 +1,94 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ListOrdersDocument } from '../../schema/__generated__/graphql.js';
+import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+
+const logLines: Record<string, unknown>[] = [];
+const logSink = new Writable({
+  write(chunk, _encoding, done) {
+    logLines.push(JSON.parse(String(chunk)));
+    done();
+  },
+});
+
+let t: TestGateway;
+let url: string;
+beforeAll(async () => {
+  t = await startTestGateway({ log: pino({ level: 'info' }, logSink) });
+  url = await t.gateway.listen(0, '127.0.0.1');
+});
+afterAll(() => t?.close());
+
+const base = () => url.replace(/\/graphql$/, '');
+const post = (body: unknown, headers: Record<string, string> = {}) =>
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+describe('GraphQL over HTTP', () => {
+  it('answers a query', async () => {
+    const response = await post({ query: '{ customersCount }' });
+    expect(response.status).toBe(200);
+    const { rows } = await t.db.sql.query('select count(*)::int as n from customer');
+    expect(await response.json()).toEqual({ data: { customersCount: rows[0].n } });
+  });
+
+  it('serves Apollo Sandbox to a browser', async () => {
+    const response = await fetch(url, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toMatch(/sandbox/i);
+  });
+
+  it('refuses a body over 1 MB with 413 before parsing it', async () => {
+    const response = await post({ query: `{ customersCount } # ${'x'.repeat(1_100_000)}` });
+    expect(response.status).toBe(413);
+  });
+
+  it('refuses malformed JSON with 400', async () => {
+    const response = await post('{"query": ');
+    expect(response.status).toBe(400);
+  });
+
+  it('logs one line per request with operation, duration and outcome', async () => {
+    logLines.length = 0;
+    await post({ query: 'query CountThem { customersCount }', operationName: 'CountThem' });
+    await post({ query: 'query TooMany { orders(limit: 5000) { id } }' });
+    const requests = logLines.filter((line) => line.msg === 'graphql request');
+    expect(requests).toEqual([
+      expect.objectContaining({
+        operationName: 'CountThem',
+        outcome: 'ok',
+        durationMs: expect.any(Number),
+        requestId: expect.any(String),
+      }),
+      expect.objectContaining({ operationName: 'TooMany', outcome: 'error', errorCodes: ['BAD_USER_INPUT'] }),
+    ]);
+  });
+
+  it('answers only after every resolver of the request has finished, even when one failed early', async () => {
+    // `orders` fails at once (limit too high); its sibling `ordersCount` is still querying then.
+    const result = await t.executeCountingSql(ListOrdersDocument, { limit: 5000 });
+    expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(result.statements).toEqual([expect.stringMatching(/^select count\(\*\) as "count" from "order"/)]);
+  });
+});
+
+describe('health endpoints', () => {
+  it('/healthz says the process is up', async () => {
+    const response = await fetch(`${base()}/healthz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('/readyz follows the database: ready while reachable, 503 once it is gone', async () => {
+    expect((await fetch(`${base()}/readyz`)).status).toBe(200);
+    await t.db.drop();
+    const response = await fetch(`${base()}/readyz`);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ status: 'unavailable', reason: 'database unreachable' });
+    expect((await fetch(`${base()}/healthz`)).status).toBe(200);
+  });
+});
