@@ -1,0 +1,33 @@
+import { ESLint } from 'eslint';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Customer } from '../src/entities/index.js';
+import { startTestGateway, type TestGateway } from './helpers/test-gateway.js';
+
+describe('every database access goes through the request’s EntityManager fork', () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway({ empty: true });
+  });
+  afterAll(() => t?.close());
+
+  it('the global EntityManager refuses to query', async () => {
+    await expect(t.orm.em.find(Customer, {})).rejects.toThrow(/global EntityManager/);
+  });
+
+  it.each([
+    ['em.createQueryBuilder(Customer)', 'createQueryBuilder'],
+    ['em.qb(Customer)', 'qb'],
+    ["em.getReference(Customer, 'ALFKI')", 'getReference'],
+    ["em.upsert(Customer, { id: 'X' })", 'upsert'],
+    ["em.nativeDelete(Customer, { id: 'X' })", 'nativeDelete'],
+    ["em.execute('select 1')", 'execute'],
+    ["em.getConnection().execute('select 1')", 'getConnection'],
+    ['em.find(Customer, {}, { filters: false })', 'filters: false'],
+  ])('the linter rejects `%s` in the API layer', async (call, rule) => {
+    const eslint = new ESLint({ cwd: process.cwd() });
+    const code = `import { type EntityManager } from '@mikro-orm/postgresql';\nimport { Customer } from '../entities/index.js';\nexport const probe = (em: EntityManager) => ${call};\n`;
+    const [report] = await eslint.lintText(code, { filePath: 'src/api/probe.ts' });
+    const messages = report!.messages.filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => m.message);
+    expect(messages.some((message) => message.includes(rule))).toBe(true);
+  });
+});
