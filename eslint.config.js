@@ -23,7 +23,10 @@ export default tseslint.config(
         ...[
           ['createQueryBuilder', 'a QueryBuilder skips filters unless applyFilters() is called'],
           ['qb', 'a QueryBuilder skips filters unless applyFilters() is called'],
-          ['getReference', 'a reference to a client-supplied id is written without loading it through the filters'],
+          [
+            'getReference',
+            'a reference to a client-supplied id is written without loading it through the filters',
+          ],
           ['upsert', 'upsert writes without reading through the filters'],
           ['upsertMany', 'upsert writes without reading through the filters'],
           ['nativeUpdate', 'native updates bypass the unit of work and its checks'],

@@ -27,7 +27,9 @@ describe('every database access goes through the request’s EntityManager fork'
     const eslint = new ESLint({ cwd: process.cwd() });
     const code = `import { type EntityManager } from '@mikro-orm/postgresql';\nimport { Customer } from '../entities/index.js';\nexport const probe = (em: EntityManager) => ${call};\n`;
     const [report] = await eslint.lintText(code, { filePath: 'src/api/probe.ts' });
-    const messages = report!.messages.filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => m.message);
+    const messages = report!.messages
+      .filter((m) => m.ruleId === 'no-restricted-syntax')
+      .map((m) => m.message);
     expect(messages.some((message) => message.includes(rule))).toBe(true);
   });
 });
