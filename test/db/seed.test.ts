@@ -4,30 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrmOptions } from '../../src/db/orm-config.js';
 import { QueryLog } from '../../src/db/query-log.js';
 import { NorthwindSeeder } from '../../src/db/seed/northwind.seeder.js';
+import { databaseFingerprint } from '../helpers/database-fingerprint.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
-
-const TABLES = [
-  'category',
-  'customer',
-  'department',
-  'employee',
-  'supplier',
-  'shipper',
-  'product',
-  'order',
-  'order_detail',
-];
-
-async function fingerprint(db: TestDatabase): Promise<Record<string, string>> {
-  const result: Record<string, string> = {};
-  for (const table of TABLES) {
-    const { rows } = await db.sql.query(
-      `select count(*) || ':' || md5(string_agg(t::text, ',' order by t.id)) as f from "${table}" t`,
-    );
-    result[table] = rows[0].f;
-  }
-  return result;
-}
 
 /** An empty database, migrated and seeded here at the given scale. */
 async function seededDatabase(scale: number): Promise<TestDatabase> {
@@ -54,7 +32,7 @@ describe('the demo data', () => {
   it('is deterministic: seeding again gives the same rows, byte for byte', async () => {
     const again = await seededDatabase(1);
     try {
-      expect(await fingerprint(again)).toEqual(await fingerprint(template));
+      expect(await databaseFingerprint(again.sql)).toEqual(await databaseFingerprint(template.sql));
     } finally {
       await again.drop();
     }

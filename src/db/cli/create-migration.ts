@@ -3,18 +3,10 @@
  * the difference as a new committed migration, then lists it in migrations/index.ts.
  */
 import { readdir, writeFile } from 'node:fs/promises';
-import { MikroORM } from '@mikro-orm/postgresql';
-import { loadConfig } from '../../config.js';
-import { createLogger } from '../../logger.js';
-import { openDatabase } from '../database.js';
-import { createOrmOptions, MIGRATIONS_FOLDER } from '../orm-config.js';
-import { QueryLog } from '../query-log.js';
+import { MIGRATIONS_FOLDER } from '../orm-config.js';
+import { withDatabase } from './with-database.js';
 
-const config = loadConfig();
-const log = createLogger({ ...config, logLevel: 'warn' });
-const database = await openDatabase(config, log);
-const orm = await MikroORM.init(createOrmOptions({ clientUrl: database.url, queryLog: new QueryLog(log) }));
-try {
+await withDatabase(async (orm) => {
   await orm.migrator.up();
   const created = await orm.migrator.create(undefined, false, false, process.argv[2]);
   if (!created.fileName) {
@@ -34,7 +26,4 @@ try {
     );
     console.log(`Created ${MIGRATIONS_FOLDER}/${created.fileName}`);
   }
-} finally {
-  await orm.close();
-  await database.close();
-}
+});

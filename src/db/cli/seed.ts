@@ -4,15 +4,10 @@
  * `--reset` empties them first.
  */
 import { parseArgs } from 'node:util';
-import { MikroORM } from '@mikro-orm/postgresql';
-import { loadConfig } from '../../config.js';
 import { entities } from '../../entities/index.js';
-import { createLogger } from '../../logger.js';
-import { openDatabase } from '../database.js';
-import { createOrmOptions } from '../orm-config.js';
-import { QueryLog } from '../query-log.js';
 import { NorthwindSeeder } from '../seed/northwind.seeder.js';
 import { isDomainEmpty } from '../seed/seed-database.js';
+import { withDatabase } from './with-database.js';
 
 const { values } = parseArgs({
   options: { scale: { type: 'string', default: '1' }, reset: { type: 'boolean', default: false } },
@@ -23,11 +18,7 @@ if (!Number.isInteger(scale) || scale < 1 || scale > 10_000) {
   process.exit(1);
 }
 
-const config = loadConfig();
-const log = createLogger({ ...config, logLevel: 'warn' });
-const database = await openDatabase(config, log);
-const orm = await MikroORM.init(createOrmOptions({ clientUrl: database.url, queryLog: new QueryLog(log) }));
-try {
+await withDatabase(async (orm) => {
   await orm.migrator.up();
   if (values.reset) {
     const tables = entities.map((entity) => `"${orm.getMetadata(entity).tableName}"`).join(', ');
@@ -35,16 +26,12 @@ try {
   } else if (!(await isDomainEmpty(orm))) {
     console.error('The database already holds data. Run with --reset to empty the domain tables first.');
     process.exitCode = 1;
+    return;
   }
-  if (!process.exitCode) {
-    const started = performance.now();
-    await orm.em.fork().transactional((em) => new NorthwindSeeder().run(em, { scale }));
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    const em = orm.em.fork();
-    const counts = await Promise.all(entities.map(async (e) => `${e.name}: ${await em.count(e, {})}`));
-    console.log(`Seeded scale ${scale} in ${seconds} s (${counts.join(', ')})`);
-  }
-} finally {
-  await orm.close();
-  await database.close();
-}
+  const started = performance.now();
+  await orm.em.fork().transactional((em) => new NorthwindSeeder().run(em, { scale }));
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const em = orm.em.fork();
+  const counts = await Promise.all(entities.map(async (e) => `${e.name}: ${await em.count(e, {})}`));
+  console.log(`Seeded scale ${scale} in ${seconds} s (${counts.join(', ')})`);
+});

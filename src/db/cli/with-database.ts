@@ -1,0 +1,35 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import { ConfigError, loadConfig } from '../../config.js';
+import { createLogger } from '../../logger.js';
+import { openDatabase } from '../database.js';
+import { createOrmOptions } from '../orm-config.js';
+import { QueryLog } from '../query-log.js';
+
+/**
+ * The common frame of the database CLIs: DATABASE_URL (or the embedded database), an initialised
+ * ORM for `work`, and everything closed afterwards, whatever happens. A bad configuration is one line.
+ */
+export async function withDatabase(work: (orm: MikroORM) => Promise<void>): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+  const log = createLogger({ ...config, logLevel: 'warn' });
+  const database = await openDatabase(config, log);
+  try {
+    const orm = await MikroORM.init(
+      createOrmOptions({ clientUrl: database.url, queryLog: new QueryLog(log) }),
+    );
+    try {
+      await work(orm);
+    } finally {
+      await orm.close();
+    }
+  } finally {
+    await database.close();
+  }
+}
