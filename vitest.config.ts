@@ -12,6 +12,7 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
     // Starts (or connects to) PostgreSQL once and builds a migrated, seeded template database;
     // each test file then works in its own clone, so files run in parallel.
     globalSetup: ['test/global-setup.ts'],
