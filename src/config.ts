@@ -43,15 +43,29 @@ const environmentSchema = z
     JWT_AUDIENCE: z.string().min(1).default('grantgate'),
     ACCESS_TOKEN_TTL: duration.default(15 * 60),
     REFRESH_TOKEN_TTL: duration.default(7 * 86400),
+    JWT_PRIVATE_KEY: optional(
+      z
+        .string()
+        .refine(
+          (pem) => pem.includes('PRIVATE KEY'),
+          'must be a PEM-encoded PKCS#8 private key (EdDSA or RS256)',
+        ),
+    ),
+    REDIS_URL: optional(
+      z
+        .string()
+        .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
+        .refine((url) => URL.canParse(url), 'is not a valid URL'),
+    ),
     SEED: optional(oneOf(['demo', 'users', 'none'])),
     LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
-    if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
+    if (env.NODE_ENV === 'production' && !env.JWT_SECRET && !env.JWT_PRIVATE_KEY) {
       ctx.addIssue({
         code: 'custom',
         path: ['JWT_SECRET'],
-        message: 'is required when NODE_ENV=production',
+        message: 'is required when NODE_ENV=production (or set JWT_PRIVATE_KEY)',
       });
     }
   });
@@ -64,7 +78,12 @@ export interface Config {
   databaseUrl?: string;
   authDatabaseUrl?: string;
   authProvider: string;
+  /** HS256 key; absent (outside production) the gateway generates one and keeps it under `.data/`. */
   jwtSecret?: string;
+  /** PEM private key (EdDSA or RS256): tokens are signed with it and its public half is served as JWKS. */
+  jwtPrivateKey?: string;
+  /** Shared login throttles between instances; absent, they are kept in memory. */
+  redisUrl?: string;
   jwtIssuer: string;
   jwtAudience: string;
   accessTokenTtlSeconds: number;
@@ -84,7 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0] ?? 'environment');
     const value = env[variable];
-    const shown = value === undefined || /SECRET|PASSWORD|URL/.test(variable) ? '' : ` (got "${value}")`;
+    const shown = value === undefined || /SECRET|PASSWORD|KEY|URL/.test(variable) ? '' : ` (got "${value}")`;
     throw new ConfigError(`Invalid configuration: ${variable} ${issue.message}${shown}`);
   }
   const e = parsed.data;
@@ -96,6 +115,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authDatabaseUrl: e.AUTH_DATABASE_URL,
     authProvider: e.AUTH_PROVIDER,
     jwtSecret: e.JWT_SECRET,
+    jwtPrivateKey: e.JWT_PRIVATE_KEY,
+    redisUrl: e.REDIS_URL,
     jwtIssuer: e.JWT_ISSUER,
     jwtAudience: e.JWT_AUDIENCE,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { RelationLoaders } from './api/loaders.js';
+import { type AuthService, type RequestIdentity } from './auth/auth-service.js';
 import { type Logger } from './logger.js';
 
 /**
@@ -13,13 +14,24 @@ export interface RequestContext {
   em: EntityManager;
   loaders: RelationLoaders;
   log: Logger;
+  identity: RequestIdentity;
+  auth: AuthService;
+  /** For login throttling per client address. */
+  clientAddress: string;
 }
 
 export function createRequestContext(
   orm: MikroORM,
   log: Logger,
-  requestId: string = randomUUID(),
+  request: { auth: AuthService; identity: RequestIdentity; clientAddress: string },
 ): RequestContext {
+  const requestId = randomUUID();
   const em = orm.em.fork({ loggerContext: { requestId } });
-  return { requestId, em, loaders: new RelationLoaders(em), log: log.child({ requestId }) };
+  return {
+    requestId,
+    em,
+    loaders: new RelationLoaders(em),
+    log: log.child({ requestId, user: request.identity.user?.id }),
+    ...request,
+  };
 }

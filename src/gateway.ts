@@ -6,8 +6,10 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { type MikroORM } from '@mikro-orm/postgresql';
 import express from 'express';
 import { buildGatewaySchema } from './api/schema.js';
+import { type Auth } from './auth/create-auth.js';
 import { createRequestContext, type RequestContext } from './context.js';
 import { formatError } from './errors.js';
+import { authRoutes } from './http/auth-routes.js';
 import { healthRoutes } from './http/health.js';
 import { requestLoggingPlugin } from './http/request-logging.plugin.js';
 import { settleResolversPlugin } from './http/settle-resolvers.plugin.js';
@@ -21,13 +23,14 @@ export interface Gateway {
   httpServer: Server;
   /** Starts listening; resolves with the GraphQL endpoint's URL. */
   listen(port: number, host: string): Promise<string>;
-  /** Stops accepting requests, lets the in-flight ones finish, then closes the ORM's pool. */
+  /** Stops accepting requests, lets the in-flight ones finish, then closes the auth and ORM pools. */
   stop(): Promise<void>;
 }
 
 /** Builds the HTTP server and Apollo Server around an initialised ORM; importable by tests. */
-export async function createGateway(options: { orm: MikroORM; log: Logger }): Promise<Gateway> {
+export async function createGateway(options: { orm: MikroORM; log: Logger; auth: Auth }): Promise<Gateway> {
   const { orm, log } = options;
+  const auth = options.auth.service;
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
@@ -43,11 +46,21 @@ export async function createGateway(options: { orm: MikroORM; log: Logger }): Pr
   });
   await apollo.start();
 
+  // Behind a load balancer, the client address (for login throttling) comes from X-Forwarded-For.
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.use(healthRoutes(orm));
+  app.use(authRoutes(auth));
   app.use(
     '/graphql',
     express.json({ limit: MAX_BODY }),
-    expressMiddleware(apollo, { context: async () => createRequestContext(orm, log) }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) =>
+        createRequestContext(orm, log, {
+          auth,
+          identity: await auth.identify(req.headers.authorization),
+          clientAddress: req.ip ?? 'unknown',
+        }),
+    }),
   );
 
   let stopping: Promise<void> | undefined;
@@ -66,6 +79,7 @@ export async function createGateway(options: { orm: MikroORM; log: Logger }): Pr
     stop: () =>
       (stopping ??= (async () => {
         await apollo.stop();
+        await options.auth.close();
         await orm.close();
       })()),
   };

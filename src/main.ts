@@ -4,8 +4,10 @@
  * embedded database before exiting.
  */
 import { MikroORM } from '@mikro-orm/postgresql';
+import { DEMO_PASSWORD, DEMO_USERS } from '../auth-providers/sql/demo-users.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
-import { type Database, openDatabase } from './db/database.js';
+import { type Auth, createAuth } from './auth/create-auth.js';
+import { DATA_DIR, type Database, openDatabase } from './db/database.js';
 import { createOrmOptions } from './db/orm-config.js';
 import { QueryLog } from './db/query-log.js';
 import { seedOnStart } from './db/seed/seed-database.js';
@@ -28,12 +30,24 @@ const log = createLogger(config);
 const startedAt = performance.now();
 let database: Database | undefined;
 let orm: MikroORM | undefined;
+let auth: Auth | undefined;
 let gateway: Gateway | undefined;
 
 async function stopEverything() {
-  if (gateway) await gateway.stop();
-  else await orm?.close();
+  if (gateway) {
+    await gateway.stop();
+  } else {
+    await auth?.close();
+    await orm?.close();
+  }
   await database?.close();
+}
+
+function demoUsersHint(config: Config): string {
+  const seeded = config.authProvider === 'sql' && config.nodeEnv !== 'production' && config.seed !== 'none';
+  return seeded
+    ? `\n  Demo users (password ${DEMO_PASSWORD}): ${DEMO_USERS.map((user) => user.id).join(', ')}`
+    : '';
 }
 
 let shuttingDown = false;
@@ -64,7 +78,8 @@ try {
   orm = await MikroORM.init(createOrmOptions({ clientUrl: database.url, queryLog: new QueryLog(log) }));
   await orm.migrator.up();
   await seedOnStart(orm, config.seed, log);
-  gateway = await createGateway({ orm, log });
+  auth = await createAuth({ config, databaseUrl: database.url, dataDir: DATA_DIR, log });
+  gateway = await createGateway({ orm, log, auth });
   const url = await gateway.listen(config.port, config.host);
   log.info(
     {
@@ -78,7 +93,9 @@ try {
   grantgate is ready at ${url}
   Open it in a browser for Apollo Sandbox, or try:
     curl -s ${url} -H 'content-type: application/json' \\
-      -d '{"query":"{ customersCount customers(limit: 3) { id companyName orders(limit: 2) { id amountTotal } } }"}'
+      -d '{"query":"mutation { login(username: \\"s1\\", password: \\"p\\") { accessToken } }"}'
+  then send the token as  Authorization: Bearer <accessToken>  with
+      {"query":"{ me { id roles attributes } customersCount customers(limit: 3) { id companyName } }"}${demoUsersHint(config)}
 `);
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);

@@ -11,6 +11,8 @@ describe('configuration', () => {
       authDatabaseUrl: undefined,
       authProvider: 'sql',
       jwtSecret: undefined,
+      jwtPrivateKey: undefined,
+      redisUrl: undefined,
       jwtIssuer: 'grantgate',
       jwtAudience: 'grantgate',
       accessTokenTtlSeconds: 900,
@@ -88,7 +90,15 @@ describe('configuration', () => {
       'Invalid configuration: REFRESH_TOKEN_TTL must be longer than zero (got "0d")',
     ],
     [{ JWT_SECRET: 'short' }, 'Invalid configuration: JWT_SECRET must be at least 32 bytes long'],
-    [{ NODE_ENV: 'production' }, 'Invalid configuration: JWT_SECRET is required when NODE_ENV=production'],
+    [
+      { NODE_ENV: 'production' },
+      'Invalid configuration: JWT_SECRET is required when NODE_ENV=production (or set JWT_PRIVATE_KEY)',
+    ],
+    [
+      { JWT_PRIVATE_KEY: 'not a key' },
+      'Invalid configuration: JWT_PRIVATE_KEY must be a PEM-encoded PKCS#8 private key (EdDSA or RS256)',
+    ],
+    [{ REDIS_URL: 'localhost:6379' }, 'Invalid configuration: REDIS_URL must be a redis:// or rediss:// URL'],
   ])('refuses %o with one line naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
     try {

@@ -10,7 +10,9 @@ import { type EmbeddedDatabase, startEmbeddedPostgres } from '../src/db/embedded
 import { createOrmOptions } from '../src/db/orm-config.js';
 import { QueryLog } from '../src/db/query-log.js';
 import { NorthwindSeeder } from '../src/db/seed/northwind.seeder.js';
+import { createAuth } from '../src/auth/create-auth.js';
 import { databaseUrl } from './helpers/database-url.js';
+import { TEST_AUTH_CONFIG } from './helpers/test-gateway.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -49,6 +51,14 @@ export default async function setup(project: TestProject) {
   await orm.migrator.up();
   await orm.em.fork().transactional((em) => new NorthwindSeeder().run(em, { scale: 1 }));
   await orm.close();
+  // The auth schema and the demo users (hashing their passwords is the slow part) go into the template too.
+  const auth = await createAuth({
+    config: TEST_AUTH_CONFIG,
+    databaseUrl: databaseUrl(serverUrl, templateDatabase),
+    dataDir: dataDir ?? tmpdir(),
+    log,
+  });
+  await auth.close();
 
   project.provide('serverUrl', serverUrl);
   project.provide('templateDatabase', templateDatabase);

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { UserStore } from '../auth-providers/sql/user-store.js';
 import { createTestDatabase, type TestDatabase } from './helpers/test-database.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -50,13 +51,21 @@ function startGateway(env: Record<string, string>, cwd = ROOT): Started {
   };
 }
 
+/** Logs in as the demo superuser, then sends `query` with its token. */
 async function graphql(url: string, query: string) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query }),
-  });
-  return (await response.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
+  const send = async (body: object, headers: Record<string, string> = {}) =>
+    (await (
+      await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      })
+    ).json()) as {
+      data?: Record<string, { accessToken?: string } & Record<string, unknown>>;
+      errors?: unknown[];
+    };
+  const login = await send({ query: 'mutation { login(username: "sa", password: "p") { accessToken } }' });
+  return send({ query }, { authorization: `Bearer ${login.data!.login!.accessToken}` });
 }
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -86,10 +95,15 @@ describe('npm start against DATABASE_URL', () => {
     expect(second.output()).not.toMatch(/seeded the demo data/);
   });
 
-  it('with SEED=none creates the tables and leaves them empty', async () => {
+  it('with SEED=none creates the tables and leaves them empty, without demo users', async () => {
     const db = await emptyDatabase();
     const started = startGateway({ DATABASE_URL: db.url, SEED: 'none' });
-    expect(await graphql(await started.url, '{ customersCount ordersCount }')).toEqual({
+    const url = await started.url;
+    expect((await db.sql.query('select count(*)::int as n from auth."user"')).rows[0].n).toBe(0);
+    const users = new UserStore(db.url);
+    await users.addUser({ id: 'sa', roles: ['sa'], attributes: {}, password: 'p' });
+    await users.close();
+    expect(await graphql(url, '{ customersCount ordersCount }')).toEqual({
       data: { customersCount: 0, ordersCount: 0 },
     });
     expect(await started.stop()).toBe(0);

@@ -1,5 +1,16 @@
 import { GraphQLID, GraphQLInt } from 'graphql';
-import { Arg, type ClassType, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  type ClassType,
+  Ctx,
+  FieldResolver,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  UseMiddleware,
+} from 'type-graphql';
+import { requireUser } from '../auth/require-user.js';
 import { type RequestContext } from '../context.js';
 import { type EntityModel } from './entity-model.js';
 import * as operations from './entity-operations.js';
@@ -15,14 +26,17 @@ function defineMethod(
   prototype: object,
   name: string,
   method: Method,
-  decorate: MethodDecorator,
+  decorators: MethodDecorator[],
   parameters: ParameterDecorator[],
 ) {
   const descriptor: PropertyDescriptor = { value: method, writable: true, configurable: true };
   Object.defineProperty(prototype, name, descriptor);
   parameters.forEach((parameter, index) => parameter(prototype, name, index));
-  decorate(prototype, name, descriptor);
+  for (const decorate of decorators) decorate(prototype, name, descriptor);
 }
+
+/** Every root field of the generic API needs an authenticated user. */
+const guarded = (decorator: MethodDecorator): MethodDecorator[] => [UseMiddleware(requireUser), decorator];
 
 const listArgs = (inputs: EntityInputs, target: string): ParameterDecorator[] => [
   Arg('where', () => inputs.where, { nullable: true }),
@@ -56,46 +70,55 @@ export function createEntityResolver(
     plural,
     (where: never, orderBy: never, limit: never, offset: never, ctx: RequestContext) =>
       operations.list(ctx, model, { where, orderBy, limit, offset }),
-    Query(() => [model.cls], { name: plural, description: `${name} rows matching where, in orderBy order` }),
+    guarded(
+      Query(() => [model.cls], {
+        name: plural,
+        description: `${name} rows matching where, in orderBy order`,
+      }),
+    ),
     [...listArgs(inputs, name), Ctx()],
   );
   defineMethod(
     prototype,
     singular,
     (id: string, ctx: RequestContext) => operations.byId(ctx, model, id),
-    Query(() => model.cls, {
-      name: singular,
-      nullable: true,
-      description: `The ${name} with this id, or null`,
-    }),
+    guarded(
+      Query(() => model.cls, {
+        name: singular,
+        nullable: true,
+        description: `The ${name} with this id, or null`,
+      }),
+    ),
     [Arg('id', () => GraphQLID), Ctx()],
   );
   defineMethod(
     prototype,
     `${plural}Count`,
     (where: never, ctx: RequestContext) => operations.count(ctx, model, where),
-    Query(() => GraphQLInt, { name: `${plural}Count`, description: `How many ${name} rows match where` }),
+    guarded(
+      Query(() => GraphQLInt, { name: `${plural}Count`, description: `How many ${name} rows match where` }),
+    ),
     [Arg('where', () => inputs.where, { nullable: true }), Ctx()],
   );
   defineMethod(
     prototype,
     `create${name}`,
     (input: Row, ctx: RequestContext) => operations.create(ctx, model, input),
-    Mutation(() => model.cls, { name: `create${name}` }),
+    guarded(Mutation(() => model.cls, { name: `create${name}` })),
     [Arg('input', () => inputs.create), Ctx()],
   );
   defineMethod(
     prototype,
     `update${name}`,
     (id: string, input: Row, ctx: RequestContext) => operations.update(ctx, model, id, input),
-    Mutation(() => model.cls, { name: `update${name}` }),
+    guarded(Mutation(() => model.cls, { name: `update${name}` })),
     [Arg('id', () => GraphQLID), Arg('input', () => inputs.update), Ctx()],
   );
   defineMethod(
     prototype,
     `delete${name}`,
     (id: string, ctx: RequestContext) => operations.remove(ctx, model, id),
-    Mutation(() => Boolean, { name: `delete${name}`, description: 'True once the row is deleted' }),
+    guarded(Mutation(() => Boolean, { name: `delete${name}`, description: 'True once the row is deleted' })),
     [Arg('id', () => GraphQLID), Ctx()],
   );
 
@@ -109,7 +132,7 @@ export function createEntityResolver(
         return reference ? ctx.loaders.load(relation.target, reference[targetKey] as string | number) : null;
       },
       // Always nullable: the related row may be hidden from the caller.
-      FieldResolver(() => relation.target.cls, { name: relation.name, nullable: true }),
+      [FieldResolver(() => relation.target.cls, { name: relation.name, nullable: true })],
       [Root(), Ctx()],
     );
   }
@@ -124,7 +147,7 @@ export function createEntityResolver(
           limit,
           offset,
         }),
-      FieldResolver(() => [relation.target.cls], { name: relation.name }),
+      [FieldResolver(() => [relation.target.cls], { name: relation.name })],
       [Root(), ...listArgs(inputsOf(relation.target), relation.target.name), Ctx()],
     );
   }

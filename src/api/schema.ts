@@ -1,6 +1,7 @@
 import { type MetadataStorage } from '@mikro-orm/core';
 import { type GraphQLSchema } from 'graphql';
 import { buildSchema, type ClassType } from 'type-graphql';
+import { AuthResolver } from '../auth/auth.resolver.js';
 import { entities } from '../entities/index.js';
 import { buildEntityModels, type EntityModel } from './entity-model.js';
 import { createEntityInputs, type EntityInputs } from './inputs/entity-inputs.js';
@@ -20,7 +21,7 @@ export function buildGatewaySchema(metadata: MetadataStorage): Promise<GraphQLSc
     );
     const resolvers = models.map((model) => createEntityResolver(model, (m) => inputs.get(m)!));
     return buildSchema({
-      resolvers: resolvers as [ClassType, ...ClassType[]],
+      resolvers: [AuthResolver, ...resolvers] as [ClassType, ...ClassType[]],
       validate: false,
       emitSchemaFile: false,
     });

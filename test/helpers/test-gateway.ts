@@ -2,6 +2,9 @@ import { type ResultOf, type TypedDocumentNode, type VariablesOf } from '@graphq
 import { MikroORM } from '@mikro-orm/postgresql';
 import { type GraphQLFormattedError } from 'graphql';
 import { type Logger, pino } from 'pino';
+import { type AuthUser } from '../../auth-providers/auth-provider.js';
+import { type RequestIdentity } from '../../src/auth/auth-service.js';
+import { type Auth, createAuth } from '../../src/auth/create-auth.js';
 import { createRequestContext } from '../../src/context.js';
 import { createOrmOptions } from '../../src/db/orm-config.js';
 import { QueryLog } from '../../src/db/query-log.js';
@@ -13,20 +16,51 @@ export interface OperationResult<T> {
   errors?: readonly GraphQLFormattedError[];
 }
 
+/**
+ * Who an operation runs as: by default a superuser, so tests of the generic API are not about
+ * authentication; `{ authorization }` sends that header (or none, with null) as a client would.
+ */
+export type Caller = { authorization: string | null } | undefined;
+
+export const TEST_SUPERUSER: AuthUser = { id: 'test-superuser', name: 'Test', roles: ['sa'], attributes: {} };
+
+export const TEST_AUTH_CONFIG = {
+  nodeEnv: 'test',
+  seed: 'demo',
+  authProvider: 'sql',
+  authDatabaseUrl: undefined,
+  jwtSecret: 'a test secret that is at least 32 bytes long',
+  jwtPrivateKey: undefined,
+  jwtIssuer: 'grantgate',
+  jwtAudience: 'grantgate',
+  accessTokenTtlSeconds: 900,
+  refreshTokenTtlSeconds: 7 * 86400,
+  redisUrl: undefined,
+} as const;
+
+export type TestAuthConfig = Omit<typeof TEST_AUTH_CONFIG, 'jwtPrivateKey' | 'redisUrl' | 'authProvider'> & {
+  jwtPrivateKey?: string;
+  redisUrl?: string;
+  authProvider: string;
+};
+
 export interface TestGateway {
   db: TestDatabase;
   orm: MikroORM;
+  auth: Auth;
   gateway: Gateway;
   queryLog: QueryLog;
   /** Runs an operation through Apollo Server with a fresh request context, as an HTTP request would. */
   execute<T, V extends Record<string, unknown>>(
     document: TypedDocumentNode<T, V>,
     variables?: V,
+    caller?: Caller,
   ): Promise<OperationResult<T>>;
   /** Like execute, and also returns the SQL statements the operation ran. */
   executeCountingSql<T, V extends Record<string, unknown>>(
     document: TypedDocumentNode<T, V>,
     variables?: V,
+    caller?: Caller,
   ): Promise<OperationResult<T> & { statements: string[] }>;
   close(): Promise<void>;
 }
@@ -35,7 +69,7 @@ export type { ResultOf, VariablesOf };
 
 /** A gateway on its own copy of the seeded database. */
 export async function startTestGateway(
-  options: { empty?: boolean; poolSize?: number; log?: Logger } = {},
+  options: { empty?: boolean; poolSize?: number; log?: Logger; auth?: Partial<TestAuthConfig> } = {},
 ): Promise<TestGateway> {
   const db = await createTestDatabase(options);
   const log = options.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -43,12 +77,27 @@ export async function startTestGateway(
   const orm = await MikroORM.init(
     createOrmOptions({ clientUrl: db.url, queryLog, poolSize: options.poolSize }),
   );
-  const gateway = await createGateway({ orm, log });
+  const auth = await createAuth({
+    config: { ...TEST_AUTH_CONFIG, ...options.auth },
+    databaseUrl: db.url,
+    dataDir: '/nonexistent: tests always pass a secret or key',
+    log,
+  });
+  const gateway = await createGateway({ orm, log, auth });
 
-  const execute: TestGateway['execute'] = async (document, variables) => {
+  const execute: TestGateway['execute'] = async (document, variables, caller) => {
+    const identity: RequestIdentity = caller
+      ? await auth.service.identify(caller.authorization ?? undefined)
+      : { user: TEST_SUPERUSER };
     const response = await gateway.apollo.executeOperation(
       { query: document, variables },
-      { contextValue: createRequestContext(orm, log) },
+      {
+        contextValue: createRequestContext(orm, log, {
+          auth: auth.service,
+          identity,
+          clientAddress: '127.0.0.1',
+        }),
+      },
     );
     if (response.body.kind !== 'single') throw new Error('expected a single result');
     return response.body.singleResult as OperationResult<never>;
@@ -57,14 +106,15 @@ export async function startTestGateway(
   return {
     db,
     orm,
+    auth,
     gateway,
     queryLog,
     execute,
-    async executeCountingSql(document, variables) {
+    async executeCountingSql(document, variables, caller) {
       const statements: string[] = [];
       const stop = queryLog.listen((sql) => statements.push(sql));
       try {
-        return { ...(await execute(document, variables)), statements };
+        return { ...(await execute(document, variables, caller)), statements };
       } finally {
         stop();
       }

@@ -1,0 +1,40 @@
+/**
+ * The contract between the gateway and wherever users live. The gateway never learns how a provider
+ * stores or checks users: it asks for a user by name and password, and (optionally) to re-read one
+ * by id when a refresh token is used, so that changed roles and disabled users take effect.
+ */
+export interface AuthUser {
+  /** Stable id; also the login name (`s1`, `ALFKI`) and the token's `sub`. */
+  id: string;
+  name?: string | null;
+  /** An empty list means the user is evaluated as holding the single role `public`. */
+  roles: string[];
+  /** Values that row filters read, e.g. `{ clientId: 2, region: 'British Isles' }`. */
+  attributes: Record<string, unknown>;
+}
+
+export interface AuthProvider {
+  /** The user whose credentials these are, or null: unknown user and wrong password look the same. */
+  authenticate(username: string, password: string): Promise<AuthUser | null>;
+  /** The user as the provider knows them now, or null when gone or disabled (used on refresh). */
+  findUser?(id: string): Promise<AuthUser | null>;
+  /** Accepts a token this provider itself issued (e.g. Keycloak's), returning its user, or null. */
+  verifyToken?(token: string): Promise<AuthUser | null>;
+  /** Releases connections and timers on shutdown. */
+  close?(): Promise<void>;
+}
+
+/** What a provider gets when the gateway creates it; a custom provider's constructor receives it. */
+export interface AuthProviderOptions {
+  /** The application database; a provider may keep its own data in a schema of it. */
+  databaseUrl: string;
+  /** AUTH_DATABASE_URL when set: where a provider's own data lives instead. */
+  authDatabaseUrl?: string;
+  /** True outside production: a provider may then create its demo users. */
+  seedDemoUsers: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+export type AuthProviderClass = new (
+  options: AuthProviderOptions,
+) => AuthProvider & { init?(): Promise<void> };

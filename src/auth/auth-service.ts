@@ -1,0 +1,93 @@
+import { GraphQLError } from 'graphql';
+import { type AuthProvider, type AuthUser } from '../../auth-providers/auth-provider.js';
+import { MAX_PASSWORD_LENGTH } from '../../auth-providers/sql/password-hashing.js';
+import { badUserInput } from '../errors.js';
+import { LoginThrottledError, type LoginThrottle } from './login-throttle.js';
+import { type RefreshTokenStore } from './refresh-token-store.js';
+import { InvalidTokenError, type TokenService } from './token-service.js';
+
+export interface AuthPayload {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  user: AuthUser;
+}
+
+/** Who a request is from: a user, nobody, or someone whose token was refused. */
+export interface RequestIdentity {
+  user?: AuthUser;
+  /** A token was sent but refused: the request is not treated as anonymous. */
+  invalidToken?: boolean;
+}
+
+export const unauthenticated = (message: string, extensions: Record<string, unknown> = {}) =>
+  new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', ...extensions } });
+
+/** The same answer for an unknown user and a wrong password: nothing tells them apart. */
+const INVALID_CREDENTIALS = 'Invalid username or password';
+
+/** Login, refresh, logout and bearer-token checks, independent of where users are stored. */
+export class AuthService {
+  constructor(
+    private readonly provider: AuthProvider,
+    private readonly tokens: TokenService,
+    private readonly refreshTokens: RefreshTokenStore,
+    private readonly throttle: LoginThrottle,
+  ) {}
+
+  get jwks() {
+    return this.tokens.jwks;
+  }
+
+  async login(username: string, password: string, clientAddress: string): Promise<AuthPayload> {
+    if (password.length > MAX_PASSWORD_LENGTH) {
+      throw badUserInput(`password must be at most ${MAX_PASSWORD_LENGTH} characters long`);
+    }
+    try {
+      await this.throttle.attempt(username, clientAddress);
+    } catch (error) {
+      if (error instanceof LoginThrottledError) {
+        throw unauthenticated(error.message, { retryAfterSeconds: error.retryAfterSeconds });
+      }
+      throw error;
+    }
+    const user = await this.provider.authenticate(username, password);
+    if (!user) throw unauthenticated(INVALID_CREDENTIALS);
+    await this.throttle.succeeded(username);
+    return this.payload(user, await this.refreshTokens.issue(user));
+  }
+
+  /** Rotates a refresh token and re-reads the user from the provider, so role changes take effect. */
+  async refresh(refreshToken: string): Promise<AuthPayload> {
+    const result = await this.refreshTokens.rotate(refreshToken, (snapshot) =>
+      this.provider.findUser ? this.provider.findUser(snapshot.id) : Promise.resolve(snapshot),
+    );
+    if (result.outcome !== 'rotated') throw unauthenticated('Invalid or expired refresh token');
+    return this.payload(result.user, result.refreshToken);
+  }
+
+  /** Revokes the refresh token's whole family; true when there was one. */
+  logout(refreshToken: string): Promise<boolean> {
+    return this.refreshTokens.revokeFamily(refreshToken);
+  }
+
+  /** Reads `Authorization: Bearer <token>`; our own tokens first, then the provider's (e.g. Keycloak's). */
+  async identify(authorization: string | undefined): Promise<RequestIdentity> {
+    if (authorization === undefined || authorization === '') return {};
+    const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(authorization.trim());
+    if (!match) return { invalidToken: true };
+    try {
+      return { user: await this.tokens.verifyAccessToken(match[1]!) };
+    } catch (error) {
+      if (!(error instanceof InvalidTokenError)) throw error;
+    }
+    const user = await this.provider.verifyToken?.(match[1]!).catch(() => null);
+    return user ? { user } : { invalidToken: true };
+  }
+
+  private async payload(user: AuthUser, refreshToken: string): Promise<AuthPayload> {
+    const { token, expiresIn } = await this.tokens.issueAccessToken(user);
+    return { accessToken: token, refreshToken, tokenType: 'Bearer', expiresIn, user };
+  }
+}

@@ -1,0 +1,90 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import { type Config } from '../config.js';
+import { type Logger } from '../logger.js';
+import { AuthService } from './auth-service.js';
+import { loadAuthProvider } from './load-provider.js';
+import { LoginThrottle } from './login-throttle.js';
+import { RefreshTokenStore } from './refresh-token-store.js';
+import { generateSecret, TokenService } from './token-service.js';
+
+export interface Auth {
+  service: AuthService;
+  close(): Promise<void>;
+}
+
+type AuthConfig = Pick<
+  Config,
+  | 'nodeEnv'
+  | 'seed'
+  | 'authProvider'
+  | 'authDatabaseUrl'
+  | 'jwtSecret'
+  | 'jwtPrivateKey'
+  | 'jwtIssuer'
+  | 'jwtAudience'
+  | 'accessTokenTtlSeconds'
+  | 'refreshTokenTtlSeconds'
+  | 'redisUrl'
+>;
+
+/**
+ * Assembles authentication: the signing key, the refresh-token store (schema `auth` of the
+ * application database), the login throttle and the provider AUTH_PROVIDER names.
+ */
+export async function createAuth(options: {
+  config: AuthConfig;
+  databaseUrl: string;
+  dataDir: string;
+  log: Logger;
+}): Promise<Auth> {
+  const { config } = options;
+  const settings = {
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+  };
+  const tokens = config.jwtPrivateKey
+    ? await TokenService.withPrivateKey(config.jwtPrivateKey, settings)
+    : TokenService.withSecret(
+        config.jwtSecret ?? (await developmentSecret(options.dataDir, options.log)),
+        settings,
+      );
+
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 5 });
+  // An idle connection the server dropped (restart, failover) must not take the process down.
+  pool.on('error', (error) => options.log.warn({ err: error }, 'auth database connection lost'));
+  const refreshTokens = new RefreshTokenStore(pool, config.refreshTokenTtlSeconds);
+  await refreshTokens.migrate();
+  const provider = await loadAuthProvider(config.authProvider, {
+    databaseUrl: options.databaseUrl,
+    authDatabaseUrl: config.authDatabaseUrl,
+    seedDemoUsers: config.nodeEnv !== 'production' && config.seed !== 'none',
+    env: process.env,
+  });
+  const throttle = LoginThrottle.create(config.redisUrl);
+  return {
+    service: new AuthService(provider, tokens, refreshTokens, throttle),
+    async close() {
+      await provider.close?.();
+      await throttle.close();
+      await pool.end();
+    },
+  };
+}
+
+/**
+ * Outside production a missing JWT_SECRET is generated once and kept in `.data/jwt-secret`, so
+ * tokens survive restarts of a development gateway. (Production refuses to start without one.)
+ */
+async function developmentSecret(dataDir: string, log: Logger): Promise<string> {
+  const file = join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  const secret = generateSecret();
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(file, secret, { mode: 0o600 });
+  log.info({ file }, 'generated a development JWT secret (set JWT_SECRET to choose one)');
+  return secret;
+}

@@ -1,0 +1,135 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import {
+  type CryptoKey,
+  exportJWK,
+  importPKCS8,
+  type JSONWebKeySet,
+  type JWTPayload,
+  jwtVerify,
+  type KeyObject,
+  SignJWT,
+} from 'jose';
+import { type AuthUser } from '../../auth-providers/auth-provider.js';
+
+/** The `typ` header of our access tokens: a token of another kind (an ID token, a refresh JWT) is refused. */
+const ACCESS_TOKEN_TYPE = 'at+jwt';
+const CLOCK_TOLERANCE_SECONDS = 30;
+
+interface SigningKey {
+  algorithm: 'HS256' | 'EdDSA' | 'RS256';
+  sign: Uint8Array | CryptoKey | KeyObject;
+  verify: Uint8Array | CryptoKey | KeyObject;
+  keyId?: string;
+  jwks?: JSONWebKeySet;
+}
+
+export class InvalidTokenError extends Error {}
+
+export interface TokenSettings {
+  issuer: string;
+  audience: string;
+  accessTokenTtlSeconds: number;
+}
+
+/**
+ * Issues and verifies the gateway's access tokens (jose). Verification pins the algorithm and
+ * requires exp, iss, aud, typ and an age within the token lifetime, with at most 30 s clock skew.
+ */
+export class TokenService {
+  private constructor(
+    private readonly key: SigningKey,
+    private readonly settings: TokenSettings,
+  ) {}
+
+  /** HS256 with a shared secret (at least 32 bytes). */
+  static withSecret(secret: string, settings: TokenSettings): TokenService {
+    const bytes = new TextEncoder().encode(secret);
+    return new TokenService({ algorithm: 'HS256', sign: bytes, verify: bytes }, settings);
+  }
+
+  /** EdDSA or RS256 with a PEM private key; the public half is published as a JWKS. */
+  static async withPrivateKey(pem: string, settings: TokenSettings): Promise<TokenService> {
+    const algorithm = pem.includes('BEGIN PRIVATE KEY') && isEd25519(pem) ? 'EdDSA' : 'RS256';
+    const privateKey = await importPKCS8(pem, algorithm, { extractable: true });
+    const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = await exportJWK(privateKey);
+    const keyId = createHash('sha256').update(JSON.stringify(publicJwk)).digest('base64url').slice(0, 16);
+    return new TokenService(
+      {
+        algorithm,
+        sign: privateKey,
+        verify: privateKey,
+        keyId,
+        jwks: { keys: [{ ...publicJwk, kid: keyId, alg: algorithm, use: 'sig' }] },
+      },
+      settings,
+    );
+  }
+
+  /** The public keys to publish at /.well-known/jwks.json, or undefined for a shared secret. */
+  get jwks(): JSONWebKeySet | undefined {
+    return this.key.jwks;
+  }
+
+  async issueAccessToken(user: AuthUser): Promise<{ token: string; expiresIn: number }> {
+    const token = await new SignJWT({
+      name: user.name ?? null,
+      roles: user.roles,
+      attributes: user.attributes,
+    })
+      .setProtectedHeader({
+        alg: this.key.algorithm,
+        typ: ACCESS_TOKEN_TYPE,
+        ...(this.key.keyId ? { kid: this.key.keyId } : {}),
+      })
+      .setSubject(user.id)
+      .setIssuer(this.settings.issuer)
+      .setAudience(this.settings.audience)
+      .setIssuedAt()
+      .setExpirationTime(`${this.settings.accessTokenTtlSeconds}s`)
+      .setJti(randomUUID())
+      .sign(this.key.sign);
+    return { token, expiresIn: this.settings.accessTokenTtlSeconds };
+  }
+
+  /** The user a valid access token speaks for; any other token is an InvalidTokenError. */
+  async verifyAccessToken(token: string): Promise<AuthUser> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.key.verify, {
+        algorithms: [this.key.algorithm],
+        issuer: this.settings.issuer,
+        audience: this.settings.audience,
+        typ: ACCESS_TOKEN_TYPE,
+        requiredClaims: ['exp', 'iat', 'sub', 'jti'],
+        maxTokenAge: `${this.settings.accessTokenTtlSeconds}s`,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      }));
+    } catch {
+      throw new InvalidTokenError('invalid or expired token');
+    }
+    const { sub, name, roles, attributes } = payload as JWTPayload & Record<string, unknown>;
+    if (!Array.isArray(roles) || !roles.every((role) => typeof role === 'string')) {
+      throw new InvalidTokenError('token without roles');
+    }
+    if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) {
+      throw new InvalidTokenError('token without attributes');
+    }
+    return {
+      id: sub!,
+      name: typeof name === 'string' ? name : null,
+      roles,
+      attributes: attributes as Record<string, unknown>,
+    };
+  }
+}
+
+function isEd25519(pem: string): boolean {
+  // An Ed25519 PKCS#8 key is 48 bytes; an RSA one is hundreds.
+  const der = Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+  return der.length < 100;
+}
+
+/** A random secret for development, when JWT_SECRET is not set. */
+export function generateSecret(): string {
+  return randomBytes(48).toString('base64url');
+}

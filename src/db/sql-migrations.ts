@@ -1,0 +1,41 @@
+import type pg from 'pg';
+
+export interface SqlMigration {
+  /** Ordered, never renamed: the id is what marks a migration as applied. */
+  id: string;
+  sql: string;
+}
+
+/**
+ * Applies plain-SQL migrations to a schema that is not the ORM's (the auth data, the refresh tokens),
+ * each once, in order, in one transaction, under an advisory lock so that instances starting
+ * together do not race. The ORM's own tables use MikroORM's migrator instead.
+ */
+export async function applySqlMigrations(
+  pool: pg.Pool,
+  schema: string,
+  migrations: SqlMigration[],
+): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    await client.query('select pg_advisory_xact_lock(hashtext($1))', [`grantgate migrations ${schema}`]);
+    await client.query(`create schema if not exists "${schema}"`);
+    await client.query(
+      `create table if not exists "${schema}".schema_migration (id text primary key, applied_at timestamptz not null default now())`,
+    );
+    const { rows } = await client.query<{ id: string }>(`select id from "${schema}".schema_migration`);
+    const applied = new Set(rows.map((row) => row.id));
+    for (const migration of migrations) {
+      if (applied.has(migration.id)) continue;
+      await client.query(migration.sql);
+      await client.query(`insert into "${schema}".schema_migration (id) values ($1)`, [migration.id]);
+    }
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback');
+    throw error;
+  } finally {
+    client.release();
+  }
+}
