@@ -67,9 +67,9 @@ export class AuthService {
     return this.payload(result.user, result.refreshToken);
   }
 
-  /** Revokes the refresh token's whole family; true when there was one. */
-  logout(refreshToken: string): Promise<boolean> {
-    return this.refreshTokens.revokeFamily(refreshToken);
+  /** Revokes the whole family of one of the user's refresh tokens; false for anyone else's or an unknown one. */
+  logout(refreshToken: string, userId: string): Promise<boolean> {
+    return this.refreshTokens.revokeFamily(refreshToken, userId);
   }
 
   /** Reads `Authorization: Bearer <token>`; our own tokens first, then the provider's (e.g. Keycloak's). */

@@ -1,8 +1,10 @@
+import 'reflect-metadata';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Arg, Ctx, Field, ID, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, Field, ID, Int, Mutation, ObjectType, Query, Resolver, UseMiddleware } from 'type-graphql';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import { type RequestContext } from '../context.js';
-import { type AuthPayload as Payload, unauthenticated } from './auth-service.js';
+import { type AuthPayload as Payload } from './auth-service.js';
+import { requireUser } from './require-user.js';
 
 @ObjectType({ description: 'The user a request is made for' })
 class CurrentUser {
@@ -57,20 +59,18 @@ export class AuthResolver {
     return ctx.auth.refresh(refreshToken);
   }
 
-  @Mutation(() => Boolean, { description: 'Ends the session: its refresh tokens stop working' })
+  @UseMiddleware(requireUser)
+  @Mutation(() => Boolean, { description: 'Ends the caller’s session: its refresh tokens stop working' })
   logout(
     @Arg('refreshToken', () => String) refreshToken: string,
     @Ctx() ctx: RequestContext,
   ): Promise<boolean> {
-    return ctx.auth.logout(refreshToken);
+    return ctx.auth.logout(refreshToken, ctx.identity.user!.id);
   }
 
-  @Query(() => CurrentUser, {
-    nullable: true,
-    description: 'Who the access token speaks for; null without one',
-  })
+  @UseMiddleware(requireUser)
+  @Query(() => CurrentUser, { nullable: true, description: 'Who the access token speaks for' })
   me(@Ctx() ctx: RequestContext): AuthUser | null {
-    if (ctx.identity.invalidToken) throw unauthenticated('Invalid or expired access token');
     return ctx.identity.user ?? null;
   }
 }

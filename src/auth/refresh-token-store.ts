@@ -104,11 +104,12 @@ export class RefreshTokenStore {
     }
   }
 
-  /** Revokes the family of `token`; false when the token is unknown. */
-  async revokeFamily(token: string): Promise<boolean> {
-    const { rows } = await this.pool.query('select family_id from auth.refresh_token where token_hash = $1', [
-      hashOf(token),
-    ]);
+  /** Revokes the family of `token` if it is `userId`'s; false when it is unknown or someone else's. */
+  async revokeFamily(token: string, userId: string): Promise<boolean> {
+    const { rows } = await this.pool.query(
+      'select family_id from auth.refresh_token where token_hash = $1 and user_id = $2',
+      [hashOf(token), userId],
+    );
     if (!rows[0]) return false;
     await this.revokeFamilyWith(this.pool, rows[0].family_id);
     return true;

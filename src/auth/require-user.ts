@@ -3,7 +3,7 @@ import { type RequestContext } from '../context.js';
 import { unauthenticated } from './auth-service.js';
 
 /** Root operations anyone may call; every other root field is guarded by requireUser. */
-export const PUBLIC_OPERATIONS = new Set(['login', 'refreshToken', 'me']);
+export const PUBLIC_OPERATIONS = new Set(['login', 'refreshToken']);
 
 /** Data operations need an authenticated user; a refused token is UNAUTHENTICATED, never anonymous. */
 export const requireUser: MiddlewareFn<RequestContext> = ({ context }, next) => {

@@ -108,10 +108,17 @@ describe('login', () => {
 });
 
 describe('me', () => {
-  it('is null without a token and UNAUTHENTICATED with a bad one', async () => {
-    expect(await t.execute(MeDocument, {}, anonymous)).toEqual({ data: { me: null } });
-    const bad = await t.execute(MeDocument, {}, { authorization: 'Bearer not.a.token' });
-    expect(bad.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  it('answers who the token speaks for, and is UNAUTHENTICATED without a valid one', async () => {
+    const { accessToken } = (await login('r1')).data!.login;
+    expect((await t.execute(MeDocument, {}, bearer(accessToken))).data?.me).toEqual({
+      id: 'r1',
+      name: 'Renter One',
+      roles: ['renter'],
+      attributes: { clientId: 1, region: 'Central America' },
+    });
+    for (const caller of [anonymous, { authorization: 'Bearer not.a.token' }]) {
+      expect((await t.execute(MeDocument, {}, caller)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    }
   });
 });
 
@@ -164,17 +171,28 @@ describe('refresh tokens', () => {
     expect(refreshed.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
-  it('logout revokes the family', async () => {
+  it('logout revokes the caller’s family, and only the caller’s', async () => {
     const { refreshToken } = (await login('u2')).data!.login;
     const rotated = (await t.execute(RefreshTokenDocument, { refreshToken }, anonymous)).data!.refreshToken;
-    expect((await t.execute(LogoutDocument, { refreshToken: rotated.refreshToken }, anonymous)).data).toEqual(
-      { logout: true },
-    );
-    const after = await t.execute(RefreshTokenDocument, { refreshToken: rotated.refreshToken }, anonymous);
-    expect(after.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-    expect((await t.execute(LogoutDocument, { refreshToken: 'unknown' }, anonymous)).data).toEqual({
+    const other = (await login('sam')).data!.login;
+    const asU2 = bearer(rotated.accessToken);
+    // Someone else's refresh token is not the caller's to revoke.
+    expect((await t.execute(LogoutDocument, { refreshToken: other.refreshToken }, asU2)).data).toEqual({
       logout: false,
     });
+    expect((await t.execute(LogoutDocument, { refreshToken: rotated.refreshToken }, asU2)).data).toEqual({
+      logout: true,
+    });
+    const after = await t.execute(RefreshTokenDocument, { refreshToken: rotated.refreshToken }, anonymous);
+    expect(after.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    const othersStillWork = await t.execute(
+      RefreshTokenDocument,
+      { refreshToken: other.refreshToken },
+      anonymous,
+    );
+    expect(othersStillWork.errors).toBeUndefined();
+    const withoutToken = await t.execute(LogoutDocument, { refreshToken: 'anything' }, anonymous);
+    expect(withoutToken.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
   it('refuse garbage', async () => {
