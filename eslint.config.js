@@ -46,7 +46,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/main.ts', 'src/**/cli/*.ts', 'auth-providers/**/cli.ts', 'bench/**/*.ts', 'test/global-setup.ts'],
+    files: [
+      'src/main.ts',
+      'src/**/cli/*.ts',
+      'auth-providers/**/cli.ts',
+      'bench/**/*.ts',
+      'test/global-setup.ts',
+    ],
     rules: { 'no-console': 'off' },
   },
 );
