@@ -24,6 +24,12 @@ export interface AuthProvider {
   close?(): Promise<void>;
 }
 
+/**
+ * Thrown by a provider whose identity system cannot be reached or answers with an error: the login
+ * fails with a clear "try again later", never as a wrong password, and already-issued tokens keep working.
+ */
+export class AuthProviderUnavailableError extends Error {}
+
 /** What a provider gets when the gateway creates it; a custom provider's constructor receives it. */
 export interface AuthProviderOptions {
   /** The application database; a provider may keep its own data in a schema of it. */

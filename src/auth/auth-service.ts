@@ -1,5 +1,10 @@
 import { GraphQLError } from 'graphql';
-import { type AuthProvider, type AuthUser } from '../../auth-providers/auth-provider.js';
+import {
+  type AuthProvider,
+  AuthProviderUnavailableError,
+  type AuthUser,
+} from '../../auth-providers/auth-provider.js';
+import { type Logger } from '../logger.js';
 import { MAX_PASSWORD_LENGTH } from '../../auth-providers/sql/password-hashing.js';
 import { badUserInput } from '../errors.js';
 import { LoginThrottledError, type LoginThrottle } from './login-throttle.js';
@@ -26,6 +31,8 @@ export const unauthenticated = (message: string, extensions: Record<string, unkn
 
 /** The same answer for an unknown user and a wrong password: nothing tells them apart. */
 const INVALID_CREDENTIALS = 'Invalid username or password';
+const PROVIDER_UNAVAILABLE =
+  'Login is unavailable: the identity provider cannot be reached. Try again later.';
 
 /** Login, refresh, logout and bearer-token checks, independent of where users are stored. */
 export class AuthService {
@@ -34,6 +41,7 @@ export class AuthService {
     private readonly tokens: TokenService,
     private readonly refreshTokens: RefreshTokenStore,
     private readonly throttle: LoginThrottle,
+    private readonly log: Logger,
   ) {}
 
   get jwks() {
@@ -52,7 +60,7 @@ export class AuthService {
       }
       throw error;
     }
-    const user = await this.provider.authenticate(username, password);
+    const user = await this.authenticateWithProvider(username, password);
     if (!user) throw unauthenticated(INVALID_CREDENTIALS);
     await this.throttle.succeeded(username);
     return this.payload(user, await this.refreshTokens.issue(user));
@@ -84,6 +92,18 @@ export class AuthService {
     }
     const user = await this.provider.verifyToken?.(match[1]!).catch(() => null);
     return user ? { user } : { invalidToken: true };
+  }
+
+  private async authenticateWithProvider(username: string, password: string): Promise<AuthUser | null> {
+    try {
+      return await this.provider.authenticate(username, password);
+    } catch (error) {
+      if (!(error instanceof AuthProviderUnavailableError)) throw error;
+      this.log.error({ err: error }, 'the auth provider is unavailable');
+      throw new GraphQLError(PROVIDER_UNAVAILABLE, {
+        extensions: { code: 'INTERNAL_SERVER_ERROR', providerUnavailable: true },
+      });
+    }
   }
 
   private async payload(user: AuthUser, refreshToken: string): Promise<AuthPayload> {

@@ -39,6 +39,8 @@ export async function createAuth(options: {
   databaseUrl: string;
   dataDir: string;
   log: Logger;
+  /** Where providers read their own settings (LDAP_*, KEYCLOAK_*, …). */
+  env?: NodeJS.ProcessEnv;
 }): Promise<Auth> {
   const { config } = options;
   const settings = {
@@ -62,11 +64,11 @@ export async function createAuth(options: {
     databaseUrl: options.databaseUrl,
     authDatabaseUrl: config.authDatabaseUrl,
     seedDemoUsers: config.nodeEnv !== 'production' && config.seed !== 'none',
-    env: process.env,
+    env: options.env ?? process.env,
   });
   const throttle = LoginThrottle.create(config.redisUrl);
   return {
-    service: new AuthService(provider, tokens, refreshTokens, throttle),
+    service: new AuthService(provider, tokens, refreshTokens, throttle, options.log),
     async close() {
       await provider.close?.();
       await throttle.close();

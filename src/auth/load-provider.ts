@@ -5,15 +5,20 @@ import {
   type AuthProviderClass,
   type AuthProviderOptions,
 } from '../../auth-providers/auth-provider.js';
+import { KeycloakAuthProvider } from '../../auth-providers/keycloak/keycloak.provider.js';
 import { LdapAuthProvider } from '../../auth-providers/ldap/ldap.provider.js';
 import { SqlAuthProvider } from '../../auth-providers/sql/sql.provider.js';
 
 /**
- * The provider AUTH_PROVIDER names: `sql`, `ldap`, or a path to a module whose default export (or export
+ * The provider AUTH_PROVIDER names: `sql`, `ldap`, `keycloak`, or a path to a module whose default export (or export
  * named `AuthProvider`) is a class implementing the AuthProvider interface.
  */
 export async function loadAuthProvider(name: string, options: AuthProviderOptions): Promise<AuthProvider> {
-  const builtIn: Record<string, AuthProviderClass> = { sql: SqlAuthProvider, ldap: LdapAuthProvider };
+  const builtIn: Record<string, AuthProviderClass> = {
+    sql: SqlAuthProvider,
+    ldap: LdapAuthProvider,
+    keycloak: KeycloakAuthProvider,
+  };
   const ProviderClass = builtIn[name] ?? (await importProviderClass(name));
   const provider = new ProviderClass(options);
   if (typeof provider.authenticate !== 'function') {
@@ -26,9 +31,6 @@ export async function loadAuthProvider(name: string, options: AuthProviderOption
 }
 
 async function importProviderClass(name: string): Promise<AuthProviderClass> {
-  if (name === 'keycloak') {
-    throw new Error(`AUTH_PROVIDER=${name} is not available in this version of grantgate`);
-  }
   if (!/^\.{0,2}\/|\.[cm]?[jt]s$/.test(name)) {
     throw new Error(`AUTH_PROVIDER must be sql, keycloak, ldap or a path to a module (got "${name}")`);
   }

@@ -27,9 +27,7 @@ export function authRoutes(auth: AuthService): Router {
       if (!(error instanceof GraphQLError)) return next(error);
       const retryAfter = error.extensions.retryAfterSeconds as number | undefined;
       if (retryAfter) res.setHeader('Retry-After', String(retryAfter));
-      res
-        .status(retryAfter ? 429 : error.extensions.code === 'BAD_USER_INPUT' ? 400 : 401)
-        .json({ error: error.message });
+      res.status(statusFor(error)).json({ error: error.message });
     }
   });
   router.get('/.well-known/jwks.json', (_req, res) => {
@@ -37,4 +35,11 @@ export function authRoutes(auth: AuthService): Router {
     else res.status(404).json({ error: 'tokens are signed with a shared secret; there are no public keys' });
   });
   return router;
+}
+
+/** 429 throttled, 503 identity provider unreachable, 400 bad input, 401 refused credentials. */
+function statusFor(error: GraphQLError): number {
+  if (error.extensions.retryAfterSeconds) return 429;
+  if (error.extensions.providerUnavailable) return 503;
+  return error.extensions.code === 'BAD_USER_INPUT' ? 400 : 401;
 }

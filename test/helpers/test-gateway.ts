@@ -69,7 +69,13 @@ export type { ResultOf, VariablesOf };
 
 /** A gateway on its own copy of the seeded database. */
 export async function startTestGateway(
-  options: { empty?: boolean; poolSize?: number; log?: Logger; auth?: Partial<TestAuthConfig> } = {},
+  options: {
+    empty?: boolean;
+    poolSize?: number;
+    log?: Logger;
+    auth?: Partial<TestAuthConfig>;
+    authEnv?: NodeJS.ProcessEnv;
+  } = {},
 ): Promise<TestGateway> {
   const db = await createTestDatabase(options);
   const log = options.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -82,6 +88,7 @@ export async function startTestGateway(
     databaseUrl: db.url,
     dataDir: '/nonexistent: tests always pass a secret or key',
     log,
+    env: options.authEnv,
   });
   const gateway = await createGateway({ orm, log, auth });
 
