@@ -66,7 +66,7 @@ export async function createAuth(options: {
     seedDemoUsers: config.nodeEnv !== 'production' && config.seed !== 'none',
     env: options.env ?? process.env,
   });
-  const throttle = LoginThrottle.create(config.redisUrl);
+  const throttle = LoginThrottle.create(config.redisUrl, options.log);
   return {
     service: new AuthService(provider, tokens, refreshTokens, throttle, options.log),
     async close() {

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { type Logger } from '../logger.js';
 import {
   RateLimiterMemory,
   RateLimiterRedis,
@@ -39,10 +40,21 @@ export class LoginThrottle {
     this.address = limiter('address', ADDRESS_LIMIT);
   }
 
-  static create(redisUrl?: string): LoginThrottle {
-    return new LoginThrottle(
-      redisUrl ? new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined,
-    );
+  static create(redisUrl: string | undefined, log: Logger): LoginThrottle {
+    if (!redisUrl) return new LoginThrottle(undefined);
+    const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    // ioredis reports every failed reconnection; say it once per outage, and when it is over.
+    let down = false;
+    redis.on('error', (error) => {
+      if (!down)
+        log.warn({ err: error }, 'Redis unreachable: login throttles count in memory until it is back');
+      down = true;
+    });
+    redis.on('ready', () => {
+      if (down) log.info('Redis reachable again: login throttles are shared again');
+      down = false;
+    });
+    return new LoginThrottle(redis);
   }
 
   /** Counts one attempt; throws LoginThrottledError when the account or the address is over its limit. */
