@@ -125,3 +125,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
   };
 }
+
+/** For entry points: the configuration, or one line on stderr naming the bad variable and exit code 1. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // The one place the configuration speaks before a logger exists.
+    // eslint-disable-next-line no-console
+    console.error(error.message);
+    process.exit(1);
+  }
+}

@@ -5,7 +5,7 @@
  */
 import { MikroORM } from '@mikro-orm/postgresql';
 import { DEMO_PASSWORD, DEMO_USERS } from '../auth-providers/sql/demo-users.js';
-import { type Config, ConfigError, loadConfig } from './config.js';
+import { type Config, loadConfigOrExit } from './config.js';
 import { type Auth, createAuth } from './auth/create-auth.js';
 import { DATA_DIR, type Database, openDatabase } from './db/database.js';
 import { createOrmOptions } from './db/orm-config.js';
@@ -17,14 +17,7 @@ import { createLogger } from './logger.js';
 /** A shutdown that takes longer than this (a stuck request, a hung database) is cut short. */
 const SHUTDOWN_GRACE_MS = 15_000;
 
-let config: Config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(error.message);
-  process.exit(1);
-}
+const config = loadConfigOrExit();
 
 const log = createLogger(config);
 const startedAt = performance.now();

@@ -9,7 +9,7 @@
  *   user list [<id>]
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { loadConfigOrExit } from '../../src/config.js';
 import { openDatabase } from '../../src/db/database.js';
 import { createLogger } from '../../src/logger.js';
 import { MAX_PASSWORD_LENGTH } from './password-hashing.js';
@@ -112,7 +112,7 @@ function parseCommand(argv: string[]) {
 
 try {
   const command = parseCommand(process.argv.slice(2));
-  const config = loadConfig();
+  const config = loadConfigOrExit();
   const log = createLogger({ ...config, logLevel: 'warn' });
   const database = await openDatabase(config, log);
   const store = new UserStore(config.authDatabaseUrl ?? database.url);
@@ -124,8 +124,7 @@ try {
     await database.close();
   }
 } catch (error) {
-  if (!(error instanceof UsageError || error instanceof UserStoreError || error instanceof ConfigError))
-    throw error;
+  if (!(error instanceof UsageError || error instanceof UserStoreError)) throw error;
   console.error(error.message);
   process.exitCode = 1;
 }

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { inTransaction } from '../../src/db/pg-transaction.js';
 import { applySqlMigrations } from '../../src/db/sql-migrations.js';
 import { type AuthUser } from '../auth-provider.js';
 import { AUTH_SCHEMA, authSchemaMigrations } from './auth-schema.js';
@@ -30,7 +31,7 @@ export class UserStore {
 
   async addUser(user: AuthUser & { password: string }): Promise<void> {
     const passwordHash = await hashPassword(user.password);
-    await this.transaction(async (client) => {
+    await inTransaction(this.pool, async (client) => {
       const inserted = await client.query(
         'insert into auth."user" (id, name, password_hash) values ($1, $2, $3) on conflict (id) do nothing',
         [user.id, user.name ?? null, passwordHash],
@@ -56,14 +57,14 @@ export class UserStore {
   }
 
   async grant(id: string, roles: string[]): Promise<void> {
-    await this.transaction(async (client) => {
+    await inTransaction(this.pool, async (client) => {
       await this.requireUser(client, id);
       await this.grantWith(client, id, roles);
     });
   }
 
   async revoke(id: string, roles: string[]): Promise<void> {
-    await this.transaction(async (client) => {
+    await inTransaction(this.pool, async (client) => {
       await this.requireUser(client, id);
       await client.query('delete from auth.user_role where user_id = $1 and role = any($2)', [id, roles]);
     });
@@ -120,19 +121,5 @@ export class UserStore {
       ...values,
     ]);
     if (rowCount === 0) throw new UserStoreError(`no user ${id}`);
-  }
-
-  private async transaction(work: (client: pg.PoolClient) => Promise<void>) {
-    const client = await this.pool.connect();
-    try {
-      await client.query('begin');
-      await work(client);
-      await client.query('commit');
-    } catch (error) {
-      await client.query('rollback');
-      throw error;
-    } finally {
-      client.release();
-    }
   }
 }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
+import { inTransaction } from '../db/pg-transaction.js';
 import { applySqlMigrations, type SqlMigration } from '../db/sql-migrations.js';
 
 const migrations: SqlMigration[] = [
@@ -67,41 +68,29 @@ export class RefreshTokenStore {
     token: string,
     reload: (snapshot: AuthUser) => Promise<AuthUser | null>,
   ): Promise<RotateResult> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('begin');
+    return inTransaction(this.pool, async (client): Promise<RotateResult> => {
       const { rows } = await client.query(
         `select family_id, user_snapshot, used_at, revoked_at, expires_at < now() as expired
          from auth.refresh_token where token_hash = $1 for update`,
         [hashOf(token)],
       );
       const row = rows[0];
-      let result: RotateResult;
-      if (!row || row.revoked_at || row.expired) {
-        result = { outcome: 'invalid' };
-      } else if (row.used_at) {
+      if (!row || row.revoked_at || row.expired) return { outcome: 'invalid' };
+      if (row.used_at) {
+        // Committed although the refresh fails: the revocation must stick.
         await this.revokeFamilyWith(client, row.family_id);
-        result = { outcome: 'reused' };
-      } else {
-        await client.query('update auth.refresh_token set used_at = now() where token_hash = $1', [
-          hashOf(token),
-        ]);
-        const user = await reload(row.user_snapshot as AuthUser);
-        if (!user) {
-          await this.revokeFamilyWith(client, row.family_id);
-          result = { outcome: 'invalid' };
-        } else {
-          result = { outcome: 'rotated', user, refreshToken: await this.issue(user, row.family_id, client) };
-        }
+        return { outcome: 'reused' };
       }
-      await client.query('commit');
-      return result;
-    } catch (error) {
-      await client.query('rollback');
-      throw error;
-    } finally {
-      client.release();
-    }
+      await client.query('update auth.refresh_token set used_at = now() where token_hash = $1', [
+        hashOf(token),
+      ]);
+      const user = await reload(row.user_snapshot as AuthUser);
+      if (!user) {
+        await this.revokeFamilyWith(client, row.family_id);
+        return { outcome: 'invalid' };
+      }
+      return { outcome: 'rotated', user, refreshToken: await this.issue(user, row.family_id, client) };
+    });
   }
 
   /** Revokes the family of `token` if it is `userId`'s; false when it is unknown or someone else's. */

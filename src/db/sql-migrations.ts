@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from './pg-transaction.js';
 
 export interface SqlMigration {
   /** Ordered, never renamed: the id is what marks a migration as applied. */
@@ -16,9 +17,7 @@ export async function applySqlMigrations(
   schema: string,
   migrations: SqlMigration[],
 ): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  await inTransaction(pool, async (client) => {
     await client.query('select pg_advisory_xact_lock(hashtext($1))', [`grantgate migrations ${schema}`]);
     await client.query(`create schema if not exists "${schema}"`);
     await client.query(
@@ -31,11 +30,5 @@ export async function applySqlMigrations(
       await client.query(migration.sql);
       await client.query(`insert into "${schema}".schema_migration (id) values ($1)`, [migration.id]);
     }
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback');
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

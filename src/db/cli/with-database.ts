@@ -1,5 +1,5 @@
 import { MikroORM } from '@mikro-orm/postgresql';
-import { ConfigError, loadConfig } from '../../config.js';
+import { loadConfigOrExit } from '../../config.js';
 import { createLogger } from '../../logger.js';
 import { openDatabase } from '../database.js';
 import { createOrmOptions } from '../orm-config.js';
@@ -10,14 +10,7 @@ import { QueryLog } from '../query-log.js';
  * ORM for `work`, and everything closed afterwards, whatever happens. A bad configuration is one line.
  */
 export async function withDatabase(work: (orm: MikroORM) => Promise<void>): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    process.exit(1);
-  }
+  const config = loadConfigOrExit();
   const log = createLogger({ ...config, logLevel: 'warn' });
   const database = await openDatabase(config, log);
   try {
