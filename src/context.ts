@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
+import { restrictToUser } from '../security/system/row-security.js';
 import { RelationLoaders } from './api/loaders.js';
 import { type AuthService, type RequestIdentity } from './auth/auth-service.js';
 import { type Logger } from './logger.js';
@@ -27,6 +28,8 @@ export function createRequestContext(
 ): RequestContext {
   const requestId = randomUUID();
   const em = orm.em.fork({ loggerContext: { requestId } });
+  // An anonymous request gets no user: any read it attempts fails instead of reading unfiltered.
+  if (request.identity.user) restrictToUser(em, request.identity.user);
   return {
     requestId,
     em,

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MikroORM } from '@mikro-orm/postgresql';
+import { dangerouslyBypassRowSecurity } from '../security/system/row-security.js';
 import pg from 'pg';
 import { pino } from 'pino';
 import type { TestProject } from 'vitest/node';
@@ -49,7 +50,9 @@ export default async function setup(project: TestProject) {
     createOrmOptions({ clientUrl: databaseUrl(serverUrl, templateDatabase), queryLog: new QueryLog(log) }),
   );
   await orm.migrator.up();
-  await orm.em.fork().transactional((em) => new NorthwindSeeder().run(em, { scale: 1 }));
+  await dangerouslyBypassRowSecurity(orm.em).transactional((em) =>
+    new NorthwindSeeder().run(em, { scale: 1 }),
+  );
   await orm.close();
   // The auth schema and the demo users (hashing their passwords is the slow part) go into the template too.
   const auth = await createAuth({

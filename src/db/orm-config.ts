@@ -1,6 +1,7 @@
 import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
+import { securityFilter } from '../../security/system/row-security.js';
 import { entities } from '../entities/index.js';
 import { migrations } from './migrations/index.js';
 import { type QueryLog } from './query-log.js';
@@ -33,5 +34,7 @@ export function createOrmOptions(options: {
     pool: { min: 0, max: options.poolSize ?? 10 },
     loggerFactory: () => options.queryLog,
     discovery: { warnWhenNoEntities: true },
+    // Row security: every read of every entity goes through this filter (security/system/).
+    filters: { [securityFilter.name]: securityFilter },
   });
 }

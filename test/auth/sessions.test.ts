@@ -48,7 +48,10 @@ describe('login', () => {
     expect(payload.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
     const me = await t.execute(MeAndCustomerCountDocument, {}, bearer(payload.accessToken));
-    expect(me.data).toEqual({ me: { id: 's1' }, customersCount: 91 });
+    // What s1 may see of the customers (SPEC §5), counted by SQL.
+    const { rows } = await t.db.sql.query(`select count(*)::int as n from customer where client_id = 2
+      and region = 'British Isles' and (credit_limit > 300 or contact_name = 'Mike')`);
+    expect(me.data).toEqual({ me: { id: 's1' }, customersCount: rows[0].n });
   });
 
   it('treats a user without roles as having none (public comes with authorization)', async () => {

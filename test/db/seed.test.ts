@@ -1,4 +1,5 @@
 import { MikroORM } from '@mikro-orm/postgresql';
+import { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrmOptions } from '../../src/db/orm-config.js';
@@ -14,7 +15,7 @@ async function seededDatabase(scale: number): Promise<TestDatabase> {
     createOrmOptions({ clientUrl: db.url, queryLog: new QueryLog(pino({ level: 'silent' })) }),
   );
   await orm.migrator.up();
-  await orm.em.fork().transactional((em) => new NorthwindSeeder().run(em, { scale }));
+  await dangerouslyBypassRowSecurity(orm.em).transactional((em) => new NorthwindSeeder().run(em, { scale }));
   await orm.close();
   return db;
 }

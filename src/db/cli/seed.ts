@@ -4,6 +4,7 @@
  * `--reset` empties them first.
  */
 import { parseArgs } from 'node:util';
+import { dangerouslyBypassRowSecurity } from '../../../security/system/row-security.js';
 import { entities } from '../../entities/index.js';
 import { NorthwindSeeder } from '../seed/northwind.seeder.js';
 import { isDomainEmpty } from '../seed/seed-database.js';
@@ -22,16 +23,16 @@ await withDatabase(async (orm) => {
   await orm.migrator.up();
   if (values.reset) {
     const tables = entities.map((entity) => `"${orm.getMetadata(entity).tableName}"`).join(', ');
-    await orm.em.fork().getConnection().execute(`truncate ${tables} restart identity`);
+    await dangerouslyBypassRowSecurity(orm.em).getConnection().execute(`truncate ${tables} restart identity`);
   } else if (!(await isDomainEmpty(orm))) {
     console.error('The database already holds data. Run with --reset to empty the domain tables first.');
     process.exitCode = 1;
     return;
   }
   const started = performance.now();
-  await orm.em.fork().transactional((em) => new NorthwindSeeder().run(em, { scale }));
+  await dangerouslyBypassRowSecurity(orm.em).transactional((em) => new NorthwindSeeder().run(em, { scale }));
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  const em = orm.em.fork();
+  const em = dangerouslyBypassRowSecurity(orm.em);
   const counts = await Promise.all(entities.map(async (e) => `${e.name}: ${await em.count(e, {})}`));
   console.log(`Seeded scale ${scale} in ${seconds} s (${counts.join(', ')})`);
 });

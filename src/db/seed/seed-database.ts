@@ -1,4 +1,5 @@
 import { type MikroORM } from '@mikro-orm/postgresql';
+import { dangerouslyBypassRowSecurity } from '../../../security/system/row-security.js';
 import { Customer, Product } from '../../entities/index.js';
 import { type Logger } from '../../logger.js';
 import { NorthwindSeeder } from './northwind.seeder.js';
@@ -7,7 +8,7 @@ export type SeedMode = 'demo' | 'users' | 'none';
 
 /** True when no domain table has rows yet: seeding never writes over data. */
 export async function isDomainEmpty(orm: MikroORM): Promise<boolean> {
-  const em = orm.em.fork();
+  const em = dangerouslyBypassRowSecurity(orm.em);
   return (await em.count(Customer, {})) === 0 && (await em.count(Product, {})) === 0;
 }
 
@@ -22,6 +23,8 @@ export async function seedOnStart(orm: MikroORM, mode: SeedMode, log: Logger): P
     return;
   }
   const started = Date.now();
-  await orm.em.fork().transactional((em) => new NorthwindSeeder().run(em, { scale: 1 }));
+  await dangerouslyBypassRowSecurity(orm.em).transactional((em) =>
+    new NorthwindSeeder().run(em, { scale: 1 }),
+  );
   log.info({ ms: Date.now() - started }, 'seeded the demo data');
 }
