@@ -36,5 +36,8 @@ export function createOrmOptions(options: {
     discovery: { warnWhenNoEntities: true },
     // Row security: every read of every entity goes through this filter (security/system/).
     filters: { [securityFilter.name]: securityFilter },
+    // SPEC §5: a row is judged by its own attributes; a hidden to-one target reads as null, it does
+    // not hide the row that points to it (MikroORM's default would inner-join and drop that row).
+    autoJoinRefsForFilters: false,
   });
 }
