@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
+import { RequestSecurity } from '../security/system/request-security.js';
 import { restrictToUser } from '../security/system/row-security.js';
 import { RelationLoaders } from './api/loaders.js';
 import { type AuthService, type RequestIdentity } from './auth/auth-service.js';
@@ -19,6 +20,8 @@ export interface RequestContext {
   auth: AuthService;
   /** For login throttling per client address. */
   clientAddress: string;
+  /** The security questions of an authenticated request; absent for anonymous ones. */
+  security?: RequestSecurity;
 }
 
 export function createRequestContext(
@@ -29,11 +32,13 @@ export function createRequestContext(
   const requestId = randomUUID();
   const em = orm.em.fork({ loggerContext: { requestId } });
   // An anonymous request gets no user: any read it attempts fails instead of reading unfiltered.
-  if (request.identity.user) restrictToUser(em, request.identity.user);
+  const user = request.identity.user;
+  if (user) restrictToUser(em, user);
   return {
     requestId,
     em,
     loaders: new RelationLoaders(em),
+    security: user ? new RequestSecurity(em, user) : undefined,
     log: log.child({ requestId, user: request.identity.user?.id }),
     ...request,
   };

@@ -1,7 +1,7 @@
 import { type EntityManager, type FilterDef, type FilterQuery, type MetadataStorage } from '@mikro-orm/core';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import policy from '../declare-security.js';
-import { type CurrentUser, type RowFilter, type SecurityPolicy } from './policy.js';
+import { type CurrentUser, type RowFilter, type SecurityPolicy, type Verb } from './policy.js';
 
 export const SECURITY_FILTER = 'security';
 
@@ -55,6 +55,41 @@ export class RowSecurity {
     if (globals.some((condition) => condition === null)) return plan.matchNothing;
     if (parts.length === 0) return {};
     return parts.length === 1 ? (parts[0] as FilterQuery<object>) : { $and: parts as FilterQuery<object>[] };
+  }
+
+  /** True when a role permission or a Grant of one of the user's roles allows `verb` on the entity. */
+  allows(user: AuthUser, entityName: string, verb: Verb): boolean {
+    if (isSuperuser(user)) return true;
+    const roles = effectiveRoles(user);
+    return (
+      this.policy.rolePermissions.some(
+        (permission) =>
+          permission.verbs[verb] !== false && permission.roles.some((role) => roles.includes(role)),
+      ) ||
+      this.policy.grants.some(
+        (grant) =>
+          grant.verbs[verb] !== false &&
+          roles.includes(grant.role) &&
+          this.metadata.get(grant.entity).className === entityName,
+      )
+    );
+  }
+
+  /**
+   * The global-filter attributes of the entity that constrain this user (not exempt by a role): an
+   * insert stamps them from the user when omitted, and a write may not set them to another value.
+   */
+  constrainedAttributes(user: AuthUser, entityName: string): string[] {
+    if (isSuperuser(user)) return [];
+    const roles = effectiveRoles(user);
+    const meta = this.metadata.getByClassName(entityName);
+    return this.policy.globalFilters
+      .filter(
+        (global) =>
+          global.attribute in meta.properties &&
+          !global.rolesNotFiltered.some((role) => roles.includes(role)),
+      )
+      .map((global) => global.attribute);
   }
 
   /** Names of the grants and global filters that apply, for the debug log. */

@@ -6,12 +6,15 @@ import {
 } from '@mikro-orm/core';
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { type RequestContext } from '../context.js';
+import { type RequestSecurity } from '../../security/system/request-security.js';
+import { unauthenticated } from '../auth/auth-service.js';
 import { badUserInput, notFound } from '../errors.js';
 import { type EntityModel } from './entity-model.js';
 import {
   type ListArguments,
   pagination,
   parseId,
+  referencedFields,
   translateOrderBy,
   translateWhere,
   type WhereInput,
@@ -20,8 +23,29 @@ import {
 type Row = Record<string, unknown>;
 type Input = Record<string, unknown>;
 
+/** The request's security; the guard lets no data field run without an authenticated user. */
+export function securityOf(ctx: RequestContext): RequestSecurity {
+  if (!ctx.security) throw unauthenticated('Authentication required');
+  return ctx.security;
+}
+
+/** The verb check, and FORBIDDEN for filtering or sorting on a field the user may not read. */
+export function authorizeRead(
+  ctx: RequestContext,
+  model: EntityModel,
+  args: Pick<ListArguments, 'where' | 'orderBy'> = {},
+) {
+  const security = securityOf(ctx);
+  security.authorize(model.name, 'read');
+  for (const field of referencedFields(args)) {
+    const scalar = model.scalars.find((s) => s.name === field);
+    if (scalar?.readRoles) security.authorizeField(model.name, field, scalar.readRoles);
+  }
+}
+
 /** The generic operations behind every entity's root fields; the resolvers only wire them to GraphQL. */
 export async function list(ctx: RequestContext, model: EntityModel, args: ListArguments): Promise<object[]> {
+  authorizeRead(ctx, model, args);
   const { limit, offset } = pagination(args);
   return ctx.em.find(model.cls, translateWhere(model, args.where), {
     orderBy: translateOrderBy(model, args.orderBy),
@@ -31,17 +55,22 @@ export async function list(ctx: RequestContext, model: EntityModel, args: ListAr
 }
 
 export async function count(ctx: RequestContext, model: EntityModel, where: WhereInput | null | undefined) {
+  authorizeRead(ctx, model, { where });
   return ctx.em.count(model.cls, translateWhere(model, where));
 }
 
 export async function byId(ctx: RequestContext, model: EntityModel, id: string) {
+  authorizeRead(ctx, model);
   return ctx.loaders.load(model, parseId(model, id));
 }
 
 export async function create(ctx: RequestContext, model: EntityModel, input: Input): Promise<object> {
+  securityOf(ctx).authorize(model.name, 'insert');
+  const stamped = stampConstrainedAttributes(ctx, model, input);
   return write(ctx, model, 'create', async (em) => {
-    const entity = em.create(model.cls, await toEntityData(em, model, input, 'create'));
+    const entity = em.create(model.cls, await toEntityData(em, model, stamped, 'create'));
     await em.flush();
+    await requireStillVisible(em, model, entity);
     return entity;
   });
 }
@@ -52,15 +81,19 @@ export async function update(
   id: string,
   input: Input,
 ): Promise<object> {
+  securityOf(ctx).authorize(model.name, 'update');
+  refuseOtherConstrainedValues(ctx, model, input);
   return write(ctx, model, 'update', async (em) => {
     const entity = await findForWrite(em, model, id);
     em.assign(entity, await toEntityData(em, model, input, 'update'));
     await em.flush();
+    await requireStillVisible(em, model, entity);
     return entity;
   });
 }
 
 export async function remove(ctx: RequestContext, model: EntityModel, id: string): Promise<boolean> {
+  securityOf(ctx).authorize(model.name, 'delete');
   return write(ctx, model, 'delete', async (em) => {
     em.remove(await findForWrite(em, model, id));
     await em.flush();
@@ -84,6 +117,45 @@ async function write<T>(
     return await ctx.em.transactional(work);
   } catch (error) {
     throw toUserError(error, model, verb);
+  }
+}
+
+/**
+ * Inserts are stamped with the user's value of every global-filter attribute that constrains them
+ * (clientId ← currentUser.clientId) when the input omits it; a different value is refused.
+ */
+function stampConstrainedAttributes(ctx: RequestContext, model: EntityModel, input: Input): Input {
+  refuseOtherConstrainedValues(ctx, model, input);
+  const stamped = { ...input };
+  for (const [attribute, value] of securityOf(ctx).constrainedValues(model.name)) {
+    if (stamped[attribute] === undefined && value !== undefined && value !== null) stamped[attribute] = value;
+  }
+  return stamped;
+}
+
+function refuseOtherConstrainedValues(ctx: RequestContext, model: EntityModel, input: Input) {
+  for (const [attribute, value] of securityOf(ctx).constrainedValues(model.name)) {
+    if (
+      input[attribute] !== undefined &&
+      value !== undefined &&
+      value !== null &&
+      input[attribute] !== value
+    ) {
+      throw badUserInput(`${model.name}.${attribute} must be your own (${JSON.stringify(value)})`);
+    }
+  }
+}
+
+/**
+ * Like PostgreSQL's WITH CHECK: the written row must still satisfy the caller's row predicate, else
+ * the transaction is rolled back. A count always queries (a find could answer from the identity map).
+ */
+async function requireStillVisible(em: EntityManager, model: EntityModel, entity: object) {
+  const key = (entity as Row)[model.primaryKey.name];
+  if ((await em.count(model.cls, { [model.primaryKey.name]: key })) === 0) {
+    throw badUserInput(
+      `This ${model.name} would not be visible to you after the change; nothing was written`,
+    );
   }
 }
 

@@ -128,6 +128,7 @@ export function createEntityResolver(
       prototype,
       relation.name,
       (parent: Row, ctx: RequestContext) => {
+        operations.authorizeRead(ctx, relation.target);
         const reference = parent[relation.name] as Row | null | undefined;
         return reference ? ctx.loaders.load(relation.target, reference[targetKey] as string | number) : null;
       },
@@ -140,13 +141,15 @@ export function createEntityResolver(
     defineMethod(
       prototype,
       relation.name,
-      (parent: Row, where: never, orderBy: never, limit: never, offset: never, ctx: RequestContext) =>
-        ctx.loaders.loadChildren(relation, parent[model.primaryKey.name] as string | number, {
+      (parent: Row, where: never, orderBy: never, limit: never, offset: never, ctx: RequestContext) => {
+        operations.authorizeRead(ctx, relation.target, { where, orderBy });
+        return ctx.loaders.loadChildren(relation, parent[model.primaryKey.name] as string | number, {
           where,
           orderBy,
           limit,
           offset,
-        }),
+        });
+      },
       [FieldResolver(() => [relation.target.cls], { name: relation.name })],
       [Root(), ...listArgs(inputsOf(relation.target), relation.target.name), Ctx()],
     );

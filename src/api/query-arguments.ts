@@ -137,3 +137,18 @@ export function parseId(model: EntityModel, id: string | number, field = 'id'): 
   }
   return Number(text);
 }
+
+/** Every field a where or orderBy argument reads, however deeply nested. */
+export function referencedFields(args: Pick<ListArguments, 'where' | 'orderBy'>): Set<string> {
+  const fields = new Set<string>();
+  const visit = (where: WhereInput | null | undefined) => {
+    for (const [field, value] of Object.entries(where ?? {})) {
+      if (field === 'AND' || field === 'OR') (value as WhereInput[] | null)?.forEach(visit);
+      else if (field === 'NOT') visit(value as WhereInput | null);
+      else fields.add(field);
+    }
+  };
+  visit(args.where);
+  for (const key of args.orderBy ?? []) for (const field of Object.keys(key)) fields.add(field);
+  return fields;
+}

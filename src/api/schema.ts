@@ -5,6 +5,8 @@ import { AuthResolver } from '../auth/auth.resolver.js';
 import { entities } from '../entities/index.js';
 import { buildEntityModels, type EntityModel } from './entity-model.js';
 import { createEntityInputs, type EntityInputs } from './inputs/entity-inputs.js';
+import { type RequestContext } from '../context.js';
+import { securityOf } from './entity-operations.js';
 import { createEntityResolver } from './entity-resolver.js';
 
 let built: Promise<GraphQLSchema> | undefined;
@@ -23,6 +25,11 @@ export function buildGatewaySchema(metadata: MetadataStorage): Promise<GraphQLSc
     return buildSchema({
       resolvers: [AuthResolver, ...resolvers] as [ClassType, ...ClassType[]],
       validate: false,
+      // Field roles (@Authorized, e.g. Employee.salary): FORBIDDEN for other roles.
+      authChecker: ({ context, info }, roles) => {
+        securityOf(context as RequestContext).authorizeField(info.parentType.name, info.fieldName, roles);
+        return true;
+      },
       emitSchemaFile: false,
     });
   })();

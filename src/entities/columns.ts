@@ -1,7 +1,7 @@
 import { type PropertyOptions } from '@mikro-orm/core';
 import { PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { DateTimeISOResolver } from 'graphql-scalars';
-import { Field, Float, ID, Int } from 'type-graphql';
+import { Authorized, Field, Float, ID, Int } from 'type-graphql';
 
 /**
  * Column decorators that declare a database column and its GraphQL field together, so a column's
@@ -16,6 +16,8 @@ interface ColumnOptions {
   /** Indexed because filters (tenant, region, …) and foreign-key look-ups select on it. */
   index?: boolean;
   description?: string;
+  /** Only these roles may read the field (and filter or sort on it); e.g. a salary. */
+  readableBy?: string[];
 }
 
 type GraphQLScalar = typeof String | typeof Boolean | typeof Int | typeof Float | typeof DateTimeISOResolver;
@@ -32,6 +34,7 @@ function column(graphqlType: GraphQLScalar, property: PropertyOptions<object>, o
       target,
       name,
     );
+    if (options.readableBy) Authorized(...options.readableBy)(target, name);
   };
 }
 

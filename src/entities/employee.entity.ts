@@ -30,7 +30,7 @@ export class Employee {
   @StringColumn({ nullable: true, length: 40 })
   country?: string | null;
 
-  @FloatColumn({ nullable: true })
+  @FloatColumn({ nullable: true, readableBy: ['manager', 'sa'] })
   salary?: number | null;
 
   @ToOne(() => Department, { nullable: true })
