@@ -39,6 +39,11 @@ export default tseslint.config(
           message: `No ${method}() in the API layer: ${why}.`,
         })),
         {
+          selector: "CallExpression[callee.name='dangerouslyBypassRowSecurity']",
+          message:
+            'No dangerouslyBypassRowSecurity() in the API layer: it is for the seeder and maintenance CLIs only.',
+        },
+        {
           selector: "Property[key.name='filters'][value.value=false]",
           message: 'No `filters: false` in the API layer: it turns off row security.',
         },

@@ -23,9 +23,10 @@ describe('every database access goes through the request’s EntityManager fork'
     ["em.execute('select 1')", 'execute'],
     ["em.getConnection().execute('select 1')", 'getConnection'],
     ['em.find(Customer, {}, { filters: false })', 'filters: false'],
+    ['dangerouslyBypassRowSecurity(em)', 'dangerouslyBypassRowSecurity'],
   ])('the linter rejects `%s` in the API layer', async (call, rule) => {
     const eslint = new ESLint({ cwd: process.cwd() });
-    const code = `import { type EntityManager } from '@mikro-orm/postgresql';\nimport { Customer } from '../entities/index.js';\nexport const probe = (em: EntityManager) => ${call};\n`;
+    const code = `import { type EntityManager } from '@mikro-orm/postgresql';\nimport { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';\nimport { Customer } from '../entities/index.js';\nexport const probe = (em: EntityManager) => ${call};\n`;
     const [report] = await eslint.lintText(code, { filePath: 'src/api/probe.ts' });
     const messages = report!.messages
       .filter((m) => m.ruleId === 'no-restricted-syntax')

@@ -181,7 +181,18 @@ export const securityFilter: FilterDef = {
     entityName?: string,
   ) => {
     if (!args?.user) throw new Error('row security: no user on this EntityManager');
-    return rowSecurityFor(em.getMetadata()).predicate(args.user, entityName!);
+    const engine = rowSecurityFor(em.getMetadata());
+    const logger = em.config.getLogger();
+    if (logger.isEnabled('info')) {
+      // At debug level: which rules applied to which user and entity, next to the SQL of the same request.
+      const details = {
+        user: args.user.id,
+        entity: entityName,
+        applied: engine.describe(args.user, entityName!),
+      };
+      logger.log('security', 'row security applied', { ...em.getLoggerContext(), details });
+    }
+    return engine.predicate(args.user, entityName!);
   },
 };
 

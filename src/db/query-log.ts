@@ -27,8 +27,10 @@ export class QueryLog implements OrmLogger {
     }
   }
 
-  log(namespace: LoggerNamespace | string, message: string): void {
-    this.output.debug({ orm: namespace }, message);
+  log(namespace: LoggerNamespace | string, message: string, context?: LogContext): void {
+    if (this.output.isLevelEnabled('debug')) {
+      this.output.debug({ orm: namespace, requestId: context?.requestId, ...context?.details }, message);
+    }
   }
 
   warn(namespace: LoggerNamespace | string, message: string): void {
@@ -41,7 +43,8 @@ export class QueryLog implements OrmLogger {
 
   setDebugMode(): void {}
 
+  /** MikroORM asks before building debug messages; statements reach logQuery (and the listeners) regardless. */
   isEnabled(): boolean {
-    return true;
+    return this.output.isLevelEnabled('debug');
   }
 }
