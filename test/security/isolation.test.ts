@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { parse } from 'graphql';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UserStore } from '../../auth-providers/sql/user-store.js';
 import { CustomerOrderTreeDocument, LoginDocument } from '../../schema/__generated__/graphql.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
@@ -17,7 +18,11 @@ let t: TestGateway;
 const tokens = new Map<string, string>();
 beforeAll(async () => {
   t = await startTestGateway({ log: pino({ level: 'debug' }, sink) });
-  for (const id of ['aneu', 'u1', 'r1', 'ALFKI', 's1', 'p1', 'u2', 'ANATR']) {
+  // The demo users span clients 1 and 2; a third tenant's user joins the concurrent mix.
+  const users = new UserStore(t.db.url);
+  await users.addUser({ id: 'c3', roles: ['renter'], attributes: { clientId: 3 }, password: 'p' });
+  await users.close();
+  for (const id of ['aneu', 'u1', 'r1', 'ALFKI', 's1', 'p1', 'u2', 'ANATR', 'c3']) {
     const login = await t.execute(LoginDocument, { username: id, password: 'p' }, { authorization: null });
     tokens.set(id, login.data!.login.accessToken);
   }
@@ -64,8 +69,8 @@ describe('tenant isolation', () => {
 });
 
 describe('concurrent requests of different users', () => {
-  it('250 requests in flight at once from six users of three tenants and five roles each get only their own rows', async () => {
-    const users = ['aneu', 's1', 'ALFKI', 'p1', 'u2', 'ANATR'];
+  it('250 requests in flight at once from seven users of three tenants and six roles each get only their own rows', async () => {
+    const users = ['aneu', 's1', 'ALFKI', 'p1', 'u2', 'ANATR', 'c3'];
     const expected = new Map<string, string>();
     for (const id of users) expected.set(id, await everything(id));
     const requests = Array.from({ length: 250 }, (_, i) => users[i % users.length]!);
