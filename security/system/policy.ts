@@ -1,7 +1,6 @@
 import { type EntityClass, type FilterQuery } from '@mikro-orm/core';
 
 export type Verb = 'read' | 'insert' | 'update' | 'delete';
-export const VERBS: readonly Verb[] = ['read', 'insert', 'update', 'delete'];
 
 /** Each verb defaults to allowed; set one to false to withhold it. */
 export type VerbFlags = Partial<Record<Verb, boolean>>;

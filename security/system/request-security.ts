@@ -4,13 +4,6 @@ import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import { type Verb } from './policy.js';
 import { effectiveRoles, isSuperuser, rowSecurityFor } from './row-security.js';
 
-const VERB_WORDS: Record<Verb, string> = {
-  read: 'read',
-  insert: 'insert',
-  update: 'update',
-  delete: 'delete',
-};
-
 export const forbidden = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'FORBIDDEN' } });
 
@@ -35,9 +28,7 @@ export class RequestSecurity {
   /** Throws FORBIDDEN (SPEC §4's message) unless the user's roles allow `verb` on `entityName`. */
   authorize(entityName: string, verb: Verb): void {
     if (!this.engine.allows(this.user, entityName, verb)) {
-      throw forbidden(
-        `${this.describeUser()} does not have ${VERB_WORDS[verb]} access on entity: ${entityName}`,
-      );
+      throw forbidden(`${this.describeUser()} does not have ${verb} access on entity: ${entityName}`);
     }
   }
 

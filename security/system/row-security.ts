@@ -46,13 +46,10 @@ export class RowSecurity {
     if (isSuperuser(user)) return {};
     const plan = this.plan(effectiveRoles(user), entityName);
     const globals = plan.globals.map((applied) => evaluate(applied.filter, user));
-    const grants = plan.grants.map((applied) => evaluate(applied.filter, user));
-    const parts = [
-      ...(grants.length > 0 ? [{ $or: grants.map((g) => g ?? plan.matchNothing) }] : []),
-      ...globals,
-    ];
     // A filter that could not be evaluated for this user (a missing attribute) admits no row.
     if (globals.some((condition) => condition === null)) return plan.matchNothing;
+    const grants = plan.grants.map((applied) => evaluate(applied.filter, user) ?? plan.matchNothing);
+    const parts = [...(grants.length > 0 ? [{ $or: grants }] : []), ...globals];
     if (parts.length === 0) return {};
     return parts.length === 1 ? (parts[0] as FilterQuery<object>) : { $and: parts as FilterQuery<object>[] };
   }
