@@ -58,6 +58,7 @@ const environmentSchema = z
         .refine((url) => URL.canParse(url), 'is not a valid URL'),
     ),
     SEED: optional(oneOf(['demo', 'users', 'none'])),
+    GRAPHQL_INTROSPECTION: optional(oneOf(['true', 'false'])),
     LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -90,6 +91,8 @@ export interface Config {
   refreshTokenTtlSeconds: number;
   seed: 'demo' | 'users' | 'none';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Schema introspection; on outside production, off in production unless GRAPHQL_INTROSPECTION=true. */
+  introspection: boolean;
 }
 
 export class ConfigError extends Error {
@@ -123,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL,
     seed: e.SEED ?? (e.NODE_ENV === 'production' ? 'none' : 'demo'),
     logLevel: e.LOG_LEVEL,
+    introspection: e.GRAPHQL_INTROSPECTION ? e.GRAPHQL_INTROSPECTION === 'true' : e.NODE_ENV !== 'production',
   };
 }
 

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { type MikroORM } from '@mikro-orm/postgresql';
 import express from 'express';
@@ -10,6 +11,7 @@ import { type Auth } from './auth/create-auth.js';
 import { createRequestContext, type RequestContext } from './context.js';
 import { formatError } from './errors.js';
 import { authRoutes } from './http/auth-routes.js';
+import { documentLimits } from './http/document-limits.js';
 import { healthRoutes } from './http/health.js';
 import { requestLoggingPlugin } from './http/request-logging.plugin.js';
 import { settleResolversPlugin } from './http/settle-resolvers.plugin.js';
@@ -28,9 +30,22 @@ export interface Gateway {
 }
 
 /** Builds the HTTP server and Apollo Server around an initialised ORM; importable by tests. */
-export async function createGateway(options: { orm: MikroORM; log: Logger; auth: Auth }): Promise<Gateway> {
+export interface GatewaySettings {
+  /** NODE_ENV=production: no landing page, no schema hints in errors. */
+  production: boolean;
+  introspection: boolean;
+}
+
+export async function createGateway(options: {
+  orm: MikroORM;
+  log: Logger;
+  auth: Auth;
+  settings?: GatewaySettings;
+}): Promise<Gateway> {
   const { orm, log } = options;
+  const { production, introspection } = options.settings ?? { production: false, introspection: true };
   const auth = options.auth.service;
+  const limits = documentLimits({ production });
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);

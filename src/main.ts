@@ -72,7 +72,12 @@ try {
   await orm.migrator.up();
   await seedOnStart(orm, config.seed, log);
   auth = await createAuth({ config, databaseUrl: database.url, dataDir: DATA_DIR, log });
-  gateway = await createGateway({ orm, log, auth });
+  gateway = await createGateway({
+    orm,
+    log,
+    auth,
+    settings: { production: config.nodeEnv === 'production', introspection: config.introspection },
+  });
   const url = await gateway.listen(config.port, config.host);
   log.info(
     {

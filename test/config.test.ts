@@ -19,6 +19,7 @@ describe('configuration', () => {
       refreshTokenTtlSeconds: 604800,
       seed: 'demo',
       logLevel: 'info',
+      introspection: true,
     });
   });
 
@@ -54,8 +55,15 @@ describe('configuration', () => {
     });
   });
 
-  it('seeds nothing by default in production', () => {
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(40) }).seed).toBe('none');
+  it('seeds nothing and hides the schema by default in production', () => {
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(40) })).toMatchObject({
+      seed: 'none',
+      introspection: false,
+    });
+    expect(
+      loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(40), GRAPHQL_INTROSPECTION: 'true' })
+        .introspection,
+    ).toBe(true);
   });
 
   it('treats an empty variable as unset', () => {

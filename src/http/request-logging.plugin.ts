@@ -5,7 +5,8 @@ import { type RequestContext } from '../context.js';
 
 /**
  * One log line per GraphQL request (operation, duration, outcome, error codes), and the full detail
- * of every unexpected error, which the response itself only reports as INTERNAL_SERVER_ERROR.
+ * of every unexpected error, which the response only reports as INTERNAL_SERVER_ERROR with the
+ * request id (also in the x-request-id header) to find it by.
  */
 export function requestLoggingPlugin(): ApolloServerPlugin<RequestContext> {
   return {
@@ -21,6 +22,15 @@ export function requestLoggingPlugin(): ApolloServerPlugin<RequestContext> {
           }
         },
         async willSendResponse({ response, operationName, errors }) {
+          // The request id ties a masked error in a response to its detail in the log.
+          response.http.headers.set('x-request-id', contextValue.requestId);
+          if (response.body.kind === 'single') {
+            for (const error of response.body.singleResult.errors ?? []) {
+              if (error.extensions?.code === 'INTERNAL_SERVER_ERROR') {
+                (error.extensions as Record<string, unknown>).requestId = contextValue.requestId;
+              }
+            }
+          }
           const codes = [
             ...new Set((errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'))),
           ];

@@ -210,7 +210,8 @@ describe('unexpected failures', () => {
       message: 'Internal server error',
       locations: expect.any(Array),
       path: expect.any(Array),
-      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      // The request id finds the error's detail in the log.
+      extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) },
     });
     expectNothingInternal(result.errors);
   });

@@ -8,7 +8,7 @@ import { type Auth, createAuth } from '../../src/auth/create-auth.js';
 import { createRequestContext } from '../../src/context.js';
 import { createOrmOptions } from '../../src/db/orm-config.js';
 import { QueryLog } from '../../src/db/query-log.js';
-import { createGateway, type Gateway } from '../../src/gateway.js';
+import { createGateway, type Gateway, type GatewaySettings } from '../../src/gateway.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 export interface OperationResult<T> {
@@ -75,6 +75,7 @@ export async function startTestGateway(
     log?: Logger;
     auth?: Partial<TestAuthConfig>;
     authEnv?: NodeJS.ProcessEnv;
+    settings?: GatewaySettings;
   } = {},
 ): Promise<TestGateway> {
   const db = await createTestDatabase(options);
@@ -90,7 +91,7 @@ export async function startTestGateway(
     log,
     env: options.authEnv,
   });
-  const gateway = await createGateway({ orm, log, auth });
+  const gateway = await createGateway({ orm, log, auth, settings: options.settings });
 
   const execute: TestGateway['execute'] = async (document, variables, caller) => {
     const identity: RequestIdentity = caller
