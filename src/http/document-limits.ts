@@ -18,7 +18,8 @@ export function documentLimits(options: { production: boolean }) {
     // Introspection is counted like any other query: skipping it opened a bypass through a
     // fragment named `__schema` in earlier versions. The limits leave room for Sandbox's introspection.
     maxDepth: { n: DOCUMENT_LIMITS.depth, ignoreIntrospection: false, flattenFragments: true },
-    maxAliases: { n: DOCUMENT_LIMITS.aliases },
+    // Armor exempts `__typename` aliases by default; thousands of them still cost a response each.
+    maxAliases: { n: DOCUMENT_LIMITS.aliases, allowList: [] },
     maxDirectives: { n: DOCUMENT_LIMITS.directives },
     maxTokens: { n: DOCUMENT_LIMITS.tokens },
     costLimit: { maxCost: DOCUMENT_LIMITS.cost, ignoreIntrospection: false, flattenFragments: true },
