@@ -59,6 +59,14 @@ const environmentSchema = z
     ),
     SEED: optional(oneOf(['demo', 'users', 'none'])),
     GRAPHQL_INTROSPECTION: optional(oneOf(['true', 'false'])),
+    DB_POOL_SIZE: z
+      .string()
+      .regex(/^\d+$/, 'must be a whole number from 1 to 1000')
+      .transform(Number)
+      .refine((n) => n >= 1 && n <= 1000, 'must be a whole number from 1 to 1000')
+      .default(10),
+    DB_POOL_TIMEOUT: duration.default(5),
+    DB_STATEMENT_TIMEOUT: duration.default(15),
     LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -93,6 +101,12 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Schema introspection; on outside production, off in production unless GRAPHQL_INTROSPECTION=true. */
   introspection: boolean;
+  /** Connections in the application pool. */
+  dbPoolSize: number;
+  /** How long a request waits for a free connection before it fails (seconds). */
+  dbPoolTimeoutSeconds: number;
+  /** PostgreSQL cancels any statement running longer (seconds). */
+  dbStatementTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -127,6 +141,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seed: e.SEED ?? (e.NODE_ENV === 'production' ? 'none' : 'demo'),
     logLevel: e.LOG_LEVEL,
     introspection: e.GRAPHQL_INTROSPECTION ? e.GRAPHQL_INTROSPECTION === 'true' : e.NODE_ENV !== 'production',
+    dbPoolSize: e.DB_POOL_SIZE,
+    dbPoolTimeoutSeconds: e.DB_POOL_TIMEOUT,
+    dbStatementTimeoutSeconds: e.DB_STATEMENT_TIMEOUT,
   };
 }
 

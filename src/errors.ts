@@ -14,6 +14,16 @@ export const notFound = (message: string) => userError('NOT_FOUND', message);
 
 export const badUserInput = (message: string) => userError('BAD_USER_INPUT', message);
 
+const SERVICE_BUSY = 'The service is busy: no database connection became free in time. Try again.';
+
+/** pg-pool's refusal after waiting DB_POOL_TIMEOUT for a connection, however the ORM wrapped it. */
+function isPoolTimeout(error: unknown): boolean {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    if (/timeout exceeded when trying to connect/i.test(current.message)) return true;
+  }
+  return false;
+}
+
 /**
  * Apollo's formatError: errors the gateway raised on purpose (GraphQLErrors, with their codes) pass
  * unchanged; anything else (a database error, a bug) is replaced by a generic message, so no SQL,
@@ -27,7 +37,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     return { ...formatted, extensions };
   }
   return {
-    message: 'Internal server error',
+    message: isPoolTimeout(original) ? SERVICE_BUSY : 'Internal server error',
     locations: formatted.locations,
     path: formatted.path,
     extensions: { code: 'INTERNAL_SERVER_ERROR' },

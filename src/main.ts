@@ -68,7 +68,17 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 
 try {
   database = await openDatabase(config, log);
-  orm = await MikroORM.init(createOrmOptions({ clientUrl: database.url, queryLog: new QueryLog(log) }));
+  orm = await MikroORM.init(
+    createOrmOptions({
+      clientUrl: database.url,
+      queryLog: new QueryLog(log),
+      pool: {
+        size: config.dbPoolSize,
+        acquireTimeoutMs: config.dbPoolTimeoutSeconds * 1000,
+        statementTimeoutMs: config.dbStatementTimeoutSeconds * 1000,
+      },
+    }),
+  );
   await orm.migrator.up();
   await seedOnStart(orm, config.seed, log);
   auth = await createAuth({ config, databaseUrl: database.url, dataDir: DATA_DIR, log });

@@ -20,6 +20,9 @@ describe('configuration', () => {
       seed: 'demo',
       logLevel: 'info',
       introspection: true,
+      dbPoolSize: 10,
+      dbPoolTimeoutSeconds: 5,
+      dbStatementTimeoutSeconds: 15,
     });
   });
 

@@ -8,12 +8,23 @@ import { type QueryLog } from './query-log.js';
 
 export const MIGRATIONS_FOLDER = 'src/db/migrations';
 
+export interface PoolSettings {
+  size: number;
+  /** A request waits at most this long for a free connection, then fails instead of hanging. */
+  acquireTimeoutMs: number;
+  /** PostgreSQL cancels statements that run longer. */
+  statementTimeoutMs: number;
+}
+
+export const DEFAULT_POOL: PoolSettings = { size: 10, acquireTimeoutMs: 5000, statementTimeoutMs: 15_000 };
+
 /** The one MikroORM configuration: the gateway, the CLIs and the tests all build on it. */
 export function createOrmOptions(options: {
   clientUrl: string;
   queryLog: QueryLog;
-  poolSize?: number;
+  pool?: Partial<PoolSettings>;
 }): Options {
+  const pool = { ...DEFAULT_POOL, ...options.pool };
   return defineConfig({
     clientUrl: options.clientUrl,
     entities,
@@ -31,7 +42,11 @@ export function createOrmOptions(options: {
     },
     // Every request must use its own fork; a query on the global EntityManager is a bug.
     allowGlobalContext: false,
-    pool: { min: 0, max: options.poolSize ?? 10 },
+    pool: { min: 0, max: pool.size },
+    driverOptions: {
+      connectionTimeoutMillis: pool.acquireTimeoutMs,
+      statement_timeout: pool.statementTimeoutMs,
+    },
     loggerFactory: () => options.queryLog,
     discovery: { warnWhenNoEntities: true },
     // Row security: every read of every entity goes through this filter (security/system/).

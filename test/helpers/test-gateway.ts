@@ -6,7 +6,7 @@ import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import { type RequestIdentity } from '../../src/auth/auth-service.js';
 import { type Auth, createAuth } from '../../src/auth/create-auth.js';
 import { createRequestContext } from '../../src/context.js';
-import { createOrmOptions } from '../../src/db/orm-config.js';
+import { createOrmOptions, type PoolSettings } from '../../src/db/orm-config.js';
 import { QueryLog } from '../../src/db/query-log.js';
 import { createGateway, type Gateway, type GatewaySettings } from '../../src/gateway.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
@@ -71,7 +71,7 @@ export type { ResultOf, VariablesOf };
 export async function startTestGateway(
   options: {
     empty?: boolean;
-    poolSize?: number;
+    pool?: Partial<PoolSettings>;
     log?: Logger;
     auth?: Partial<TestAuthConfig>;
     authEnv?: NodeJS.ProcessEnv;
@@ -81,9 +81,7 @@ export async function startTestGateway(
   const db = await createTestDatabase(options);
   const log = options.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const queryLog = new QueryLog(log);
-  const orm = await MikroORM.init(
-    createOrmOptions({ clientUrl: db.url, queryLog, poolSize: options.poolSize }),
-  );
+  const orm = await MikroORM.init(createOrmOptions({ clientUrl: db.url, queryLog, pool: options.pool }));
   const auth = await createAuth({
     config: { ...TEST_AUTH_CONFIG, ...options.auth },
     databaseUrl: db.url,

@@ -17,7 +17,9 @@ const sink = new Writable({
 let t: TestGateway;
 const tokens = new Map<string, string>();
 beforeAll(async () => {
-  t = await startTestGateway({ log: pino({ level: 'debug' }, sink) });
+  // 250 requests at once queue for the 10 connections far longer than the 5 s a production request
+  // may wait: this file is about isolation, not the pool's limits (test/db/pool-limits.test.ts).
+  t = await startTestGateway({ log: pino({ level: 'debug' }, sink), pool: { acquireTimeoutMs: 120_000 } });
   // The demo users span clients 1 and 2; a third tenant's user joins the concurrent mix.
   const users = new UserStore(t.db.url);
   await users.addUser({ id: 'c3', roles: ['renter'], attributes: { clientId: 3 }, password: 'p' });

@@ -1,0 +1,39 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';
+import { ListOrderIdsDocument } from '../../schema/__generated__/graphql.js';
+import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+
+let t: TestGateway;
+beforeAll(async () => {
+  t = await startTestGateway({ pool: { size: 1, acquireTimeoutMs: 300, statementTimeoutMs: 2000 } });
+});
+afterAll(() => t?.close());
+
+describe('the connection pool', () => {
+  it('when exhausted, a request waits a bounded time and then fails clearly instead of hanging', async () => {
+    // Hold the only connection in an open transaction.
+    const holder = dangerouslyBypassRowSecurity(t.orm.em);
+    await holder.begin();
+    await holder.getConnection().execute('select 1', [], 'all', holder.getTransactionContext());
+    try {
+      const started = performance.now();
+      const result = await t.execute(ListOrderIdsDocument, { limit: 1 });
+      const waited = performance.now() - started;
+      expect(result.errors?.[0]).toMatchObject({
+        message: 'The service is busy: no database connection became free in time. Try again.',
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      });
+      expect(waited).toBeGreaterThanOrEqual(250);
+    } finally {
+      await holder.rollback();
+    }
+    // Once the connection is free again, requests succeed.
+    expect((await t.execute(ListOrderIdsDocument, { limit: 1 })).errors).toBeUndefined();
+  });
+
+  it('sets PostgreSQL’s statement_timeout on its connections', async () => {
+    const em = dangerouslyBypassRowSecurity(t.orm.em);
+    const [row] = await em.getConnection().execute<{ statement_timeout: string }[]>('show statement_timeout');
+    expect(row!.statement_timeout).toBe('2s');
+  });
+});
