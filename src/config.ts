@@ -67,6 +67,7 @@ const environmentSchema = z
       .default(10),
     DB_POOL_TIMEOUT: duration.default(5),
     DB_STATEMENT_TIMEOUT: duration.default(15),
+    REQUEST_TIMEOUT: duration.default(30),
     LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -107,6 +108,8 @@ export interface Config {
   dbPoolTimeoutSeconds: number;
   /** PostgreSQL cancels any statement running longer (seconds). */
   dbStatementTimeoutSeconds: number;
+  /** A request still running after this many seconds has its queries cancelled and fails. */
+  requestTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -144,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolSize: e.DB_POOL_SIZE,
     dbPoolTimeoutSeconds: e.DB_POOL_TIMEOUT,
     dbStatementTimeoutSeconds: e.DB_STATEMENT_TIMEOUT,
+    requestTimeoutSeconds: e.REQUEST_TIMEOUT,
   };
 }
 

@@ -27,10 +27,22 @@ export interface RequestContext {
 export function createRequestContext(
   orm: MikroORM,
   log: Logger,
-  request: { auth: AuthService; identity: RequestIdentity; clientAddress: string },
+  request: {
+    auth: AuthService;
+    identity: RequestIdentity;
+    clientAddress: string;
+    /** Fires at the request's deadline: the query in flight is cancelled in PostgreSQL, and the request fails. */
+    deadline: AbortSignal;
+  },
 ): RequestContext {
   const requestId = randomUUID();
-  const em = orm.em.fork({ loggerContext: { requestId } });
+  const { deadline, ...rest } = request;
+  const em = orm.em.fork({
+    loggerContext: { requestId },
+    signal: deadline,
+    // Cancelling (not just ceasing to wait) frees the connection; an aborted write rolls back.
+    inflightQueryAbortStrategy: 'cancel query',
+  });
   // An anonymous request gets no user: any read it attempts fails instead of reading unfiltered.
   const user = request.identity.user;
   if (user) restrictToUser(em, user);
@@ -40,6 +52,6 @@ export function createRequestContext(
     loaders: new RelationLoaders(em),
     security: user ? new RequestSecurity(em, user) : undefined,
     log: log.child({ requestId, user: request.identity.user?.id }),
-    ...request,
+    ...rest,
   };
 }

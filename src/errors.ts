@@ -1,5 +1,6 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { isRequestDeadline, RequestDeadlineExceeded } from './http/request-deadline.js';
 
 /** The `extensions.code` values of SPEC §4 that the gateway itself raises. */
 export type ErrorCode =
@@ -24,6 +25,13 @@ function isPoolTimeout(error: unknown): boolean {
   return false;
 }
 
+/** The message a masked error may show: what went wrong in general terms, never its details. */
+function publicMessage(error: unknown): string {
+  if (isPoolTimeout(error)) return SERVICE_BUSY;
+  if (isRequestDeadline(error)) return new RequestDeadlineExceeded().message;
+  return 'Internal server error';
+}
+
 /**
  * Apollo's formatError: errors the gateway raised on purpose (GraphQLErrors, with their codes) pass
  * unchanged; anything else (a database error, a bug) is replaced by a generic message, so no SQL,
@@ -37,7 +45,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     return { ...formatted, extensions };
   }
   return {
-    message: isPoolTimeout(original) ? SERVICE_BUSY : 'Internal server error',
+    message: publicMessage(original),
     locations: formatted.locations,
     path: formatted.path,
     extensions: { code: 'INTERNAL_SERVER_ERROR' },

@@ -13,6 +13,7 @@ import { formatError } from './errors.js';
 import { authRoutes } from './http/auth-routes.js';
 import { documentLimits } from './http/document-limits.js';
 import { healthRoutes } from './http/health.js';
+import { requestDeadline } from './http/request-deadline.js';
 import { requestLoggingPlugin } from './http/request-logging.plugin.js';
 import { settleResolversPlugin } from './http/settle-resolvers.plugin.js';
 import { type Logger } from './logger.js';
@@ -29,12 +30,21 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-/** Builds the HTTP server and Apollo Server around an initialised ORM; importable by tests. */
 export interface GatewaySettings {
   /** NODE_ENV=production: no landing page, no schema hints in errors. */
   production: boolean;
   introspection: boolean;
+  /** REQUEST_TIMEOUT: a request's queries are cancelled after this long. */
+  requestTimeoutMs: number;
 }
+
+export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
+  production: false,
+  introspection: true,
+  requestTimeoutMs: 30_000,
+};
+
+/** Builds the HTTP server and Apollo Server around an initialised ORM; importable by tests. */
 
 export async function createGateway(options: {
   orm: MikroORM;
@@ -43,7 +53,7 @@ export async function createGateway(options: {
   settings?: GatewaySettings;
 }): Promise<Gateway> {
   const { orm, log } = options;
-  const { production, introspection } = options.settings ?? { production: false, introspection: true };
+  const { production, introspection, requestTimeoutMs } = options.settings ?? DEFAULT_GATEWAY_SETTINGS;
   const auth = options.auth.service;
   const limits = documentLimits({ production });
   const app = express();
@@ -82,6 +92,7 @@ export async function createGateway(options: {
           auth,
           identity: await auth.identify(req.headers.authorization),
           clientAddress: req.ip ?? 'unknown',
+          deadline: requestDeadline(requestTimeoutMs),
         }),
     }),
   );

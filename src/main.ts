@@ -86,7 +86,11 @@ try {
     orm,
     log,
     auth,
-    settings: { production: config.nodeEnv === 'production', introspection: config.introspection },
+    settings: {
+      production: config.nodeEnv === 'production',
+      introspection: config.introspection,
+      requestTimeoutMs: config.requestTimeoutSeconds * 1000,
+    },
   });
   const url = await gateway.listen(config.port, config.host);
   log.info(

@@ -23,6 +23,7 @@ describe('configuration', () => {
       dbPoolSize: 10,
       dbPoolTimeoutSeconds: 5,
       dbStatementTimeoutSeconds: 15,
+      requestTimeoutSeconds: 30,
     });
   });
 
@@ -41,6 +42,11 @@ describe('configuration', () => {
       REFRESH_TOKEN_TTL: '12h',
       SEED: 'users',
       LOG_LEVEL: 'debug',
+      DB_POOL_SIZE: '25',
+      DB_POOL_TIMEOUT: '2s',
+      DB_STATEMENT_TIMEOUT: '1m',
+      REQUEST_TIMEOUT: '2m',
+      GRAPHQL_INTROSPECTION: 'true',
     });
     expect(config).toMatchObject({
       nodeEnv: 'production',
@@ -55,6 +61,11 @@ describe('configuration', () => {
       refreshTokenTtlSeconds: 43200,
       seed: 'users',
       logLevel: 'debug',
+      dbPoolSize: 25,
+      dbPoolTimeoutSeconds: 2,
+      dbStatementTimeoutSeconds: 60,
+      requestTimeoutSeconds: 120,
+      introspection: true,
     });
   });
 
@@ -108,6 +119,14 @@ describe('configuration', () => {
     [
       { JWT_PRIVATE_KEY: 'not a key' },
       'Invalid configuration: JWT_PRIVATE_KEY must be a PEM-encoded PKCS#8 private key (EdDSA or RS256)',
+    ],
+    [
+      { DB_POOL_SIZE: '0' },
+      'Invalid configuration: DB_POOL_SIZE must be a whole number from 1 to 1000 (got "0")',
+    ],
+    [
+      { REQUEST_TIMEOUT: '30' },
+      'Invalid configuration: REQUEST_TIMEOUT must be a duration such as 30s, 15m, 12h or 7d (got "30")',
     ],
     [{ REDIS_URL: 'localhost:6379' }, 'Invalid configuration: REDIS_URL must be a redis:// or rediss:// URL'],
   ])('refuses %o with one line naming the variable', (env, message) => {

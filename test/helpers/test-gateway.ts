@@ -8,7 +8,13 @@ import { type Auth, createAuth } from '../../src/auth/create-auth.js';
 import { createRequestContext } from '../../src/context.js';
 import { createOrmOptions, type PoolSettings } from '../../src/db/orm-config.js';
 import { QueryLog } from '../../src/db/query-log.js';
-import { createGateway, type Gateway, type GatewaySettings } from '../../src/gateway.js';
+import { requestDeadline } from '../../src/http/request-deadline.js';
+import {
+  createGateway,
+  DEFAULT_GATEWAY_SETTINGS,
+  type Gateway,
+  type GatewaySettings,
+} from '../../src/gateway.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 export interface OperationResult<T> {
@@ -89,7 +95,8 @@ export async function startTestGateway(
     log,
     env: options.authEnv,
   });
-  const gateway = await createGateway({ orm, log, auth, settings: options.settings });
+  const settings = options.settings ?? DEFAULT_GATEWAY_SETTINGS;
+  const gateway = await createGateway({ orm, log, auth, settings });
 
   const execute: TestGateway['execute'] = async (document, variables, caller) => {
     const identity: RequestIdentity = caller
@@ -102,6 +109,7 @@ export async function startTestGateway(
           auth: auth.service,
           identity,
           clientAddress: '127.0.0.1',
+          deadline: requestDeadline(settings.requestTimeoutMs),
         }),
       },
     );

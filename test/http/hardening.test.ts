@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCUMENT_LIMITS } from '../../src/http/document-limits.js';
+import { DEFAULT_GATEWAY_SETTINGS } from '../../src/gateway.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 /** `departments { children { children { … { id } } } }`, `levels` deep. */
@@ -144,7 +145,7 @@ describe('production mode', () => {
       },
     });
     t = await startTestGateway({
-      settings: { production: true, introspection: false },
+      settings: { ...DEFAULT_GATEWAY_SETTINGS, production: true, introspection: false },
       log: pino({ level: 'info' }, sink),
     });
     url = await t.gateway.listen(0, '127.0.0.1');
