@@ -25,10 +25,31 @@ function isPoolTimeout(error: unknown): boolean {
   return false;
 }
 
+const DATABASE_UNAVAILABLE = 'The database is unavailable. Try again shortly.';
+
+/**
+ * The database cannot be reached or dropped the connection: refused or reset sockets, SQLSTATE 08xxx
+ * connection failures (not 08P01, a protocol violation our own input can cause) and 57P01-57P03 (the
+ * server is shutting down, crashed, or starting).
+ */
+function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    const code = (current as { code?: unknown }).code;
+    if (
+      typeof code === 'string' &&
+      /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|0800[01346]|57P0[123])$/.test(code)
+    )
+      return true;
+    if (/^Connection terminated/.test(current.message)) return true;
+  }
+  return false;
+}
+
 /** The message a masked error may show: what went wrong in general terms, never its details. */
 function publicMessage(error: unknown): string {
   if (isPoolTimeout(error)) return SERVICE_BUSY;
   if (isRequestDeadline(error)) return new RequestDeadlineExceeded().message;
+  if (isDatabaseUnavailable(error)) return DATABASE_UNAVAILABLE;
   return 'Internal server error';
 }
 

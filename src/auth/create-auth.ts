@@ -57,7 +57,10 @@ export async function createAuth(options: {
 
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 5 });
   // An idle connection the server dropped (restart, failover) must not take the process down.
-  pool.on('error', (error) => options.log.warn({ err: error }, 'auth database connection lost'));
+  // The pg error carries its whole client object; the code and message are what an operator needs.
+  pool.on('error', (error: Error & { code?: string }) =>
+    options.log.warn({ code: error.code, reason: error.message }, 'auth database connection lost'),
+  );
   const refreshTokens = new RefreshTokenStore(pool, config.refreshTokenTtlSeconds);
   await refreshTokens.migrate();
   const provider = await loadAuthProvider(config.authProvider, {

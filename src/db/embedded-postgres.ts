@@ -74,6 +74,8 @@ export async function startEmbeddedPostgres(options: {
   dataDir: string;
   log: Logger;
   persistent: boolean;
+  /** Default: a free loopback port. A fixed one lets a restarted server keep its URL. */
+  port?: number;
 }): Promise<EmbeddedDatabase> {
   const clusterDir = join(options.dataDir, 'postgres');
   const credentialsFile = join(options.dataDir, 'postgres-credentials.json');
@@ -90,7 +92,7 @@ export async function startEmbeddedPostgres(options: {
       ? (JSON.parse(await readFile(credentialsFile, 'utf8')) as StoredCredentials)
       : { password: randomBytes(18).toString('base64url') };
 
-  const port = await findFreePort();
+  const port = options.port ?? (await findFreePort());
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,

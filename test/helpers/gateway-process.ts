@@ -1,0 +1,101 @@
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const TSX = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
+const MAIN = join(ROOT, 'src/main.ts');
+
+export interface GatewayProcess {
+  /** The GraphQL endpoint, once the process printed that it is ready. */
+  url: Promise<string>;
+  exited: Promise<number | null>;
+  output: () => string;
+  /** Resolves when the output matches `pattern` (e.g. a log line the test waits for). */
+  waitForOutput(pattern: RegExp): Promise<void>;
+  stop(): Promise<number | null>;
+}
+
+/** Runs `npm start`'s entry point as a separate process, the way a user does. */
+export function startGatewayProcess(env: Record<string, string>, cwd = ROOT): GatewayProcess {
+  // --tsconfig: tsx looks for it in the working directory, which is not always the project here.
+  const child = spawn(process.execPath, [TSX, '--tsconfig', join(ROOT, 'tsconfig.json'), MAIN], {
+    cwd,
+    env: { ...process.env, DATABASE_URL: '', PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const watchers = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    output += chunk;
+    for (const watcher of watchers) watcher();
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+
+  const waitForOutput = (pattern: RegExp) =>
+    new Promise<void>((found, failed) => {
+      const check = () => {
+        if (!pattern.test(output)) return;
+        watchers.delete(check);
+        found();
+      };
+      watchers.add(check);
+      check();
+      void exited.then((code) =>
+        failed(new Error(`exited with ${code} before printing ${pattern}:\n${output}`)),
+      );
+    });
+  const url = waitForOutput(/grantgate is ready at (\S+)/).then(
+    () => output.match(/grantgate is ready at (\S+)/)![1]!,
+  );
+  // Tests that expect an early exit never await the URL.
+  url.catch(() => {});
+  return {
+    url,
+    exited,
+    output: () => output,
+    waitForOutput,
+    stop: () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+export interface GraphQLResponse {
+  status: number;
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+}
+
+/** POSTs one GraphQL operation, as a browser front-end would. */
+export async function postGraphQL(
+  url: string,
+  query: string,
+  options: { variables?: Record<string, unknown>; token?: string } = {},
+): Promise<GraphQLResponse> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    },
+    body: JSON.stringify({ query, variables: options.variables }),
+  });
+  return { status: response.status, ...((await response.json()) as Omit<GraphQLResponse, 'status'>) };
+}
+
+export const LOGIN = `mutation Login($username: String!, $password: String!) {
+  login(username: $username, password: $password) { accessToken refreshToken }
+}`;
+
+/** Logs in a demo user (password "p") and returns its tokens. */
+export async function loginAs(
+  url: string,
+  username: string,
+): Promise<{ accessToken: string; refreshToken: string }> {
+  const result = await postGraphQL(url, LOGIN, { variables: { username, password: 'p' } });
+  if (!result.data?.login) throw new Error(`login as ${username} failed: ${JSON.stringify(result.errors)}`);
+  return result.data.login as { accessToken: string; refreshToken: string };
+}
