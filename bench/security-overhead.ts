@@ -15,6 +15,7 @@ import { loadConfigOrExit } from '../src/config.js';
 import { DATA_DIR, openDatabase } from '../src/db/database.js';
 import { createOrmOptions } from '../src/db/orm-config.js';
 import { QueryLog } from '../src/db/query-log.js';
+import { prepareRowSecurity } from '../src/db/row-security-setup.js';
 import { seedOnStart } from '../src/db/seed/seed-database.js';
 import { createGateway } from '../src/gateway.js';
 import { createLogger } from '../src/logger.js';
@@ -34,7 +35,12 @@ const auth = await createAuth({
   dataDir: DATA_DIR,
   log,
 });
-const gateway = await createGateway({ orm, log, auth });
+const gateway = await createGateway({
+  orm,
+  log,
+  auth,
+  requestContext: await prepareRowSecurity({ orm, log }),
+});
 const url = await gateway.listen(0, '127.0.0.1');
 
 const FIELDS = '{ id companyName contactName creditLimit region clientId }';

@@ -35,6 +35,7 @@ const environmentSchema = z
     HOST: z.string().min(1).default('127.0.0.1'),
     DATABASE_URL: optional(postgresUrl),
     AUTH_DATABASE_URL: optional(postgresUrl),
+    MIGRATION_DATABASE_URL: optional(postgresUrl),
     AUTH_PROVIDER: z.string().min(1).default('sql'),
     JWT_SECRET: optional(
       z.string().refine((secret) => Buffer.byteLength(secret) >= 32, 'must be at least 32 bytes long'),
@@ -87,6 +88,8 @@ export interface Config {
   /** Absent: the gateway runs its own embedded PostgreSQL under `.data/`. */
   databaseUrl?: string;
   authDatabaseUrl?: string;
+  /** The tables' owner, for migrations and seeding, when DATABASE_URL is the application role. */
+  migrationDatabaseUrl?: string;
   authProvider: string;
   /** HS256 key; absent (outside production) the gateway generates one and keeps it under `.data/`. */
   jwtSecret?: string;
@@ -133,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     authDatabaseUrl: e.AUTH_DATABASE_URL,
+    migrationDatabaseUrl: e.MIGRATION_DATABASE_URL,
     authProvider: e.AUTH_PROVIDER,
     jwtSecret: e.JWT_SECRET,
     jwtPrivateKey: e.JWT_PRIVATE_KEY,

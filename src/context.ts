@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { RequestSecurity } from '../security/system/request-security.js';
-import { restrictToUser } from '../security/system/row-security.js';
+import { disableApplicationRowFilterForTests, restrictToUser } from '../security/system/row-security.js';
 import { RelationLoaders } from './api/loaders.js';
 import { type AuthService, type RequestIdentity } from './auth/auth-service.js';
+import { type DatabaseSecurity, RequestTransaction, requestSettings } from './db/request-transaction.js';
 import { type Logger } from './logger.js';
 
 /**
@@ -22,6 +23,15 @@ export interface RequestContext {
   clientAddress: string;
   /** The security questions of an authenticated request; absent for anonymous ones. */
   security?: RequestSecurity;
+  /** The authenticated request's transaction, which carries the user to the database's policies. */
+  transaction?: RequestTransaction;
+}
+
+/** Per gateway: how requests meet the database's policies; the test-only switch for the app filter. */
+export interface RequestContextOptions {
+  databaseSecurity: DatabaseSecurity;
+  /** False only in tests that show the database's policies alone keep tenants apart. */
+  applicationRowFilter?: boolean;
 }
 
 export function createRequestContext(
@@ -34,6 +44,7 @@ export function createRequestContext(
     /** Fires at the request's deadline: the query in flight is cancelled in PostgreSQL, and the request fails. */
     deadline: AbortSignal;
   },
+  options: RequestContextOptions,
 ): RequestContext {
   const requestId = randomUUID();
   const { deadline, ...rest } = request;
@@ -45,12 +56,16 @@ export function createRequestContext(
   });
   // An anonymous request gets no user: any read it attempts fails instead of reading unfiltered.
   const user = request.identity.user;
-  if (user) restrictToUser(em, user);
+  if (user && options.applicationRowFilter === false) disableApplicationRowFilterForTests(em);
+  else if (user) restrictToUser(em, user);
   return {
     requestId,
     em,
     loaders: new RelationLoaders(em),
     security: user ? new RequestSecurity(em, user) : undefined,
+    transaction: user
+      ? new RequestTransaction(em, requestSettings(user, options.databaseSecurity))
+      : undefined,
     log: log.child({ requestId, user: request.identity.user?.id }),
     ...rest,
   };

@@ -8,7 +8,7 @@ import { type MikroORM } from '@mikro-orm/postgresql';
 import express from 'express';
 import { buildGatewaySchema } from './api/schema.js';
 import { type Auth } from './auth/create-auth.js';
-import { createRequestContext, type RequestContext } from './context.js';
+import { createRequestContext, type RequestContext, type RequestContextOptions } from './context.js';
 import { formatError } from './errors.js';
 import { authRoutes } from './http/auth-routes.js';
 import { documentLimits } from './http/document-limits.js';
@@ -51,6 +51,7 @@ export async function createGateway(options: {
   log: Logger;
   auth: Auth;
   settings?: GatewaySettings;
+  requestContext: RequestContextOptions;
 }): Promise<Gateway> {
   const { orm, log } = options;
   const { production, introspection, requestTimeoutMs } = options.settings ?? DEFAULT_GATEWAY_SETTINGS;
@@ -88,12 +89,17 @@ export async function createGateway(options: {
     express.json({ limit: MAX_BODY }),
     expressMiddleware(apollo, {
       context: async ({ req }) =>
-        createRequestContext(orm, log, {
-          auth,
-          identity: await auth.identify(req.headers.authorization),
-          clientAddress: req.ip ?? 'unknown',
-          deadline: requestDeadline(requestTimeoutMs),
-        }),
+        createRequestContext(
+          orm,
+          log,
+          {
+            auth,
+            identity: await auth.identify(req.headers.authorization),
+            clientAddress: req.ip ?? 'unknown',
+            deadline: requestDeadline(requestTimeoutMs),
+          },
+          options.requestContext,
+        ),
     }),
   );
 

@@ -10,6 +10,7 @@ import { type Auth, createAuth } from './auth/create-auth.js';
 import { DATA_DIR, type Database, openDatabase } from './db/database.js';
 import { createOrmOptions } from './db/orm-config.js';
 import { QueryLog } from './db/query-log.js';
+import { prepareRowSecurity } from './db/row-security-setup.js';
 import { seedOnStart } from './db/seed/seed-database.js';
 import { createGateway, type Gateway } from './gateway.js';
 import { createLogger } from './logger.js';
@@ -23,6 +24,7 @@ const log = createLogger(config);
 const startedAt = performance.now();
 let database: Database | undefined;
 let orm: MikroORM | undefined;
+let ownerOrm: MikroORM | undefined;
 let auth: Auth | undefined;
 let gateway: Gateway | undefined;
 
@@ -31,6 +33,7 @@ async function stopEverything() {
     await gateway.stop();
   } else {
     await auth?.close();
+    await ownerOrm?.close();
     await orm?.close();
   }
   await database?.close();
@@ -79,13 +82,29 @@ try {
       },
     }),
   );
-  await orm.migrator.up();
-  await seedOnStart(orm, config.seed, log);
-  auth = await createAuth({ config, databaseUrl: database.url, dataDir: DATA_DIR, log });
+  // Migrations, seeding and the auth schema need the tables' owner: MIGRATION_DATABASE_URL when
+  // DATABASE_URL is the application role, DATABASE_URL itself otherwise.
+  const ownerUrl = config.migrationDatabaseUrl ?? database.url;
+  ownerOrm = config.migrationDatabaseUrl
+    ? await MikroORM.init(
+        createOrmOptions({
+          clientUrl: config.migrationDatabaseUrl,
+          queryLog: new QueryLog(log),
+          pool: { size: 2 },
+        }),
+      )
+    : undefined;
+  await (ownerOrm ?? orm).migrator.up();
+  await seedOnStart(ownerOrm ?? orm, config.seed, log);
+  const requestContext = await prepareRowSecurity({ orm, ownerOrm, log });
+  await ownerOrm?.close();
+  ownerOrm = undefined;
+  auth = await createAuth({ config, databaseUrl: ownerUrl, dataDir: DATA_DIR, log });
   gateway = await createGateway({
     orm,
     log,
     auth,
+    requestContext,
     settings: {
       production: config.nodeEnv === 'production',
       introspection: config.introspection,

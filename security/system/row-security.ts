@@ -5,9 +5,11 @@ import { type CurrentUser, type RowFilter, type SecurityPolicy, type Verb } from
 
 export const SECURITY_FILTER = 'security';
 
+export const SUPERUSER_ROLE = 'sa';
+
 /** Holds the role `sa`, or is the user `sa`: no check and no filter applies (SPEC §5). */
 export function isSuperuser(user: AuthUser): boolean {
-  return user.id === 'sa' || user.roles.includes('sa');
+  return user.id === SUPERUSER_ROLE || user.roles.includes(SUPERUSER_ROLE);
 }
 
 /** A user without roles is evaluated as holding the single role `public`. */
@@ -199,6 +201,14 @@ export function restrictToUser(em: EntityManager, user: AuthUser): void {
 }
 
 const SYSTEM: AuthUser = { id: '<system>', name: 'system', roles: ['sa'], attributes: {} };
+
+/**
+ * Test-only switch: reads of `em` skip the application-layer filter, so only the database's
+ * policies stand between the request and other tenants' rows (test/security/database-layer.test.ts).
+ */
+export function disableApplicationRowFilterForTests(em: EntityManager): void {
+  em.setFilterParams(SECURITY_FILTER, { user: SYSTEM });
+}
 
 /**
  * The escape hatch: an EntityManager that sees every row, for the seeder and maintenance CLIs only.

@@ -152,12 +152,11 @@ function refuseOtherConstrainedValues(ctx: RequestContext, model: EntityModel, i
  */
 async function requireStillVisible(em: EntityManager, model: EntityModel, entity: object) {
   const key = (entity as Row)[model.primaryKey.name];
-  if ((await em.count(model.cls, { [model.primaryKey.name]: key })) === 0) {
-    throw badUserInput(
-      `This ${model.name} would not be visible to you after the change; nothing was written`,
-    );
-  }
+  if ((await em.count(model.cls, { [model.primaryKey.name]: key })) === 0) throw notVisibleAfterWrite(model);
 }
+
+const notVisibleAfterWrite = (model: EntityModel) =>
+  badUserInput(`This ${model.name} would not be visible to you after the change; nothing was written`);
 
 async function findForWrite(em: EntityManager, model: EntityModel, id: string): Promise<object> {
   const key = parseId(model, id);
@@ -221,6 +220,10 @@ function toUserError(error: unknown, model: EntityModel, verb: 'create' | 'updat
   }
   if (error instanceof NotNullConstraintViolationException) {
     return badUserInput(`A required field of ${model.name} is missing`);
+  }
+  // The database's own WITH CHECK (its policies mirror the global filters) refused the written row.
+  if ((error as { code?: unknown }).code === '42501' && /row-level security/.test((error as Error).message)) {
+    return notVisibleAfterWrite(model);
   }
   return error;
 }

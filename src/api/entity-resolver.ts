@@ -4,6 +4,7 @@ import {
   type ClassType,
   Ctx,
   FieldResolver,
+  type MiddlewareFn,
   Mutation,
   Query,
   Resolver,
@@ -35,8 +36,17 @@ function defineMethod(
   for (const decorate of decorators) decorate(prototype, name, descriptor);
 }
 
-/** Every root field of the generic API needs an authenticated user. */
-const guarded = (decorator: MethodDecorator): MethodDecorator[] => [UseMiddleware(requireUser), decorator];
+/** Data fields run inside the request's transaction, which carries the user to the database's policies. */
+const inRequestTransaction: MiddlewareFn<RequestContext> = async ({ context }, next) => {
+  await context.transaction?.open();
+  return next();
+};
+
+/** Every root field of the generic API needs an authenticated user, and reads within its transaction. */
+const guarded = (decorator: MethodDecorator): MethodDecorator[] => [
+  UseMiddleware(requireUser, inRequestTransaction),
+  decorator,
+];
 
 const listArgs = (inputs: EntityInputs, target: string): ParameterDecorator[] => [
   Arg('where', () => inputs.where, { nullable: true }),

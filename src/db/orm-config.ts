@@ -54,5 +54,8 @@ export function createOrmOptions(options: {
     // SPEC §5: a row is judged by its own attributes; a hidden to-one target reads as null, it does
     // not hide the row that points to it (MikroORM's default would inner-join and drop that row).
     autoJoinRefsForFilters: false,
+    // The policies are grantgate's, written by the `*_row_security` migrations from the declarations;
+    // the entity schema diff must neither drop them nor report them as drift.
+    schemaGenerator: { ignorePolicies: true },
   });
 }

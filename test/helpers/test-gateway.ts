@@ -8,6 +8,7 @@ import { type Auth, createAuth } from '../../src/auth/create-auth.js';
 import { createRequestContext } from '../../src/context.js';
 import { createOrmOptions, type PoolSettings } from '../../src/db/orm-config.js';
 import { QueryLog } from '../../src/db/query-log.js';
+import { prepareRowSecurity } from '../../src/db/row-security-setup.js';
 import { requestDeadline } from '../../src/http/request-deadline.js';
 import {
   createGateway,
@@ -62,16 +63,23 @@ export interface TestGateway {
     variables?: V,
     caller?: Caller,
   ): Promise<OperationResult<T>>;
-  /** Like execute, and also returns the SQL statements the operation ran. */
+  /**
+   * Like execute, and also returns the SQL statements the operation ran: its data statements, and
+   * apart from them the request transaction's framing (begin, the settings, commit or rollback).
+   */
   executeCountingSql<T, V extends Record<string, unknown>>(
     document: TypedDocumentNode<T, V>,
     variables?: V,
     caller?: Caller,
-  ): Promise<OperationResult<T> & { statements: string[] }>;
+  ): Promise<OperationResult<T> & { statements: string[]; framing: string[] }>;
   close(): Promise<void>;
 }
 
 export type { ResultOf, VariablesOf };
+
+/** The statements every authenticated request's transaction adds around its own. */
+export const isTransactionFraming = (sql: string) =>
+  /^(begin|commit|rollback)$/.test(sql) || sql.startsWith('select set_config(');
 
 /** A gateway on its own copy of the seeded database. */
 export async function startTestGateway(
@@ -82,6 +90,8 @@ export async function startTestGateway(
     auth?: Partial<TestAuthConfig>;
     authEnv?: NodeJS.ProcessEnv;
     settings?: GatewaySettings;
+    /** False: the test-only switch that leaves row security to the database's policies alone. */
+    applicationRowFilter?: boolean;
   } = {},
 ): Promise<TestGateway> {
   const db = await createTestDatabase(options);
@@ -96,7 +106,11 @@ export async function startTestGateway(
     env: options.authEnv,
   });
   const settings = options.settings ?? DEFAULT_GATEWAY_SETTINGS;
-  const gateway = await createGateway({ orm, log, auth, settings });
+  const requestContext = {
+    ...(await prepareRowSecurity({ orm, log })),
+    applicationRowFilter: options.applicationRowFilter,
+  };
+  const gateway = await createGateway({ orm, log, auth, settings, requestContext });
 
   const execute: TestGateway['execute'] = async (document, variables, caller) => {
     const identity: RequestIdentity = caller
@@ -105,12 +119,17 @@ export async function startTestGateway(
     const response = await gateway.apollo.executeOperation(
       { query: document, variables },
       {
-        contextValue: createRequestContext(orm, log, {
-          auth: auth.service,
-          identity,
-          clientAddress: '127.0.0.1',
-          deadline: requestDeadline(settings.requestTimeoutMs),
-        }),
+        contextValue: createRequestContext(
+          orm,
+          log,
+          {
+            auth: auth.service,
+            identity,
+            clientAddress: '127.0.0.1',
+            deadline: requestDeadline(settings.requestTimeoutMs),
+          },
+          requestContext,
+        ),
       },
     );
     if (response.body.kind !== 'single') throw new Error('expected a single result');
@@ -126,9 +145,10 @@ export async function startTestGateway(
     execute,
     async executeCountingSql(document, variables, caller) {
       const statements: string[] = [];
-      const stop = queryLog.listen((sql) => statements.push(sql));
+      const framing: string[] = [];
+      const stop = queryLog.listen((sql) => (isTransactionFraming(sql) ? framing : statements).push(sql));
       try {
-        return { ...(await execute(document, variables, caller)), statements };
+        return { ...(await execute(document, variables, caller)), statements, framing };
       } finally {
         stop();
       }

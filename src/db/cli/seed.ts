@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { dangerouslyBypassRowSecurity } from '../../../security/system/row-security.js';
 import { entities } from '../../entities/index.js';
 import { NorthwindSeeder } from '../seed/northwind.seeder.js';
+import { asMaintenance } from '../maintenance.js';
 import { isDomainEmpty } from '../seed/seed-database.js';
 import { withDatabase } from './with-database.js';
 
@@ -30,9 +31,10 @@ await withDatabase(async (orm) => {
     return;
   }
   const started = performance.now();
-  await dangerouslyBypassRowSecurity(orm.em).transactional((em) => new NorthwindSeeder().run(em, { scale }));
+  await asMaintenance(orm, (em) => new NorthwindSeeder().run(em, { scale }));
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  const em = dangerouslyBypassRowSecurity(orm.em);
-  const counts = await Promise.all(entities.map(async (e) => `${e.name}: ${await em.count(e, {})}`));
+  const counts = await asMaintenance(orm, (em) =>
+    Promise.all(entities.map(async (e) => `${e.name}: ${await em.count(e, {})}`)),
+  );
   console.log(`Seeded scale ${scale} in ${seconds} s (${counts.join(', ')})`);
 });

@@ -1,15 +1,17 @@
 import { type MikroORM } from '@mikro-orm/postgresql';
-import { dangerouslyBypassRowSecurity } from '../../../security/system/row-security.js';
 import { Customer, Product } from '../../entities/index.js';
 import { type Logger } from '../../logger.js';
+import { asMaintenance } from '../maintenance.js';
 import { NorthwindSeeder } from './northwind.seeder.js';
 
 export type SeedMode = 'demo' | 'users' | 'none';
 
 /** True when no domain table has rows yet: seeding never writes over data. */
 export async function isDomainEmpty(orm: MikroORM): Promise<boolean> {
-  const em = dangerouslyBypassRowSecurity(orm.em);
-  return (await em.count(Customer, {})) === 0 && (await em.count(Product, {})) === 0;
+  return asMaintenance(
+    orm,
+    async (em) => (await em.count(Customer, {})) === 0 && (await em.count(Product, {})) === 0,
+  );
 }
 
 /**
@@ -23,8 +25,6 @@ export async function seedOnStart(orm: MikroORM, mode: SeedMode, log: Logger): P
     return;
   }
   const started = Date.now();
-  await dangerouslyBypassRowSecurity(orm.em).transactional((em) =>
-    new NorthwindSeeder().run(em, { scale: 1 }),
-  );
+  await asMaintenance(orm, (em) => new NorthwindSeeder().run(em, { scale: 1 }));
   log.info({ ms: Date.now() - started }, 'seeded the demo data');
 }

@@ -1,0 +1,48 @@
+/**
+ * `npm run security:check`: compares the row-level security policies in the database (DATABASE_URL,
+ * or the embedded one) with security/declare-security.ts and lists every drift: missing, extra or
+ * different policies, and tables where RLS is off or not forced. Exit code 1 on any drift.
+ * `-- --apply` replaces the database's policies with the declared ones (what the migrations do).
+ * It needs the tables' owner (MIGRATION_DATABASE_URL when set): the comparison creates the declared
+ * policies in a transaction it rolls back.
+ */
+import { policyStatements } from '../../../security/system/database-policies.js';
+import { asMaintenance } from '../maintenance.js';
+import { policyDrift } from '../policy-drift.js';
+import { declaredPolicies } from '../security-migrations.js';
+import { withDatabase } from './with-database.js';
+
+await withDatabase(async (orm) => {
+  const plan = declaredPolicies();
+  for (const filter of plan.appOnly) {
+    console.log(
+      `note: global filter "${filter.attribute}" is enforced by the gateway only (${filter.reason})`,
+    );
+  }
+  const drift = await policyDrift(orm, plan);
+  if (drift.length === 0) {
+    console.log(
+      `The database's policies match the declarations (${plan.policies.length} policies on ${plan.tables.length} tables).`,
+    );
+    return;
+  }
+  console.log(`${drift.length} difference(s) between the database and security/declare-security.ts:`);
+  for (const d of drift)
+    console.log(
+      `  ${d.kind}: ${d.table}${d.policy ? ` ${d.policy}` : ''}${d.detail ? ` — ${d.detail}` : ''}`,
+    );
+  if (process.argv.includes('--apply')) {
+    await asMaintenance(orm, async (em) => {
+      for (const statement of policyStatements(plan)) {
+        await em.getConnection().execute(statement, [], 'run', em.getTransactionContext());
+      }
+    });
+    console.log('Replaced them with the declared policies.');
+    return;
+  }
+  console.log(
+    'Run npm run db:migrate for pending migrations, npm run security:migration if the declarations changed, ' +
+      'or npm run security:check -- --apply to restore the declared policies.',
+  );
+  process.exitCode = 1;
+});

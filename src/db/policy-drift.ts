@@ -1,0 +1,100 @@
+import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
+import {
+  POLICY_PREFIX,
+  policyStatements,
+  type DatabasePolicies,
+} from '../../security/system/database-policies.js';
+import { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';
+
+interface PolicyRow {
+  table: string;
+  name: string;
+  permissive: string;
+  command: string;
+  using: string | null;
+  check: string | null;
+}
+
+interface TableRow {
+  table: string;
+  enabled: boolean;
+  forced: boolean;
+}
+
+export interface Drift {
+  kind: 'missing' | 'extra' | 'different' | 'not enforced';
+  table: string;
+  policy?: string;
+  detail?: string;
+}
+
+async function query<T>(em: EntityManager, sql: string): Promise<T[]> {
+  return em.getConnection().execute<T[]>(sql, [], 'all', em.getTransactionContext());
+}
+
+async function readState(em: EntityManager): Promise<{ policies: PolicyRow[]; tables: TableRow[] }> {
+  const policies = await query<PolicyRow>(
+    em,
+    `select tablename as table, policyname as name, permissive, cmd as command, qual as using, with_check as check
+       from pg_policies where schemaname = current_schema() and policyname like '${POLICY_PREFIX}%'
+      order by 1, 2`,
+  );
+  const tables = await query<TableRow>(
+    em,
+    `select relname as table, relrowsecurity as enabled, relforcerowsecurity as forced
+       from pg_class where relnamespace = current_schema()::regnamespace and relkind = 'r' order by 1`,
+  );
+  return { policies, tables };
+}
+
+/**
+ * Compares the database's policies with the declarations. PostgreSQL stores a policy's expression in
+ * its own normalised form, so the expected form is obtained the same way: the declared policies are
+ * created inside a transaction that is rolled back, and read back from pg_policies.
+ */
+export async function policyDrift(orm: MikroORM, plan: DatabasePolicies): Promise<Drift[]> {
+  const em = dangerouslyBypassRowSecurity(orm.em);
+  const actual = await readState(em);
+  let expected: Awaited<ReturnType<typeof readState>> | undefined;
+  await em
+    .transactional(async (tx) => {
+      for (const statement of policyStatements(plan)) await query(tx, statement);
+      expected = await readState(tx);
+      throw new RolledBack();
+    })
+    .catch((error: unknown) => {
+      if (!(error instanceof RolledBack)) throw error;
+    });
+
+  const key = (p: PolicyRow) => `${p.table}.${p.name}`;
+  const actualByKey = new Map(actual.policies.map((p) => [key(p), p]));
+  const expectedByKey = new Map(expected!.policies.map((p) => [key(p), p]));
+  const drift: Drift[] = [];
+  for (const [k, want] of expectedByKey) {
+    const have = actualByKey.get(k);
+    if (!have) drift.push({ kind: 'missing', table: want.table, policy: want.name });
+    else if (JSON.stringify(have) !== JSON.stringify(want))
+      drift.push({
+        kind: 'different',
+        table: want.table,
+        policy: want.name,
+        detail: `is ${have.using ?? have.check}, declared ${want.using ?? want.check}`,
+      });
+  }
+  for (const [k, have] of actualByKey) {
+    if (!expectedByKey.has(k)) drift.push({ kind: 'extra', table: have.table, policy: have.name });
+  }
+  for (const table of plan.tables) {
+    const state = actual.tables.find((t) => t.table === table);
+    if (!state?.enabled || !state.forced) {
+      drift.push({
+        kind: 'not enforced',
+        table,
+        detail: state?.enabled ? 'row level security is not forced' : 'row level security is off',
+      });
+    }
+  }
+  return drift;
+}
+
+class RolledBack extends Error {}

@@ -1,0 +1,69 @@
+import { type EntityManager } from '@mikro-orm/postgresql';
+import { type AuthUser } from '../../auth-providers/auth-provider.js';
+import { SETTING } from '../../security/system/database-policies.js';
+import { effectiveRoles, isSuperuser } from '../../security/system/row-security.js';
+
+/** How requests meet the database's row-level security (see src/db/database-role.ts). */
+export interface DatabaseSecurity {
+  /** Mode "one privileged URL": the role each request transaction switches to (SET LOCAL ROLE). */
+  switchToRole?: string;
+  /** User attributes the policies read (`grantgate.user.<attribute>`). */
+  attributes: string[];
+}
+
+/** The transaction-local settings that tell the policies who the request is for. */
+export function requestSettings(user: AuthUser, security: DatabaseSecurity): [string, string][] {
+  const settings: [string, string][] = [
+    [SETTING.superuser, isSuperuser(user) ? 'on' : 'off'],
+    [SETTING.roles, effectiveRoles(user).join(',')],
+    ...security.attributes.map((attribute): [string, string] => {
+      const value = attribute === 'id' ? user.id : user.attributes[attribute];
+      // Missing: '' reads as NULL in the policies, which admits no row.
+      return [SETTING.attribute(attribute), value === undefined || value === null ? '' : String(value)];
+    }),
+  ];
+  if (security.switchToRole) settings.push(['role', security.switchToRole]);
+  return settings;
+}
+
+/**
+ * One transaction per authenticated request, opened by the first data field and committed when every
+ * resolver has settled. Its settings are local to it (set_config(…, true)), so they end with it and
+ * never reach the next request on the same pooled connection.
+ */
+export class RequestTransaction {
+  private opened?: Promise<void>;
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly settings: [string, string][],
+  ) {}
+
+  /** Begins the transaction and applies the settings, once per request. */
+  open(): Promise<void> {
+    return (this.opened ??= (async () => {
+      await this.em.begin();
+      const calls = this.settings.map(() => 'set_config(?, ?, true)');
+      await this.em
+        .getConnection()
+        .execute(`select ${calls.join(', ')}`, this.settings.flat(), 'all', this.em.getTransactionContext());
+    })());
+  }
+
+  /** Commits (a transaction that failed on the way rolls back); throws when the commit itself failed. */
+  async close(): Promise<void> {
+    if (!this.opened) return;
+    try {
+      await this.opened;
+    } catch {
+      if (this.em.isInTransaction()) await this.em.rollback();
+      return;
+    }
+    try {
+      await this.em.commit();
+    } catch (error) {
+      if (this.em.isInTransaction()) await this.em.rollback().catch(() => {});
+      throw error;
+    }
+  }
+}

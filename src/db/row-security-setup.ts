@@ -1,0 +1,31 @@
+import { type MikroORM } from '@mikro-orm/postgresql';
+import policy from '../../security/declare-security.js';
+import { databasePolicies } from '../../security/system/database-policies.js';
+import { type RequestContextOptions } from '../context.js';
+import { type Logger } from '../logger.js';
+import { prepareDatabaseSecurity } from './database-role.js';
+
+/**
+ * Start-up for the second layer: report the global filters the database cannot express (the gateway
+ * still enforces them), and prepare the role requests run as. `ownerOrm` is MIGRATION_DATABASE_URL's
+ * connection when the gateway's own (`orm`) is the application role.
+ */
+export async function prepareRowSecurity(options: {
+  orm: MikroORM;
+  ownerOrm?: MikroORM;
+  log: Logger;
+}): Promise<RequestContextOptions> {
+  const plan = databasePolicies(policy, options.orm.getMetadata());
+  for (const filter of plan.appOnly) {
+    options.log.warn(
+      { globalFilter: filter.attribute, reason: filter.reason },
+      `global filter "${filter.attribute}" is enforced by the gateway only: the database cannot express it`,
+    );
+  }
+  const databaseSecurity = await prepareDatabaseSecurity({
+    ownerOrm: options.ownerOrm ?? options.orm,
+    appOrm: options.ownerOrm ? options.orm : undefined,
+    attributes: plan.attributes,
+  });
+  return { databaseSecurity };
+}

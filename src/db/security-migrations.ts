@@ -1,0 +1,32 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import { pino } from 'pino';
+import policy from '../../security/declare-security.js';
+import {
+  databasePolicies,
+  type DatabasePolicies,
+  policyStatements,
+} from '../../security/system/database-policies.js';
+import { migrations } from './migrations/index.js';
+import { createOrmOptions } from './orm-config.js';
+import { QueryLog } from './query-log.js';
+
+/** The policies the declarations call for, from the entities' metadata (no database needed). */
+export function declaredPolicies(): DatabasePolicies {
+  // The constructor discovers the entities without connecting.
+  const orm = new MikroORM(
+    createOrmOptions({
+      clientUrl: 'postgres://127.0.0.1/metadata-only',
+      queryLog: new QueryLog(pino({ level: 'silent' })),
+    }),
+  );
+  return databasePolicies(policy, orm.getMetadata());
+}
+
+export const declaredPolicyStatements = (): string[] => policyStatements(declaredPolicies());
+
+/** The newest committed `*_row_security` migration and the statements it applies. */
+export function latestSecurityMigration(): { name: string; statements: string[] } | undefined {
+  const latest = migrations.filter((m) => m.name.endsWith('_row_security')).at(-1);
+  if (!latest) return undefined;
+  return { name: latest.name, statements: (latest.class as unknown as { statements: string[] }).statements };
+}

@@ -1,0 +1,128 @@
+import { parse } from 'graphql';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_USERS } from '../../auth-providers/sql/demo-users.js';
+import policy from '../../security/declare-security.js';
+import { databasePolicies } from '../../security/system/database-policies.js';
+import { dangerouslyBypassRowSecurity, RowSecurity } from '../../security/system/row-security.js';
+import { LoginDocument } from '../../schema/__generated__/graphql.js';
+import { pluralize } from '../../src/api/entity-model.js';
+import { APP_ROLE } from '../../src/db/database-role.js';
+import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+
+/**
+ * The second layer alone: the application-layer filter is switched off (the test-only switch), so
+ * only PostgreSQL's policies, generated from the same declarations, stand between a user and the rows.
+ */
+let t: TestGateway;
+const tokens = new Map<string, string>();
+beforeAll(async () => {
+  t = await startTestGateway({ applicationRowFilter: false });
+  for (const user of DEMO_USERS) {
+    const login = await t.execute(
+      LoginDocument,
+      { username: user.id, password: 'p' },
+      { authorization: null },
+    );
+    tokens.set(user.id, login.data!.login.accessToken);
+  }
+});
+afterAll(() => t?.close());
+
+const plan = () => databasePolicies(policy, t.orm.getMetadata());
+/** The entities with a global filter, and the application layer's reading of those filters alone. */
+const filtered = () =>
+  [...t.orm.getMetadata().getAll().values()].filter((meta) => plan().tables.includes(meta.tableName));
+const globalsOnly = () =>
+  new RowSecurity(
+    { rolePermissions: [], grants: [], globalFilters: policy.globalFilters },
+    t.orm.getMetadata(),
+  );
+
+async function query(userId: string, document: string) {
+  return t.execute(parse(document), {}, { authorization: `Bearer ${tokens.get(userId)}` });
+}
+
+describe('the database layer alone', () => {
+  it('covers every entity that has a global-filter attribute', () => {
+    expect(
+      filtered()
+        .map((meta) => meta.className)
+        .sort(),
+    ).toEqual(['Category', 'Customer', 'Department', 'Employee', 'Product', 'Supplier']);
+  });
+
+  it.each(DEMO_USERS.map((user) => [user.id, user] as const))(
+    '%s gets exactly the rows the global filters allow, by list, count and id',
+    async (_id, user) => {
+      for (const meta of filtered()) {
+        const primaryKey = meta.getPrimaryProps()[0]!.name;
+        const allowed = await dangerouslyBypassRowSecurity(t.orm.em).find(
+          meta.class,
+          globalsOnly().predicate(user, meta.className),
+          { orderBy: { [primaryKey]: 'asc' } },
+        );
+        const expectedIds = allowed.map((row) => String((row as Record<string, unknown>)[primaryKey]));
+        const list = pluralize(meta.className[0]!.toLowerCase() + meta.className.slice(1));
+        const result = await query(
+          user.id,
+          `{ rows: ${list}(limit: 1000, orderBy: [{ id: ASC }]) { id } count: ${list}Count }`,
+        );
+        expect(result.errors, `${user.id} ${list}`).toBeUndefined();
+        const data = result.data as { rows: { id: string }[]; count: number };
+        expect(
+          data.rows.map((row) => row.id),
+          `${user.id} ${list}`,
+        ).toEqual(expectedIds);
+        expect(data.count, `${user.id} ${list}Count`).toBe(expectedIds.length);
+
+        // By id: a row the filters hide reads as null.
+        const all = await dangerouslyBypassRowSecurity(t.orm.em).find(meta.class, {});
+        const hidden = all
+          .map((row) => String((row as Record<string, unknown>)[primaryKey]))
+          .find((id) => !expectedIds.includes(id));
+        if (hidden) {
+          const single = meta.className[0]!.toLowerCase() + meta.className.slice(1);
+          const byId = await query(user.id, `{ row: ${single}(id: ${JSON.stringify(hidden)}) { id } }`);
+          expect(byId.data, `${user.id} ${single}(${hidden})`).toEqual({ row: null });
+        }
+      }
+    },
+  );
+
+  it('still refuses to write a row of another tenant', async () => {
+    const other = await t.db.sql.query('select id from customer where client_id = 2 limit 1');
+    const before = await t.db.sql.query('select * from customer order by id');
+    const result = await query(
+      'u1',
+      `mutation { updateCustomer(id: "${other.rows[0].id}", input: { contactName: "Taken" }) { id } }`,
+    );
+    expect(result.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await t.db.sql.query('select * from customer order by id')).rows).toEqual(before.rows);
+  });
+});
+
+describe('the application role', () => {
+  it('reads no tenant rows through raw SQL without the request settings', async () => {
+    const client = new pg.Client({ connectionString: t.db.url });
+    await client.connect();
+    try {
+      await client.query(`set role ${APP_ROLE}`);
+      for (const table of ['customer', 'category']) {
+        const { rows } = await client.query(`select count(*)::int as n from "${table}"`);
+        expect(rows[0].n, table).toBe(0);
+      }
+      // A value read as a cast of the empty string fails closed too.
+      await client.query('begin');
+      await client.query("select set_config('grantgate.roles', '', true)");
+      expect((await client.query('select count(*)::int as n from customer')).rows[0].n).toBe(0);
+      await client.query('rollback');
+      // The role owns nothing and cannot switch row-level security off.
+      await expect(client.query('alter table customer disable row level security')).rejects.toThrow(
+        /must be owner/,
+      );
+    } finally {
+      await client.end();
+    }
+  });
+});
