@@ -44,12 +44,19 @@ export interface DatabasePolicies {
   appOnly: AppOnlyFilter[];
 }
 
-/** A user attribute read by a filter during symbolic evaluation. */
+class NotStatic extends Error {}
+
+/**
+ * A user attribute read by a filter during symbolic evaluation. Computing with it (a string, a
+ * number, a comparison) would make the condition depend on the user in a way SQL cannot mirror, so
+ * any conversion throws and the filter is reported as not static.
+ */
 class UserValue {
   constructor(readonly attribute: string) {}
+  [Symbol.toPrimitive](): never {
+    throw new NotStatic(`it computes with currentUser.${this.attribute}`);
+  }
 }
-
-class NotStatic extends Error {}
 
 const COMPARISONS: Record<string, string> = {
   $eq: '=',
@@ -85,6 +92,7 @@ function symbolicCondition(global: GlobalFilter, read: Set<string>): Record<stri
   try {
     condition = global.filter(currentUser as never);
   } catch (error) {
+    if (error instanceof NotStatic) throw error;
     throw new NotStatic(`it throws when evaluated symbolically (${(error as Error).message})`);
   }
   if (!condition || typeof condition !== 'object' || Array.isArray(condition))

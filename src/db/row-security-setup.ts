@@ -1,6 +1,7 @@
 import { type MikroORM } from '@mikro-orm/postgresql';
-import policy from '../../security/declare-security.js';
+import declaredPolicy from '../../security/declare-security.js';
 import { databasePolicies } from '../../security/system/database-policies.js';
+import { type SecurityPolicy } from '../../security/system/policy.js';
 import { type RequestContextOptions } from '../context.js';
 import { type Logger } from '../logger.js';
 import { prepareDatabaseSecurity } from './database-role.js';
@@ -14,8 +15,10 @@ export async function prepareRowSecurity(options: {
   orm: MikroORM;
   ownerOrm?: MikroORM;
   log: Logger;
+  /** The declarations; security/declare-security.ts unless a test passes its own. */
+  policy?: SecurityPolicy;
 }): Promise<RequestContextOptions> {
-  const plan = databasePolicies(policy, options.orm.getMetadata());
+  const plan = databasePolicies(options.policy ?? declaredPolicy, options.orm.getMetadata());
   for (const filter of plan.appOnly) {
     options.log.warn(
       { globalFilter: filter.attribute, reason: filter.reason },

@@ -126,3 +126,57 @@ describe('the application role', () => {
     }
   });
 });
+
+describe('a pool of one connection', () => {
+  let single: TestGateway;
+  beforeAll(async () => {
+    single = await startTestGateway({
+      pool: { size: 1, acquireTimeoutMs: 60_000 },
+      applicationRowFilter: false,
+    });
+  });
+  afterAll(() => single?.close());
+
+  it('carries no setting from one request into the next', async () => {
+    const login = async (id: string) =>
+      (await single.execute(LoginDocument, { username: id, password: 'p' }, { authorization: null })).data!
+        .login.accessToken;
+    const users = [
+      { id: 'u1', clientId: 1 },
+      { id: 'u2', clientId: 2 },
+      { id: 'r1', clientId: 1 },
+      { id: 's1', clientId: 2 },
+    ];
+    const withTokens = await Promise.all(
+      users.map(async (user) => ({ ...user, token: await login(user.id) })),
+    );
+    // Interleaved: every request waits for the one connection the previous request used.
+    const rounds = Array.from({ length: 10 }, () => withTokens).flat();
+    const results = await Promise.all(
+      rounds.map(async (user) => ({
+        user,
+        result: await single.execute(
+          parse('{ customers(limit: 1000) { clientId } categories { clientId } }'),
+          {},
+          { authorization: `Bearer ${user.token}` },
+        ),
+      })),
+    );
+    for (const { user, result } of results) {
+      expect(result.errors).toBeUndefined();
+      const data = result.data as { customers: { clientId: number }[]; categories: { clientId: number }[] };
+      expect(data.customers.length).toBeGreaterThan(0);
+      for (const row of [...data.customers, ...data.categories]) expect(row.clientId).toBe(user.clientId);
+    }
+    // The connection itself, after all of them: back to its own role, no user settings left.
+    const [state] = await dangerouslyBypassRowSecurity(single.orm.em)
+      .getConnection()
+      .execute<{ role: string; client: string | null; roles: string | null }[]>(
+        `select current_user as role, current_setting('grantgate.user.clientId', true) as client,
+                current_setting('grantgate.roles', true) as roles`,
+      );
+    expect(state!.role).not.toBe(APP_ROLE);
+    expect(state!.client || null).toBeNull();
+    expect(state!.roles || null).toBeNull();
+  });
+});

@@ -1,0 +1,116 @@
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import policy from '../../security/declare-security.js';
+import { declareSecurity } from '../../security/system/policy.js';
+import { databasePolicies, policyStatements } from '../../security/system/database-policies.js';
+import { prepareRowSecurity } from '../../src/db/row-security-setup.js';
+import { declaredPolicyStatements, latestSecurityMigration } from '../../src/db/security-migrations.js';
+import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+let t: TestGateway;
+beforeAll(async () => {
+  t = await startTestGateway();
+});
+afterAll(() => t?.close());
+
+describe('policies generated from the declarations', () => {
+  it('are what the newest committed *_row_security migration applies (run npm run security:migration otherwise)', () => {
+    expect(latestSecurityMigration()?.statements).toEqual(declaredPolicyStatements());
+  });
+
+  it('mirror each global filter on every table with its attribute, exempting its roles and the superuser', () => {
+    const plan = databasePolicies(policy, t.orm.getMetadata());
+    expect(plan.policies.map((p) => `${p.table}.${p.name}`)).toEqual([
+      'category.grantgate_clientId',
+      'customer.grantgate_clientId',
+      'department.grantgate_securityLevel',
+      'customer.grantgate_region',
+      'employee.grantgate_region',
+      'supplier.grantgate_region',
+      'product.grantgate_discontinued',
+    ]);
+    expect(plan.attributes).toEqual(['clientId', 'region']);
+    expect(plan.appOnly).toEqual([]);
+    const region = plan.policies.find((p) => p.name === 'grantgate_region')!;
+    expect(region.expression).toContain("array['sa', 'manager', 'tenant', 'renter', 'public']");
+    expect(region.expression).toContain(
+      `"region" = nullif(current_setting('grantgate.user.region', true), '')`,
+    );
+  });
+
+  it('report a filter the database cannot express, by name, and leave it to the application layer', async () => {
+    const custom = declareSecurity(({ globalFilter }) => {
+      globalFilter('clientId', (user) => ({ clientId: user.clientId }), { rolesNotFiltered: [] });
+      globalFilter('region', (user) => ({ $or: [{ region: user.region }, { region: null }] }), {
+        rolesNotFiltered: [],
+      });
+      globalFilter('discontinued', (user) => ({ discontinued: String(user.flag).length > 3 }), {
+        rolesNotFiltered: [],
+      });
+    });
+    const plan = databasePolicies(custom, t.orm.getMetadata());
+    expect(plan.policies.map((p) => p.name)).toEqual(['grantgate_clientId', 'grantgate_clientId']);
+    expect(plan.appOnly).toEqual([
+      { attribute: 'region', reason: '$or is not a column of Customer' },
+      { attribute: 'discontinued', reason: 'it computes with currentUser.flag' },
+    ]);
+    // Start-up says so, naming each one.
+    const lines: { msg: string; globalFilter?: string }[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    await prepareRowSecurity({ orm: t.orm, log, policy: custom });
+    expect(lines.map((line) => line.globalFilter)).toEqual(['region', 'discontinued']);
+    expect(lines[0]!.msg).toBe(
+      'global filter "region" is enforced by the gateway only: the database cannot express it',
+    );
+  });
+
+  it('replace the whole previous set when applied again', () => {
+    const statements = policyStatements(databasePolicies(policy, t.orm.getMetadata()));
+    expect(statements[0]).toMatch(/drop policy/);
+    expect(
+      statements.filter((s) => s.endsWith('enable row level security, force row level security;')),
+    ).toHaveLength(6);
+  });
+});
+
+describe('npm run security:check', () => {
+  const check = (...args: string[]) =>
+    spawnSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src/db/cli/security-check.ts', ...args],
+      {
+        cwd: ROOT,
+        env: { ...process.env, DATABASE_URL: t.db.url, MIGRATION_DATABASE_URL: '' },
+        encoding: 'utf8',
+      },
+    );
+
+  it('finds no drift on a migrated database', () => {
+    const result = check();
+    expect(result.stdout).toMatch(/policies match the declarations \(7 policies on 6 tables\)/);
+    expect(result.status).toBe(0);
+  });
+
+  it('lists missing, extra and different policies and unforced tables, with exit code 1; --apply restores them', async () => {
+    await t.db.sql.query(`
+      drop policy "grantgate_region" on supplier;
+      create policy "grantgate_extra" on shipper using (true);
+      alter table product no force row level security;
+      drop policy "grantgate_clientId" on category;
+      create policy "grantgate_clientId" on category as restrictive using (client_id = 1);`);
+    const result = check();
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/4 difference\(s\)/);
+    expect(result.stdout).toMatch(/missing: supplier grantgate_region/);
+    expect(result.stdout).toMatch(/extra: shipper grantgate_extra/);
+    expect(result.stdout).toMatch(/different: category grantgate_clientId — is \(client_id = 1\)/);
+    expect(result.stdout).toMatch(/not enforced: product — row level security is not forced/);
+
+    expect(check('--apply').status).toBe(0);
+    expect(check().status).toBe(0);
+  });
+});
