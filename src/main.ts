@@ -10,6 +10,7 @@ import { type Auth, createAuth } from './auth/create-auth.js';
 import { DATA_DIR, type Database, openDatabase } from './db/database.js';
 import { createOrmOptions } from './db/orm-config.js';
 import { QueryLog } from './db/query-log.js';
+import { DatabaseRoleError } from './db/database-role.js';
 import { prepareRowSecurity } from './db/row-security-setup.js';
 import { seedOnStart } from './db/seed/seed-database.js';
 import { createGateway, type Gateway } from './gateway.js';
@@ -130,6 +131,7 @@ try {
 `);
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
-  log.fatal({ err: error }, `could not start: ${message}`);
+  // A refusal that explains itself needs no stack trace; anything else keeps it for diagnosis.
+  log.fatal(error instanceof DatabaseRoleError ? {} : { err: error }, `could not start: ${message}`);
   await shutdown('start-up failed', 1);
 }
