@@ -27,11 +27,13 @@ export interface RequestContext {
   transaction?: RequestTransaction;
 }
 
-/** Per gateway: how requests meet the database's policies; the test-only switch for the app filter. */
+/** Per gateway: how requests meet the database's policies, and the test and benchmark switches. */
 export interface RequestContextOptions {
   databaseSecurity: DatabaseSecurity;
   /** False only in tests that show the database's policies alone keep tenants apart. */
   applicationRowFilter?: boolean;
+  /** False only in the benchmark's baseline: requests run without the transaction and its settings. */
+  databaseLayer?: boolean;
 }
 
 export function createRequestContext(
@@ -63,9 +65,10 @@ export function createRequestContext(
     em,
     loaders: new RelationLoaders(em),
     security: user ? new RequestSecurity(em, user) : undefined,
-    transaction: user
-      ? new RequestTransaction(em, requestSettings(user, options.databaseSecurity))
-      : undefined,
+    transaction:
+      user && options.databaseLayer !== false
+        ? new RequestTransaction(em, requestSettings(user, options.databaseSecurity))
+        : undefined,
     log: log.child({ requestId, user: request.identity.user?.id }),
     ...rest,
   };
