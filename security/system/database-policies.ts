@@ -107,7 +107,9 @@ function columnExpression(meta: EntityMetadata, property: string, value: unknown
   const operand = (operandValue: unknown) =>
     operandValue instanceof UserValue
       ? // '' is what an unset custom setting reads as once any transaction has set it: treat as missing.
-        `nullif(current_setting('${SETTING.attribute(operandValue.attribute)}', true), '')::${prop.columnTypes[0]}`
+        // The scalar subquery is evaluated once per statement (an InitPlan), not once per row, and
+        // lets the planner use the column's index.
+        `(select nullif(current_setting('${SETTING.attribute(operandValue.attribute)}', true), '')::${prop.columnTypes[0]})`
       : literal(operandValue);
   if (value instanceof UserValue || typeof value !== 'object' || value === null) {
     if (value === null) throw new NotStatic('a comparison with null');
@@ -125,8 +127,9 @@ function columnExpression(meta: EntityMetadata, property: string, value: unknown
 /** Role exemptions and the superuser, as the database sees them through the request's settings. */
 function exemption(global: GlobalFilter): string {
   const roles = [...new Set([SUPERUSER_ROLE, ...global.rolesNotFiltered])].map(literal).join(', ');
+  // A scalar subquery: evaluated once per statement, not once per row.
   return (
-    `current_setting('${SETTING.superuser}', true) = 'on'` +
+    `select current_setting('${SETTING.superuser}', true) = 'on'` +
     ` or string_to_array(current_setting('${SETTING.roles}', true), ',') && array[${roles}]`
   );
 }

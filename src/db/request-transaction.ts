@@ -60,6 +60,9 @@ export class RequestTransaction {
       return;
     }
     try {
+      // Every mutation flushed inside its own nested transaction; what is left in the identity map was
+      // only read, and em.commit() would compare all of it against its snapshots for nothing.
+      this.em.clear();
       await this.em.commit();
     } catch (error) {
       if (this.em.isInTransaction()) await this.em.rollback().catch(() => {});

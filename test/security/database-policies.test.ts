@@ -38,7 +38,7 @@ describe('policies generated from the declarations', () => {
     const region = plan.policies.find((p) => p.name === 'grantgate_region')!;
     expect(region.expression).toContain("array['sa', 'manager', 'tenant', 'renter', 'public']");
     expect(region.expression).toContain(
-      `"region" = nullif(current_setting('grantgate.user.region', true), '')`,
+      `"region" = (select nullif(current_setting('grantgate.user.region', true), '')`,
     );
   });
 

@@ -1,9 +1,9 @@
 // The committed migrations, oldest first. `npm run db:migration:create` and
 // `npm run security:migration` append new ones here.
 import { Migration20261123034734_northwind } from './Migration20261123034734_northwind.js';
-import { Migration20261123080203_row_security } from './Migration20261123080203_row_security.js';
+import { Migration20261123082155_row_security } from './Migration20261123082155_row_security.js';
 
 export const migrations = [
   { name: 'Migration20261123034734_northwind', class: Migration20261123034734_northwind },
-  { name: 'Migration20261123080203_row_security', class: Migration20261123080203_row_security },
+  { name: 'Migration20261123082155_row_security', class: Migration20261123082155_row_security },
 ];
