@@ -72,7 +72,16 @@ async function ensureAppRole(em: EntityManager, facts: RoleFacts): Promise<void>
       });
   }
   // SET ROLE needs membership unless the connecting role is a superuser.
-  if (!facts.superuser) await execute(em, `grant ${APP_ROLE} to current_user`);
+  if (facts.superuser) return;
+  const [member] = await execute(em, "select 1 where pg_has_role(current_user, ?, 'member')", [APP_ROLE]);
+  if (member) return;
+  await execute(em, `grant ${APP_ROLE} to current_user`).catch((error: unknown) => {
+    if ((error as { code?: string }).code !== '42501') throw error;
+    throw new DatabaseRoleError(
+      `DATABASE_URL's role "${facts.name}" is not a member of ${APP_ROLE} and may not make itself one: ` +
+        `run "grant ${APP_ROLE} to ${facts.name}" as an administrator`,
+    );
+  });
 }
 
 /**
