@@ -45,7 +45,6 @@ export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
 };
 
 /** Builds the HTTP server and Apollo Server around an initialised ORM; importable by tests. */
-
 export async function createGateway(options: {
   orm: MikroORM;
   log: Logger;
