@@ -30,5 +30,13 @@ export async function prepareRowSecurity(options: {
     appOrm: options.ownerOrm ? options.orm : undefined,
     attributes: plan.attributes,
   });
+  options.log.info(
+    {
+      requestsRunAs: databaseSecurity.switchToRole ?? 'the DATABASE_URL role',
+      policies: plan.policies.length,
+      tables: plan.tables,
+    },
+    'row security: the gateway filter, and PostgreSQL policies under the application role',
+  );
   return { databaseSecurity };
 }
