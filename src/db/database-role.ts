@@ -1,5 +1,6 @@
 import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';
+import { runSql } from './raw-sql.js';
 import { type DatabaseSecurity } from './request-transaction.js';
 
 /** The role requests run as when the gateway is given one privileged URL: owns nothing, no BYPASSRLS. */
@@ -16,23 +17,19 @@ interface RoleFacts {
   ownsTables: boolean;
 }
 
-async function execute<T>(em: EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
-  return em.getConnection().execute<T[]>(sql, params, 'all', em.getTransactionContext());
-}
-
 /**
  * Runs `work` in one transaction that holds this database's preparation lock: instances starting
  * together on one database would otherwise collide on the same GRANTs ("tuple concurrently updated").
  */
 async function underPreparationLock<T>(orm: MikroORM, work: (em: EntityManager) => Promise<T>): Promise<T> {
   return dangerouslyBypassRowSecurity(orm.em).transactional(async (em) => {
-    await execute(em, "select pg_advisory_xact_lock(hashtext('grantgate.prepare-database-security'))");
+    await runSql(em, "select pg_advisory_xact_lock(hashtext('grantgate.prepare-database-security'))");
     return work(em);
   });
 }
 
 async function roleFacts(em: EntityManager): Promise<RoleFacts> {
-  const [row] = await execute<RoleFacts>(
+  const [row] = await runSql<RoleFacts>(
     em,
     `select current_user as name, rolsuper as superuser, rolbypassrls as "bypassRls",
             rolcreaterole as "createRole",
@@ -45,9 +42,9 @@ async function roleFacts(em: EntityManager): Promise<RoleFacts> {
 /** Table and sequence rights for `role`, and nothing more: it owns nothing and bypasses nothing. */
 async function grantDataRights(em: EntityManager, role: string): Promise<void> {
   const quoted = `"${role.replaceAll('"', '""')}"`;
-  await execute(em, `grant usage on schema public to ${quoted}`);
-  await execute(em, `grant select, insert, update, delete on all tables in schema public to ${quoted}`);
-  await execute(em, `grant usage, select on all sequences in schema public to ${quoted}`);
+  await runSql(em, `grant usage on schema public to ${quoted}`);
+  await runSql(em, `grant select, insert, update, delete on all tables in schema public to ${quoted}`);
+  await runSql(em, `grant usage, select on all sequences in schema public to ${quoted}`);
 }
 
 /** Roles belong to the whole server: a start on another database may create APP_ROLE at the same time. */
@@ -55,7 +52,7 @@ const lostRoleRace = (error: unknown) =>
   ['42710', '23505', 'XX000'].includes((error as { code?: string }).code ?? '');
 
 async function ensureAppRole(em: EntityManager, facts: RoleFacts): Promise<void> {
-  const [existing] = await execute(em, 'select 1 from pg_roles where rolname = ?', [APP_ROLE]);
+  const [existing] = await runSql(em, 'select 1 from pg_roles where rolname = ?', [APP_ROLE]);
   if (!existing) {
     if (!facts.superuser && !facts.createRole) {
       throw new DatabaseRoleError(
@@ -66,16 +63,16 @@ async function ensureAppRole(em: EntityManager, facts: RoleFacts): Promise<void>
     }
     // In a savepoint, so losing the race does not abort the preparation's transaction.
     await em
-      .transactional((inner) => execute(inner, `create role ${APP_ROLE} nologin nobypassrls`))
+      .transactional((inner) => runSql(inner, `create role ${APP_ROLE} nologin nobypassrls`))
       .catch((error: unknown) => {
         if (!lostRoleRace(error)) throw error;
       });
   }
   // SET ROLE needs membership unless the connecting role is a superuser.
   if (facts.superuser) return;
-  const [member] = await execute(em, "select 1 where pg_has_role(current_user, ?, 'member')", [APP_ROLE]);
+  const [member] = await runSql(em, "select 1 where pg_has_role(current_user, ?, 'member')", [APP_ROLE]);
   if (member) return;
-  await execute(em, `grant ${APP_ROLE} to current_user`).catch((error: unknown) => {
+  await runSql(em, `grant ${APP_ROLE} to current_user`).catch((error: unknown) => {
     if ((error as { code?: string }).code !== '42501') throw error;
     throw new DatabaseRoleError(
       `DATABASE_URL's role "${facts.name}" is not a member of ${APP_ROLE} and may not make itself one: ` +

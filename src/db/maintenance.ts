@@ -1,6 +1,7 @@
 import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { SETTING } from '../../security/system/database-policies.js';
 import { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';
+import { setLocal } from './request-transaction.js';
 
 /**
  * Seeding and other maintenance: one transaction that neither the application filter nor the
@@ -9,14 +10,7 @@ import { dangerouslyBypassRowSecurity } from '../../security/system/row-security
  */
 export function asMaintenance<T>(orm: MikroORM, work: (em: EntityManager) => Promise<T>): Promise<T> {
   return dangerouslyBypassRowSecurity(orm.em).transactional(async (em) => {
-    await em
-      .getConnection()
-      .execute(
-        `select set_config('${SETTING.superuser}', 'on', true)`,
-        [],
-        'all',
-        em.getTransactionContext(),
-      );
+    await setLocal(em, [[SETTING.superuser, 'on']]);
     return work(em);
   });
 }

@@ -5,6 +5,7 @@ import {
   type DatabasePolicies,
 } from '../../security/system/database-policies.js';
 import { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';
+import { runSql } from './raw-sql.js';
 
 interface PolicyRow {
   table: string;
@@ -28,18 +29,14 @@ export interface Drift {
   detail?: string;
 }
 
-async function query<T>(em: EntityManager, sql: string): Promise<T[]> {
-  return em.getConnection().execute<T[]>(sql, [], 'all', em.getTransactionContext());
-}
-
 async function readState(em: EntityManager): Promise<{ policies: PolicyRow[]; tables: TableRow[] }> {
-  const policies = await query<PolicyRow>(
+  const policies = await runSql<PolicyRow>(
     em,
     `select tablename as table, policyname as name, permissive, cmd as command, qual as using, with_check as check
        from pg_policies where schemaname = current_schema() and policyname like '${POLICY_PREFIX}%'
       order by 1, 2`,
   );
-  const tables = await query<TableRow>(
+  const tables = await runSql<TableRow>(
     em,
     `select relname as table, relrowsecurity as enabled, relforcerowsecurity as forced
        from pg_class where relnamespace = current_schema()::regnamespace and relkind = 'r' order by 1`,
@@ -58,7 +55,7 @@ export async function policyDrift(orm: MikroORM, plan: DatabasePolicies): Promis
   let expected: Awaited<ReturnType<typeof readState>> | undefined;
   await em
     .transactional(async (tx) => {
-      for (const statement of policyStatements(plan)) await query(tx, statement);
+      for (const statement of policyStatements(plan)) await runSql(tx, statement);
       expected = await readState(tx);
       throw new RolledBack();
     })

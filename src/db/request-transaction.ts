@@ -2,6 +2,7 @@ import { type EntityManager } from '@mikro-orm/postgresql';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import { SETTING } from '../../security/system/database-policies.js';
 import { effectiveRoles, isSuperuser } from '../../security/system/row-security.js';
+import { runSql } from './raw-sql.js';
 
 /** How requests meet the database's row-level security (see src/db/database-role.ts). */
 export interface DatabaseSecurity {
@@ -26,6 +27,12 @@ export function requestSettings(user: AuthUser, security: DatabaseSecurity): [st
   return settings;
 }
 
+/** Applies `settings` with set_config(…, true): they last until `em`'s transaction ends. */
+export async function setLocal(em: EntityManager, settings: [string, string][]): Promise<void> {
+  const calls = settings.map(() => 'set_config(?, ?, true)');
+  await runSql(em, `select ${calls.join(', ')}`, settings.flat());
+}
+
 /**
  * One transaction per authenticated request, opened by the first data field and committed when every
  * resolver has settled. Its settings are local to it (set_config(…, true)), so they end with it and
@@ -43,10 +50,7 @@ export class RequestTransaction {
   open(): Promise<void> {
     return (this.opened ??= (async () => {
       await this.em.begin();
-      const calls = this.settings.map(() => 'set_config(?, ?, true)');
-      await this.em
-        .getConnection()
-        .execute(`select ${calls.join(', ')}`, this.settings.flat(), 'all', this.em.getTransactionContext());
+      await setLocal(this.em, this.settings);
     })());
   }
 

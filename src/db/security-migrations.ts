@@ -1,4 +1,4 @@
-import { MikroORM } from '@mikro-orm/postgresql';
+import { type MetadataStorage, MikroORM } from '@mikro-orm/postgresql';
 import { pino } from 'pino';
 import policy from '../../security/declare-security.js';
 import {
@@ -10,16 +10,20 @@ import { migrations } from './migrations/index.js';
 import { createOrmOptions } from './orm-config.js';
 import { QueryLog } from './query-log.js';
 
-/** The policies the declarations call for, from the entities' metadata (no database needed). */
-export function declaredPolicies(): DatabasePolicies {
-  // The constructor discovers the entities without connecting.
+/** The entities' metadata without a database: MikroORM's constructor discovers them without connecting. */
+function discoverMetadata(): MetadataStorage {
   const orm = new MikroORM(
     createOrmOptions({
       clientUrl: 'postgres://127.0.0.1/metadata-only',
       queryLog: new QueryLog(pino({ level: 'silent' })),
     }),
   );
-  return databasePolicies(policy, orm.getMetadata());
+  return orm.getMetadata();
+}
+
+/** The policies the declarations call for; from an open ORM's metadata when there is one. */
+export function declaredPolicies(metadata: MetadataStorage = discoverMetadata()): DatabasePolicies {
+  return databasePolicies(policy, metadata);
 }
 
 export const declaredPolicyStatements = (): string[] => policyStatements(declaredPolicies());

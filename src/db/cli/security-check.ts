@@ -9,11 +9,12 @@
 import { policyStatements } from '../../../security/system/database-policies.js';
 import { asMaintenance } from '../maintenance.js';
 import { policyDrift } from '../policy-drift.js';
+import { runSql } from '../raw-sql.js';
 import { declaredPolicies } from '../security-migrations.js';
 import { withDatabase } from './with-database.js';
 
 await withDatabase(async (orm) => {
-  const plan = declaredPolicies();
+  const plan = declaredPolicies(orm.getMetadata());
   for (const filter of plan.appOnly) {
     console.log(
       `note: global filter "${filter.attribute}" is enforced by the gateway only (${filter.reason})`,
@@ -34,7 +35,7 @@ await withDatabase(async (orm) => {
   if (process.argv.includes('--apply')) {
     await asMaintenance(orm, async (em) => {
       for (const statement of policyStatements(plan)) {
-        await em.getConnection().execute(statement, [], 'run', em.getTransactionContext());
+        await runSql(em, statement);
       }
     });
     console.log('Replaced them with the declared policies.');
