@@ -1,5 +1,5 @@
 import { type EntityMetadata, type MetadataStorage } from '@mikro-orm/core';
-import { type GlobalFilter, type SecurityPolicy } from './policy.js';
+import { coversEntity, type GlobalFilter, type SecurityPolicy } from './policy.js';
 import { SUPERUSER_ROLE } from './row-security.js';
 
 /**
@@ -143,7 +143,7 @@ export function databasePolicies(policy: SecurityPolicy, metadata: MetadataStora
   const appOnly: AppOnlyFilter[] = [];
   const attributes = new Set<string>();
   for (const global of policy.globalFilters) {
-    const targets = entities.filter((meta) => global.attribute in meta.properties);
+    const targets = entities.filter((meta) => coversEntity(global, meta));
     const read = new Set<string>();
     try {
       const condition = symbolicCondition(global, read);

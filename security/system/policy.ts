@@ -1,4 +1,4 @@
-import { type EntityClass, type FilterQuery } from '@mikro-orm/core';
+import { type EntityClass, type EntityMetadata, type FilterQuery } from '@mikro-orm/core';
 
 export type Verb = 'read' | 'insert' | 'update' | 'delete';
 
@@ -30,6 +30,14 @@ export interface GlobalFilter {
   attribute: string;
   filter: RowFilter;
   rolesNotFiltered: string[];
+}
+
+/**
+ * A global filter covers every entity with a property of its attribute's name, including entities
+ * added later; the gateway's filter and the database's policies both ask this one question.
+ */
+export function coversEntity(global: GlobalFilter, meta: EntityMetadata): boolean {
+  return global.attribute in meta.properties;
 }
 
 export interface SecurityPolicy {

@@ -1,7 +1,14 @@
 import { type EntityManager, type FilterDef, type FilterQuery, type MetadataStorage } from '@mikro-orm/core';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import policy from '../declare-security.js';
-import { type CurrentUser, type RowFilter, type SecurityPolicy, type Verb } from './policy.js';
+import {
+  coversEntity,
+  type CurrentUser,
+  type GlobalFilter,
+  type RowFilter,
+  type SecurityPolicy,
+  type Verb,
+} from './policy.js';
 
 export const SECURITY_FILTER = 'security';
 
@@ -26,7 +33,7 @@ interface EntityPlan {
   /** Filtered grants of the user's roles: at least one must admit the row (none: no grant restriction). */
   grants: AppliedFilter[];
   /** Global filters on the entity that the user's roles are not exempt from: all must admit the row. */
-  globals: AppliedFilter[];
+  globals: GlobalFilter[];
   matchNothing: FilterQuery<object>;
 }
 
@@ -47,7 +54,7 @@ export class RowSecurity {
   predicate(user: AuthUser, entityName: string): FilterQuery<object> {
     if (isSuperuser(user)) return {};
     const plan = this.plan(effectiveRoles(user), entityName);
-    const globals = plan.globals.map((applied) => evaluate(applied.filter, user));
+    const globals = plan.globals.map((global) => evaluate(global.filter, user));
     // A filter that could not be evaluated for this user (a missing attribute) admits no row.
     if (globals.some((condition) => condition === null)) return plan.matchNothing;
     const grants = plan.grants.map((applied) => evaluate(applied.filter, user) ?? plan.matchNothing);
@@ -80,22 +87,14 @@ export class RowSecurity {
    */
   constrainedAttributes(user: AuthUser, entityName: string): string[] {
     if (isSuperuser(user)) return [];
-    const roles = effectiveRoles(user);
-    const meta = this.metadata.getByClassName(entityName);
-    return this.policy.globalFilters
-      .filter(
-        (global) =>
-          global.attribute in meta.properties &&
-          !global.rolesNotFiltered.some((role) => roles.includes(role)),
-      )
-      .map((global) => global.attribute);
+    return this.plan(effectiveRoles(user), entityName).globals.map((global) => global.attribute);
   }
 
   /** Names of the grants and global filters that apply, for the debug log. */
   describe(user: AuthUser, entityName: string): { grants: string[]; globalFilters: string[] } | 'superuser' {
     if (isSuperuser(user)) return 'superuser';
     const plan = this.plan(effectiveRoles(user), entityName);
-    return { grants: plan.grants.map((g) => g.label), globalFilters: plan.globals.map((g) => g.label) };
+    return { grants: plan.grants.map((g) => g.label), globalFilters: plan.globals.map((g) => g.attribute) };
   }
 
   private plan(roles: string[], entityName: string): EntityPlan {
@@ -119,13 +118,9 @@ export class RowSecurity {
           this.metadata.get(grant.entity).className === entityName,
       )
       .map((grant, index) => ({ label: `${grant.role}#${index + 1}`, filter: grant.filter! }));
-    const globals = this.policy.globalFilters
-      .filter(
-        (global) =>
-          global.attribute in meta.properties &&
-          !global.rolesNotFiltered.some((role) => roles.includes(role)),
-      )
-      .map((global) => ({ label: global.attribute, filter: global.filter }));
+    const globals = this.policy.globalFilters.filter(
+      (global) => coversEntity(global, meta) && !global.rolesNotFiltered.some((role) => roles.includes(role)),
+    );
     const primaryKey = meta.getPrimaryProps()[0]!.name;
     return { grants, globals, matchNothing: { [primaryKey]: { $in: [] } } };
   }
