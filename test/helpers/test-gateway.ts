@@ -3,6 +3,8 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { type GraphQLFormattedError } from 'graphql';
 import { type Logger, pino } from 'pino';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
+import { DEMO_PASSWORD } from '../../auth-providers/sql/demo-users.js';
+import { LoginDocument } from '../../schema/__generated__/graphql.js';
 import { type RequestIdentity } from '../../src/auth/auth-service.js';
 import { type Auth, createAuth } from '../../src/auth/create-auth.js';
 import { createRequestContext } from '../../src/context.js';
@@ -72,6 +74,8 @@ export interface TestGateway {
     variables?: V,
     caller?: Caller,
   ): Promise<OperationResult<T> & { statements: string[]; framing: string[] }>;
+  /** Logs `username` in (the demo password unless given) and returns the caller that sends its token. */
+  callerFor(username: string, password?: string): Promise<Caller>;
   close(): Promise<void>;
 }
 
@@ -80,6 +84,23 @@ export type { ResultOf, VariablesOf };
 /** The statements every authenticated request's transaction adds around its own. */
 export const isTransactionFraming = (sql: string) =>
   /^(begin|commit|rollback)$/.test(sql) || sql.startsWith('select set_config(');
+
+/**
+ * Logs each of `usernames` in once; the returned function gives a user's caller and throws for any
+ * other name (an unknown name must not fall back to the default superuser caller).
+ */
+export async function signIn(
+  t: TestGateway,
+  usernames: readonly string[],
+): Promise<(username: string) => Caller> {
+  const callers = new Map<string, Caller>();
+  for (const username of usernames) callers.set(username, await t.callerFor(username));
+  return (username) => {
+    const caller = callers.get(username);
+    if (!caller) throw new Error(`${username} was not signed in`);
+    return caller;
+  };
+}
 
 /** A gateway on its own copy of the seeded database. */
 export async function startTestGateway(
@@ -152,6 +173,11 @@ export async function startTestGateway(
       } finally {
         stop();
       }
+    },
+    async callerFor(username, password = DEMO_PASSWORD) {
+      const login = await execute(LoginDocument, { username, password }, { authorization: null });
+      if (!login.data) throw new Error(`login as ${username} failed: ${JSON.stringify(login.errors)}`);
+      return { authorization: `Bearer ${login.data.login.accessToken}` };
     },
     async close() {
       await gateway.stop();

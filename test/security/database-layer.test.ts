@@ -5,27 +5,22 @@ import { DEMO_USERS } from '../../auth-providers/sql/demo-users.js';
 import policy from '../../security/declare-security.js';
 import { databasePolicies } from '../../security/system/database-policies.js';
 import { dangerouslyBypassRowSecurity, RowSecurity } from '../../security/system/row-security.js';
-import { LoginDocument } from '../../schema/__generated__/graphql.js';
 import { pluralize } from '../../src/api/entity-model.js';
 import { APP_ROLE } from '../../src/db/database-role.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { type Caller, signIn, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 /**
  * The second layer alone: the application-layer filter is switched off (the test-only switch), so
  * only PostgreSQL's policies, generated from the same declarations, stand between a user and the rows.
  */
 let t: TestGateway;
-const tokens = new Map<string, string>();
+let callerOf: (userId: string) => Caller;
 beforeAll(async () => {
   t = await startTestGateway({ applicationRowFilter: false });
-  for (const user of DEMO_USERS) {
-    const login = await t.execute(
-      LoginDocument,
-      { username: user.id, password: 'p' },
-      { authorization: null },
-    );
-    tokens.set(user.id, login.data!.login.accessToken);
-  }
+  callerOf = await signIn(
+    t,
+    DEMO_USERS.map((user) => user.id),
+  );
 });
 afterAll(() => t?.close());
 
@@ -40,7 +35,7 @@ const globalsOnly = () =>
   );
 
 async function query(userId: string, document: string) {
-  return t.execute(parse(document), {}, { authorization: `Bearer ${tokens.get(userId)}` });
+  return t.execute(parse(document), {}, callerOf(userId));
 }
 
 describe('the database layer alone', () => {
@@ -138,27 +133,24 @@ describe('a pool of one connection', () => {
   afterAll(() => single?.close());
 
   it('carries no setting from one request into the next', async () => {
-    const login = async (id: string) =>
-      (await single.execute(LoginDocument, { username: id, password: 'p' }, { authorization: null })).data!
-        .login.accessToken;
     const users = [
       { id: 'u1', clientId: 1 },
       { id: 'u2', clientId: 2 },
       { id: 'r1', clientId: 1 },
       { id: 's1', clientId: 2 },
     ];
-    const withTokens = await Promise.all(
-      users.map(async (user) => ({ ...user, token: await login(user.id) })),
+    const withCallers = await Promise.all(
+      users.map(async (user) => ({ ...user, caller: await single.callerFor(user.id) })),
     );
     // Interleaved: every request waits for the one connection the previous request used.
-    const rounds = Array.from({ length: 10 }, () => withTokens).flat();
+    const rounds = Array.from({ length: 10 }, () => withCallers).flat();
     const results = await Promise.all(
       rounds.map(async (user) => ({
         user,
         result: await single.execute(
           parse('{ customers(limit: 1000) { clientId } categories { clientId } }'),
           {},
-          { authorization: `Bearer ${user.token}` },
+          user.caller,
         ),
       })),
     );

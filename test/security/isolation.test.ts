@@ -3,8 +3,8 @@ import { parse } from 'graphql';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserStore } from '../../auth-providers/sql/user-store.js';
-import { CustomerOrderTreeDocument, LoginDocument } from '../../schema/__generated__/graphql.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { CustomerOrderTreeDocument } from '../../schema/__generated__/graphql.js';
+import { type Caller, signIn, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 const logLines: Record<string, unknown>[] = [];
 const sink = new Writable({
@@ -15,7 +15,7 @@ const sink = new Writable({
 });
 
 let t: TestGateway;
-const tokens = new Map<string, string>();
+let caller: (userId: string) => Caller;
 beforeAll(async () => {
   // 250 requests at once queue for the 10 connections far longer than the 5 s a production request
   // may wait: this file is about isolation, not the pool's limits (test/db/pool-limits.test.ts).
@@ -24,14 +24,9 @@ beforeAll(async () => {
   const users = new UserStore(t.db.url);
   await users.addUser({ id: 'c3', roles: ['renter'], attributes: { clientId: 3 }, password: 'p' });
   await users.close();
-  for (const id of ['aneu', 'u1', 'r1', 'ALFKI', 's1', 'p1', 'u2', 'ANATR', 'c3']) {
-    const login = await t.execute(LoginDocument, { username: id, password: 'p' }, { authorization: null });
-    tokens.set(id, login.data!.login.accessToken);
-  }
+  caller = await signIn(t, ['aneu', 'u1', 'r1', 'ALFKI', 's1', 'p1', 'u2', 'ANATR', 'c3']);
 });
 afterAll(() => t?.close());
-
-const caller = (userId: string) => ({ authorization: `Bearer ${tokens.get(userId)}` });
 
 /** Everything a user can list, as one string per entity: the fingerprint of what they see. */
 const EVERYTHING = parse(`{

@@ -1,9 +1,8 @@
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserStore } from '../../auth-providers/sql/user-store.js';
-import { LoginDocument } from '../../schema/__generated__/graphql.js';
 import { databaseFingerprint } from '../helpers/database-fingerprint.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { type Caller, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 let t: TestGateway;
 beforeAll(async () => {
@@ -15,17 +14,10 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-const tokens = new Map<string, string>();
+const callers = new Map<string, Caller>();
 async function as(userId: string, query: string, variables: Record<string, unknown> = {}) {
-  if (!tokens.has(userId)) {
-    const login = await t.execute(
-      LoginDocument,
-      { username: userId, password: 'p' },
-      { authorization: null },
-    );
-    tokens.set(userId, login.data!.login.accessToken);
-  }
-  return t.execute(parse(query) as never, variables, { authorization: `Bearer ${tokens.get(userId)}` });
+  if (!callers.has(userId)) callers.set(userId, await t.callerFor(userId));
+  return t.execute(parse(query) as never, variables, callers.get(userId)!);
 }
 const state = () => databaseFingerprint(t.db.sql);
 const sqlRow = async (query: string) => (await t.db.sql.query(query)).rows[0];

@@ -1,7 +1,6 @@
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoginDocument } from '../../schema/__generated__/graphql.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { type Caller, signIn, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 /**
  * What each demo user may read, written out from SPEC §5 as SQL — independently of the engine —
@@ -108,26 +107,18 @@ const TABLES: [table: string, plural: string, singular: string][] = [
 ];
 
 let t: TestGateway;
-const tokens = new Map<string, string>();
+let callerOf: (userId: string) => Caller;
 beforeAll(async () => {
   t = await startTestGateway();
-  for (const user of USERS) {
-    const result = await t.execute(
-      LoginDocument,
-      { username: user.id, password: 'p' },
-      { authorization: null },
-    );
-    tokens.set(user.id, result.data!.login.accessToken);
-  }
+  callerOf = await signIn(
+    t,
+    USERS.map((user) => user.id),
+  );
 });
 afterAll(() => t?.close());
 
 async function as(user: DemoUser, query: string) {
-  const result = await t.execute(
-    parse(query) as never,
-    {},
-    { authorization: `Bearer ${tokens.get(user.id)}` },
-  );
+  const result = await t.execute(parse(query) as never, {}, callerOf(user.id));
   expect(result.errors).toBeUndefined();
   return result.data as Record<string, unknown>;
 }

@@ -1,8 +1,7 @@
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoginDocument } from '../../schema/__generated__/graphql.js';
 import { databaseFingerprint } from '../helpers/database-fingerprint.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { type Caller, signIn, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 type Verb = 'read' | 'insert' | 'update' | 'delete';
 
@@ -64,22 +63,15 @@ const ENTITIES: [entity: string, plural: string, missingId: string, failingCreat
 ];
 
 let t: TestGateway;
-const tokens = new Map<string, string>();
+let callerOf: (userId: string) => Caller;
 beforeAll(async () => {
   t = await startTestGateway();
-  for (const id of Object.keys(USERS)) {
-    const login = await t.execute(LoginDocument, { username: id, password: 'p' }, { authorization: null });
-    tokens.set(id, login.data!.login.accessToken);
-  }
+  callerOf = await signIn(t, Object.keys(USERS));
 });
 afterAll(() => t?.close());
 
 async function code(userId: string, document: string): Promise<string | undefined> {
-  const result = await t.execute(
-    parse(document) as never,
-    {},
-    { authorization: `Bearer ${tokens.get(userId)}` },
-  );
+  const result = await t.execute(parse(document) as never, {}, callerOf(userId));
   return result.errors?.[0]?.extensions?.code as string | undefined;
 }
 
