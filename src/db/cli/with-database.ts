@@ -7,7 +7,8 @@ import { QueryLog } from '../query-log.js';
 
 /**
  * The common frame of the database CLIs: DATABASE_URL (or the embedded database), an initialised
- * ORM for `work` (on MIGRATION_DATABASE_URL when set), and everything closed afterwards, whatever happens. A bad configuration is one line.
+ * ORM for `work` (on MIGRATION_DATABASE_URL when set), and everything closed afterwards, whatever
+ * happens. A bad configuration is one line.
  */
 export async function withDatabase(work: (orm: MikroORM) => Promise<void>): Promise<void> {
   const config = loadConfigOrExit();
