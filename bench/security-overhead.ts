@@ -12,16 +12,10 @@
  *   npm run bench [-- --seconds 10 --connections 10]
  */
 import { parseArgs } from 'node:util';
-import { MikroORM } from '@mikro-orm/postgresql';
 import autocannon from 'autocannon';
-import { createAuth } from '../src/auth/create-auth.js';
+import { assembleGateway } from '../src/assemble.js';
 import { loadConfigOrExit } from '../src/config.js';
 import { DATA_DIR, openDatabase } from '../src/db/database.js';
-import { createOrmOptions } from '../src/db/orm-config.js';
-import { QueryLog } from '../src/db/query-log.js';
-import { prepareRowSecurity } from '../src/db/row-security-setup.js';
-import { seedOnStart } from '../src/db/seed/seed-database.js';
-import { createGateway } from '../src/gateway.js';
 import { createLogger } from '../src/logger.js';
 
 const { values } = parseArgs({
@@ -32,18 +26,13 @@ const log = createLogger(config);
 const database = await openDatabase(config, log);
 
 async function startGateway(databaseLayer: boolean) {
-  const queryLog = new QueryLog(log);
-  const orm = await MikroORM.init(createOrmOptions({ clientUrl: database.url, queryLog }));
-  await orm.migrator.up();
-  await seedOnStart(orm, 'demo', log);
-  const auth = await createAuth({
-    config: { ...config, seed: 'demo', nodeEnv: 'development' },
+  const { gateway, auth, queryLog } = await assembleGateway({
     databaseUrl: database.url,
-    dataDir: DATA_DIR,
+    prepare: { seed: 'demo' },
     log,
+    auth: { config: { ...config, seed: 'demo', nodeEnv: 'development' }, dataDir: DATA_DIR },
+    databaseLayer,
   });
-  const requestContext = { ...(await prepareRowSecurity({ orm, log })), databaseLayer };
-  const gateway = await createGateway({ orm, log, auth, requestContext });
   const url = await gateway.listen(0, '127.0.0.1');
   const token = async (username: string) =>
     `Bearer ${(await auth.service.login(username, 'p', `bench-${username}`)).accessToken}`;

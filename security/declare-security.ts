@@ -1,38 +1,61 @@
-import { Customer } from '../src/entities/index.js';
+import {
+  Customer,
+  Department,
+  Employee,
+  Order,
+  OrderDetail,
+  Product,
+  Shipper,
+  Supplier,
+} from '../src/entities/index.js';
 import { declareSecurity } from './system/policy.js';
 
-export default declareSecurity(({ rolePermission, grant, globalFilter }) => {
-  // Tenants may read, insert, update and delete.
-  rolePermission('tenant');
+export default declareSecurity(
+  ({ rolePermission, grant, globalFilter, tenantFilter, scope, sharedByAllTenants }) => {
+    // Tenants may read, insert, update and delete.
+    rolePermission('tenant');
 
-  // Renters, managers, sales people and the public may read, insert and update, but not delete.
-  rolePermission(['renter', 'manager', 'sales', 'public'], { delete: false });
+    // Renters, managers, sales people and the public may read, insert and update, but not delete.
+    rolePermission(['renter', 'manager', 'sales', 'public'], { delete: false });
 
-  // Everyone but the superuser sees only the rows of their own tenant.
-  globalFilter('clientId', (currentUser) => ({ clientId: currentUser.clientId }), {
-    rolesNotFiltered: ['sa'],
-  });
+    // Everyone but the superuser sees only the rows of their own tenant; every entity must be covered.
+    tenantFilter('clientId', (currentUser) => ({ clientId: currentUser.clientId }), {
+      rolesNotFiltered: ['sa'],
+    });
 
-  // Only managers (and the superuser) see restricted departments.
-  globalFilter('securityLevel', () => ({ securityLevel: 0 }), { rolesNotFiltered: ['sa', 'manager'] });
+    // An order belongs to its customer's tenant.
+    scope(Order, 'customer');
 
-  // Sales people and customers see only their own region.
-  globalFilter('region', (currentUser) => ({ region: currentUser.region }), {
-    rolesNotFiltered: ['sa', 'manager', 'tenant', 'renter', 'public'],
-  });
+    // An order line belongs to its order's tenant.
+    scope(OrderDetail, 'order');
 
-  // Discontinued products are hidden from all but managers (and the superuser).
-  globalFilter('discontinued', () => ({ discontinued: false }), { rolesNotFiltered: ['sa', 'manager'] });
+    // A product belongs to its category's tenant.
+    scope(Product, 'category');
 
-  // A customer sees its own customer record only.
-  grant(Customer, 'customer', { filter: (currentUser) => ({ id: currentUser.id }) });
+    // Departments, employees, suppliers and shippers are the company's own, read by every tenant.
+    sharedByAllTenants(Department, Employee, Supplier, Shipper);
 
-  // Sales people see customers with a credit limit over 300 ...
-  grant(Customer, 'sales', { filter: () => ({ creditLimit: { $gt: 300 } }) });
+    // Only managers (and the superuser) see restricted departments.
+    globalFilter('securityLevel', () => ({ securityLevel: 0 }), { rolesNotFiltered: ['sa', 'manager'] });
 
-  // ... and customers whose contact is Mike.
-  grant(Customer, 'sales', { filter: () => ({ contactName: 'Mike' }) });
+    // Sales people and customers see only their own region.
+    globalFilter('region', (currentUser) => ({ region: currentUser.region }), {
+      rolesNotFiltered: ['sa', 'manager', 'tenant', 'renter', 'public'],
+    });
 
-  // The public sees every customer but ANATR.
-  grant(Customer, 'public', { filter: () => ({ id: { $ne: 'ANATR' } }) });
-});
+    // Discontinued products are hidden from all but managers (and the superuser).
+    globalFilter('discontinued', () => ({ discontinued: false }), { rolesNotFiltered: ['sa', 'manager'] });
+
+    // A customer sees its own customer record only.
+    grant(Customer, 'customer', { filter: (currentUser) => ({ id: currentUser.id }) });
+
+    // Sales people see customers with a credit limit over 300 ...
+    grant(Customer, 'sales', { filter: () => ({ creditLimit: { $gt: 300 } }) });
+
+    // ... and customers whose contact is Mike.
+    grant(Customer, 'sales', { filter: () => ({ contactName: 'Mike' }) });
+
+    // The public sees every customer but ANATR.
+    grant(Customer, 'public', { filter: () => ({ id: { $ne: 'ANATR' } }) });
+  },
+);

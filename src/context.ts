@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { RequestSecurity } from '../security/system/request-security.js';
-import { disableApplicationRowFilterForTests, restrictToUser } from '../security/system/row-security.js';
+import { leaveRowsToTheDatabase, restrictTo } from '../security/system/row-security.js';
+import { type SecurityModel } from '../security/system/security-model.js';
 import { RelationLoaders } from './api/loaders.js';
 import { type AuthService, type RequestIdentity } from './auth/auth-service.js';
 import { type DatabaseSecurity, RequestTransaction, requestSettings } from './db/request-transaction.js';
@@ -27,8 +28,9 @@ export interface RequestContext {
   transaction?: RequestTransaction;
 }
 
-/** Per gateway: how requests meet the database's policies, and the test and benchmark switches. */
+/** Per gateway: the compiled security model, how requests meet the database's policies, and the test and benchmark switches. */
 export interface RequestContextOptions {
+  model: SecurityModel;
   databaseSecurity: DatabaseSecurity;
   /** False only in tests that show the database's policies alone keep tenants apart. */
   applicationRowFilter?: boolean;
@@ -58,16 +60,17 @@ export function createRequestContext(
   });
   // An anonymous request gets no user: any read it attempts fails instead of reading unfiltered.
   const user = request.identity.user;
-  if (user && options.applicationRowFilter === false) disableApplicationRowFilterForTests(em);
-  else if (user) restrictToUser(em, user);
+  const security = user ? new RequestSecurity(options.model, user, em) : undefined;
+  if (security && options.applicationRowFilter === false) leaveRowsToTheDatabase(em);
+  else if (security) restrictTo(em, security);
   return {
     requestId,
     em,
-    loaders: new RelationLoaders(em),
-    security: user ? new RequestSecurity(em, user) : undefined,
+    loaders: new RelationLoaders(em, security),
+    security,
     transaction:
-      user && options.databaseLayer !== false
-        ? new RequestTransaction(em, requestSettings(user, options.databaseSecurity))
+      security && options.databaseLayer !== false
+        ? new RequestTransaction(em, requestSettings(security, options.databaseSecurity))
         : undefined,
     log: log.child({ requestId, user: request.identity.user?.id }),
     ...rest,

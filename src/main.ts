@@ -3,18 +3,14 @@
  * GraphQL on HOST:PORT. SIGINT/SIGTERM drain in-flight requests, close the pool and stop the
  * embedded database before exiting.
  */
-import { MikroORM } from '@mikro-orm/postgresql';
 import { DEMO_PASSWORD, DEMO_USERS } from '../auth-providers/sql/demo-users.js';
+import { assembleGateway } from './assemble.js';
 import { type Config, loadConfigOrExit } from './config.js';
-import { type Auth, createAuth } from './auth/create-auth.js';
 import { DATA_DIR, type Database, openDatabase } from './db/database.js';
-import { createOrmOptions } from './db/orm-config.js';
-import { QueryLog } from './db/query-log.js';
 import { DatabaseRoleError } from './db/database-role.js';
-import { prepareRowSecurity } from './db/row-security-setup.js';
-import { seedOnStart } from './db/seed/seed-database.js';
-import { createGateway, type Gateway } from './gateway.js';
+import { type Gateway } from './gateway.js';
 import { createLogger } from './logger.js';
+import { SecurityDeclarationError } from '../security/system/security-model.js';
 
 /** A shutdown that takes longer than this (a stuck request, a hung database) is cut short. */
 const SHUTDOWN_GRACE_MS = 15_000;
@@ -24,19 +20,10 @@ const config = loadConfigOrExit();
 const log = createLogger(config);
 const startedAt = performance.now();
 let database: Database | undefined;
-let orm: MikroORM | undefined;
-let ownerOrm: MikroORM | undefined;
-let auth: Auth | undefined;
 let gateway: Gateway | undefined;
 
 async function stopEverything() {
-  if (gateway) {
-    await gateway.stop();
-  } else {
-    await auth?.close();
-    await ownerOrm?.close();
-    await orm?.close();
-  }
+  await gateway?.stop();
   await database?.close();
 }
 
@@ -72,46 +59,23 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 
 try {
   database = await openDatabase(config, log);
-  orm = await MikroORM.init(
-    createOrmOptions({
-      clientUrl: database.url,
-      queryLog: new QueryLog(log),
-      pool: {
-        size: config.dbPoolSize,
-        acquireTimeoutMs: config.dbPoolTimeoutSeconds * 1000,
-        statementTimeoutMs: config.dbStatementTimeoutSeconds * 1000,
-      },
-    }),
-  );
-  // Migrations, seeding and the auth schema need the tables' owner: MIGRATION_DATABASE_URL when
-  // DATABASE_URL is the application role, DATABASE_URL itself otherwise.
-  const ownerUrl = config.migrationDatabaseUrl ?? database.url;
-  ownerOrm = config.migrationDatabaseUrl
-    ? await MikroORM.init(
-        createOrmOptions({
-          clientUrl: config.migrationDatabaseUrl,
-          queryLog: new QueryLog(log),
-          pool: { size: 2 },
-        }),
-      )
-    : undefined;
-  await (ownerOrm ?? orm).migrator.up();
-  await seedOnStart(ownerOrm ?? orm, config.seed, log);
-  const requestContext = await prepareRowSecurity({ orm, ownerOrm, log });
-  await ownerOrm?.close();
-  ownerOrm = undefined;
-  auth = await createAuth({ config, databaseUrl: ownerUrl, dataDir: DATA_DIR, log });
-  gateway = await createGateway({
-    orm,
+  ({ gateway } = await assembleGateway({
+    databaseUrl: database.url,
+    migrationDatabaseUrl: config.migrationDatabaseUrl,
+    prepare: { seed: config.seed },
     log,
-    auth,
-    requestContext,
+    pool: {
+      size: config.dbPoolSize,
+      acquireTimeoutMs: config.dbPoolTimeoutSeconds * 1000,
+      statementTimeoutMs: config.dbStatementTimeoutSeconds * 1000,
+    },
+    auth: { config, dataDir: DATA_DIR },
     settings: {
       production: config.nodeEnv === 'production',
       introspection: config.introspection,
       requestTimeoutMs: config.requestTimeoutSeconds * 1000,
     },
-  });
+  }));
   const url = await gateway.listen(config.port, config.host);
   log.info(
     {
@@ -132,6 +96,7 @@ try {
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
   // A refusal that explains itself needs no stack trace; anything else keeps it for diagnosis.
-  log.fatal(error instanceof DatabaseRoleError ? {} : { err: error }, `could not start: ${message}`);
+  const explained = error instanceof DatabaseRoleError || error instanceof SecurityDeclarationError;
+  log.fatal(explained ? {} : { err: error }, `could not start: ${message}`);
   await shutdown('start-up failed', 1);
 }

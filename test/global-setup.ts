@@ -2,16 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MikroORM } from '@mikro-orm/postgresql';
-import { dangerouslyBypassRowSecurity } from '../security/system/row-security.js';
 import pg from 'pg';
 import { pino } from 'pino';
 import type { TestProject } from 'vitest/node';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
-import { createOrmOptions } from '../src/db/orm-config.js';
-import { QueryLog } from '../src/db/query-log.js';
-import { NorthwindSeeder } from '../src/db/seed/northwind.seeder.js';
-import { createAuth } from '../src/auth/create-auth.js';
+import { assembleGateway } from '../src/assemble.js';
 import { databaseUrl } from './helpers/database-url.js';
 import { TEST_AUTH_CONFIG } from './helpers/test-gateway.js';
 
@@ -46,22 +41,15 @@ export default async function setup(project: TestProject) {
 
   const runPrefix = `grantgate_test_${randomBytes(4).toString('hex')}`;
   const templateDatabase = `${runPrefix}_template`;
-  const orm = await MikroORM.init(
-    createOrmOptions({ clientUrl: databaseUrl(serverUrl, templateDatabase), queryLog: new QueryLog(log) }),
-  );
-  await orm.migrator.up();
-  await dangerouslyBypassRowSecurity(orm.em).transactional((em) =>
-    new NorthwindSeeder().run(em, { scale: 1 }),
-  );
-  await orm.close();
-  // The auth schema and the demo users (hashing their passwords is the slow part) go into the template too.
-  const auth = await createAuth({
-    config: TEST_AUTH_CONFIG,
+  // Migrated and seeded the way `npm start` does it, with the auth schema and the demo users (hashing
+  // their passwords is the slow part), so every test database cloned from it starts the same.
+  const { gateway } = await assembleGateway({
     databaseUrl: databaseUrl(serverUrl, templateDatabase),
-    dataDir: dataDir ?? tmpdir(),
+    prepare: { seed: 'demo' },
     log,
+    auth: { config: TEST_AUTH_CONFIG, dataDir: dataDir ?? tmpdir() },
   });
-  await auth.close();
+  await gateway.stop();
 
   project.provide('serverUrl', serverUrl);
   project.provide('templateDatabase', templateDatabase);

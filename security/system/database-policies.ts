@@ -1,13 +1,17 @@
-import { type EntityMetadata, type MetadataStorage } from '@mikro-orm/core';
-import { coversEntity, type GlobalFilter, type SecurityPolicy } from './policy.js';
-import { SUPERUSER_ROLE } from './row-security.js';
+import { type EntityMetadata } from '@mikro-orm/core';
+import { SUPERUSER_ROLE } from './identity.js';
+import { type GlobalFilter } from './policy.js';
+import { type SecurityModel } from './security-model.js';
+import { NotStatic, symbolicCondition, UserValue } from './symbolic-filter.js';
 
 /**
- * The database's copy of the global filters, derived from the same declarations (never written by
- * hand): each global filter becomes a RESTRICTIVE policy on every table that has its attribute, so a
- * row must pass all of them, exactly as `global₁ AND global₂ …` in the application layer. The
- * request's user reaches PostgreSQL as transaction-local settings (see `requestSettings`); a missing
- * setting reads as NULL, which no comparison admits, so a connection without settings sees no rows.
+ * The database's copy of the declarations (never written by hand): each global filter becomes a
+ * RESTRICTIVE policy on every table that has its attribute, and each scope a RESTRICTIVE policy that
+ * the parent row exists — PostgreSQL applies the parent's own policies inside that subquery, so the
+ * tenant boundary holds down the chain. A row must pass all of them, exactly as
+ * `global₁ AND global₂ … AND <parent visible>` in the application layer. The request's user reaches
+ * PostgreSQL as transaction-local settings (see `requestSettings`); without them a connection sees no
+ * row of any entity table (the permissive base policy requires them).
  */
 
 /** Settings the gateway sets per request with set_config(…, true). */
@@ -19,8 +23,15 @@ export const SETTING = {
 
 /** Prefix of every policy grantgate manages; the migration replaces all of them at once. */
 export const POLICY_PREFIX = 'grantgate_';
-/** The permissive policy each secured table needs: restrictive ones alone would admit no row at all. */
+/**
+ * The permissive policy each entity table needs (restrictive ones alone would admit no row at all). It
+ * admits rows only to a transaction that carries the request's settings: a connection without them
+ * sees nothing, even of tables whose filters read no user attribute.
+ */
 export const BASE_POLICY = `${POLICY_PREFIX}rows`;
+const BASE_EXPRESSION = `(select current_setting('${SETTING.superuser}', true) in ('on', 'off'))`;
+/** The restrictive policy of a scoped table: its parent row must be visible. */
+export const SCOPE_POLICY = `${POLICY_PREFIX}scope`;
 
 export interface TablePolicy {
   table: string;
@@ -35,27 +46,13 @@ export interface AppOnlyFilter {
 }
 
 export interface DatabasePolicies {
-  /** Tables with row-level security enabled and forced, in a stable order. */
+  /** Tables with row-level security enabled and forced: every entity's, in a stable order. */
   tables: string[];
   policies: TablePolicy[];
   /** The user attributes the policies read, each from the setting `grantgate.user.<attribute>`. */
   attributes: string[];
   /** Global filters the database cannot express; the application layer still enforces them. */
   appOnly: AppOnlyFilter[];
-}
-
-class NotStatic extends Error {}
-
-/**
- * A user attribute read by a filter during symbolic evaluation. Computing with it (a string, a
- * number, a comparison) would make the condition depend on the user in a way SQL cannot mirror, so
- * any conversion throws and the filter is reported as not static.
- */
-class UserValue {
-  constructor(readonly attribute: string) {}
-  [Symbol.toPrimitive](): never {
-    throw new NotStatic(`it computes with currentUser.${this.attribute}`);
-  }
 }
 
 const COMPARISONS: Record<string, string> = {
@@ -75,30 +72,6 @@ function literal(value: unknown): string {
 }
 
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
-
-/** Calls the filter with a user whose every attribute is a placeholder, to see its shape. */
-function symbolicCondition(global: GlobalFilter, read: Set<string>): Record<string, unknown> {
-  const currentUser = new Proxy(
-    {},
-    {
-      get: (_target, key) => {
-        if (typeof key !== 'string') return undefined;
-        read.add(key);
-        return new UserValue(key);
-      },
-    },
-  );
-  let condition: unknown;
-  try {
-    condition = global.filter(currentUser as never);
-  } catch (error) {
-    if (error instanceof NotStatic) throw error;
-    throw new NotStatic(`it throws when evaluated symbolically (${(error as Error).message})`);
-  }
-  if (!condition || typeof condition !== 'object' || Array.isArray(condition))
-    throw new NotStatic('it does not return a condition object');
-  return condition as Record<string, unknown>;
-}
 
 function columnExpression(meta: EntityMetadata, property: string, value: unknown): string {
   const prop = meta.properties[property as never] as EntityMetadata['props'][number] | undefined;
@@ -124,30 +97,30 @@ function columnExpression(meta: EntityMetadata, property: string, value: unknown
   return parts.join(' and ');
 }
 
+/** The request is the superuser's. A scalar subquery: evaluated once per statement, not once per row. */
+const SUPERUSER = `(select current_setting('${SETTING.superuser}', true) = 'on')`;
+
 /** Role exemptions and the superuser, as the database sees them through the request's settings. */
 function exemption(global: GlobalFilter): string {
   const roles = [...new Set([SUPERUSER_ROLE, ...global.rolesNotFiltered])].map(literal).join(', ');
-  // A scalar subquery: evaluated once per statement, not once per row.
+  // The roles setting is a PostgreSQL array literal (rolesAsDatabaseArray): no role name can split in two.
   return (
     `select current_setting('${SETTING.superuser}', true) = 'on'` +
-    ` or string_to_array(current_setting('${SETTING.roles}', true), ',') && array[${roles}]`
+    ` or nullif(current_setting('${SETTING.roles}', true), '')::text[] && array[${roles}]`
   );
 }
 
-/** Derives the policies from the declarations and the entities' metadata. */
-export function databasePolicies(policy: SecurityPolicy, metadata: MetadataStorage): DatabasePolicies {
-  const entities = [...metadata.getAll().values()]
-    .filter((meta) => !meta.embeddable && !meta.virtual && meta.tableName)
-    .sort((a, b) => a.tableName.localeCompare(b.tableName));
+/** Derives the policies from the compiled security model. */
+export function databasePolicies(model: SecurityModel): DatabasePolicies {
+  const entities = model.securedEntities();
   const policies: TablePolicy[] = [];
   const appOnly: AppOnlyFilter[] = [];
   const attributes = new Set<string>();
-  for (const global of policy.globalFilters) {
-    const targets = entities.filter((meta) => coversEntity(global, meta));
+  for (const global of model.policy.globalFilters) {
     const read = new Set<string>();
     try {
-      const condition = symbolicCondition(global, read);
-      for (const meta of targets) {
+      const condition = symbolicCondition(global.filter, read);
+      for (const meta of entities.filter((m) => model.globalFiltersOn(m).includes(global))) {
         const predicate = Object.entries(condition)
           .map(([property, value]) => columnExpression(meta, property, value))
           .join(' and ');
@@ -163,8 +136,24 @@ export function databasePolicies(policy: SecurityPolicy, metadata: MetadataStora
       appOnly.push({ attribute: global.attribute, reason: error.message });
     }
   }
-  const tables = [...new Set(policies.map((p) => p.table))].sort();
-  return { tables, policies, attributes: [...attributes].sort(), appOnly };
+  for (const meta of entities) {
+    const scope = model.scopeOf(meta.className);
+    if (!scope) continue;
+    const parent = model.entity(scope.parent);
+    policies.push({
+      table: meta.tableName,
+      name: SCOPE_POLICY,
+      expression:
+        `${SUPERUSER} or exists (select 1 from ${quoteIdent(parent.tableName)} p` +
+        ` where p.${quoteIdent(scope.parentKey)} = ${quoteIdent(meta.tableName)}.${quoteIdent(scope.foreignKey)})`,
+    });
+  }
+  return {
+    tables: entities.map((meta) => meta.tableName),
+    policies,
+    attributes: [...attributes].sort(),
+    appOnly,
+  };
 }
 
 /** Removes every grantgate policy and turns row-level security off on their tables. */
@@ -188,7 +177,7 @@ export function policyStatements(plan: DatabasePolicies): string[] {
     RESET_POLICIES,
     ...plan.tables.flatMap((table) => [
       `alter table ${quoteIdent(table)} enable row level security, force row level security;`,
-      `create policy ${quoteIdent(BASE_POLICY)} on ${quoteIdent(table)} as permissive for all using (true) with check (true);`,
+      `create policy ${quoteIdent(BASE_POLICY)} on ${quoteIdent(table)} as permissive for all using (${BASE_EXPRESSION}) with check (${BASE_EXPRESSION});`,
     ]),
     ...plan.policies.map(
       (p) =>

@@ -1,4 +1,4 @@
-import { type EntityClass, type EntityMetadata, type FilterQuery } from '@mikro-orm/core';
+import { type EntityClass, type FilterQuery } from '@mikro-orm/core';
 
 export type Verb = 'read' | 'insert' | 'update' | 'delete';
 
@@ -7,7 +7,8 @@ export type VerbFlags = Partial<Record<Verb, boolean>>;
 
 /**
  * The user a filter is evaluated for: `id` plus every attribute (`clientId`, `region`, …) as a property.
- * A filter that reads an attribute the user does not have matches no rows.
+ * A filter that reads an attribute the user does not have, or whose value is not a single string,
+ * number or boolean of the column's kind, matches no rows.
  */
 export type CurrentUser = { readonly id: string } & Readonly<Record<string, unknown>>;
 
@@ -30,21 +31,26 @@ export interface GlobalFilter {
   attribute: string;
   filter: RowFilter;
   rolesNotFiltered: string[];
+  /** The filter that separates tenants: every entity must be covered by it (SPEC §5, coverage). */
+  tenant: boolean;
 }
 
-/**
- * A global filter covers every entity with a property of its attribute's name, including entities
- * added later; the gateway's filter and the database's policies both ask this one question.
- */
-export function coversEntity(global: GlobalFilter, meta: EntityMetadata): boolean {
-  return global.attribute in meta.properties;
+/** The entity belongs to the tenant of the row its to-one `relation` points to. */
+export interface Scope {
+  entity: EntityClass<object>;
+  relation: string;
 }
 
 export interface SecurityPolicy {
   rolePermissions: RolePermission[];
   grants: Grant[];
   globalFilters: GlobalFilter[];
+  scopes: Scope[];
+  /** Entities every tenant reads: the tenant filter need not cover them. */
+  shared: EntityClass<object>[];
 }
+
+type FilterOptions = { rolesNotFiltered: string[] };
 
 /** The vocabulary of security/declare-security.ts: one call per rule. */
 export interface SecurityDeclarations {
@@ -57,12 +63,34 @@ export interface SecurityDeclarations {
     options?: { filter?: (currentUser: CurrentUser) => FilterQuery<T>; verbs?: VerbFlags },
   ): void;
   /** Restricts every entity that has `attribute` to the rows `filter` admits, for everyone but `rolesNotFiltered`. */
-  globalFilter(attribute: string, filter: RowFilter, options: { rolesNotFiltered: string[] }): void;
+  globalFilter(attribute: string, filter: RowFilter, options: FilterOptions): void;
+  /**
+   * The global filter that separates tenants. Every entity must be covered by it: by having
+   * `attribute`, by a `scope` through a covered parent, or by `sharedByAllTenants`.
+   */
+  tenantFilter(attribute: string, filter: RowFilter, options: FilterOptions): void;
+  /**
+   * Rows of `entity` belong to the tenant of the row `relation` (a to-one relation) points to: a row is
+   * visible only when that parent row is visible to the same user; a row without a parent only to `sa`.
+   */
+  scope<T extends object>(entity: EntityClass<T>, relation: keyof T & string): void;
+  /** These entities are read by every tenant: the tenant filter does not apply to them. */
+  sharedByAllTenants(...entities: EntityClass<object>[]): void;
 }
 
-/** Collects the declarations into a policy the engine compiles. */
+/** Collects the declarations into a policy; `compileSecurityModel` checks and compiles it. */
 export function declareSecurity(declare: (rules: SecurityDeclarations) => void): SecurityPolicy {
-  const policy: SecurityPolicy = { rolePermissions: [], grants: [], globalFilters: [] };
+  const policy: SecurityPolicy = {
+    rolePermissions: [],
+    grants: [],
+    globalFilters: [],
+    scopes: [],
+    shared: [],
+  };
+  const globalFilter =
+    (tenant: boolean) => (attribute: string, filter: RowFilter, options: FilterOptions) => {
+      policy.globalFilters.push({ attribute, filter, rolesNotFiltered: options.rolesNotFiltered, tenant });
+    };
   declare({
     rolePermission(roles, verbs = {}) {
       policy.rolePermissions.push({ roles: [roles].flat(), verbs });
@@ -75,8 +103,13 @@ export function declareSecurity(declare: (rules: SecurityDeclarations) => void):
         verbs: options.verbs ?? {},
       });
     },
-    globalFilter(attribute, filter, options) {
-      policy.globalFilters.push({ attribute, filter, rolesNotFiltered: options.rolesNotFiltered });
+    globalFilter: globalFilter(false),
+    tenantFilter: globalFilter(true),
+    scope(entity, relation) {
+      policy.scopes.push({ entity: entity as EntityClass<object>, relation });
+    },
+    sharedByAllTenants(...entities) {
+      policy.shared.push(...entities);
     },
   });
   return policy;

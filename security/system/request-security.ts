@@ -1,49 +1,84 @@
-import { type EntityManager } from '@mikro-orm/core';
+import { type EntityManager, type FilterQuery } from '@mikro-orm/core';
 import { GraphQLError } from 'graphql';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
+import { effectiveRoles, type ScalarValue } from './identity.js';
 import { type Verb } from './policy.js';
-import { effectiveRoles, isSuperuser, rowSecurityFor } from './row-security.js';
+import { type RowAccess } from './row-security.js';
+import { type SecurityModel } from './security-model.js';
 
 export const forbidden = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'FORBIDDEN' } });
 
 /**
- * The security questions one request asks, answered for its user: may it use a verb on an entity,
- * read a field, and which attributes must its writes keep. Resolvers ask; they never decide.
+ * The security questions of one request, answered by the security model for its user: may it use a
+ * verb on an entity, read or write a field, which rows may it see, which values must its writes keep.
+ * The API operations ask; they never decide.
  */
-export class RequestSecurity {
+export class RequestSecurity implements RowAccess {
   constructor(
-    private readonly em: EntityManager,
+    private readonly model: SecurityModel,
     readonly user: AuthUser,
+    /** The request's EntityManager: it builds the subqueries of visible keys (never runs them alone). */
+    private readonly em: EntityManager,
   ) {}
-
-  private get engine() {
-    return rowSecurityFor(this.em.getMetadata());
-  }
 
   private describeUser() {
     return `User ${this.user.id} with roles [${effectiveRoles(this.user).join(', ')}]`;
   }
 
+  predicate(entityName: string, em: EntityManager): FilterQuery<object> {
+    return this.model.predicate(this.user, entityName, em);
+  }
+
+  describe(entityName: string) {
+    return { user: this.user.id, applied: this.model.describe(this.user, entityName) };
+  }
+
   /** Throws FORBIDDEN (SPEC §4's message) unless the user's roles allow `verb` on `entityName`. */
   authorize(entityName: string, verb: Verb): void {
-    if (!this.engine.allows(this.user, entityName, verb)) {
+    if (!this.model.allows(this.user, entityName, verb)) {
       throw forbidden(`${this.describeUser()} does not have ${verb} access on entity: ${entityName}`);
     }
   }
 
-  /** Throws FORBIDDEN unless the user holds one of `roles` (a field's @Authorized roles). */
-  authorizeField(entityName: string, field: string, roles: readonly string[]): void {
-    if (isSuperuser(this.user) || roles.some((role) => effectiveRoles(this.user).includes(role))) return;
-    throw forbidden(`${this.describeUser()} does not have read access on field: ${entityName}.${field}`);
+  /**
+   * Throws FORBIDDEN unless the user may read `entityName.field` — needed to read it, to filter or
+   * sort on it (which would reveal its values one comparison at a time), and to write it.
+   */
+  authorizeField(entityName: string, field: string, access: 'read' | 'write' = 'read'): void {
+    if (this.model.mayUseField(this.user, entityName, field)) return;
+    throw forbidden(`${this.describeUser()} does not have ${access} access on field: ${entityName}.${field}`);
   }
 
-  /** The user's own value of each global-filter attribute that constrains it on `entityName`. */
-  constrainedValues(entityName: string): Map<string, unknown> {
+  /** The verb, then every field the input sets: nothing is written unless all of it is allowed. */
+  authorizeWrite(entityName: string, verb: 'insert' | 'update', fields: string[]): void {
+    this.authorize(entityName, verb);
+    for (const field of fields) this.authorizeField(entityName, field, 'write');
+  }
+
+  /**
+   * The user's own value of each global-filter attribute that constrains it on `entityName`
+   * (undefined when the user has no usable value: then no row is visible and nothing can be stamped).
+   */
+  constrainedValues(entityName: string): Map<string, ScalarValue | undefined> {
     return new Map(
-      this.engine
+      this.model
         .constrainedAttributes(this.user, entityName)
-        .map((attribute) => [attribute, this.user.attributes[attribute]]),
+        .map((attribute) => [attribute, this.model.userValue(this.user, attribute)]),
     );
+  }
+
+  /**
+   * Keys of the related rows the user may see through `entityName.relation`, as a subquery (undefined:
+   * no condition needed). A condition on a relation id matches only through these, so filters cannot
+   * enumerate hidden rows.
+   */
+  relatedKeys(entityName: string, relation: string) {
+    return this.model.relatedKeys(this.user, entityName, relation, this.em);
+  }
+
+  /** The transaction-local settings that tell the database's policies who the request is for. */
+  databaseSettings(): [string, string][] {
+    return this.model.databaseSettings(this.user);
   }
 }

@@ -20,8 +20,6 @@ export interface ScalarFieldModel {
   /** The database fills it in (a default or a generated key), so create inputs may omit it. */
   hasDefault: boolean;
   maxLength?: number;
-  /** Set when only some roles may read the field (type-graphql's @Authorized). */
-  readRoles?: readonly string[];
 }
 
 export interface ToOneModel {
@@ -82,7 +80,6 @@ export function buildEntityModels(
   classes: readonly (new () => object)[],
 ): EntityModel[] {
   const graphqlFields = getMetadataStorage().fields;
-  const authorized = getMetadataStorage().authorizedFields;
   const models = new Map<ClassType, EntityModel>();
   for (const cls of classes) {
     const meta = metadata.get(cls);
@@ -108,8 +105,6 @@ export function buildEntityModels(
             nullable: Boolean(prop.nullable),
             hasDefault: prop.default !== undefined || Boolean(prop.autoincrement),
             maxLength: prop.runtimeType === 'string' ? prop.length : undefined,
-            readRoles: authorized.find((a) => a.target === cls && a.fieldName === field.name)?.roles as
-              string[] | undefined,
           };
         }),
       toOne: [],

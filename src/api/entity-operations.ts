@@ -14,6 +14,7 @@ import {
   type ListArguments,
   pagination,
   parseId,
+  type RelatedKeys,
   referencedFields,
   translateOrderBy,
   translateWhere,
@@ -37,17 +38,22 @@ export function authorizeRead(
 ) {
   const security = securityOf(ctx);
   security.authorize(model.name, 'read');
-  for (const field of referencedFields(args)) {
-    const scalar = model.scalars.find((s) => s.name === field);
-    if (scalar?.readRoles) security.authorizeField(model.name, field, scalar.readRoles);
-  }
+  for (const field of referencedFields(args)) security.authorizeField(model.name, field);
+}
+
+/** Relation ids in `where` match only through related rows the request's user can see. */
+export function relatedKeysOf(security: RequestSecurity | undefined, model: EntityModel): RelatedKeys {
+  return (relation) => {
+    if (!security) throw unauthenticated('Authentication required');
+    return security.relatedKeys(model.name, relation.name);
+  };
 }
 
 /** The generic operations behind every entity's root fields; the resolvers only wire them to GraphQL. */
 export async function list(ctx: RequestContext, model: EntityModel, args: ListArguments): Promise<object[]> {
   authorizeRead(ctx, model, args);
   const { limit, offset } = pagination(args);
-  return ctx.em.find(model.cls, translateWhere(model, args.where), {
+  return ctx.em.find(model.cls, translateWhere(model, args.where, relatedKeysOf(ctx.security, model)), {
     orderBy: translateOrderBy(model, args.orderBy),
     limit,
     offset,
@@ -56,7 +62,7 @@ export async function list(ctx: RequestContext, model: EntityModel, args: ListAr
 
 export async function count(ctx: RequestContext, model: EntityModel, where: WhereInput | null | undefined) {
   authorizeRead(ctx, model, { where });
-  return ctx.em.count(model.cls, translateWhere(model, where));
+  return ctx.em.count(model.cls, translateWhere(model, where, relatedKeysOf(ctx.security, model)));
 }
 
 export async function byId(ctx: RequestContext, model: EntityModel, id: string) {
@@ -65,7 +71,7 @@ export async function byId(ctx: RequestContext, model: EntityModel, id: string) 
 }
 
 export async function create(ctx: RequestContext, model: EntityModel, input: Input): Promise<object> {
-  securityOf(ctx).authorize(model.name, 'insert');
+  securityOf(ctx).authorizeWrite(model.name, 'insert', Object.keys(input));
   const stamped = stampConstrainedAttributes(ctx, model, input);
   return write(ctx, model, 'create', async (em) => {
     const entity = em.create(model.cls, await toEntityData(em, model, stamped, 'create'));
@@ -81,7 +87,7 @@ export async function update(
   id: string,
   input: Input,
 ): Promise<object> {
-  securityOf(ctx).authorize(model.name, 'update');
+  securityOf(ctx).authorizeWrite(model.name, 'update', Object.keys(input));
   refuseOtherConstrainedValues(ctx, model, input);
   return write(ctx, model, 'update', async (em) => {
     const entity = await findForWrite(em, model, id);
@@ -128,19 +134,14 @@ function stampConstrainedAttributes(ctx: RequestContext, model: EntityModel, inp
   refuseOtherConstrainedValues(ctx, model, input);
   const stamped = { ...input };
   for (const [attribute, value] of securityOf(ctx).constrainedValues(model.name)) {
-    if (stamped[attribute] === undefined && value !== undefined && value !== null) stamped[attribute] = value;
+    if (stamped[attribute] === undefined && value !== undefined) stamped[attribute] = value;
   }
   return stamped;
 }
 
 function refuseOtherConstrainedValues(ctx: RequestContext, model: EntityModel, input: Input) {
   for (const [attribute, value] of securityOf(ctx).constrainedValues(model.name)) {
-    if (
-      input[attribute] !== undefined &&
-      value !== undefined &&
-      value !== null &&
-      input[attribute] !== value
-    ) {
+    if (input[attribute] !== undefined && value !== undefined && input[attribute] !== value) {
       throw badUserInput(`${model.name}.${attribute} must be your own (${JSON.stringify(value)})`);
     }
   }

@@ -1,5 +1,7 @@
 import { type EntityManager, type FindOptions } from '@mikro-orm/core';
 import DataLoader from 'dataloader';
+import { type RequestSecurity } from '../../security/system/request-security.js';
+import { relatedKeysOf } from './entity-operations.js';
 import { type EntityModel, type ToManyModel } from './entity-model.js';
 import { type ListArguments, pagination, translateOrderBy, translateWhere } from './query-arguments.js';
 
@@ -15,7 +17,11 @@ export class RelationLoaders {
   private readonly byId = new Map<EntityModel, DataLoader<Key, Row | null>>();
   private readonly children = new Map<string, DataLoader<Key, Row[]>>();
 
-  constructor(private readonly em: EntityManager) {}
+  constructor(
+    private readonly em: EntityManager,
+    /** The request's security, which relation ids in nested `where`s ask (absent: anonymous). */
+    private readonly security: RequestSecurity | undefined,
+  ) {}
 
   /** The row with this primary key, or null when absent. */
   load(model: EntityModel, id: Key): Promise<Row | null> {
@@ -34,7 +40,11 @@ export class RelationLoaders {
     if (!loader) {
       // Validate before batching, so a bad argument fails the field rather than the whole batch.
       const page = pagination(args);
-      const where = translateWhere(relation.target, args.where);
+      const where = translateWhere(
+        relation.target,
+        args.where,
+        relatedKeysOf(this.security, relation.target),
+      );
       const orderBy = translateOrderBy(relation.target, args.orderBy);
       loader = new DataLoader((parentIds) => this.findChildren(relation, parentIds, where, orderBy, page), {
         maxBatchSize: 1000,

@@ -1,6 +1,6 @@
 import { type FilterQuery, type QueryOrderMap } from '@mikro-orm/core';
 import { badUserInput } from '../errors.js';
-import { type EntityModel } from './entity-model.js';
+import { type EntityModel, type ToOneModel } from './entity-model.js';
 import { type SortDirection } from './inputs/entity-inputs.js';
 import { type Operator, type ScalarFilter } from './inputs/scalar-filters.js';
 
@@ -52,18 +52,38 @@ const MIKRO_OPERATOR: Record<Exclude<Operator, 'isNull'>, string> = {
   ilike: '$ilike',
 };
 
+/**
+ * The keys of the related rows the caller may see through a to-one relation (a subquery), or
+ * undefined when every one is visible. Asked of the request's security.
+ */
+export type RelatedKeys = (relation: ToOneModel) => object | undefined;
+
 /** Maps API field names to entity property names: `customerId` filters the `customer` relation's key. */
 function propertyOf(model: EntityModel, field: string): string {
   return model.toOne.find((relation) => relation.idField === field)?.name ?? field;
 }
 
-function translateFilter(property: string, field: string, filter: ScalarFilter): FilterQuery<object>[] {
+/**
+ * The conditions of one field's operator object. A relation id is a value of the related row: a
+ * hidden related row reads as no row at all (null), so `eq`, `in`, `ne`… never match through it and
+ * `isNull: true` matches it, just as the field `customer` resolves to null.
+ */
+function translateFilter(
+  property: string,
+  field: string,
+  filter: ScalarFilter,
+  visible: object | undefined,
+): FilterQuery<object>[] {
+  const throughVisible = (condition: FilterQuery<object>): FilterQuery<object> =>
+    visible ? { $and: [condition, { [property]: { $in: visible } }] } : condition;
   const conditions: FilterQuery<object>[] = [];
   for (const [operator, value] of Object.entries(filter) as [Operator, unknown][]) {
     if (value === undefined) continue;
     if (operator === 'isNull') {
       if (value === null) throw badUserInput(`${field}.isNull must be true or false`);
-      conditions.push({ [property]: value ? null : { $ne: null } });
+      if (!visible) conditions.push({ [property]: value ? null : { $ne: null } });
+      else if (value) conditions.push({ $or: [{ [property]: null }, { [property]: { $nin: visible } }] });
+      else conditions.push({ [property]: { $in: visible } });
       continue;
     }
     if (value === null)
@@ -73,7 +93,7 @@ function translateFilter(property: string, field: string, filter: ScalarFilter):
         `${field}.${operator} takes at most ${MAX_LIST_VALUES} values (got ${value.length})`,
       );
     }
-    conditions.push({ [property]: { [MIKRO_OPERATOR[operator]]: value } });
+    conditions.push(throughVisible({ [property]: { [MIKRO_OPERATOR[operator]]: value } }));
   }
   return conditions;
 }
@@ -82,6 +102,7 @@ function translateFilter(property: string, field: string, filter: ScalarFilter):
 export function translateWhere(
   model: EntityModel,
   where: WhereInput | null | undefined,
+  relatedKeys: RelatedKeys,
   depth = 1,
 ): FilterQuery<object> {
   if (!where) return {};
@@ -92,15 +113,25 @@ export function translateWhere(
     if (value === undefined) continue;
     if (field === 'AND' || field === 'OR') {
       if (value === null) throw badUserInput(`${field} must be a list`);
-      const parts = (value as WhereInput[]).map((part) => translateWhere(model, part, depth + 1));
+      const parts = (value as WhereInput[]).map((part) =>
+        translateWhere(model, part, relatedKeys, depth + 1),
+      );
       // An empty OR matches nothing and an empty AND everything, as in logic (and as MikroORM reads them).
       conditions.push(field === 'AND' ? { $and: parts } : { $or: parts });
     } else if (field === 'NOT') {
       if (value === null) throw badUserInput('NOT must be a condition');
-      conditions.push({ $not: translateWhere(model, value as WhereInput, depth + 1) });
+      conditions.push({ $not: translateWhere(model, value as WhereInput, relatedKeys, depth + 1) });
     } else {
       if (value === null) throw badUserInput(`${field} must be an operator object such as { eq: … }`);
-      conditions.push(...translateFilter(propertyOf(model, field), field, value as ScalarFilter));
+      const relation = model.toOne.find((toOne) => toOne.idField === field);
+      conditions.push(
+        ...translateFilter(
+          relation?.name ?? field,
+          field,
+          value as ScalarFilter,
+          relation && relatedKeys(relation),
+        ),
+      );
     }
   }
   if (conditions.length === 0) return {};

@@ -15,7 +15,7 @@ export interface Auth {
   close(): Promise<void>;
 }
 
-type AuthConfig = Pick<
+export type AuthConfig = Pick<
   Config,
   | 'nodeEnv'
   | 'seed'

@@ -91,9 +91,8 @@ async function ensureAppRole(em: EntityManager, facts: RoleFacts): Promise<void>
 export async function prepareDatabaseSecurity(options: {
   ownerOrm: MikroORM;
   appOrm?: MikroORM;
-  attributes: string[];
 }): Promise<DatabaseSecurity> {
-  const { ownerOrm, appOrm, attributes } = options;
+  const { ownerOrm, appOrm } = options;
   if (appOrm) {
     const app = await roleFacts(dangerouslyBypassRowSecurity(appOrm.em));
     const reason = app.superuser
@@ -110,7 +109,7 @@ export async function prepareDatabaseSecurity(options: {
       );
     }
     await underPreparationLock(ownerOrm, (em) => grantDataRights(em, app.name));
-    return { attributes };
+    return {};
   }
   await underPreparationLock(ownerOrm, async (em) => {
     const owner = await roleFacts(em);
@@ -123,5 +122,5 @@ export async function prepareDatabaseSecurity(options: {
     await ensureAppRole(em, owner);
     await grantDataRights(em, APP_ROLE);
   });
-  return { switchToRole: APP_ROLE, attributes };
+  return { switchToRole: APP_ROLE };
 }

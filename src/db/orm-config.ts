@@ -1,5 +1,6 @@
 import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
 import { Migrator } from '@mikro-orm/migrations';
+import { type EntityClass } from '@mikro-orm/core';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { securityFilter } from '../../security/system/row-security.js';
 import { entities } from '../entities/index.js';
@@ -23,11 +24,13 @@ export function createOrmOptions(options: {
   clientUrl: string;
   queryLog: QueryLog;
   pool?: Partial<PoolSettings>;
+  /** src/entities unless a test brings its own. */
+  entities?: EntityClass<object>[];
 }): Options {
   const pool = { ...DEFAULT_POOL, ...options.pool };
   return defineConfig({
     clientUrl: options.clientUrl,
-    entities,
+    entities: options.entities ?? entities,
     metadataProvider: ReflectMetadataProvider,
     extensions: [Migrator],
     migrations: {

@@ -1,29 +1,17 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
-import { type AuthUser } from '../../auth-providers/auth-provider.js';
-import { SETTING } from '../../security/system/database-policies.js';
-import { effectiveRoles, isSuperuser } from '../../security/system/row-security.js';
+import { type RequestSecurity } from '../../security/system/request-security.js';
 import { runSql } from './raw-sql.js';
 
 /** How requests meet the database's row-level security (see src/db/database-role.ts). */
 export interface DatabaseSecurity {
   /** Mode "one privileged URL": the role each request transaction switches to (SET LOCAL ROLE). */
   switchToRole?: string;
-  /** User attributes the policies read (`grantgate.user.<attribute>`). */
-  attributes: string[];
 }
 
-/** The transaction-local settings that tell the policies who the request is for. */
-export function requestSettings(user: AuthUser, security: DatabaseSecurity): [string, string][] {
-  const settings: [string, string][] = [
-    [SETTING.superuser, isSuperuser(user) ? 'on' : 'off'],
-    [SETTING.roles, effectiveRoles(user).join(',')],
-    ...security.attributes.map((attribute): [string, string] => {
-      const value = attribute === 'id' ? user.id : user.attributes[attribute];
-      // Missing: '' reads as NULL in the policies, which admits no row.
-      return [SETTING.attribute(attribute), value === undefined || value === null ? '' : String(value)];
-    }),
-  ];
-  if (security.switchToRole) settings.push(['role', security.switchToRole]);
+/** The transaction-local settings of a request: who it is for, and the role it runs as. */
+export function requestSettings(security: RequestSecurity, database: DatabaseSecurity): [string, string][] {
+  const settings = security.databaseSettings();
+  if (database.switchToRole) settings.push(['role', database.switchToRole]);
   return settings;
 }
 

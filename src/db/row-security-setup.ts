@@ -1,10 +1,8 @@
 import { type MikroORM } from '@mikro-orm/postgresql';
-import declaredPolicy from '../../security/declare-security.js';
-import { databasePolicies } from '../../security/system/database-policies.js';
-import { type SecurityPolicy } from '../../security/system/policy.js';
-import { type RequestContextOptions } from '../context.js';
+import { type SecurityModel } from '../../security/system/security-model.js';
 import { type Logger } from '../logger.js';
 import { prepareDatabaseSecurity } from './database-role.js';
+import { type DatabaseSecurity } from './request-transaction.js';
 
 /**
  * Start-up for the second layer: report the global filters the database cannot express (the gateway
@@ -15,10 +13,9 @@ export async function prepareRowSecurity(options: {
   orm: MikroORM;
   ownerOrm?: MikroORM;
   log: Logger;
-  /** The declarations; security/declare-security.ts unless a test passes its own. */
-  policy?: SecurityPolicy;
-}): Promise<RequestContextOptions> {
-  const plan = databasePolicies(options.policy ?? declaredPolicy, options.orm.getMetadata());
+  model: SecurityModel;
+}): Promise<DatabaseSecurity> {
+  const plan = options.model.databasePolicies;
   for (const filter of plan.appOnly) {
     options.log.warn(
       { globalFilter: filter.attribute, reason: filter.reason },
@@ -28,7 +25,6 @@ export async function prepareRowSecurity(options: {
   const databaseSecurity = await prepareDatabaseSecurity({
     ownerOrm: options.ownerOrm ?? options.orm,
     appOrm: options.ownerOrm ? options.orm : undefined,
-    attributes: plan.attributes,
   });
   options.log.info(
     {
@@ -38,5 +34,5 @@ export async function prepareRowSecurity(options: {
     },
     'row security: the gateway filter, and PostgreSQL policies under the application role',
   );
-  return { databaseSecurity };
+  return databaseSecurity;
 }

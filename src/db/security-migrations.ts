@@ -1,11 +1,8 @@
 import { type MetadataStorage, MikroORM } from '@mikro-orm/postgresql';
 import { pino } from 'pino';
 import policy from '../../security/declare-security.js';
-import {
-  databasePolicies,
-  type DatabasePolicies,
-  policyStatements,
-} from '../../security/system/database-policies.js';
+import { type DatabasePolicies, policyStatements } from '../../security/system/database-policies.js';
+import { compileSecurityModel } from '../../security/system/security-model.js';
 import { migrations } from './migrations/index.js';
 import { createOrmOptions } from './orm-config.js';
 import { QueryLog } from './query-log.js';
@@ -21,9 +18,12 @@ function discoverMetadata(): MetadataStorage {
   return orm.getMetadata();
 }
 
-/** The policies the declarations call for; from an open ORM's metadata when there is one. */
+/**
+ * The policies the declarations call for; from an open ORM's metadata when there is one. A mistake in
+ * the declarations (an entity no tenant rule covers, …) throws SecurityDeclarationError.
+ */
 export function declaredPolicies(metadata: MetadataStorage = discoverMetadata()): DatabasePolicies {
-  return databasePolicies(policy, metadata);
+  return compileSecurityModel(policy, metadata).databasePolicies;
 }
 
 export const declaredPolicyStatements = (): string[] => policyStatements(declaredPolicies());

@@ -1,23 +1,20 @@
 import { type ResultOf, type TypedDocumentNode, type VariablesOf } from '@graphql-typed-document-node/core';
-import { MikroORM } from '@mikro-orm/postgresql';
+import { type MikroORM } from '@mikro-orm/postgresql';
 import { type GraphQLFormattedError } from 'graphql';
 import { type Logger, pino } from 'pino';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import { DEMO_PASSWORD } from '../../auth-providers/sql/demo-users.js';
 import { LoginDocument } from '../../schema/__generated__/graphql.js';
+import { type SecurityPolicy } from '../../security/system/policy.js';
+import { type SecurityModel } from '../../security/system/security-model.js';
+import { assembleGateway } from '../../src/assemble.js';
 import { type RequestIdentity } from '../../src/auth/auth-service.js';
-import { type Auth, createAuth } from '../../src/auth/create-auth.js';
+import { type Auth } from '../../src/auth/create-auth.js';
 import { createRequestContext } from '../../src/context.js';
-import { createOrmOptions, type PoolSettings } from '../../src/db/orm-config.js';
-import { QueryLog } from '../../src/db/query-log.js';
-import { prepareRowSecurity } from '../../src/db/row-security-setup.js';
+import { type PoolSettings } from '../../src/db/orm-config.js';
+import { type QueryLog } from '../../src/db/query-log.js';
 import { requestDeadline } from '../../src/http/request-deadline.js';
-import {
-  createGateway,
-  DEFAULT_GATEWAY_SETTINGS,
-  type Gateway,
-  type GatewaySettings,
-} from '../../src/gateway.js';
+import { DEFAULT_GATEWAY_SETTINGS, type Gateway, type GatewaySettings } from '../../src/gateway.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 export interface OperationResult<T> {
@@ -58,6 +55,7 @@ export interface TestGateway {
   orm: MikroORM;
   auth: Auth;
   gateway: Gateway;
+  model: SecurityModel;
   queryLog: QueryLog;
   /** Runs an operation through Apollo Server with a fresh request context, as an HTTP request would. */
   execute<T, V extends Record<string, unknown>>(
@@ -113,25 +111,29 @@ export async function startTestGateway(
     settings?: GatewaySettings;
     /** False: the test-only switch that leaves row security to the database's policies alone. */
     applicationRowFilter?: boolean;
+    /** Declarations of the test's own instead of security/declare-security.ts. */
+    policy?: SecurityPolicy;
   } = {},
 ): Promise<TestGateway> {
   const db = await createTestDatabase(options);
   const log = options.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const queryLog = new QueryLog(log);
-  const orm = await MikroORM.init(createOrmOptions({ clientUrl: db.url, queryLog, pool: options.pool }));
-  const auth = await createAuth({
-    config: { ...TEST_AUTH_CONFIG, ...options.auth },
-    databaseUrl: db.url,
-    dataDir: '/nonexistent: tests always pass a secret or key',
-    log,
-    env: options.authEnv,
-  });
   const settings = options.settings ?? DEFAULT_GATEWAY_SETTINGS;
-  const requestContext = {
-    ...(await prepareRowSecurity({ orm, log })),
+  const { orm, auth, gateway, model, queryLog, requestContext } = await assembleGateway({
+    databaseUrl: db.url,
+    log,
+    pool: options.pool,
+    auth: {
+      config: { ...TEST_AUTH_CONFIG, ...options.auth },
+      dataDir: '/nonexistent: tests always pass a secret or key',
+      env: options.authEnv,
+    },
+    settings,
+    policy: options.policy,
     applicationRowFilter: options.applicationRowFilter,
-  };
-  const gateway = await createGateway({ orm, log, auth, settings, requestContext });
+  }).catch(async (error: unknown) => {
+    await db.drop();
+    throw error;
+  });
 
   const execute: TestGateway['execute'] = async (document, variables, caller) => {
     const identity: RequestIdentity = caller
@@ -162,6 +164,7 @@ export async function startTestGateway(
     orm,
     auth,
     gateway,
+    model,
     queryLog,
     execute,
     async executeCountingSql(document, variables, caller) {

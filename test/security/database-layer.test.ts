@@ -3,8 +3,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_USERS } from '../../auth-providers/sql/demo-users.js';
 import policy from '../../security/declare-security.js';
-import { databasePolicies } from '../../security/system/database-policies.js';
-import { dangerouslyBypassRowSecurity, RowSecurity } from '../../security/system/row-security.js';
+import { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';
+import { compileSecurityModel } from '../../security/system/security-model.js';
 import { pluralize } from '../../src/api/entity-model.js';
 import { APP_ROLE } from '../../src/db/database-role.js';
 import { type Caller, signIn, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
@@ -24,27 +24,27 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-const plan = () => databasePolicies(policy, t.orm.getMetadata());
-/** The entities with a global filter, and the application layer's reading of those filters alone. */
-const filtered = () =>
-  [...t.orm.getMetadata().getAll().values()].filter((meta) => plan().tables.includes(meta.tableName));
-const globalsOnly = () =>
-  new RowSecurity(
-    { rolePermissions: [], grants: [], globalFilters: policy.globalFilters },
-    t.orm.getMetadata(),
-  );
+/** The entity tables, and the application layer's reading of the rules the database carries: no grants. */
+const filtered = () => t.model.securedEntities();
+const withoutGrants = () => compileSecurityModel({ ...policy, grants: [] }, t.orm.getMetadata());
 
 async function query(userId: string, document: string) {
   return t.execute(parse(document), {}, callerOf(userId));
 }
 
 describe('the database layer alone', () => {
-  it('covers every entity that has a global-filter attribute', () => {
-    expect(
-      filtered()
-        .map((meta) => meta.className)
-        .sort(),
-    ).toEqual(['Category', 'Customer', 'Department', 'Employee', 'Product', 'Supplier']);
+  it('covers every entity table', () => {
+    expect(t.model.databasePolicies.tables).toEqual([
+      'category',
+      'customer',
+      'department',
+      'employee',
+      'order',
+      'order_detail',
+      'product',
+      'shipper',
+      'supplier',
+    ]);
   });
 
   it.each(DEMO_USERS.map((user) => [user.id, user] as const))(
@@ -52,11 +52,10 @@ describe('the database layer alone', () => {
     async (_id, user) => {
       for (const meta of filtered()) {
         const primaryKey = meta.getPrimaryProps()[0]!.name;
-        const allowed = await dangerouslyBypassRowSecurity(t.orm.em).find(
-          meta.class,
-          globalsOnly().predicate(user, meta.className),
-          { orderBy: { [primaryKey]: 'asc' } },
-        );
+        const em = dangerouslyBypassRowSecurity(t.orm.em);
+        const allowed = await em.find(meta.class, withoutGrants().predicate(user, meta.className, em), {
+          orderBy: { [primaryKey]: 'asc' },
+        });
         const expectedIds = allowed.map((row) => String((row as Record<string, unknown>)[primaryKey]));
         const list = pluralize(meta.className[0]!.toLowerCase() + meta.className.slice(1));
         const result = await query(
@@ -68,7 +67,7 @@ describe('the database layer alone', () => {
         expect(
           data.rows.map((row) => row.id),
           `${user.id} ${list}`,
-        ).toEqual(expectedIds);
+        ).toEqual(expectedIds.slice(0, 1000));
         expect(data.count, `${user.id} ${list}Count`).toBe(expectedIds.length);
 
         // By id: a row the filters hide reads as null.
@@ -98,12 +97,12 @@ describe('the database layer alone', () => {
 });
 
 describe('the application role', () => {
-  it('reads no tenant rows through raw SQL without the request settings', async () => {
+  it('reads no row of any entity table through raw SQL without the request settings', async () => {
     const client = new pg.Client({ connectionString: t.db.url });
     await client.connect();
     try {
       await client.query(`set role ${APP_ROLE}`);
-      for (const table of ['customer', 'category']) {
+      for (const table of ['customer', 'category', 'department', 'product', 'order', 'shipper']) {
         const { rows } = await client.query(`select count(*)::int as n from "${table}"`);
         expect(rows[0].n, table).toBe(0);
       }

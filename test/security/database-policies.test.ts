@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import policy from '../../security/declare-security.js';
 import { declareSecurity } from '../../security/system/policy.js';
-import { databasePolicies, policyStatements } from '../../security/system/database-policies.js';
+import { policyStatements } from '../../security/system/database-policies.js';
+import { compileSecurityModel } from '../../security/system/security-model.js';
 import { prepareRowSecurity } from '../../src/db/row-security-setup.js';
 import { declaredPolicyStatements, latestSecurityMigration } from '../../src/db/security-migrations.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
@@ -22,8 +22,8 @@ describe('policies generated from the declarations', () => {
     expect(latestSecurityMigration()?.statements).toEqual(declaredPolicyStatements());
   });
 
-  it('mirror each global filter on every table with its attribute, exempting its roles and the superuser', () => {
-    const plan = databasePolicies(policy, t.orm.getMetadata());
+  it('mirror each global filter on every table with its attribute, exempting its roles and the superuser, and each scope', () => {
+    const plan = t.model.databasePolicies;
     expect(plan.policies.map((p) => `${p.table}.${p.name}`)).toEqual([
       'category.grantgate_clientId',
       'customer.grantgate_clientId',
@@ -32,7 +32,15 @@ describe('policies generated from the declarations', () => {
       'employee.grantgate_region',
       'supplier.grantgate_region',
       'product.grantgate_discontinued',
+      'order.grantgate_scope',
+      'order_detail.grantgate_scope',
+      'product.grantgate_scope',
     ]);
+    expect(
+      plan.policies.find((p) => p.table === 'order_detail' && p.name === 'grantgate_scope')!.expression,
+    ).toBe(
+      `(select current_setting('grantgate.superuser', true) = 'on') or exists (select 1 from "order" p where p."id" = "order_detail"."order_id")`,
+    );
     expect(plan.attributes).toEqual(['clientId', 'region']);
     expect(plan.appOnly).toEqual([]);
     const region = plan.policies.find((p) => p.name === 'grantgate_region')!;
@@ -52,7 +60,8 @@ describe('policies generated from the declarations', () => {
         rolesNotFiltered: [],
       });
     });
-    const plan = databasePolicies(custom, t.orm.getMetadata());
+    const model = compileSecurityModel(custom, t.orm.getMetadata());
+    const plan = model.databasePolicies;
     expect(plan.policies.map((p) => p.name)).toEqual(['grantgate_clientId', 'grantgate_clientId']);
     expect(plan.appOnly).toEqual([
       { attribute: 'region', reason: '$or is not a column of Customer' },
@@ -61,7 +70,7 @@ describe('policies generated from the declarations', () => {
     // Start-up says so, naming each one.
     const lines: { msg: string; globalFilter?: string }[] = [];
     const log = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line)) });
-    await prepareRowSecurity({ orm: t.orm, log, policy: custom });
+    await prepareRowSecurity({ orm: t.orm, log, model });
     expect(lines.map((line) => line.globalFilter)).toEqual(['region', 'discontinued']);
     expect(lines[0]!.msg).toBe(
       'global filter "region" is enforced by the gateway only: the database cannot express it',
@@ -69,11 +78,11 @@ describe('policies generated from the declarations', () => {
   });
 
   it('replace the whole previous set when applied again', () => {
-    const statements = policyStatements(databasePolicies(policy, t.orm.getMetadata()));
+    const statements = policyStatements(t.model.databasePolicies);
     expect(statements[0]).toMatch(/drop policy/);
     expect(
       statements.filter((s) => s.endsWith('enable row level security, force row level security;')),
-    ).toHaveLength(6);
+    ).toHaveLength(9);
   });
 });
 
@@ -91,7 +100,7 @@ describe('npm run security:check', () => {
 
   it('finds no drift on a migrated database', () => {
     const result = check();
-    expect(result.stdout).toMatch(/policies match the declarations \(7 policies on 6 tables\)/);
+    expect(result.stdout).toMatch(/policies match the declarations \(10 policies on 9 tables\)/);
     expect(result.status).toBe(0);
   });
 

@@ -93,7 +93,10 @@ describe('cost and visibility of the security layer', () => {
     );
     expect(applied).toMatchObject({
       user: 's1',
-      applied: { grants: ['sales#1', 'sales#2'], globalFilters: ['clientId', 'region'] },
+      applied: {
+        grants: ['grant Customer to sales #1', 'grant Customer to sales #2'],
+        globalFilters: ['clientId', 'region'],
+      },
       requestId: expect.any(String),
     });
     expect(

@@ -91,6 +91,16 @@ function visible(user: DemoUser, table: string): string {
     conditions.push(user.region ? `region = '${user.region}'` : 'false');
   if (has('discontinued') && !user.manager) conditions.push('not discontinued');
   if (table === 'customer' && user.customerGrant) conditions.push(`(${user.customerGrant})`);
+  // Scopes: a row is visible iff its parent row is (a row without a parent: to nobody but sa).
+  const parent = (
+    {
+      order: ['customer', 'customer_id'],
+      order_detail: ['order', 'order_id'],
+      product: ['category', 'category_id'],
+    } as Record<string, [string, string]>
+  )[table];
+  if (parent)
+    conditions.push(`${parent[1]} in (select id from "${parent[0]}" where ${visible(user, parent[0])})`);
   return conditions.length ? conditions.join(' and ') : 'true';
 }
 
@@ -163,13 +173,25 @@ describe.each(USERS)('$id reads', (user) => {
       );
     }
 
-    const categories = await as(user, `{ categories(limit: 1000) { id products(limit: 1000) { id } } }`);
-    const visibleProducts = new Set(await sqlIds('product', visible(user, 'product')));
-    for (const category of categories.categories as { id: string; products: { id: string }[] }[]) {
-      const expected = (await sqlIds('product', `category_id = ${category.id}`)).filter((id) =>
-        visibleProducts.has(id),
+    // Scoped children under their parents: exactly the visible children of each visible parent.
+    const nested: [parents: string, children: string, table: string, foreignKey: string][] = [
+      ['categories', 'products', 'product', 'category_id'],
+      ['customers', 'orders', 'order', 'customer_id'],
+      ['orders', 'details', 'order_detail', 'order_id'],
+    ];
+    for (const [parents, children, table, foreignKey] of nested) {
+      const rows = await as(user, `{ ${parents}(limit: 1000) { id ${children}(limit: 1000) { id } } }`);
+      const visibleChildren = await t.db.sql.query(
+        `select id, ${foreignKey} as parent from "${table}" where ${visible(user, table)}`,
       );
-      expect(category.products.map((p) => p.id).sort()).toEqual(expected.sort());
+      for (const parent of rows[parents] as ({ id: string } & Record<string, { id: string }[]>)[]) {
+        const expected = visibleChildren.rows
+          .filter((row) => String(row.parent) === parent.id)
+          .map((row) => String(row.id));
+        expect(parent[children]!.map((child) => child.id).sort(), `${parents} ${parent.id}`).toEqual(
+          expected.sort(),
+        );
+      }
     }
   });
 });

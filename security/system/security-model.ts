@@ -1,0 +1,497 @@
+import {
+  type EntityClass,
+  type EntityManager,
+  type EntityMetadata,
+  type EntityProperty,
+  type FilterQuery,
+  type MetadataStorage,
+  ReferenceKind,
+  Utils,
+} from '@mikro-orm/core';
+import { type SqlEntityManager } from '@mikro-orm/postgresql';
+import { getMetadataStorage } from 'type-graphql';
+import { type AuthUser } from '../../auth-providers/auth-provider.js';
+import { databasePolicies, type DatabasePolicies, SETTING } from './database-policies.js';
+import {
+  type AttributeKind,
+  attributeValue,
+  effectiveRoles,
+  isSuperuser,
+  rolesAsDatabaseArray,
+  type ScalarValue,
+} from './identity.js';
+import { type GlobalFilter, type RowFilter, type SecurityPolicy, type Verb } from './policy.js';
+import { comparedAttributes, NotStatic, symbolicCondition } from './symbolic-filter.js';
+
+/** A mistake in security/declare-security.ts: start-up and the security CLIs stop with this one line. */
+export class SecurityDeclarationError extends Error {}
+
+/** An entity the declarations apply to: a table-backed MikroORM entity. */
+export type SecuredEntity = EntityMetadata;
+
+/** A scope through a to-one relation, with what the database's policy needs to follow it. */
+export interface ScopeRule {
+  relation: string;
+  parent: string;
+  /** The child's foreign-key column and the parent's key column it references. */
+  foreignKey: string;
+  parentKey: string;
+}
+
+/** How the tenant filter covers an entity (SPEC §5, coverage). */
+export type TenantCoverage = 'column' | 'scope' | 'shared';
+
+interface AppliedFilter {
+  label: string;
+  filter: RowFilter;
+}
+
+interface EntityPlan {
+  /** Filtered grants of the user's roles: at least one must admit the row (none: no grant restriction). */
+  grants: AppliedFilter[];
+  /** Global filters on the entity that the user's roles are not exempt from: all must admit the row. */
+  globals: GlobalFilter[];
+  scope?: ScopeRule;
+  matchNothing: FilterQuery<object>;
+}
+
+/**
+ * The declarations compiled once, with the ORM's metadata, into the one object that answers every
+ * security question: the row predicate (grants, global filters, scopes through relations), verbs,
+ * field roles, insert stamps, coverage and the database's policies. The MikroORM filter, the API
+ * operations, the field auth checker and the policy generator ask it; none of them decides alone.
+ */
+export class SecurityModel {
+  /** Which entities the tenant filter covers, and how. Empty when no tenant filter is declared. */
+  readonly coverage: ReadonlyMap<string, TenantCoverage>;
+  /** The declarations as PostgreSQL policies: the second layer. */
+  readonly databasePolicies: DatabasePolicies;
+  private readonly entities: Map<string, SecuredEntity>;
+  private readonly scopes: Map<string, ScopeRule>;
+  private readonly attributeKinds: Map<string, AttributeKind>;
+  private readonly fieldRoles: Map<string, Map<string, readonly string[]>>;
+  private readonly plans = new Map<string, EntityPlan>();
+
+  constructor(
+    readonly policy: SecurityPolicy,
+    metadata: MetadataStorage,
+  ) {
+    this.entities = new Map(
+      [...metadata.getAll().values()]
+        .filter((meta) => !meta.embeddable && !meta.virtual && meta.tableName)
+        .map((meta) => [meta.className, meta]),
+    );
+    const check = new DeclarationChecks(policy, this.entities);
+    this.scopes = check.scopes();
+    check.globalFilters();
+    check.grants();
+    this.coverage = check.coverage(this.scopes);
+    this.attributeKinds = attributeKinds(policy, this.entities);
+    this.fieldRoles = fieldRoles(this.entities);
+    this.databasePolicies = databasePolicies(this);
+  }
+
+  /** The table-backed entities, in a stable order. */
+  securedEntities(): SecuredEntity[] {
+    return [...this.entities.values()].sort((a, b) => a.tableName.localeCompare(b.tableName));
+  }
+
+  entity(entityName: string): SecuredEntity {
+    const meta = this.entities.get(entityName);
+    if (!meta) throw new Error(`row security: unknown entity ${entityName}`);
+    return meta;
+  }
+
+  scopeOf(entityName: string): ScopeRule | undefined {
+    return this.scopes.get(entityName);
+  }
+
+  /** Global filters that constrain `meta`: those whose attribute is one of its properties. */
+  globalFiltersOn(meta: SecuredEntity): GlobalFilter[] {
+    return this.policy.globalFilters.filter((global) => global.attribute in meta.properties);
+  }
+
+  /** The kind of column a user attribute is compared with, as far as the filters tell. */
+  attributeKind(attribute: string): AttributeKind {
+    return this.attributeKinds.get(attribute) ?? 'any';
+  }
+
+  /** The user's value of an attribute, or undefined when it cannot stand in a filter (see `attributeValue`). */
+  userValue(user: AuthUser, attribute: string): ScalarValue | undefined {
+    return attributeValue(user, attribute, this.attributeKind(attribute));
+  }
+
+  /**
+   * The condition that limits `entityName` to what `user` may see; `{}` for the superuser:
+   * `(grant₁ OR grant₂ …) AND global₁ AND … AND <parent visible>` (SPEC §5). A scope is a semi-join
+   * on the parent's key (`customer in (select id from customer where <its predicate>)`), never a join,
+   * so it neither multiplies nor drops rows; `em` builds that subquery.
+   */
+  predicate(user: AuthUser, entityName: string, em: EntityManager, depth = 0): FilterQuery<object> {
+    if (isSuperuser(user)) return {};
+    const plan = this.plan(effectiveRoles(user), entityName);
+    const globals = plan.globals.map((global) => this.evaluate(global.filter, user));
+    // A filter that could not be evaluated for this user (a missing attribute) admits no row.
+    if (globals.some((condition) => condition === null)) return plan.matchNothing;
+    const grants = plan.grants.map((applied) => this.evaluate(applied.filter, user) ?? plan.matchNothing);
+    const parts = [...(grants.length > 0 ? [{ $or: grants }] : []), ...(globals as FilterQuery<object>[])];
+    if (plan.scope) {
+      const parentRows = this.visibleKeys(user, plan.scope.parent, em, depth + 1);
+      // A row without a parent belongs to no tenant: only the superuser sees it.
+      parts.push({ [plan.scope.relation]: parentRows ? { $in: parentRows } : { $ne: null } });
+    }
+    if (parts.length === 0) return {};
+    return parts.length === 1 ? parts[0]! : { $and: parts };
+  }
+
+  /**
+   * A subquery of the keys of the `entityName` rows `user` may see, or undefined when every row is
+   * visible. Relation ids in conditions and scopes only match through these.
+   */
+  visibleKeys(user: AuthUser, entityName: string, em: EntityManager, depth = 0) {
+    const predicate = this.predicate(user, entityName, em, depth);
+    if (Utils.isEmpty(predicate)) return undefined;
+    const meta = this.entity(entityName);
+    return (em as SqlEntityManager)
+      .createQueryBuilder(meta.class, `v${depth}`)
+      .select(meta.primaryKeys[0]!)
+      .where(predicate as never);
+  }
+
+  /**
+   * The keys a condition on `entityName.relation`'s id may match through: the related rows the user
+   * can see, or undefined when that needs no condition (every related row is visible, or the relation
+   * is the entity's scope, whose predicate already requires it).
+   */
+  relatedKeys(user: AuthUser, entityName: string, relation: string, em: EntityManager) {
+    if (this.scopes.get(entityName)?.relation === relation) return undefined;
+    const target = this.entity(entityName).properties[relation as never] as EntityProperty | undefined;
+    if (!target?.targetMeta) throw new Error(`row security: ${entityName}.${relation} is not a relation`);
+    return this.visibleKeys(user, target.targetMeta.className, em);
+  }
+
+  /** True when a role permission or a Grant of one of the user's roles allows `verb` on the entity. */
+  allows(user: AuthUser, entityName: string, verb: Verb): boolean {
+    if (isSuperuser(user)) return true;
+    const roles = effectiveRoles(user);
+    return (
+      this.policy.rolePermissions.some(
+        (permission) =>
+          permission.verbs[verb] !== false && permission.roles.some((role) => roles.includes(role)),
+      ) ||
+      this.policy.grants.some(
+        (grant) =>
+          grant.verbs[verb] !== false &&
+          roles.includes(grant.role) &&
+          this.classNameOf(grant.entity) === entityName,
+      )
+    );
+  }
+
+  /** The roles that may read (and so filter on, sort on and write) a field; undefined: every reader. */
+  fieldRolesOf(entityName: string, field: string): readonly string[] | undefined {
+    return this.fieldRoles.get(entityName)?.get(field);
+  }
+
+  /** True when `user` may read the field `entityName.field`. */
+  mayUseField(user: AuthUser, entityName: string, field: string): boolean {
+    const roles = this.fieldRolesOf(entityName, field);
+    return !roles || isSuperuser(user) || roles.some((role) => effectiveRoles(user).includes(role));
+  }
+
+  /**
+   * The global-filter attributes of the entity that constrain this user (not exempt by a role): an
+   * insert stamps them from the user when omitted, and a write may not set them to another value.
+   */
+  constrainedAttributes(user: AuthUser, entityName: string): string[] {
+    if (isSuperuser(user)) return [];
+    return this.plan(effectiveRoles(user), entityName).globals.map((global) => global.attribute);
+  }
+
+  /**
+   * The transaction-local settings that tell the database's policies who a request is for: the
+   * superuser flag, the roles as one array literal (no name can split in two), and each attribute the
+   * policies read ('' when the user has no usable value: it reads as NULL, which admits no row).
+   */
+  databaseSettings(user: AuthUser): [string, string][] {
+    return [
+      [SETTING.superuser, isSuperuser(user) ? 'on' : 'off'],
+      [SETTING.roles, rolesAsDatabaseArray(user)],
+      ...this.databasePolicies.attributes.map((attribute): [string, string] => [
+        SETTING.attribute(attribute),
+        String(this.userValue(user, attribute) ?? ''),
+      ]),
+    ];
+  }
+
+  /** Names of the rules that apply, for the debug log. */
+  describe(user: AuthUser, entityName: string) {
+    if (isSuperuser(user)) return 'superuser';
+    const plan = this.plan(effectiveRoles(user), entityName);
+    return {
+      grants: plan.grants.map((g) => g.label),
+      globalFilters: plan.globals.map((g) => g.attribute),
+      scope: plan.scope ? `through ${plan.scope.relation} (${plan.scope.parent})` : undefined,
+    };
+  }
+
+  private classNameOf(entity: EntityClass<object>): string | undefined {
+    return [...this.entities.values()].find((meta) => meta.class === entity)?.className;
+  }
+
+  /** Which rules apply depends only on the roles and the entity: compiled once per (roles, entity). */
+  private plan(roles: string[], entityName: string): EntityPlan {
+    // JSON, not a join: a role name may contain any character.
+    const key = `${JSON.stringify([...roles].sort())}|${entityName}`;
+    let plan = this.plans.get(key);
+    if (!plan) {
+      plan = this.compile(roles, entityName);
+      this.plans.set(key, plan);
+    }
+    return plan;
+  }
+
+  private compile(roles: string[], entityName: string): EntityPlan {
+    const meta = this.entity(entityName);
+    const grants = this.policy.grants
+      .filter((grant) => this.classNameOf(grant.entity) === entityName && roles.includes(grant.role))
+      .map((grant, _index, mine) => ({
+        grant,
+        // Numbered among the role's grants on the entity, in declaration order: stable for logs.
+        label: `grant ${entityName} to ${grant.role} #${mine.filter((g) => g.role === grant.role).indexOf(grant) + 1}`,
+      }))
+      .filter(({ grant }) => grant.filter)
+      .map(({ grant, label }) => ({ label, filter: grant.filter! }));
+    const globals = this.globalFiltersOn(meta).filter(
+      (global) => !global.rolesNotFiltered.some((role) => roles.includes(role)),
+    );
+    return {
+      grants,
+      globals,
+      scope: this.scopes.get(entityName),
+      matchNothing: { [meta.primaryKeys[0]!]: { $in: [] } },
+    };
+  }
+
+  /**
+   * Calls a declared filter with the user's values. Reading an attribute the user lacks or whose
+   * value cannot stand in a filter, or a filter that throws, gives null: the caller turns that into
+   * "no rows".
+   */
+  private evaluate(filter: RowFilter, user: AuthUser): FilterQuery<object> | null {
+    let missing = false;
+    const currentUser = new Proxy({} as never, {
+      get: (_target, key) => {
+        if (typeof key !== 'string') return undefined;
+        const value = this.userValue(user, key);
+        if (value === undefined) missing = true;
+        return value;
+      },
+    });
+    try {
+      const condition = filter(currentUser);
+      return missing ? null : condition;
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** Compiles and checks the declarations against the entities; throws SecurityDeclarationError. */
+export function compileSecurityModel(policy: SecurityPolicy, metadata: MetadataStorage): SecurityModel {
+  return new SecurityModel(policy, metadata);
+}
+
+/** The checks that make a mistake in the declarations stop start-up with one clear line. */
+class DeclarationChecks {
+  constructor(
+    private readonly policy: SecurityPolicy,
+    private readonly entities: Map<string, SecuredEntity>,
+  ) {}
+
+  private nameOf(entity: EntityClass<object>, where: string): string {
+    const meta = [...this.entities.values()].find((m) => m.class === entity);
+    if (!meta) {
+      throw new SecurityDeclarationError(
+        `${where}: ${entity?.name ?? String(entity)} is not an entity of this gateway`,
+      );
+    }
+    return meta.className;
+  }
+
+  grants(): void {
+    for (const grant of this.policy.grants) this.nameOf(grant.entity, `grant to ${grant.role}`);
+  }
+
+  globalFilters(): void {
+    const tenantFilters = this.policy.globalFilters.filter((global) => global.tenant);
+    if (tenantFilters.length > 1) {
+      throw new SecurityDeclarationError(
+        `tenantFilter is declared ${tenantFilters.length} times (${tenantFilters.map((g) => g.attribute).join(', ')}): declare one, and the others as globalFilter`,
+      );
+    }
+    for (const global of this.policy.globalFilters) {
+      const label = `global filter "${global.attribute}"`;
+      if (![...this.entities.values()].some((meta) => global.attribute in meta.properties)) {
+        throw new SecurityDeclarationError(
+          `${label} names no property of any entity (${[...this.entities.keys()].join(', ')}): check its spelling`,
+        );
+      }
+      let condition: Record<string, unknown>;
+      try {
+        condition = symbolicCondition(global.filter);
+      } catch (error) {
+        if (error instanceof NotStatic) continue; // the gateway still evaluates it per user
+        throw error;
+      }
+      // Inserts are stamped with currentUser.<attribute>: a filter on the column that reads another
+      // attribute would stamp one value and filter by another.
+      for (const [property, attribute] of comparedAttributes(condition)) {
+        if (property === global.attribute && attribute !== global.attribute) {
+          throw new SecurityDeclarationError(
+            `${label} compares ${property} with currentUser.${attribute}: it must read currentUser.${global.attribute}, the value inserts are stamped with (or be declared on "${attribute}")`,
+          );
+        }
+      }
+    }
+  }
+
+  scopes(): Map<string, ScopeRule> {
+    const scopes = new Map<string, ScopeRule>();
+    for (const scope of this.policy.scopes) {
+      const entityName = this.nameOf(scope.entity, `scope through ${scope.relation}`);
+      const where = `scope(${entityName}, '${scope.relation}')`;
+      if (scopes.has(entityName)) {
+        throw new SecurityDeclarationError(
+          `${where}: ${entityName} already has a scope; an entity has at most one`,
+        );
+      }
+      const meta = this.entities.get(entityName)!;
+      const prop = meta.properties[scope.relation as never] as EntityProperty | undefined;
+      const toOne = meta.relations
+        .filter(
+          (p) => p.kind === ReferenceKind.MANY_TO_ONE || (p.kind === ReferenceKind.ONE_TO_ONE && p.owner),
+        )
+        .map((p) => p.name);
+      if (!prop || !toOne.includes(prop.name)) {
+        const kind = prop
+          ? `is ${prop.kind === ReferenceKind.SCALAR ? 'a column' : 'not a to-one relation'}`
+          : 'is not a property';
+        throw new SecurityDeclarationError(
+          `${where}: ${scope.relation} ${kind} of ${entityName}; a scope goes through a to-one relation (${toOne.join(', ') || 'it has none'})`,
+        );
+      }
+      scopes.set(entityName, {
+        relation: prop.name,
+        parent: prop.targetMeta!.className,
+        foreignKey: prop.fieldNames[0]!,
+        parentKey: prop.referencedColumnNames[0]!,
+      });
+    }
+    for (const start of scopes.keys()) {
+      const path = [start];
+      for (let next = scopes.get(start)!.parent; ; next = scopes.get(next)!.parent) {
+        if (path.includes(next)) {
+          throw new SecurityDeclarationError(
+            `scopes form a cycle (${[...path, next].join(' → ')}): one entity of the cycle must carry the tenant column or be shared`,
+          );
+        }
+        if (!scopes.has(next)) break;
+        path.push(next);
+      }
+    }
+    return scopes;
+  }
+
+  coverage(scopes: Map<string, ScopeRule>): Map<string, TenantCoverage> {
+    const shared = new Set(this.policy.shared.map((entity) => this.nameOf(entity, 'sharedByAllTenants')));
+    const tenant = this.policy.globalFilters.find((global) => global.tenant);
+    if (!tenant) return new Map();
+    const column = (name: string) => tenant.attribute in this.entities.get(name)!.properties;
+    for (const name of shared) {
+      if (column(name) || scopes.has(name)) {
+        throw new SecurityDeclarationError(
+          `sharedByAllTenants(${name}): ${name} ${column(name) ? `has the tenant column ${tenant.attribute}` : 'has a scope'}, so it is not shared; remove one of the two declarations`,
+        );
+      }
+    }
+    const coverage = new Map<string, TenantCoverage>();
+    const covered = (name: string): TenantCoverage | undefined => {
+      if (column(name)) return 'column';
+      if (shared.has(name)) return 'shared';
+      const scope = scopes.get(name);
+      return scope && covered(scope.parent) ? 'scope' : undefined;
+    };
+    for (const name of [...this.entities.keys()].sort()) {
+      const how = covered(name);
+      if (!how) {
+        const scope = scopes.get(name);
+        throw new SecurityDeclarationError(
+          scope
+            ? `${name} is scoped through ${scope.relation} to ${scope.parent}, which the tenant filter "${tenant.attribute}" does not cover: cover ${scope.parent} first`
+            : `${name} is not covered by the tenant filter "${tenant.attribute}": give it a ${tenant.attribute} property, declare scope(${name}, '<to-one relation>') to a covered entity, or declare sharedByAllTenants(${name})`,
+        );
+      }
+      coverage.set(name, how);
+    }
+    return coverage;
+  }
+}
+
+/** The kind of column each user attribute is compared with in the filters that can be read statically. */
+function attributeKinds(
+  policy: SecurityPolicy,
+  entities: Map<string, SecuredEntity>,
+): Map<string, AttributeKind> {
+  const kinds = new Map<string, AttributeKind>();
+  const filters: { filter: RowFilter; targets: SecuredEntity[] }[] = [
+    ...policy.globalFilters.map((global) => ({
+      filter: global.filter,
+      targets: [...entities.values()].filter((meta) => global.attribute in meta.properties),
+    })),
+    ...policy.grants
+      .filter((grant) => grant.filter)
+      .map((grant) => ({
+        filter: grant.filter!,
+        targets: [...entities.values()].filter((meta) => meta.class === grant.entity),
+      })),
+  ];
+  for (const { filter, targets } of filters) {
+    let pairs: [string, string][];
+    try {
+      pairs = comparedAttributes(symbolicCondition(filter));
+    } catch {
+      continue;
+    }
+    for (const [property, attribute] of pairs) {
+      for (const meta of targets) {
+        const prop = meta.properties[property as never] as EntityProperty | undefined;
+        if (!prop) continue;
+        const kind = columnKind(prop);
+        const known = kinds.get(attribute);
+        kinds.set(attribute, known === undefined || known === kind ? kind : 'any');
+      }
+    }
+  }
+  return kinds;
+}
+
+function columnKind(prop: EntityProperty): AttributeKind {
+  const column = prop.columnTypes?.[0] ?? '';
+  if (prop.runtimeType === 'number') return /int|serial/i.test(column) ? 'integer' : 'number';
+  if (prop.runtimeType === 'string') return 'string';
+  if (prop.runtimeType === 'boolean') return 'boolean';
+  return 'any';
+}
+
+/** Field roles come from type-graphql's `@Authorized` on entity fields (`readableBy` in columns.ts). */
+function fieldRoles(entities: Map<string, SecuredEntity>): Map<string, Map<string, readonly string[]>> {
+  const roles = new Map<string, Map<string, readonly string[]>>();
+  for (const authorized of getMetadataStorage().authorizedFields) {
+    const meta = [...entities.values()].find((m) => m.class === authorized.target);
+    if (!meta) continue;
+    if (!roles.has(meta.className)) roles.set(meta.className, new Map());
+    roles.get(meta.className)!.set(authorized.fieldName, authorized.roles as string[]);
+  }
+  return roles;
+}
