@@ -77,6 +77,11 @@ export class RequestSecurity implements RowAccess {
     return this.model.relatedKeys(this.user, entityName, relation, this.em);
   }
 
+  /** How to sort by a relation id without placing hidden related rows by their ids (undefined: as is). */
+  relatedSortKey(entityName: string, relation: string) {
+    return this.model.relatedSortKey(this.user, entityName, relation, this.em);
+  }
+
   /** The transaction-local settings that tell the database's policies who the request is for. */
   databaseSettings(): [string, string][] {
     return this.model.databaseSettings(this.user);

@@ -8,7 +8,7 @@ import {
   ReferenceKind,
   Utils,
 } from '@mikro-orm/core';
-import { type SqlEntityManager } from '@mikro-orm/postgresql';
+import { raw, type SqlEntityManager } from '@mikro-orm/postgresql';
 import { getMetadataStorage } from 'type-graphql';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import { databasePolicies, type DatabasePolicies, SETTING } from './database-policies.js';
@@ -168,6 +168,22 @@ export class SecurityModel {
     const target = this.entity(entityName).properties[relation as never] as EntityProperty | undefined;
     if (!target?.targetMeta) throw new Error(`row security: ${entityName}.${relation} is not a relation`);
     return this.visibleKeys(user, target.targetMeta.className, em);
+  }
+
+  /**
+   * The sort key of `entityName.relation`'s id as the user may see it: the id where the related row is
+   * visible, null where it is hidden (sorting by the raw foreign key would place a hidden row by its
+   * id). Undefined when the plain foreign key reveals nothing.
+   */
+  relatedSortKey(user: AuthUser, entityName: string, relation: string, em: EntityManager) {
+    const keys = this.relatedKeys(user, entityName, relation, em);
+    if (!keys) return undefined;
+    const column = `"${this.entity(entityName).properties[relation as never]!.fieldNames[0]!.replaceAll('"', '""')}"`;
+    const visible = keys.toRaw();
+    return raw(
+      (alias: string) => `(case when ${alias}.${column} in (${visible.sql}) then ${alias}.${column} end)`,
+      visible.params,
+    );
   }
 
   /** True when a role permission or a Grant of one of the user's roles allows `verb` on the entity. */

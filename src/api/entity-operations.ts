@@ -14,7 +14,7 @@ import {
   type ListArguments,
   pagination,
   parseId,
-  type RelatedKeys,
+  type RelationVisibility,
   referencedFields,
   translateOrderBy,
   translateWhere,
@@ -41,11 +41,18 @@ export function authorizeRead(
   for (const field of referencedFields(args)) security.authorizeField(model.name, field);
 }
 
-/** Relation ids in `where` match only through related rows the request's user can see. */
-export function relatedKeysOf(security: RequestSecurity | undefined, model: EntityModel): RelatedKeys {
-  return (relation) => {
+/** Relation ids in `where` and `orderBy` match and sort only through related rows the user can see. */
+export function relationVisibility(
+  security: RequestSecurity | undefined,
+  model: EntityModel,
+): RelationVisibility {
+  const ask = () => {
     if (!security) throw unauthenticated('Authentication required');
-    return security.relatedKeys(model.name, relation.name);
+    return security;
+  };
+  return {
+    keys: (relation) => ask().relatedKeys(model.name, relation.name),
+    sortKey: (relation) => ask().relatedSortKey(model.name, relation.name),
   };
 }
 
@@ -53,8 +60,9 @@ export function relatedKeysOf(security: RequestSecurity | undefined, model: Enti
 export async function list(ctx: RequestContext, model: EntityModel, args: ListArguments): Promise<object[]> {
   authorizeRead(ctx, model, args);
   const { limit, offset } = pagination(args);
-  return ctx.em.find(model.cls, translateWhere(model, args.where, relatedKeysOf(ctx.security, model)), {
-    orderBy: translateOrderBy(model, args.orderBy),
+  const related = relationVisibility(ctx.security, model);
+  return ctx.em.find(model.cls, translateWhere(model, args.where, related), {
+    orderBy: translateOrderBy(model, args.orderBy, related),
     limit,
     offset,
   });
@@ -62,7 +70,7 @@ export async function list(ctx: RequestContext, model: EntityModel, args: ListAr
 
 export async function count(ctx: RequestContext, model: EntityModel, where: WhereInput | null | undefined) {
   authorizeRead(ctx, model, { where });
-  return ctx.em.count(model.cls, translateWhere(model, where, relatedKeysOf(ctx.security, model)));
+  return ctx.em.count(model.cls, translateWhere(model, where, relationVisibility(ctx.security, model)));
 }
 
 export async function byId(ctx: RequestContext, model: EntityModel, id: string) {

@@ -1,7 +1,7 @@
 import { type EntityManager, type FindOptions } from '@mikro-orm/core';
 import DataLoader from 'dataloader';
 import { type RequestSecurity } from '../../security/system/request-security.js';
-import { relatedKeysOf } from './entity-operations.js';
+import { relationVisibility } from './entity-operations.js';
 import { type EntityModel, type ToManyModel } from './entity-model.js';
 import { type ListArguments, pagination, translateOrderBy, translateWhere } from './query-arguments.js';
 
@@ -40,12 +40,9 @@ export class RelationLoaders {
     if (!loader) {
       // Validate before batching, so a bad argument fails the field rather than the whole batch.
       const page = pagination(args);
-      const where = translateWhere(
-        relation.target,
-        args.where,
-        relatedKeysOf(this.security, relation.target),
-      );
-      const orderBy = translateOrderBy(relation.target, args.orderBy);
+      const related = relationVisibility(this.security, relation.target);
+      const where = translateWhere(relation.target, args.where, related);
+      const orderBy = translateOrderBy(relation.target, args.orderBy, related);
       loader = new DataLoader((parentIds) => this.findChildren(relation, parentIds, where, orderBy, page), {
         maxBatchSize: 1000,
       });

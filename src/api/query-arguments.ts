@@ -53,10 +53,14 @@ const MIKRO_OPERATOR: Record<Exclude<Operator, 'isNull'>, string> = {
 };
 
 /**
- * The keys of the related rows the caller may see through a to-one relation (a subquery), or
- * undefined when every one is visible. Asked of the request's security.
+ * What the request's security says of relation ids: the keys of the related rows the caller may see
+ * through a to-one relation (a subquery), and the expression to sort by that id with hidden rows read
+ * as null; each undefined when the plain foreign key reveals nothing.
  */
-export type RelatedKeys = (relation: ToOneModel) => object | undefined;
+export interface RelationVisibility {
+  keys(relation: ToOneModel): object | undefined;
+  sortKey(relation: ToOneModel): PropertyKey | undefined;
+}
 
 /** Maps API field names to entity property names: `customerId` filters the `customer` relation's key. */
 function propertyOf(model: EntityModel, field: string): string {
@@ -102,7 +106,7 @@ function translateFilter(
 export function translateWhere(
   model: EntityModel,
   where: WhereInput | null | undefined,
-  relatedKeys: RelatedKeys,
+  related: RelationVisibility,
   depth = 1,
 ): FilterQuery<object> {
   if (!where) return {};
@@ -113,14 +117,12 @@ export function translateWhere(
     if (value === undefined) continue;
     if (field === 'AND' || field === 'OR') {
       if (value === null) throw badUserInput(`${field} must be a list`);
-      const parts = (value as WhereInput[]).map((part) =>
-        translateWhere(model, part, relatedKeys, depth + 1),
-      );
+      const parts = (value as WhereInput[]).map((part) => translateWhere(model, part, related, depth + 1));
       // An empty OR matches nothing and an empty AND everything, as in logic (and as MikroORM reads them).
       conditions.push(field === 'AND' ? { $and: parts } : { $or: parts });
     } else if (field === 'NOT') {
       if (value === null) throw badUserInput('NOT must be a condition');
-      conditions.push({ $not: translateWhere(model, value as WhereInput, relatedKeys, depth + 1) });
+      conditions.push({ $not: translateWhere(model, value as WhereInput, related, depth + 1) });
     } else {
       if (value === null) throw badUserInput(`${field} must be an operator object such as { eq: … }`);
       const relation = model.toOne.find((toOne) => toOne.idField === field);
@@ -129,7 +131,7 @@ export function translateWhere(
           relation?.name ?? field,
           field,
           value as ScalarFilter,
-          relation && relatedKeys(relation),
+          relation && related.keys(relation),
         ),
       );
     }
@@ -140,11 +142,13 @@ export function translateWhere(
 
 /**
  * Turns `orderBy` into MikroORM's order; the primary key is always the last key, so pages are stable
- * (rows with equal sort keys never swap between two requests).
+ * (rows with equal sort keys never swap between two requests). A relation id sorts as the caller sees
+ * it: a hidden related row sorts as null.
  */
 export function translateOrderBy(
   model: EntityModel,
   orderBy: OrderByInput[] | null | undefined,
+  related: RelationVisibility,
 ): QueryOrderMap<object>[] {
   const order: QueryOrderMap<object>[] = [];
   for (const key of orderBy ?? []) {
@@ -153,7 +157,8 @@ export function translateOrderBy(
       throw badUserInput(`each orderBy entry must set exactly one field (got ${fields.length})`);
     }
     const [field, direction] = fields[0]!;
-    order.push({ [propertyOf(model, field)]: direction });
+    const relation = model.toOne.find((toOne) => toOne.idField === field);
+    order.push({ [(relation && related.sortKey(relation)) ?? propertyOf(model, field)]: direction });
   }
   if (!order.some((key) => model.primaryKey.name in key)) order.push({ [model.primaryKey.name]: 'asc' });
   return order;
