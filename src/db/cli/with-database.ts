@@ -1,9 +1,24 @@
 import { MikroORM } from '@mikro-orm/postgresql';
+import { SecurityDeclarationError } from '../../../security/system/security-model.js';
 import { loadConfigOrExit } from '../../config.js';
 import { createLogger } from '../../logger.js';
 import { openDatabase } from '../database.js';
 import { createOrmOptions } from '../orm-config.js';
 import { QueryLog } from '../query-log.js';
+
+/**
+ * Runs a CLI's work; a mistake in the security declarations (an entity no tenant rule covers, …) is
+ * one line on stderr and exit code 1, not a stack trace.
+ */
+export async function reportingDeclarationErrors(work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    if (!(error instanceof SecurityDeclarationError)) throw error;
+    console.error(`security/declare-security.ts: ${error.message}`);
+    process.exitCode = 1;
+  }
+}
 
 /**
  * The common frame of the database CLIs: DATABASE_URL (or the embedded database), an initialised
@@ -23,7 +38,7 @@ export async function withDatabase(work: (orm: MikroORM) => Promise<void>): Prom
       createOrmOptions({ clientUrl: database.url, queryLog: new QueryLog(log) }),
     );
     try {
-      await work(orm);
+      await reportingDeclarationErrors(() => work(orm));
     } finally {
       await orm.close();
     }
