@@ -6,8 +6,13 @@ import { type Verb } from './policy.js';
 import { type RowAccess } from './row-security.js';
 import { type SecurityModel } from './security-model.js';
 
-export const forbidden = (message: string) =>
+const forbidden = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'FORBIDDEN' } });
+
+const badUserInput = (message: string) =>
+  new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+
+type Input = Record<string, unknown>;
 
 /**
  * The security questions of one request, answered by the security model for its user: may it use a
@@ -57,10 +62,32 @@ export class RequestSecurity implements RowAccess {
   }
 
   /**
+   * An insert's input with each global-filter attribute that constrains the user on `entityName`
+   * stamped from the user when omitted (clientId ← currentUser.clientId); a different value is refused.
+   */
+  stampInsert(entityName: string, input: Input): Input {
+    this.refuseForeignValues(entityName, input);
+    const stamped = { ...input };
+    for (const [attribute, value] of this.constrainedValues(entityName)) {
+      if (stamped[attribute] === undefined && value !== undefined) stamped[attribute] = value;
+    }
+    return stamped;
+  }
+
+  /** BAD_USER_INPUT when a write sets a constrained attribute to another value than the user's own. */
+  refuseForeignValues(entityName: string, input: Input): void {
+    for (const [attribute, value] of this.constrainedValues(entityName)) {
+      if (input[attribute] !== undefined && value !== undefined && input[attribute] !== value) {
+        throw badUserInput(`${entityName}.${attribute} must be your own (${JSON.stringify(value)})`);
+      }
+    }
+  }
+
+  /**
    * The user's own value of each global-filter attribute that constrains it on `entityName`
    * (undefined when the user has no usable value: then no row is visible and nothing can be stamped).
    */
-  constrainedValues(entityName: string): Map<string, ScalarValue | undefined> {
+  private constrainedValues(entityName: string): Map<string, ScalarValue | undefined> {
     return new Map(
       this.model
         .constrainedAttributes(this.user, entityName)

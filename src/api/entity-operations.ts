@@ -79,8 +79,9 @@ export async function byId(ctx: RequestContext, model: EntityModel, id: string) 
 }
 
 export async function create(ctx: RequestContext, model: EntityModel, input: Input): Promise<object> {
-  securityOf(ctx).authorizeWrite(model.name, 'insert', Object.keys(input));
-  const stamped = stampConstrainedAttributes(ctx, model, input);
+  const security = securityOf(ctx);
+  security.authorizeWrite(model.name, 'insert', Object.keys(input));
+  const stamped = security.stampInsert(model.name, input);
   return write(ctx, model, 'create', async (em) => {
     const entity = em.create(model.cls, await toEntityData(em, model, stamped, 'create'));
     await em.flush();
@@ -95,8 +96,9 @@ export async function update(
   id: string,
   input: Input,
 ): Promise<object> {
-  securityOf(ctx).authorizeWrite(model.name, 'update', Object.keys(input));
-  refuseOtherConstrainedValues(ctx, model, input);
+  const security = securityOf(ctx);
+  security.authorizeWrite(model.name, 'update', Object.keys(input));
+  security.refuseForeignValues(model.name, input);
   return write(ctx, model, 'update', async (em) => {
     const entity = await findForWrite(em, model, id);
     em.assign(entity, await toEntityData(em, model, input, 'update'));
@@ -131,27 +133,6 @@ async function write<T>(
     return await ctx.em.transactional(work);
   } catch (error) {
     throw toUserError(error, model, verb);
-  }
-}
-
-/**
- * Inserts are stamped with the user's value of every global-filter attribute that constrains them
- * (clientId ← currentUser.clientId) when the input omits it; a different value is refused.
- */
-function stampConstrainedAttributes(ctx: RequestContext, model: EntityModel, input: Input): Input {
-  refuseOtherConstrainedValues(ctx, model, input);
-  const stamped = { ...input };
-  for (const [attribute, value] of securityOf(ctx).constrainedValues(model.name)) {
-    if (stamped[attribute] === undefined && value !== undefined) stamped[attribute] = value;
-  }
-  return stamped;
-}
-
-function refuseOtherConstrainedValues(ctx: RequestContext, model: EntityModel, input: Input) {
-  for (const [attribute, value] of securityOf(ctx).constrainedValues(model.name)) {
-    if (input[attribute] !== undefined && value !== undefined && input[attribute] !== value) {
-      throw badUserInput(`${model.name}.${attribute} must be your own (${JSON.stringify(value)})`);
-    }
   }
 }
 
