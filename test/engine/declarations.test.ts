@@ -1,0 +1,231 @@
+import { type MetadataStorage } from '@mikro-orm/core';
+import { describe, expect, it } from 'vitest';
+import { declareSecurity, type SecurityPolicy } from '../../security/system/policy.js';
+import { compileSecurityModel, SecurityDeclarationError } from '../../security/system/security-model.js';
+import {
+  Account,
+  Country,
+  DATABASE_ENTITIES,
+  discoverMetadata,
+  fixturePolicy,
+  fixturePolicyWith,
+  Invoice,
+  Note,
+  NotAnEntity,
+  Payment,
+  Reply,
+  Ticket,
+} from './fixtures.js';
+
+/** Compilation needs only the entities' metadata: no database. */
+const withNote = discoverMetadata([...DATABASE_ENTITIES, Note]);
+const withoutNote = discoverMetadata(DATABASE_ENTITIES);
+const cyclic = discoverMetadata([Ticket, Reply]);
+
+/** The one line compilation stops with. */
+function declarationError(policy: SecurityPolicy, metadata: MetadataStorage): string {
+  let thrown: unknown;
+  try {
+    compileSecurityModel(policy, metadata);
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(SecurityDeclarationError);
+  const message = (thrown as Error).message;
+  expect(message).not.toMatch(/\n/);
+  return message;
+}
+
+describe('a mistake in the declarations stops compilation with one clear line', () => {
+  it('an entity no tenant rule covers: names it and the three fixes', () => {
+    expect(declarationError(fixturePolicy, withNote)).toBe(
+      `Note is not covered by the tenant filter "clientId": give it a clientId property, ` +
+        `declare scope(Note, '<to-one relation>') to a covered entity, or declare sharedByAllTenants(Note)`,
+    );
+  });
+
+  it('an entity whose scope is missing is uncovered too', () => {
+    const policy = declareSecurity(({ tenantFilter, scope, sharedByAllTenants }) => {
+      tenantFilter('clientId', (user) => ({ clientId: user.clientId }), { rolesNotFiltered: [] });
+      scope(Payment, 'invoice');
+      sharedByAllTenants(Country);
+    });
+    expect(declarationError(policy, withoutNote)).toBe(
+      `Invoice is not covered by the tenant filter "clientId": give it a clientId property, ` +
+        `declare scope(Invoice, '<to-one relation>') to a covered entity, or declare sharedByAllTenants(Invoice)`,
+    );
+  });
+
+  it('a scope through a to-many relation', () => {
+    const policy = fixturePolicyWith(({ scope }) => scope(Account, 'invoices'));
+    expect(declarationError(policy, withoutNote)).toBe(
+      `scope(Account, 'invoices'): invoices is not a to-one relation of Account; a scope goes through a to-one relation (it has none)`,
+    );
+  });
+
+  it('a scope through a column', () => {
+    const policy = declareSecurity(({ scope }) => scope(Invoice, 'total'));
+    expect(declarationError(policy, withoutNote)).toBe(
+      `scope(Invoice, 'total'): total is a column of Invoice; a scope goes through a to-one relation (account)`,
+    );
+  });
+
+  it('a scope through an unknown property', () => {
+    const policy = declareSecurity(({ scope }) => scope(Payment, 'customer' as never));
+    expect(declarationError(policy, withoutNote)).toBe(
+      `scope(Payment, 'customer'): customer is not a property of Payment; a scope goes through a to-one relation (invoice, payer)`,
+    );
+  });
+
+  it('two scopes on one entity', () => {
+    const policy = fixturePolicyWith(({ scope }) => scope(Payment, 'payer'));
+    expect(declarationError(policy, withoutNote)).toBe(
+      `scope(Payment, 'payer'): Payment already has a scope; an entity has at most one`,
+    );
+  });
+
+  it('a scope on a class that is not an entity', () => {
+    const policy = declareSecurity(({ scope }) => scope(NotAnEntity, 'id'));
+    expect(declarationError(policy, withoutNote)).toBe(
+      'scope through id: NotAnEntity is not an entity of this gateway',
+    );
+  });
+
+  it('a scope cycle', () => {
+    const policy = declareSecurity(({ scope }) => {
+      scope(Ticket, 'lastReply');
+      scope(Reply, 'ticket');
+    });
+    expect(declarationError(policy, cyclic)).toBe(
+      'scopes form a cycle (Ticket → Reply → Ticket): one entity of the cycle must carry the tenant column or be shared',
+    );
+  });
+
+  it('two tenant filters', () => {
+    const policy = fixturePolicyWith(({ tenantFilter }) =>
+      tenantFilter('name', (user) => ({ name: user.name }), { rolesNotFiltered: [] }),
+    );
+    expect(declarationError(policy, withoutNote)).toBe(
+      'tenantFilter is declared 2 times (clientId, name): declare one, and the others as globalFilter',
+    );
+  });
+
+  it('a global filter whose attribute names no property', () => {
+    const policy = fixturePolicyWith(({ globalFilter }) =>
+      globalFilter('region', (user) => ({ region: user.region }), { rolesNotFiltered: [] }),
+    );
+    const message = declarationError(policy, withoutNote);
+    expect(message).toMatch(
+      /^global filter "region" names no property of any entity \(([A-Za-z]+, )+[A-Za-z]+\): check its spelling$/,
+    );
+    for (const entity of ['Account', 'Invoice', 'Payment', 'Country']) expect(message).toContain(entity);
+  });
+
+  it('a tenant filter that reads another user attribute than its own name', () => {
+    const policy = declareSecurity(({ tenantFilter, scope, sharedByAllTenants }) => {
+      tenantFilter('clientId', (user) => ({ clientId: user.tenant }), { rolesNotFiltered: [] });
+      scope(Invoice, 'account');
+      scope(Payment, 'invoice');
+      sharedByAllTenants(Country);
+    });
+    expect(declarationError(policy, withoutNote)).toBe(
+      'global filter "clientId" compares clientId with currentUser.tenant: it must read currentUser.clientId, ' +
+        'the value inserts are stamped with (or be declared on "tenant")',
+    );
+  });
+
+  it('a global filter that reads another user attribute than its own name, also inside $or', () => {
+    const policy = fixturePolicyWith(({ globalFilter }) =>
+      globalFilter('name', (user) => ({ $or: [{ name: 'x' }, { name: user.accountName }] }), {
+        rolesNotFiltered: [],
+      }),
+    );
+    expect(declarationError(policy, withoutNote)).toBe(
+      'global filter "name" compares name with currentUser.accountName: it must read currentUser.name, ' +
+        'the value inserts are stamped with (or be declared on "accountName")',
+    );
+  });
+
+  it('sharedByAllTenants on an entity that has the tenant column', () => {
+    const policy = fixturePolicyWith(({ sharedByAllTenants }) => sharedByAllTenants(Account));
+    expect(declarationError(policy, withoutNote)).toBe(
+      'sharedByAllTenants(Account): Account has the tenant column clientId, so it is not shared; remove one of the two declarations',
+    );
+  });
+
+  it('sharedByAllTenants on an entity that has a scope', () => {
+    const policy = fixturePolicyWith(({ sharedByAllTenants }) => sharedByAllTenants(Payment));
+    expect(declarationError(policy, withoutNote)).toBe(
+      'sharedByAllTenants(Payment): Payment has a scope, so it is not shared; remove one of the two declarations',
+    );
+  });
+
+  it('a grant on a class that is not an entity', () => {
+    const policy = fixturePolicyWith(({ grant }) => grant(NotAnEntity, 'tenant'));
+    expect(declarationError(policy, withoutNote)).toBe(
+      'grant to tenant: NotAnEntity is not an entity of this gateway',
+    );
+  });
+
+  it('a grant on an entity this gateway does not serve', () => {
+    const policy = fixturePolicyWith(({ grant }) => grant(Note, 'tenant'));
+    expect(declarationError(policy, withoutNote)).toBe(
+      'grant to tenant: Note is not an entity of this gateway',
+    );
+  });
+});
+
+describe('a correct policy', () => {
+  it('reports how the tenant filter covers each entity: column, scope or shared', () => {
+    const model = compileSecurityModel(fixturePolicy, withoutNote);
+    expect(Object.fromEntries(model.coverage)).toEqual({
+      Account: 'column',
+      Country: 'shared',
+      Invoice: 'scope',
+      Payment: 'scope',
+    });
+    expect(model.scopeOf('Invoice')).toEqual({
+      relation: 'account',
+      parent: 'Account',
+      foreignKey: 'account_id',
+      parentKey: 'id',
+    });
+    expect(model.scopeOf('Payment')).toEqual({
+      relation: 'invoice',
+      parent: 'Invoice',
+      foreignKey: 'invoice_id',
+      parentKey: 'id',
+    });
+    expect(model.scopeOf('Account')).toBeUndefined();
+  });
+
+  it('covers an entity added later once it is declared shared', () => {
+    const model = compileSecurityModel(
+      fixturePolicyWith(({ sharedByAllTenants }) => sharedByAllTenants(Note)),
+      withNote,
+    );
+    expect(model.coverage.get('Note')).toBe('shared');
+    expect(model.coverage.size).toBe(5);
+  });
+
+  it('without a tenant filter needs no coverage', () => {
+    const policy = declareSecurity(({ scope }) => scope(Payment, 'invoice'));
+    expect(compileSecurityModel(policy, withNote).coverage.size).toBe(0);
+  });
+
+  it('gives the database one policy per global filter and table, and one per scope', () => {
+    const plan = compileSecurityModel(fixturePolicy, withoutNote).databasePolicies;
+    expect(plan.tables).toEqual(['account', 'country', 'invoice', 'payment']);
+    expect(plan.policies.map((p) => `${p.table}.${p.name}`)).toEqual([
+      'account.grantgate_clientId',
+      'invoice.grantgate_archived',
+      'invoice.grantgate_scope',
+      'payment.grantgate_scope',
+    ]);
+    expect(plan.attributes).toEqual(['clientId']);
+    expect(plan.appOnly).toEqual([]);
+    expect(plan.policies.find((p) => p.table === 'payment')!.expression).toBe(
+      `(select current_setting('grantgate.superuser', true) = 'on') or exists (select 1 from "invoice" p where p."id" = "payment"."invoice_id")`,
+    );
+  });
+});
