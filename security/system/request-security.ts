@@ -6,8 +6,7 @@ import { type Verb } from './policy.js';
 import { type RowAccess } from './row-security.js';
 import { type SecurityModel } from './security-model.js';
 
-const forbidden = (message: string) =>
-  new GraphQLError(message, { extensions: { code: 'FORBIDDEN' } });
+const forbidden = (message: string) => new GraphQLError(message, { extensions: { code: 'FORBIDDEN' } });
 
 const badUserInput = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
@@ -31,8 +30,8 @@ export class RequestSecurity implements RowAccess {
     return `User ${this.user.id} with roles [${effectiveRoles(this.user).join(', ')}]`;
   }
 
-  predicate(entityName: string, em: EntityManager): FilterQuery<object> {
-    return this.model.predicate(this.user, entityName, em);
+  predicate(entityName: string, em: EntityManager, parentsVisibleThrough?: string): FilterQuery<object> {
+    return this.model.predicate(this.user, entityName, em, { parentsVisibleThrough });
   }
 
   describe(entityName: string) {
@@ -96,12 +95,12 @@ export class RequestSecurity implements RowAccess {
   }
 
   /**
-   * Keys of the related rows the user may see through `entityName.relation`, as a subquery (undefined:
-   * no condition needed). A condition on a relation id matches only through these, so filters cannot
-   * enumerate hidden rows.
+   * The condition that `entityName.relation` points at a row the user may see (undefined: none
+   * needed). A condition on a relation id matches only through it, so filters cannot enumerate hidden
+   * rows.
    */
-  relatedKeys(entityName: string, relation: string) {
-    return this.model.relatedKeys(this.user, entityName, relation, this.em);
+  relatedRowVisible(entityName: string, relation: string) {
+    return this.model.relatedRowVisible(this.user, entityName, relation, this.em);
   }
 
   /** How to sort by a relation id without placing hidden related rows by their ids (undefined: as is). */

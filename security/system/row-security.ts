@@ -4,8 +4,8 @@ export const SECURITY_FILTER = 'security';
 
 /** What an EntityManager fork may read: the condition that limits each entity to its visible rows. */
 export interface RowAccess {
-  /** `{}` means every row. */
-  predicate(entityName: string, em: EntityManager): FilterQuery<object>;
+  /** `{}` means every row; `parentsVisibleThrough`: see `childrenOfVisibleParents`. */
+  predicate(entityName: string, em: EntityManager, parentsVisibleThrough?: string): FilterQuery<object>;
   /** Who and which rules, for the debug log. */
   describe(entityName: string): Record<string, unknown>;
 }
@@ -21,7 +21,7 @@ export const securityFilter: FilterDef = {
   name: SECURITY_FILTER,
   default: true,
   cond: (
-    args: { access?: RowAccess },
+    args: { access?: RowAccess; parentsVisibleThrough?: string },
     _type: string,
     em: EntityManager,
     _options: unknown,
@@ -34,9 +34,18 @@ export const securityFilter: FilterDef = {
       const details = { entity: entityName, ...args.access.describe(entityName!) };
       logger.log('security', 'row security applied', { ...em.getLoggerContext(), details });
     }
-    return args.access.predicate(entityName!, em);
+    return args.access.predicate(entityName!, em, args.parentsVisibleThrough);
   },
 };
+
+/**
+ * Find options for the rows of a to-many relation loaded by the ids of parent rows that this request
+ * read through the filter: the security model may then skip the children's scope check through
+ * `relation` (their parents are visible by construction); every other rule still applies.
+ */
+export function childrenOfVisibleParents(em: EntityManager, relation: string) {
+  return { [SECURITY_FILTER]: { ...em.getFilterParams(SECURITY_FILTER), parentsVisibleThrough: relation } };
+}
 
 /** Every find, count and relation load of `em` is limited to what `access` may see. */
 export function restrictTo(em: EntityManager, access: RowAccess): void {

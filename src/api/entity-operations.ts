@@ -51,7 +51,7 @@ export function relationVisibility(
     return security;
   };
   return {
-    keys: (relation) => ask().relatedKeys(model.name, relation.name),
+    visible: (relation) => ask().relatedRowVisible(model.name, relation.name),
     sortKey: (relation) => ask().relatedSortKey(model.name, relation.name),
   };
 }

@@ -1,6 +1,7 @@
 import { type EntityManager, type FindOptions } from '@mikro-orm/core';
 import DataLoader from 'dataloader';
 import { type RequestSecurity } from '../../security/system/request-security.js';
+import { childrenOfVisibleParents } from '../../security/system/row-security.js';
 import { relationVisibility } from './entity-operations.js';
 import { type EntityModel, type ToManyModel } from './entity-model.js';
 import { type ListArguments, pagination, translateOrderBy, translateWhere } from './query-arguments.js';
@@ -78,6 +79,7 @@ export class RelationLoaders {
       { $and: [{ [relation.mappedBy]: { $in: [...parentIds] } }, where] },
       {
         orderBy,
+        filters: childrenOfVisibleParents(this.em, relation.mappedBy),
         // MikroORM's per-parent window (row_number() over (partition by <fk>)): the limit applies to
         // each parent, in one statement. It is the option its own populate uses for per-parent limits.
         _partitionLimit: { partitionBy: relation.mappedBy, limit: page.limit, offset: page.offset },

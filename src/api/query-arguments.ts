@@ -53,12 +53,12 @@ const MIKRO_OPERATOR: Record<Exclude<Operator, 'isNull'>, string> = {
 };
 
 /**
- * What the request's security says of relation ids: the keys of the related rows the caller may see
- * through a to-one relation (a subquery), and the expression to sort by that id with hidden rows read
- * as null; each undefined when the plain foreign key reveals nothing.
+ * What the request's security says of relation ids: the condition that the related row is one the
+ * caller may see, and the expression to sort by that id with hidden rows read as null; each undefined
+ * when the plain foreign key reveals nothing.
  */
 export interface RelationVisibility {
-  keys(relation: ToOneModel): object | undefined;
+  visible(relation: ToOneModel): FilterQuery<object> | undefined;
   sortKey(relation: ToOneModel): PropertyKey | undefined;
 }
 
@@ -67,27 +67,32 @@ function propertyOf(model: EntityModel, field: string): string {
   return model.toOne.find((relation) => relation.idField === field)?.name ?? field;
 }
 
+/** A condition of `where`, and its negation as SQL's three-valued logic has it. */
+interface Leaf {
+  holds: FilterQuery<object>;
+  fails: FilterQuery<object>;
+}
+
 /**
  * The conditions of one field's operator object. A relation id is a value of the related row: a
- * hidden related row reads as no row at all (null), so `eq`, `in`, `ne`… never match through it and
- * `isNull: true` matches it, just as the field `customer` resolves to null.
+ * hidden related row reads as null, so `eq`, `in`, `ne`… neither hold nor fail through it (as with
+ * null, `NOT` does not match it either) and `isNull: true` holds, just as the field `customer`
+ * resolves to null. `visible` is the condition that the related row is visible (none: every one is).
  */
 function translateFilter(
   property: string,
   field: string,
   filter: ScalarFilter,
-  visible: object | undefined,
-): FilterQuery<object>[] {
-  const throughVisible = (condition: FilterQuery<object>): FilterQuery<object> =>
-    visible ? { $and: [condition, { [property]: { $in: visible } }] } : condition;
-  const conditions: FilterQuery<object>[] = [];
+  visible: FilterQuery<object> | undefined,
+): Leaf[] {
+  const leaves: Leaf[] = [];
   for (const [operator, value] of Object.entries(filter) as [Operator, unknown][]) {
     if (value === undefined) continue;
     if (operator === 'isNull') {
       if (value === null) throw badUserInput(`${field}.isNull must be true or false`);
-      if (!visible) conditions.push({ [property]: value ? null : { $ne: null } });
-      else if (value) conditions.push({ $or: [{ [property]: null }, { [property]: { $nin: visible } }] });
-      else conditions.push({ [property]: { $in: visible } });
+      const isNull = visible ? { $or: [{ [property]: null }, { $not: visible }] } : { [property]: null };
+      const notNull = visible ?? { [property]: { $ne: null } };
+      leaves.push(value ? { holds: isNull, fails: notNull } : { holds: notNull, fails: isNull });
       continue;
     }
     if (value === null)
@@ -97,47 +102,60 @@ function translateFilter(
         `${field}.${operator} takes at most ${MAX_LIST_VALUES} values (got ${value.length})`,
       );
     }
-    conditions.push(throughVisible({ [property]: { [MIKRO_OPERATOR[operator]]: value } }));
+    const condition = { [property]: { [MIKRO_OPERATOR[operator]]: value } };
+    leaves.push(
+      visible
+        ? { holds: { $and: [condition, visible] }, fails: { $and: [{ $not: condition }, visible] } }
+        : { holds: condition, fails: { $not: condition } },
+    );
   }
-  return conditions;
+  return leaves;
 }
 
-/** Turns a `where` argument into a MikroORM condition; every given field and operator must hold. */
+/**
+ * Turns a `where` argument into a MikroORM condition; every given field and operator must hold.
+ * `NOT` is pushed down to the conditions (De Morgan), so each condition's own negation applies —
+ * which for a relation id of a hidden row is not simply SQL's `not`.
+ */
 export function translateWhere(
   model: EntityModel,
   where: WhereInput | null | undefined,
   related: RelationVisibility,
+  negated = false,
   depth = 1,
 ): FilterQuery<object> {
   if (!where) return {};
   if (depth > MAX_WHERE_DEPTH)
     throw badUserInput(`where may nest AND/OR/NOT at most ${MAX_WHERE_DEPTH} levels deep`);
+  // An empty OR matches nothing and an empty AND everything, as in logic (and as MikroORM reads them).
+  const all = (parts: FilterQuery<object>[]) => (negated ? { $or: parts } : { $and: parts });
+  const any = (parts: FilterQuery<object>[]) => (negated ? { $and: parts } : { $or: parts });
   const conditions: FilterQuery<object>[] = [];
   for (const [field, value] of Object.entries(where)) {
     if (value === undefined) continue;
     if (field === 'AND' || field === 'OR') {
       if (value === null) throw badUserInput(`${field} must be a list`);
-      const parts = (value as WhereInput[]).map((part) => translateWhere(model, part, related, depth + 1));
-      // An empty OR matches nothing and an empty AND everything, as in logic (and as MikroORM reads them).
-      conditions.push(field === 'AND' ? { $and: parts } : { $or: parts });
+      const parts = (value as WhereInput[]).map((part) =>
+        translateWhere(model, part, related, negated, depth + 1),
+      );
+      conditions.push(field === 'AND' ? all(parts) : any(parts));
     } else if (field === 'NOT') {
       if (value === null) throw badUserInput('NOT must be a condition');
-      conditions.push({ $not: translateWhere(model, value as WhereInput, related, depth + 1) });
+      conditions.push(translateWhere(model, value as WhereInput, related, !negated, depth + 1));
     } else {
       if (value === null) throw badUserInput(`${field} must be an operator object such as { eq: … }`);
       const relation = model.toOne.find((toOne) => toOne.idField === field);
-      conditions.push(
-        ...translateFilter(
-          relation?.name ?? field,
-          field,
-          value as ScalarFilter,
-          relation && related.keys(relation),
-        ),
+      const leaves = translateFilter(
+        relation?.name ?? field,
+        field,
+        value as ScalarFilter,
+        relation && related.visible(relation),
       );
+      conditions.push(...leaves.map((leaf) => (negated ? leaf.fails : leaf.holds)));
     }
   }
-  if (conditions.length === 0) return {};
-  return conditions.length === 1 ? conditions[0]! : { $and: conditions };
+  if (conditions.length === 1) return conditions[0]!;
+  return conditions.length === 0 && !negated ? {} : all(conditions);
 }
 
 /**
