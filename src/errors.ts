@@ -29,8 +29,9 @@ const DATABASE_UNAVAILABLE = 'The database is unavailable. Try again shortly.';
 
 /**
  * The database cannot be reached or dropped the connection: refused or reset sockets, SQLSTATE 08xxx
- * connection failures (not 08P01, a protocol violation our own input can cause) and 57P01-57P03 (the
- * server is shutting down, crashed, or starting).
+ * connection failures (not 08P01, a protocol violation our own input can cause), 57P01-57P03 (the
+ * server is shutting down, crashed, or starting), and pg's refusal to use a client whose connection
+ * already failed (the next statement of a transaction whose server went away mid-way).
  */
 function isDatabaseUnavailable(error: unknown): boolean {
   for (let current = error; current instanceof Error; current = current.cause) {
@@ -40,7 +41,12 @@ function isDatabaseUnavailable(error: unknown): boolean {
       /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|0800[01346]|57P0[123])$/.test(code)
     )
       return true;
-    if (/^Connection terminated/.test(current.message)) return true;
+    if (
+      /^Connection terminated|^Client (has encountered a connection error|was closed) and is not queryable/.test(
+        current.message,
+      )
+    )
+      return true;
   }
   return false;
 }
