@@ -47,6 +47,7 @@ async function startGateway(databaseLayer: boolean) {
       production: config.nodeEnv === 'production',
       introspection: config.introspection,
       requestTimeoutMs: config.requestTimeoutSeconds * 1000,
+      maxResultObjects: config.maxResultObjects,
     },
     databaseLayer,
   });

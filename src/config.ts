@@ -28,6 +28,28 @@ const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
 
+/**
+ * The largest result a document may ask for, counted before execution (see SPEC §8): every README
+ * query, benchmark and typed operation fits; `customers(limit: 1000) { orders(limit: 1000) { id } }`
+ * (a million objects) does not.
+ */
+export const DEFAULT_MAX_RESULT_OBJECTS = 20_000;
+
+/**
+ * Express's `trust proxy` setting, as the proxies in front of the gateway: `true` (trust every hop;
+ * only behind a proxy that overwrites X-Forwarded-For), a hop count, or a comma-separated list of
+ * addresses, CIDR ranges and Express's names (`loopback`, `linklocal`, `uniquelocal`).
+ */
+const trustProxy = z
+  .string()
+  .regex(/^[\w.:/, -]+$/, 'must be true, a number of hops, or addresses, CIDR ranges, loopback, linklocal, uniquelocal')
+  .transform((text): boolean | number | string => {
+    if (text === 'true') return true;
+    if (text === 'false') return false;
+    if (/^\d+$/.test(text)) return Number(text);
+    return text;
+  });
+
 const environmentSchema = z
   .object({
     NODE_ENV: oneOf(['development', 'production', 'test']).default('development'),
@@ -44,6 +66,7 @@ const environmentSchema = z
     JWT_AUDIENCE: z.string().min(1).default('grantgate'),
     ACCESS_TOKEN_TTL: duration.default(15 * 60),
     REFRESH_TOKEN_TTL: duration.default(7 * 86400),
+    REFRESH_TOKEN_MAX_AGE: duration.default(30 * 86400),
     JWT_PRIVATE_KEY: optional(
       z
         .string()
@@ -69,6 +92,13 @@ const environmentSchema = z
     DB_POOL_TIMEOUT: duration.default(5),
     DB_STATEMENT_TIMEOUT: duration.default(15),
     REQUEST_TIMEOUT: duration.default(30),
+    MAX_RESULT_OBJECTS: z
+      .string()
+      .regex(/^\d+$/, 'must be a whole number of at least 1')
+      .transform(Number)
+      .refine((n) => n >= 1 && Number.isSafeInteger(n), 'must be a whole number of at least 1')
+      .default(DEFAULT_MAX_RESULT_OBJECTS),
+    TRUST_PROXY: optional(trustProxy),
     LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -101,6 +131,8 @@ export interface Config {
   jwtAudience: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  /** A refresh-token family ends this long after its login, however often it was rotated. */
+  refreshTokenMaxAgeSeconds: number;
   seed: 'demo' | 'users' | 'none';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Schema introspection; on outside production, off in production unless GRAPHQL_INTROSPECTION=true. */
@@ -113,6 +145,10 @@ export interface Config {
   dbStatementTimeoutSeconds: number;
   /** A request still running after this many seconds has its queries cancelled and fails. */
   requestTimeoutSeconds: number;
+  /** MAX_RESULT_OBJECTS: a document whose worst-case result is larger is refused before it runs. */
+  maxResultObjects: number;
+  /** TRUST_PROXY as Express's `trust proxy`; absent, X-Forwarded-For is ignored. */
+  trustProxy?: boolean | number | string;
 }
 
 export class ConfigError extends Error {
@@ -145,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtAudience: e.JWT_AUDIENCE,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL,
+    refreshTokenMaxAgeSeconds: e.REFRESH_TOKEN_MAX_AGE,
     seed: e.SEED ?? (e.NODE_ENV === 'production' ? 'none' : 'demo'),
     logLevel: e.LOG_LEVEL,
     introspection: e.GRAPHQL_INTROSPECTION ? e.GRAPHQL_INTROSPECTION === 'true' : e.NODE_ENV !== 'production',
@@ -152,6 +189,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolTimeoutSeconds: e.DB_POOL_TIMEOUT,
     dbStatementTimeoutSeconds: e.DB_STATEMENT_TIMEOUT,
     requestTimeoutSeconds: e.REQUEST_TIMEOUT,
+    maxResultObjects: e.MAX_RESULT_OBJECTS,
+    trustProxy: e.TRUST_PROXY,
   };
 }
 

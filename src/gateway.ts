@@ -9,6 +9,7 @@ import express from 'express';
 import { buildGatewaySchema } from './api/schema.js';
 import { type Auth } from './auth/create-auth.js';
 import { createRequestContext, type RequestContext, type RequestContextOptions } from './context.js';
+import { DEFAULT_MAX_RESULT_OBJECTS } from './config.js';
 import { formatError } from './errors.js';
 import { authRoutes } from './http/auth-routes.js';
 import { documentLimits } from './http/document-limits.js';
@@ -36,12 +37,17 @@ export interface GatewaySettings {
   introspection: boolean;
   /** REQUEST_TIMEOUT: a request's queries are cancelled after this long. */
   requestTimeoutMs: number;
+  /** MAX_RESULT_OBJECTS: the largest worst-case result a document may ask for. */
+  maxResultObjects: number;
+  /** TRUST_PROXY (Express's `trust proxy`); absent, the client address is the socket's. */
+  trustProxy?: boolean | number | string;
 }
 
 export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
   production: false,
   introspection: true,
   requestTimeoutMs: 30_000,
+  maxResultObjects: DEFAULT_MAX_RESULT_OBJECTS,
 };
 
 /** Builds the HTTP server and Apollo Server around an initialised ORM; importable by tests. */
@@ -53,9 +59,10 @@ export async function createGateway(options: {
   requestContext: RequestContextOptions;
 }): Promise<Gateway> {
   const { orm, log } = options;
-  const { production, introspection, requestTimeoutMs } = options.settings ?? DEFAULT_GATEWAY_SETTINGS;
+  const settings = options.settings ?? DEFAULT_GATEWAY_SETTINGS;
+  const { production, introspection, requestTimeoutMs } = settings;
   const auth = options.auth.service;
-  const limits = documentLimits({ production });
+  const limits = documentLimits({ production, maxResultObjects: settings.maxResultObjects });
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
@@ -79,8 +86,9 @@ export async function createGateway(options: {
   });
   await apollo.start();
 
-  // Behind a load balancer, the client address (for login throttling) comes from X-Forwarded-For.
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  // The client address (login throttles, logs) is the socket's unless TRUST_PROXY names the proxies
+  // whose X-Forwarded-For may be believed: anyone can send that header.
+  app.set('trust proxy', settings.trustProxy ?? false);
   app.use(healthRoutes(orm));
   app.use(authRoutes(auth));
   app.use(

@@ -74,6 +74,8 @@ try {
       production: config.nodeEnv === 'production',
       introspection: config.introspection,
       requestTimeoutMs: config.requestTimeoutSeconds * 1000,
+      maxResultObjects: config.maxResultObjects,
+      trustProxy: config.trustProxy,
     },
   }));
   const url = await gateway.listen(config.port, config.host);

@@ -27,6 +27,7 @@ export type AuthConfig = Pick<
   | 'jwtAudience'
   | 'accessTokenTtlSeconds'
   | 'refreshTokenTtlSeconds'
+  | 'refreshTokenMaxAgeSeconds'
   | 'redisUrl'
 >;
 

@@ -13,7 +13,7 @@ export const DOCUMENT_LIMITS = {
 } as const;
 
 /** The Apollo options (plugins, validation rules, no batching, no stack traces) that enforce them. */
-export function documentLimits(options: { production: boolean }) {
+export function documentLimits(options: { production: boolean; maxResultObjects: number }) {
   return new ApolloArmor({
     // Introspection is counted like any other query: skipping it opened a bypass through a
     // fragment named `__schema` in earlier versions. The limits leave room for Sandbox's introspection.

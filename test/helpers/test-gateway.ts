@@ -41,6 +41,7 @@ export const TEST_AUTH_CONFIG = {
   jwtAudience: 'grantgate',
   accessTokenTtlSeconds: 900,
   refreshTokenTtlSeconds: 7 * 86400,
+  refreshTokenMaxAgeSeconds: 30 * 86400,
   redisUrl: undefined,
 } as const;
 
