@@ -42,7 +42,10 @@ export const DEFAULT_MAX_RESULT_OBJECTS = 20_000;
  */
 const trustProxy = z
   .string()
-  .regex(/^[\w.:/, -]+$/, 'must be true, a number of hops, or addresses, CIDR ranges, loopback, linklocal, uniquelocal')
+  .regex(
+    /^[\w.:/, -]+$/,
+    'must be true, a number of hops, or addresses, CIDR ranges, loopback, linklocal, uniquelocal',
+  )
   .transform((text): boolean | number | string => {
     if (text === 'true') return true;
     if (text === 'false') return false;
