@@ -59,22 +59,29 @@ function publicMessage(error: unknown): string {
   return 'Internal server error';
 }
 
+/** graphql-js's hints ("Did you mean …?") name types, fields and values of the schema to a stranger. */
+const SUGGESTION = / ?Did you mean [^?]*\?/g;
+
 /**
  * Apollo's formatError: errors the gateway raised on purpose (GraphQLErrors, with their codes) pass
  * unchanged; anything else (a database error, a bug) is replaced by a generic message, so no SQL,
  * constraint name, stack trace or row value ever reaches a client. The original is logged with the
- * request id by the request-logging plugin.
+ * request id by the request-logging plugin. In production no message carries a schema hint, whichever
+ * step raised it (validation, or coercing a variable's value during execution).
  */
-export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
-  if (original instanceof GraphQLError) {
-    const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
-    return { ...formatted, extensions };
-  }
-  return {
-    message: publicMessage(original),
-    locations: formatted.locations,
-    path: formatted.path,
-    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+export function errorFormatter(options: { production: boolean }) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof GraphQLError) {
+      const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+      const message = options.production ? formatted.message.replace(SUGGESTION, '') : formatted.message;
+      return { ...formatted, message, extensions };
+    }
+    return {
+      message: publicMessage(original),
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    };
   };
 }

@@ -10,10 +10,11 @@ import { buildGatewaySchema } from './api/schema.js';
 import { type Auth } from './auth/create-auth.js';
 import { createRequestContext, type RequestContext, type RequestContextOptions } from './context.js';
 import { DEFAULT_MAX_RESULT_OBJECTS } from './config.js';
-import { formatError } from './errors.js';
+import { errorFormatter } from './errors.js';
 import { authRoutes } from './http/auth-routes.js';
 import { documentLimits } from './http/document-limits.js';
 import { healthRoutes } from './http/health.js';
+import { httpErrors, notFound } from './http/http-errors.js';
 import { requestDeadline } from './http/request-deadline.js';
 import { requestLoggingPlugin } from './http/request-logging.plugin.js';
 import { settleResolversPlugin } from './http/settle-resolvers.plugin.js';
@@ -68,10 +69,9 @@ export async function createGateway(options: {
   const httpServer = createServer(app);
   const apollo = new ApolloServer<RequestContext>({
     schema: await buildGatewaySchema(orm.getMetadata()),
-    formatError,
+    formatError: errorFormatter({ production }),
     includeStacktraceInErrorResponses: false,
     introspection,
-    hideSchemaDetailsFromClientErrors: production,
     // A browser cannot send a "simple" cross-site request that Apollo executes; GET cannot mutate.
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
@@ -109,6 +109,7 @@ export async function createGateway(options: {
         ),
     }),
   );
+  app.use(notFound, httpErrors(log));
 
   let stopping: Promise<void> | undefined;
   return {

@@ -1,7 +1,7 @@
 /**
  * The reason a request's signal fires at REQUEST_TIMEOUT. MikroORM rethrows it wrapped in a
  * DriverException that copies the reason's own properties, so `requestDeadline` survives the wrapping
- * and lets formatError tell a deadline from any other failure.
+ * and lets the error formatter tell a deadline from any other failure.
  */
 export class RequestDeadlineExceeded extends Error {
   readonly requestDeadline = true;
