@@ -11,8 +11,9 @@ const BUILT_IN_ROLE = /^(offline_access|uma_authorization|default-roles-.+)$/;
 
 /**
  * Users in a Keycloak realm. A login is a password grant at the realm's token endpoint; access tokens
- * Keycloak issued directly (front-ends using Keycloak's login page) are accepted too, verified
- * against the realm's JWKS with issuer and audience checks. Roles come from `realm_access.roles`
+ * Keycloak issued directly to this client (front-ends using Keycloak's login page with this client
+ * id) are accepted too, verified against the realm's JWKS with issuer and audience checks; ID and
+ * refresh tokens, and tokens issued to other clients, are not. Roles come from `realm_access.roles`
  * (and, with KEYCLOAK_CLIENT_ROLES=true, `resource_access.<client>.roles`), attributes from the
  * `attributes` claim (a user-attribute protocol mapper in Keycloak).
  *
@@ -52,6 +53,15 @@ export class KeycloakAuthProvider implements AuthProvider {
       cooldownDuration,
       timeoutDuration: 5000,
     });
+  }
+
+  /**
+   * Keycloak stores user names in lower case and finds them whatever the case; the login form also
+   * trims them. (Trimming merges at most more names than Keycloak does: for a throttle key that only
+   * shares a budget.)
+   */
+  normalizeUsername(username: string): string {
+    return username.trim().toLowerCase();
   }
 
   async authenticate(username: string, password: string): Promise<AuthUser | null> {
@@ -102,6 +112,10 @@ export class KeycloakAuthProvider implements AuthProvider {
     } catch {
       return null;
     }
+    // The realm's key also signs ID tokens (whose `aud` is the client) and tokens for other clients
+    // (whose `aud` an audience mapper may extend to this one): only an access token (`typ` Bearer)
+    // that this client was issued (`azp`) is a bearer token here.
+    if (payload.typ !== 'Bearer' || payload.azp !== this.clientId) return null;
     const id = payload[this.idClaim];
     if (typeof id !== 'string' || id === '') return null;
     return {

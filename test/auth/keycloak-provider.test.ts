@@ -1,4 +1,4 @@
-import { type JWK } from 'jose';
+import { decodeJwt, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeycloakAuthProvider } from '../../auth-providers/keycloak/keycloak.provider.js';
 import { LoginDocument, MeDocument, RefreshTokenDocument } from '../../schema/__generated__/graphql.js';
@@ -74,6 +74,29 @@ describe('keycloak provider', () => {
     }
   });
 
+  it('accepts only access tokens issued to this client: not its ID token, nor another client’s token naming it in aud', async () => {
+    const own = await idp.tokensFor('alice', 'correct horse');
+    expect(await provider().verifyToken(own.accessToken)).toMatchObject({ id: 'alice' });
+    // Same realm key, issuer and `aud` (the client id) as an access token: only `typ: ID` tells it apart.
+    expect(decodeJwt(own.idToken)).toMatchObject({ typ: 'ID', aud: 'grantgate', azp: 'grantgate' });
+    expect(await provider().verifyToken(own.idToken)).toBeNull();
+    // Another client whose audience mapper adds this one: `aud` passes, `azp` is the other client.
+    const foreign = await idp.tokensFor('alice', 'correct horse', {
+      clientId: 'other-app',
+      audience: 'grantgate',
+    });
+    expect(decodeJwt(foreign.accessToken)).toMatchObject({
+      aud: 'grantgate',
+      azp: 'other-app',
+    });
+    expect(await provider().verifyToken(foreign.accessToken)).toBeNull();
+  });
+
+  it('throttles user names as Keycloak finds them: case and surrounding spaces do not matter', () => {
+    expect(provider().normalizeUsername('  Alice ')).toBe('alice');
+    expect(provider().normalizeUsername('ALICE')).toBe(provider().normalizeUsername('alice'));
+  });
+
   it('a wrong client secret is a configuration error, not a wrong password', async () => {
     await expect(
       provider({ KEYCLOAK_CLIENT_SECRET: 'nope' }).authenticate('alice', 'correct horse'),
@@ -117,6 +140,13 @@ describe('the gateway with AUTH_PROVIDER=keycloak', () => {
       roles: ['sales', 'tenant'],
       attributes: { clientId: 2 },
     });
+  });
+
+  it('answers UNAUTHENTICATED to Keycloak’s ID token sent as a bearer token', async () => {
+    const { idToken } = await idp.tokensFor('alice', 'correct horse');
+    const me = await t.execute(MeDocument, {}, bearer(idToken));
+    expect(me.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(me.data?.me ?? null).toBeNull();
   });
 
   it('survives a key rotation: new Keycloak tokens verify, old ones do not, its own tokens keep working', async () => {

@@ -20,6 +20,16 @@ export interface KeycloakLikeIdp {
   port: number;
   /** A password-grant access token straight from the IdP, as a front-end using Keycloak's login would hold. */
   tokenFor(username: string, password: string, clientId?: string): Promise<string>;
+  /**
+   * Everything a password grant answers: the access token and the ID token (signed with the same
+   * realm key). `audience` is the access token's `aud` instead of the client, as an audience mapper
+   * on the client would set it (oidc-provider signs one audience only).
+   */
+  tokensFor(
+    username: string,
+    password: string,
+    options?: { clientId?: string; audience?: string },
+  ): Promise<{ accessToken: string; idToken: string }>;
   stop(): Promise<void>;
 }
 
@@ -86,20 +96,31 @@ export async function startKeycloakLikeIdp(options: {
     extraTokenClaims: async (_ctx, token) => {
       const user = users.get((token as { accountId: string }).accountId)!;
       return {
-        preferred_username: user.username,
-        ...(user.name ? { name: user.name } : {}),
-        realm_access: { roles: [...user.realmRoles, 'offline_access', `default-roles-${realm}`] },
-        resource_access: Object.fromEntries(
-          Object.entries(user.clientRoles ?? {}).map(([client, roles]) => [client, { roles }]),
-        ),
-        attributes: user.attributes ?? {},
+        // Keycloak marks its access tokens `typ: Bearer` (ID tokens `ID`, refresh tokens `Refresh`)
+        // and names the client they were issued to in `azp`.
+        typ: 'Bearer',
+        azp: (token as { clientId: string }).clientId,
+        ...claimsOf(user),
       };
     },
+  });
+  const claimsOf = (user: IdpUser) => ({
+    preferred_username: user.username,
+    ...(user.name ? { name: user.name } : {}),
+    realm_access: { roles: [...user.realmRoles, 'offline_access', `default-roles-${realm}`] },
+    resource_access: Object.fromEntries(
+      Object.entries(user.clientRoles ?? {}).map(([client, roles]) => [client, { roles }]),
+    ),
+    attributes: user.attributes ?? {},
   });
   provider.registerGrantType(
     'password',
     async (ctx) => {
-      const { username, password } = ctx.oidc.params as { username?: string; password?: string };
+      const { username, password, audience } = ctx.oidc.params as {
+        username?: string;
+        password?: string;
+        audience?: string;
+      };
       const user = users.get(username ?? '');
       if (!user || user.password !== password) throw new errors.InvalidGrant('Invalid user credentials');
       if (user.disabled) throw new errors.InvalidGrant('Account disabled');
@@ -114,19 +135,29 @@ export async function startKeycloakLikeIdp(options: {
       // Keycloak puts the requesting client in `aud` (via an audience mapper) and signs with RS256.
       token.resourceServer = {
         identifier: () => clientId,
-        audience: clientId,
+        audience: audience ?? clientId,
         scope: 'openid',
         accessTokenFormat: 'jwt',
         jwt: { sign: { alg: 'RS256' } },
       } as never;
+      // Keycloak's ID token: `aud` and `azp` are the client, `typ` is ID, with the user's claims.
+      const idToken = new provider.IdToken({ sub: user.username }, { ctx });
+      for (const [claim, value] of Object.entries({
+        sub: user.username,
+        typ: 'ID',
+        azp: clientId,
+        ...claimsOf(user),
+      }))
+        idToken.set(claim, value);
       ctx.body = {
         access_token: await token.save(),
+        id_token: await idToken.issue({ use: 'idtoken' }),
         token_type: 'Bearer',
         expires_in: token.expiration,
         scope: 'openid',
       };
     },
-    ['username', 'password', 'scope'],
+    ['username', 'password', 'scope', 'audience'],
   );
   const callback = provider.callback();
   server.on('request', (req, res) => {
@@ -139,27 +170,37 @@ export async function startKeycloakLikeIdp(options: {
     void callback(req, res);
   });
 
+  const tokensFor: KeycloakLikeIdp['tokensFor'] = async (
+    username,
+    password,
+    { clientId = 'grantgate', audience } = {},
+  ) => {
+    const response = await fetch(`${issuer}/protocol/openid-connect/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: clientId,
+        client_secret: clientId === 'grantgate' ? 'grantgate-secret' : 'other-secret',
+        username,
+        password,
+        ...(audience ? { audience } : {}),
+      }),
+    });
+    const body = (await response.json()) as { access_token?: string; id_token?: string; error?: string };
+    if (!body.access_token || !body.id_token)
+      throw new Error(`token request failed: ${JSON.stringify(body)}`);
+    return { accessToken: body.access_token, idToken: body.id_token };
+  };
+
   return {
     url,
     realm,
     issuer,
     port,
-    async tokenFor(username, password, clientId = 'grantgate') {
-      const response = await fetch(`${issuer}/protocol/openid-connect/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'password',
-          client_id: clientId,
-          client_secret: clientId === 'grantgate' ? 'grantgate-secret' : 'other-secret',
-          username,
-          password,
-        }),
-      });
-      const body = (await response.json()) as { access_token?: string; error?: string };
-      if (!body.access_token) throw new Error(`token request failed: ${JSON.stringify(body)}`);
-      return body.access_token;
-    },
+    tokenFor: async (username, password, clientId) =>
+      (await tokensFor(username, password, { clientId })).accessToken,
+    tokensFor,
     stop: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
