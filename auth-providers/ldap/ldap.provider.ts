@@ -1,5 +1,6 @@
-import { Client, DN, type Entry, Filter } from 'ldapts';
+import { Client, type Entry } from 'ldapts';
 import { type AuthProvider, type AuthProviderOptions, type AuthUser } from '../auth-provider.js';
+import { escapeDnValue, escapeFilterValue, fillTemplate, normalizeLdapName } from './ldap-strings.js';
 
 /**
  * Users in an LDAP directory (OpenLDAP, Active Directory, …), with ldapts. A login binds as the
@@ -29,13 +30,18 @@ export class LdapAuthProvider implements AuthProvider {
     if (this.settings.bindDn) this.findUser = (id) => this.findUserAsService(id);
   }
 
+  /** The directory compares user names as caseIgnoreMatch does: `ALICE` and `alice  ` are `alice`. */
+  normalizeUsername(username: string): string {
+    return normalizeLdapName(username);
+  }
+
   async authenticate(username: string, password: string): Promise<AuthUser | null> {
     // An empty password is an anonymous bind in LDAP, which "succeeds": never let it through.
     if (username === '' || password === '') return null;
     const client = this.client();
     try {
       const dn = this.settings.userDnTemplate
-        ? this.settings.userDnTemplate.replace('{username}', escapeDnValue(username))
+        ? fillTemplate(this.settings.userDnTemplate, '{username}', escapeDnValue(username))
         : await this.findUserDn(client, username);
       if (!dn) return null;
       try {
@@ -84,7 +90,7 @@ export class LdapAuthProvider implements AuthProvider {
     if (!entry) return null;
     const { searchEntries: groups } = await client.search(this.settings.groupSearchBase, {
       scope: 'sub',
-      filter: this.settings.groupFilter.replace('{dn}', Filter.escape(entry.dn)),
+      filter: fillTemplate(this.settings.groupFilter, '{dn}', escapeFilterValue(entry.dn)),
       attributes: [this.settings.roleAttribute],
     });
     const roles = groups.flatMap((group) => values(group, this.settings.roleAttribute)).sort();
@@ -104,7 +110,7 @@ export class LdapAuthProvider implements AuthProvider {
   }
 
   private userFilter(username: string) {
-    return this.settings.userFilter.replace('{username}', Filter.escape(username));
+    return fillTemplate(this.settings.userFilter, '{username}', escapeFilterValue(username));
   }
 }
 
@@ -113,11 +119,6 @@ function values(entry: Entry, attribute: string): string[] {
   const value = key ? entry[key] : undefined;
   if (value === undefined) return [];
   return (Array.isArray(value) ? value : [value]).map((item) => item.toString());
-}
-
-/** RFC 4514 escaping of a DN attribute value, by way of ldapts's DN builder. */
-function escapeDnValue(value: string): string {
-  return new DN().addPairRDN('x', value).toString().slice('x='.length);
 }
 
 function readSettings(env: NodeJS.ProcessEnv) {
