@@ -1,8 +1,18 @@
+import { type ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
+import { resultBoundPlugin } from './result-bound.js';
 
 /**
  * Limits on what one GraphQL document may ask for, checked while it is parsed and validated: before
- * any resolver or SQL runs. GraphQL Armor counts through fragments and inline fragments.
+ * any resolver or SQL runs. GraphQL Armor counts through fragments and inline fragments. Each bounds
+ * something the others do not:
+ * - depth: how far one path reaches (and the recursion of every walk over the document);
+ * - aliases: how often one field is asked again under another name (each alias resolves separately);
+ * - directives and tokens: the parser's and validator's own work, before anything is counted;
+ * - cost: the document's shape, expanded through fragments (a fragment spread many times costs what
+ *   it expands to, which the token count cannot see), so validating and completing it stays cheap;
+ * - result objects (MAX_RESULT_OBJECTS, src/http/result-bound.ts): the rows a document can make the
+ *   gateway load and hold, which none of the above sees, since they do not read `limit`.
  */
 export const DOCUMENT_LIMITS = {
   depth: 12,
@@ -14,7 +24,7 @@ export const DOCUMENT_LIMITS = {
 
 /** The Apollo options (plugins, validation rules, no batching, no stack traces) that enforce them. */
 export function documentLimits(options: { production: boolean; maxResultObjects: number }) {
-  return new ApolloArmor({
+  const armor = new ApolloArmor({
     // Introspection is counted like any other query: skipping it opened a bypass through a
     // fragment named `__schema` in earlier versions. The limits leave room for Sandbox's introspection.
     maxDepth: { n: DOCUMENT_LIMITS.depth, ignoreIntrospection: false, flattenFragments: true },
@@ -26,4 +36,10 @@ export function documentLimits(options: { production: boolean; maxResultObjects:
     // "Did you mean …?" tells a stranger the schema; hide it in production.
     blockFieldSuggestion: { enabled: options.production },
   }).protect();
+  return {
+    validationRules: armor.validationRules,
+    // The result bound needs the variables (`limit: $n`), so it runs once the operation is resolved,
+    // after validation and still before execution.
+    plugins: [...(armor.plugins as ApolloServerPlugin[]), resultBoundPlugin(options.maxResultObjects)],
+  };
 }

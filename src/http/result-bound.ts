@@ -1,0 +1,104 @@
+import { type ApolloServerPlugin } from '@apollo/server';
+import {
+  type GraphQLField,
+  GraphQLError,
+  type GraphQLSchema,
+  getNamedType,
+  getNullableType,
+  getVariableValues,
+  isCompositeType,
+  isListType,
+  type OperationDefinitionNode,
+} from 'graphql';
+import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
+import { DEFAULT_LIMIT, MAX_LIMIT } from '../api/query-arguments.js';
+
+/**
+ * How many items a list field may hold. The generic API's lists take `limit` (omitted or null: the
+ * default, as the resolvers read it). A limit outside 0…MAX_LIMIT returns nothing: the field's
+ * resolver refuses it with BAD_USER_INPUT before any SQL (src/api/query-arguments.ts), so it counts
+ * as empty and the caller gets that more precise message. Introspection's lists are as long as the schema is. Any other list of objects has no bound the
+ * gateway knows, so it counts as the largest page: a list added without `limit` fails closed.
+ */
+function listLength(field: GraphQLField<unknown, unknown>, args: Record<string, unknown>): number {
+  if (!isListType(getNullableType(field.type))) return 1;
+  if (field.args.some((arg) => arg.name === 'limit')) {
+    const limit = typeof args.limit === 'number' ? args.limit : DEFAULT_LIMIT;
+    return limit >= 0 && limit <= MAX_LIMIT ? limit : 0;
+  }
+  return getNamedType(field.type).name.startsWith('__') ? 1 : MAX_LIMIT;
+}
+
+/**
+ * The objects a field can put into the result at worst: each item of a list (or the one object of a
+ * to-one field, `me`, a mutation's payload) is an object, plus what its own selection holds, per item.
+ * Scalars (ids, names, counts) are values of an object already counted. Summed over a selection and
+ * multiplied down every path, this is the product of the list limits along every path.
+ */
+const resultObjects: ComplexityEstimator = ({ field, args, childComplexity }) =>
+  isCompositeType(getNamedType(field.type)) ? listLength(field, args) * (1 + childComplexity) : 0;
+
+/** The worst-case number of objects `operation` can return with these variables. */
+export function worstCaseObjects(
+  schema: GraphQLSchema,
+  document: Parameters<typeof getComplexity>[0]['query'],
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | undefined,
+): number {
+  return getComplexity({
+    schema,
+    query: document,
+    operationName: operation.name?.value,
+    variables,
+    estimators: [resultObjects],
+  });
+}
+
+const figure = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 });
+
+/** Refused like the other document limits: the document asks for too much, and nothing ran. */
+export function resultTooLarge(objects: number, bound: number): GraphQLError {
+  const asked = Number.isFinite(objects)
+    ? `up to ${figure(objects)} objects`
+    : 'more objects than can be counted';
+  return new GraphQLError(
+    `This document may return ${asked}; at most ${figure(bound)} are allowed ` +
+      `(MAX_RESULT_OBJECTS). Ask for smaller pages: lower the limits of nested lists.`,
+    { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } },
+  );
+}
+
+/**
+ * Refuses, before any resolver runs, an operation whose worst-case result exceeds `maxResultObjects`
+ * (SPEC §8). It runs in didResolveOperation rather than as a validation rule because `limit: $n`
+ * counts with the variable's value, which validation does not see. One walk of the document per
+ * request, nothing per field.
+ */
+export function resultBoundPlugin(maxResultObjects: number): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, operation, request }) {
+          // Apollo answers a document without the requested operation itself, before this hook.
+          if (!operation) return;
+          // Variables that do not fit their types: execution refuses them with its own error before
+          // any resolver runs, so there is nothing to count.
+          const coerced = getVariableValues(
+            schema,
+            operation.variableDefinitions ?? [],
+            request.variables ?? {},
+          );
+          if (coerced.errors) return;
+          let objects: number;
+          try {
+            objects = worstCaseObjects(schema, document, operation, request.variables);
+          } catch {
+            // Only a document too large to walk gets here (the walker's node cap): refuse it uncounted.
+            objects = Infinity;
+          }
+          if (objects > maxResultObjects) throw resultTooLarge(objects, maxResultObjects);
+        },
+      };
+    },
+  };
+}
