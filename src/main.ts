@@ -8,6 +8,7 @@ import { assembleGateway } from './assemble.js';
 import { type Config, loadConfigOrExit } from './config.js';
 import { DATA_DIR, type Database, openDatabase } from './db/database.js';
 import { DatabaseRoleError } from './db/database-role.js';
+import { EmbeddedDatabaseError } from './db/embedded-postgres.js';
 import { type Gateway } from './gateway.js';
 import { createLogger } from './logger.js';
 import { SecurityDeclarationError } from '../security/system/security-model.js';
@@ -58,7 +59,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 
 try {
-  database = await openDatabase(config, log);
+  database = await openDatabase(config, log, { holder: 'the gateway', share: false });
   ({ gateway } = await assembleGateway({
     databaseUrl: database.url,
     migrationDatabaseUrl: config.migrationDatabaseUrl,
@@ -98,7 +99,10 @@ try {
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
   // A refusal that explains itself needs no stack trace; anything else keeps it for diagnosis.
-  const explained = error instanceof DatabaseRoleError || error instanceof SecurityDeclarationError;
+  const explained =
+    error instanceof DatabaseRoleError ||
+    error instanceof SecurityDeclarationError ||
+    error instanceof EmbeddedDatabaseError;
   log.fatal(explained ? {} : { err: error }, `could not start: ${message}`);
   await shutdown('start-up failed', 1);
 }

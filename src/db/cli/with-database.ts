@@ -3,6 +3,7 @@ import { SecurityDeclarationError } from '../../../security/system/security-mode
 import { loadConfigOrExit } from '../../config.js';
 import { createLogger } from '../../logger.js';
 import { openDatabase } from '../database.js';
+import { EmbeddedDatabaseError } from '../embedded-postgres.js';
 import { createOrmOptions } from '../orm-config.js';
 import { QueryLog } from '../query-log.js';
 
@@ -23,16 +24,24 @@ export async function reportingDeclarationErrors(work: () => Promise<void>): Pro
 /**
  * The common frame of the database CLIs: DATABASE_URL (or the embedded database), an initialised
  * ORM for `work` (on MIGRATION_DATABASE_URL when set), and everything closed afterwards, whatever
- * happens. A bad configuration is one line.
+ * happens. A bad configuration is one line, and so is an embedded database that cannot start. While
+ * the gateway runs the embedded database, the command works on the gateway's server.
  */
 export async function withDatabase(work: (orm: MikroORM) => Promise<void>): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger({ ...config, logLevel: 'warn' });
-  // These commands change or inspect the schema and its data: they need the tables' owner.
-  const database = await openDatabase(
-    { databaseUrl: config.migrationDatabaseUrl ?? config.databaseUrl },
-    log,
-  );
+  let database;
+  try {
+    // These commands change or inspect the schema and its data: they need the tables' owner.
+    database = await openDatabase({ databaseUrl: config.migrationDatabaseUrl ?? config.databaseUrl }, log, {
+      share: true,
+    });
+  } catch (error) {
+    if (!(error instanceof EmbeddedDatabaseError)) throw error;
+    console.error(`could not open the database: ${error.message}`);
+    process.exitCode = 1;
+    return;
+  }
   try {
     const orm = await MikroORM.init(
       createOrmOptions({ clientUrl: database.url, queryLog: new QueryLog(log) }),
