@@ -6,6 +6,7 @@ import { type SecurityModel } from '../security/system/security-model.js';
 import { RelationLoaders } from './api/loaders.js';
 import { type AuthService, type RequestIdentity } from './auth/auth-service.js';
 import { type DatabaseSecurity, RequestTransaction, requestSettings } from './db/request-transaction.js';
+import { untilDeadline } from './http/request-deadline.js';
 import { type Logger } from './logger.js';
 
 /**
@@ -15,6 +16,7 @@ import { type Logger } from './logger.js';
  */
 export interface RequestContext {
   requestId: string;
+  /** The request's fork; reading it after the request's deadline throws RequestDeadlineExceeded. */
   em: EntityManager;
   loaders: RelationLoaders;
   log: Logger;
@@ -63,16 +65,44 @@ export function createRequestContext(
   const security = user ? new RequestSecurity(options.model, user, em) : undefined;
   if (security && options.applicationRowFilter === false) leaveRowsToTheDatabase(em);
   else if (security) restrictTo(em, security);
-  return {
+  // The one way the request's work reaches its fork: past the deadline, nothing new starts.
+  const emInTime = untilDeadline(deadline, em);
+  return new RequestContextValue(emInTime, {
     requestId,
-    em,
-    loaders: new RelationLoaders(em, security),
+    loaders: new RelationLoaders(emInTime, security),
     security,
     transaction:
       security && options.databaseLayer !== false
-        ? new RequestTransaction(em, requestSettings(security, options.databaseSecurity))
+        ? new RequestTransaction(em, requestSettings(security, options.databaseSecurity), emInTime)
         : undefined,
     log: log.child({ requestId, user: request.identity.user?.id }),
     ...rest,
-  };
+  });
+}
+
+/**
+ * The context as a class so that `em` is a getter on the prototype: Apollo copies each operation's
+ * context with Object.assign onto an object of the same prototype, which would turn a getter of the
+ * object itself into the value it returned then, and the deadline would no longer be checked.
+ */
+class RequestContextValue implements RequestContext {
+  requestId!: string;
+  loaders!: RelationLoaders;
+  log!: Logger;
+  identity!: RequestIdentity;
+  auth!: AuthService;
+  clientAddress!: string;
+  security?: RequestSecurity;
+  transaction?: RequestTransaction;
+
+  constructor(
+    private readonly emInTime: () => EntityManager,
+    fields: Omit<RequestContext, 'em'>,
+  ) {
+    Object.assign(this, fields);
+  }
+
+  get em(): EntityManager {
+    return this.emInTime();
+  }
 }

@@ -12,20 +12,25 @@ type Row = Record<string, unknown>;
 /**
  * The DataLoaders of one request, bound to that request's EntityManager fork: each relation level
  * of a query becomes one SQL statement, whatever the number of parent rows, and every statement
- * goes through the fork (and so, later, through its filters).
+ * goes through the fork (and so, later, through its filters). The fork is asked for on every call and
+ * every batch, and it is refused after the request's deadline (src/http/request-deadline.ts): a
+ * relation field or a batch that starts later throws instead of querying or answering from the cache.
  */
 export class RelationLoaders {
   private readonly byId = new Map<EntityModel, DataLoader<Key, Row | null>>();
   private readonly children = new Map<string, DataLoader<Key, Row[]>>();
 
   constructor(
-    private readonly em: EntityManager,
+    /** The request's fork while the request is within its deadline; throws after it. */
+    private readonly emInTime: () => EntityManager,
     /** The request's security, which relation ids in nested `where`s ask (absent: anonymous). */
     private readonly security: RequestSecurity | undefined,
   ) {}
 
   /** The row with this primary key, or null when absent. */
   load(model: EntityModel, id: Key): Promise<Row | null> {
+    // Past the deadline not even a row already loaded is answered: the response stops growing.
+    this.emInTime();
     let loader = this.byId.get(model);
     if (!loader) {
       loader = new DataLoader((ids) => this.findByIds(model, ids), { maxBatchSize: 1000 });
@@ -36,6 +41,8 @@ export class RelationLoaders {
 
   /** The rows of a to-many relation of one parent, with per-parent where/orderBy/limit/offset. */
   loadChildren(relation: ToManyModel, parentId: Key, args: ListArguments): Promise<Row[]> {
+    // As in load(): nothing new starts past the deadline, cached or not.
+    this.emInTime();
     const key = `${relation.target.name}.${relation.mappedBy}:${JSON.stringify(args)}`;
     let loader = this.children.get(key);
     if (!loader) {
@@ -59,8 +66,9 @@ export class RelationLoaders {
   }
 
   private async findByIds(model: EntityModel, ids: readonly Key[]): Promise<(Row | null)[]> {
+    const em = this.emInTime();
     const pk = model.primaryKey.name;
-    const rows = (await this.em.find(model.cls, { [pk]: { $in: [...ids] } })) as Row[];
+    const rows = (await em.find(model.cls, { [pk]: { $in: [...ids] } })) as Row[];
     const byKey = new Map(rows.map((row) => [row[pk] as Key, row]));
     return ids.map((id) => byKey.get(id) ?? null);
   }
@@ -74,12 +82,13 @@ export class RelationLoaders {
   ): Promise<Row[][]> {
     const parentKey = relation.target.toOne.find((toOne) => toOne.name === relation.mappedBy)!.target
       .primaryKey.name;
-    const rows = (await this.em.find(
+    const em = this.emInTime();
+    const rows = (await em.find(
       relation.target.cls,
       { $and: [{ [relation.mappedBy]: { $in: [...parentIds] } }, where] },
       {
         orderBy,
-        filters: childrenOfVisibleParents(this.em, relation.mappedBy),
+        filters: childrenOfVisibleParents(em, relation.mappedBy),
         // MikroORM's per-parent window (row_number() over (partition by <fk>)): the limit applies to
         // each parent, in one statement. It is the option its own populate uses for per-parent limits.
         _partitionLimit: { partitionBy: relation.mappedBy, limit: page.limit, offset: page.offset },

@@ -32,13 +32,19 @@ export class RequestTransaction {
   constructor(
     private readonly em: EntityManager,
     private readonly settings: [string, string][],
+    /**
+     * `em` while the request is within its deadline (src/http/request-deadline.ts): a transaction is
+     * not begun, nor its settings applied, once the request is out of time. Closing always works.
+     */
+    private readonly emInTime: () => EntityManager = () => em,
   ) {}
 
   /** Begins the transaction and applies the settings, once per request. */
   open(): Promise<void> {
     return (this.opened ??= (async () => {
-      await this.em.begin();
-      await setLocal(this.em, this.settings);
+      await this.emInTime().begin();
+      // `begin` may have waited past the deadline for a connection; close() rolls it back.
+      await setLocal(this.emInTime(), this.settings);
     })());
   }
 
