@@ -9,7 +9,9 @@
  *   user list [<id>]
  */
 import { parseArgs } from 'node:util';
-import { loadConfigOrExit } from '../../src/config.js';
+import pg from 'pg';
+import { RefreshTokenStore } from '../../src/auth/refresh-token-store.js';
+import { type Config, loadConfigOrExit } from '../../src/config.js';
 import { openDatabase } from '../../src/db/database.js';
 import { createLogger } from '../../src/logger.js';
 import { MAX_PASSWORD_LENGTH } from './password-hashing.js';
@@ -39,7 +41,34 @@ async function announce(done: string, work: Promise<void>) {
   console.log(done);
 }
 
-function parseCommand(argv: string[]) {
+/**
+ * After these changes the user's sessions must not go on: a new password shuts out whoever held the
+ * old one, a disable shuts out the user, and new roles are taken by a new login rather than left to
+ * sessions that may have been stolen. (`enable` and `add` start nothing that could be ended.)
+ */
+const ENDS_SESSIONS = new Set(['set-password', 'disable', 'grant', 'revoke']);
+
+/**
+ * Ends every refresh-token family of `id`, in the `auth` schema where the gateway keeps them (that
+ * of the tables' owner: MIGRATION_DATABASE_URL, or DATABASE_URL).
+ */
+async function endSessions(config: Config, databaseUrl: string, id: string) {
+  const pool = new pg.Pool({ connectionString: config.migrationDatabaseUrl ?? databaseUrl, max: 1 });
+  try {
+    const sessions = new RefreshTokenStore(
+      pool,
+      config.refreshTokenTtlSeconds,
+      config.refreshTokenMaxAgeSeconds,
+    );
+    await sessions.migrate();
+    await sessions.revokeUserFamilies(id);
+    console.log(`ended the sessions of ${id}`);
+  } finally {
+    await pool.end();
+  }
+}
+
+function parseCommand(argv: string[]): { run: (store: UserStore) => Promise<void>; endsSessionsOf?: string } {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -70,6 +99,18 @@ function parseCommand(argv: string[]) {
     if (roles.length === 0) throw new UsageError(`user ${verb} needs --roles a,b`);
     return roles;
   };
+  const run = commandFor(verb, id, values, roles, { needId, needPassword, needRoles });
+  return { run, endsSessionsOf: ENDS_SESSIONS.has(verb) ? needId() : undefined };
+}
+
+function commandFor(
+  verb: string,
+  id: string | undefined,
+  values: { name?: string; attr?: string[] },
+  roles: string[],
+  need: { needId(): string; needPassword(): string; needRoles(): string[] },
+): (store: UserStore) => Promise<void> {
+  const { needId, needPassword, needRoles } = need;
   switch (verb) {
     case 'add':
       return (store: UserStore) =>
@@ -118,7 +159,8 @@ try {
   const store = new UserStore(config.authDatabaseUrl ?? database.url);
   try {
     await store.migrate();
-    await command(store);
+    await command.run(store);
+    if (command.endsSessionsOf) await endSessions(config, database.url, command.endsSessionsOf);
   } finally {
     await store.close();
     await database.close();

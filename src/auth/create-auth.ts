@@ -12,6 +12,8 @@ import { generateSecret, TokenService } from './token-service.js';
 
 export interface Auth {
   service: AuthService;
+  /** The login throttle (its size is what tests and operators can observe of it). */
+  throttle: LoginThrottle;
   close(): Promise<void>;
 }
 
@@ -62,7 +64,11 @@ export async function createAuth(options: {
   pool.on('error', (error: Error & { code?: string }) =>
     options.log.warn({ code: error.code, reason: error.message }, 'auth database connection lost'),
   );
-  const refreshTokens = new RefreshTokenStore(pool, config.refreshTokenTtlSeconds);
+  const refreshTokens = new RefreshTokenStore(
+    pool,
+    config.refreshTokenTtlSeconds,
+    config.refreshTokenMaxAgeSeconds,
+  );
   await refreshTokens.migrate();
   const provider = await loadAuthProvider(config.authProvider, {
     databaseUrl: options.databaseUrl,
@@ -73,6 +79,7 @@ export async function createAuth(options: {
   const throttle = LoginThrottle.create(config.redisUrl, options.log);
   return {
     service: new AuthService(provider, tokens, refreshTokens, throttle, options.log),
+    throttle,
     async close() {
       await provider.close?.();
       await throttle.close();

@@ -84,20 +84,23 @@ describe('npm run auth (SQL provider administration)', () => {
     await auth('user', 'add', 'ops', '--password', 'one');
     expect(await auth('user', 'set-password', 'ops', '--password', 'two')).toEqual({
       code: 0,
-      output: 'set the password of ops',
+      output: 'set the password of ops\nended the sessions of ops',
     });
     expect(await auth('user', 'grant', 'ops', '--roles', 'manager,tenant')).toEqual({
       code: 0,
-      output: 'granted manager, tenant to ops',
+      output: 'granted manager, tenant to ops\nended the sessions of ops',
     });
     expect(await auth('user', 'revoke', 'ops', '--roles', 'tenant')).toEqual({
       code: 0,
-      output: 'revoked tenant from ops',
+      output: 'revoked tenant from ops\nended the sessions of ops',
     });
     const sql = provider();
     expect(await sql.authenticate('ops', 'one')).toBeNull();
     expect(await sql.authenticate('ops', 'two')).toMatchObject({ roles: ['manager'] });
-    expect(await auth('user', 'disable', 'ops')).toEqual({ code: 0, output: 'disabled ops' });
+    expect(await auth('user', 'disable', 'ops')).toEqual({
+      code: 0,
+      output: 'disabled ops\nended the sessions of ops',
+    });
     expect(await sql.authenticate('ops', 'two')).toBeNull();
     expect(await auth('user', 'enable', 'ops')).toEqual({ code: 0, output: 'enabled ops' });
     expect(await sql.authenticate('ops', 'two')).toMatchObject({ id: 'ops' });
