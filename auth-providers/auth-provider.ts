@@ -20,9 +20,20 @@ export interface AuthProvider {
   findUser?(id: string): Promise<AuthUser | null>;
   /** Accepts a token this provider itself issued (e.g. Keycloak's), returning its user, or null. */
   verifyToken?(token: string): Promise<AuthUser | null>;
+  /**
+   * The account a user name means to this provider, as a string: names it treats as the same user
+   * must give the same string (an LDAP directory ignores case and insignificant spaces, so `ALICE` and
+   * `alice  ` are `alice`). The login throttle counts attempts under it, so spelling a name differently
+   * buys no fresh guesses. It never decides who logs in. Without it, case is ignored
+   * (defaultNormalizeUsername): safe for throttling, since merging names only shares their budget.
+   */
+  normalizeUsername?(username: string): string;
   /** Releases connections and timers on shutdown. */
   close?(): Promise<void>;
 }
+
+/** The throttle's account for providers that do not say: case ignored, as most directories do. */
+export const defaultNormalizeUsername = (username: string): string => username.toLowerCase();
 
 /**
  * Thrown by a provider whose identity system cannot be reached or answers with an error: the login

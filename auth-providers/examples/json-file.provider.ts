@@ -15,7 +15,8 @@ interface FileUser extends AuthUser {
  *   AUTH_PROVIDER=./auth-providers/examples/json-file.provider.ts AUTH_USERS_FILE=./users.json npm start
  *
  * A provider is a class whose constructor takes AuthProviderOptions and that implements
- * authenticate(); findUser() lets refresh pick up changed roles, init() and close() are optional.
+ * authenticate(); findUser() lets refresh pick up changed roles, normalizeUsername() says which
+ * spellings of a name are one account (for the login throttle), init() and close() are optional.
  */
 export default class JsonFileAuthProvider implements AuthProvider {
   private readonly users: Map<string, FileUser>;
@@ -25,6 +26,11 @@ export default class JsonFileAuthProvider implements AuthProvider {
     if (!file) throw new Error('the JSON file provider needs AUTH_USERS_FILE');
     const users = JSON.parse(readFileSync(file, 'utf8')) as FileUser[];
     this.users = new Map(users.map((user) => [user.id, user]));
+  }
+
+  /** Users are found by exact id (a Map key): the login throttle counts each spelling as its own. */
+  normalizeUsername(username: string): string {
+    return username;
   }
 
   async authenticate(username: string, password: string): Promise<AuthUser | null> {

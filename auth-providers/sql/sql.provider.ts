@@ -24,6 +24,11 @@ export class SqlAuthProvider implements AuthProvider {
     }
   }
 
+  /** Users are found by `id = $1`, text equality: `ALICE` and `alice ` are other (unknown) users. */
+  normalizeUsername(username: string): string {
+    return username;
+  }
+
   async authenticate(username: string, password: string): Promise<AuthUser | null> {
     const credentials = await this.store.credentials(username);
     // Unknown users are checked against a dummy hash, so they take as long to refuse as a wrong password.

@@ -3,6 +3,7 @@ import {
   type AuthProvider,
   AuthProviderUnavailableError,
   type AuthUser,
+  defaultNormalizeUsername,
 } from '../../auth-providers/auth-provider.js';
 import { type Logger } from '../logger.js';
 import { MAX_PASSWORD_LENGTH } from '../../auth-providers/sql/password-hashing.js';
@@ -29,6 +30,12 @@ export interface RequestIdentity {
 export const unauthenticated = (message: string, extensions: Record<string, unknown> = {}) =>
   new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', ...extensions } });
 
+/**
+ * Longer user names are refused before anything else: no identity system has such names, and the
+ * throttle's keys, the provider's requests and the logs must not grow with what a stranger sends.
+ */
+export const MAX_USERNAME_LENGTH = 256;
+
 /** The same answer for an unknown user and a wrong password: nothing tells them apart. */
 const INVALID_CREDENTIALS = 'Invalid username or password';
 const PROVIDER_UNAVAILABLE =
@@ -49,11 +56,15 @@ export class AuthService {
   }
 
   async login(username: string, password: string, clientAddress: string): Promise<AuthPayload> {
+    if (username.length > MAX_USERNAME_LENGTH) {
+      throw badUserInput(`username must be at most ${MAX_USERNAME_LENGTH} characters long`);
+    }
     if (password.length > MAX_PASSWORD_LENGTH) {
       throw badUserInput(`password must be at most ${MAX_PASSWORD_LENGTH} characters long`);
     }
+    const account = this.provider.normalizeUsername?.(username) ?? defaultNormalizeUsername(username);
     try {
-      await this.throttle.attempt(username, clientAddress);
+      await this.throttle.attempt(account, clientAddress);
     } catch (error) {
       if (error instanceof LoginThrottledError) {
         throw unauthenticated(error.message, { retryAfterSeconds: error.retryAfterSeconds });
@@ -62,7 +73,7 @@ export class AuthService {
     }
     const user = await this.authenticateWithProvider(username, password);
     if (!user) throw unauthenticated(INVALID_CREDENTIALS);
-    await this.throttle.succeeded(username);
+    await this.throttle.succeeded(account, clientAddress);
     return this.payload(user, await this.refreshTokens.issue(user));
   }
 

@@ -13,6 +13,8 @@ const SLAPD = ['/usr/sbin/slapd', '/usr/local/sbin/slapd', '/usr/local/libexec/s
 
 export interface Slapd {
   url: string;
+  /** With `logOperations`: slapd's log of connections and operations (BIND, SRCH …) so far. */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -20,7 +22,7 @@ export interface Slapd {
  * A real OpenLDAP server (Debian's slapd, which .ci/run installs) on a free loopback port, with a
  * throw-away directory in a temporary folder.
  */
-export async function startSlapd(): Promise<Slapd> {
+export async function startSlapd(options: { logOperations?: boolean } = {}): Promise<Slapd> {
   if (!SLAPD) {
     throw new Error(
       'slapd (OpenLDAP) is not installed: `apt-get install slapd` (.ci/run installs it when missing)',
@@ -49,8 +51,15 @@ access to * by * read
   );
   const port = await findFreePort();
   const url = `ldap://127.0.0.1:${port}`;
-  // -d 0: stay in the foreground (a child of the test process) without debug output.
-  const child: ChildProcess = spawn(SLAPD, ['-f', config, '-h', `${url}/`, '-d', '0'], { stdio: 'ignore' });
+  // -d: stay in the foreground (a child of the test process); 0 prints nothing, 256 (stats) one line
+  // per connection and operation, which tests read to see whether a request reached the directory.
+  const child: ChildProcess = spawn(
+    SLAPD,
+    ['-f', config, '-h', `${url}/`, '-d', options.logOperations ? '256' : '0'],
+    { stdio: ['ignore', 'ignore', options.logOperations ? 'pipe' : 'ignore'] },
+  );
+  let log = '';
+  child.stderr?.on('data', (chunk: Buffer) => (log += chunk));
   const stop = async () => {
     child.kill('SIGTERM');
     await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
@@ -61,7 +70,7 @@ access to * by * read
     try {
       await client.bind(LDAP_ADMIN.dn, LDAP_ADMIN.password);
       await client.unbind();
-      return { url, stop };
+      return { url, log: () => log, stop };
     } catch (error) {
       if (attempt > 50 || child.exitCode !== null) {
         await stop();
