@@ -89,16 +89,14 @@ export class LoginThrottle {
 
   /**
    * Counts one attempt at `account` (the provider's normalised user name) from `clientAddress`;
-   * throws LoginThrottledError when a bound is reached. The account-wide count is taken only once the
-   * attempt passed the address bounds: a guesser already refused at its own address keeps hammering
-   * without using up the budget of the real user elsewhere.
+   * throws LoginThrottledError when a bound is reached. Each count is taken only once the attempt
+   * passed the bound before it: a guesser already refused at its own address keeps hammering without
+   * using up the budget of the real user elsewhere, and an address over its bound adds no keys.
    */
   async attempt(account: string, clientAddress: string): Promise<void> {
     try {
-      await Promise.all([
-        this.accountAtAddress.consume(pairKey(account, clientAddress)),
-        this.address.consume(clientAddress),
-      ]);
+      await this.address.consume(clientAddress);
+      await this.accountAtAddress.consume(pairKey(account, clientAddress));
       await this.account.consume(account);
     } catch (error) {
       if (error instanceof RateLimiterRes)

@@ -243,4 +243,21 @@ describe('the in-memory throttle', () => {
     await expect(throttle.attempt('hot', '192.0.2.1')).rejects.toThrow(THROTTLED);
     await throttle.close();
   });
+
+  it('adds no keys for an address over its bound, whatever names it sprays', async () => {
+    const throttle = LoginThrottle.create(undefined, pino({ level: 'silent' }));
+    const refused = [];
+    for (let i = 0; i < 300; i++) {
+      refused.push(
+        await throttle.attempt(`spray${i}`, '192.0.2.9').then(
+          () => false,
+          () => true,
+        ),
+      );
+    }
+    expect(refused.filter(Boolean)).toHaveLength(200);
+    // One address key, and a pair and an account key for each of the 100 attempts it was allowed.
+    expect(throttle.keysInMemory()).toBe(1 + 100 + 100);
+    await throttle.close();
+  });
 });
