@@ -63,7 +63,7 @@ export async function createGateway(options: {
   const settings = options.settings ?? DEFAULT_GATEWAY_SETTINGS;
   const { production, introspection, requestTimeoutMs } = settings;
   const auth = options.auth.service;
-  const limits = documentLimits({ production, maxResultObjects: settings.maxResultObjects });
+  const limits = documentLimits({ maxResultObjects: settings.maxResultObjects });
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);

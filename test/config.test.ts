@@ -17,6 +17,7 @@ describe('configuration', () => {
       jwtAudience: 'grantgate',
       accessTokenTtlSeconds: 900,
       refreshTokenTtlSeconds: 604800,
+      refreshTokenMaxAgeSeconds: 30 * 86400,
       seed: 'demo',
       logLevel: 'info',
       introspection: true,
@@ -24,6 +25,7 @@ describe('configuration', () => {
       dbPoolTimeoutSeconds: 5,
       dbStatementTimeoutSeconds: 15,
       requestTimeoutSeconds: 30,
+      maxResultObjects: 100_000,
     });
   });
 
@@ -40,6 +42,9 @@ describe('configuration', () => {
       JWT_AUDIENCE: 'shop-frontend',
       ACCESS_TOKEN_TTL: '30s',
       REFRESH_TOKEN_TTL: '12h',
+      REFRESH_TOKEN_MAX_AGE: '14d',
+      MAX_RESULT_OBJECTS: '5000',
+      TRUST_PROXY: 'loopback, 10.0.0.0/8',
       SEED: 'users',
       LOG_LEVEL: 'debug',
       DB_POOL_SIZE: '25',
@@ -59,6 +64,9 @@ describe('configuration', () => {
       jwtAudience: 'shop-frontend',
       accessTokenTtlSeconds: 30,
       refreshTokenTtlSeconds: 43200,
+      refreshTokenMaxAgeSeconds: 14 * 86400,
+      maxResultObjects: 5000,
+      trustProxy: 'loopback, 10.0.0.0/8',
       seed: 'users',
       logLevel: 'debug',
       dbPoolSize: 25,

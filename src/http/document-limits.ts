@@ -22,8 +22,8 @@ export const DOCUMENT_LIMITS = {
   cost: 5000,
 } as const;
 
-/** The Apollo options (plugins, validation rules, no batching, no stack traces) that enforce them. */
-export function documentLimits(options: { production: boolean; maxResultObjects: number }) {
+/** The Apollo validation rules and plugins that enforce them. */
+export function documentLimits(options: { maxResultObjects: number }) {
   const armor = new ApolloArmor({
     // Introspection is counted like any other query: skipping it opened a bypass through a
     // fragment named `__schema` in earlier versions. The limits leave room for Sandbox's introspection.
@@ -33,8 +33,10 @@ export function documentLimits(options: { production: boolean; maxResultObjects:
     maxDirectives: { n: DOCUMENT_LIMITS.directives },
     maxTokens: { n: DOCUMENT_LIMITS.tokens },
     costLimit: { maxCost: DOCUMENT_LIMITS.cost, ignoreIntrospection: false, flattenFragments: true },
-    // "Did you mean …?" tells a stranger the schema; hide it in production.
-    blockFieldSuggestion: { enabled: options.production },
+    // Schema hints ("Did you mean …?") are taken out of production messages in one place for every
+    // step that raises them, the error formatter (src/errors.ts); Armor's own plugin would see only
+    // validation errors.
+    blockFieldSuggestion: { enabled: false },
   }).protect();
   return {
     validationRules: armor.validationRules,

@@ -21,7 +21,7 @@ async function sqlRows<T = Record<string, unknown>>(query: string): Promise<T[]>
 }
 
 describe('no N+1: one statement per relation level, whatever the number of rows', () => {
-  it.each([1, 10, 100])(
+  it.each([1, 5, 25])(
     'customers(limit: %i) { orders { details { product { category } } } }',
     async (limit) => {
       const result = await t.executeCountingSql(CustomerOrderTreeDocument, { limit });
@@ -30,7 +30,7 @@ describe('no N+1: one statement per relation level, whatever the number of rows'
       const [total] = await sqlRows<{ count: string }>('select count(*) from customer');
       expect(customers).toHaveLength(Math.min(limit, Number(total!.count)));
       const details = customers.flatMap((c) => c.orders.flatMap((o) => o.details));
-      if (limit === 100) expect(details.length).toBeGreaterThan(1000);
+      if (limit === 25) expect(details.length).toBeGreaterThan(500);
       // customers, orders, order lines, products, categories: five levels, five statements.
       expect(result.statements).toHaveLength(5);
       expect(result.statements.map((sql) => sql.match(/from "(\w+)"/)?.[1])).toEqual([
@@ -44,7 +44,7 @@ describe('no N+1: one statement per relation level, whatever the number of rows'
   );
 
   it('returns the same tree SQL builds with joins', async () => {
-    const result = await t.execute(CustomerOrderTreeDocument, { limit: 100 });
+    const result = await t.execute(CustomerOrderTreeDocument, { limit: 25 });
     const fromGateway = result.data!.customers.flatMap((c) =>
       c.orders.flatMap((o) =>
         o.details.map((d) => [c.id, o.id, d.id, d.product?.id, d.product?.category?.id].join('/')),
@@ -52,7 +52,7 @@ describe('no N+1: one statement per relation level, whatever the number of rows'
     );
     const expected = await sqlRows<{ path: string }>(`
       select concat_ws('/', c.id, o.id, d.id, p.id, p.category_id) as path
-      from (select id from customer order by id limit 100) c
+      from (select id from customer order by id limit 25) c
       join "order" o on o.customer_id = c.id
       join order_detail d on d.order_id = o.id
       join product p on p.id = d.product_id
