@@ -180,7 +180,7 @@ describe.each(USERS)('$id reads', (user) => {
       ['orders', 'details', 'order_detail', 'order_id'],
     ];
     for (const [parents, children, table, foreignKey] of nested) {
-      // Nested limits above the demo's largest family (31 orders of one customer), within MAX_RESULT_OBJECTS.
+      // Nested limits above the demo's largest family (17 orders of one customer), within MAX_RESULT_OBJECTS.
       const rows = await as(user, `{ ${parents}(limit: 1000) { id ${children}(limit: 90) { id } } }`);
       const visibleChildren = await t.db.sql.query(
         `select id, ${foreignKey} as parent from "${table}" where ${visible(user, table)}`,
