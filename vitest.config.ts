@@ -7,8 +7,9 @@ export default defineConfig({
   resolve: {
     // graphql 16 ships an ESM build (`module` field) and a CJS one (`main`). Node resolves the
     // libraries' `import 'graphql'` to the CJS build, Vite would give our code the ESM one, and two
-    // copies of graphql cannot share a schema. One alias makes everything use Node's choice.
-    alias: { graphql: require.resolve('graphql') },
+    // copies of graphql cannot share a schema. One alias makes everything use Node's choice (deep
+    // imports such as graphql/execution/collectFields.js name the CJS files already).
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
   test: {
     include: ['test/**/*.test.ts'],

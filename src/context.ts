@@ -3,10 +3,10 @@ import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { RequestSecurity } from '../security/system/request-security.js';
 import { leaveRowsToTheDatabase, restrictTo } from '../security/system/row-security.js';
 import { type SecurityModel } from '../security/system/security-model.js';
-import { RelationLoaders } from './api/loaders.js';
 import { type AuthService, type RequestIdentity } from './auth/auth-service.js';
 import { type DatabaseSecurity, RequestTransaction, requestSettings } from './db/request-transaction.js';
 import { untilDeadline } from './http/request-deadline.js';
+import { RequestWork } from './http/request-work.js';
 import { type Logger } from './logger.js';
 
 /**
@@ -18,7 +18,8 @@ export interface RequestContext {
   requestId: string;
   /** The request's fork; reading it after the request's deadline throws RequestDeadlineExceeded. */
   em: EntityManager;
-  loaders: RelationLoaders;
+  /** The root fields still running, which the response waits for before the transaction ends. */
+  work: RequestWork;
   log: Logger;
   identity: RequestIdentity;
   auth: AuthService;
@@ -69,7 +70,7 @@ export function createRequestContext(
   const emInTime = untilDeadline(deadline, em);
   return new RequestContextValue(emInTime, {
     requestId,
-    loaders: new RelationLoaders(emInTime, security),
+    work: new RequestWork(),
     security,
     transaction:
       security && options.databaseLayer !== false
@@ -87,7 +88,7 @@ export function createRequestContext(
  */
 class RequestContextValue implements RequestContext {
   requestId!: string;
-  loaders!: RelationLoaders;
+  work!: RequestWork;
   log!: Logger;
   identity!: RequestIdentity;
   auth!: AuthService;

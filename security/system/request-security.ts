@@ -54,6 +54,11 @@ export class RequestSecurity implements RowAccess {
     throw forbidden(`${this.describeUser()} does not have ${access} access on field: ${entityName}.${field}`);
   }
 
+  /** True when the user may read `entityName.field` (what `authorizeField` checks, without throwing). */
+  mayReadField(entityName: string, field: string): boolean {
+    return this.model.mayUseField(this.user, entityName, field);
+  }
+
   /** The verb, then every field the input sets: nothing is written unless all of it is allowed. */
   authorizeWrite(entityName: string, verb: 'insert' | 'update', fields: string[]): void {
     this.authorize(entityName, verb);

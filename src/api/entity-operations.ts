@@ -5,10 +5,12 @@ import {
   UniqueConstraintViolationException,
 } from '@mikro-orm/core';
 import { type EntityManager } from '@mikro-orm/postgresql';
+import { type GraphQLResolveInfo } from 'graphql';
 import { type RequestContext } from '../context.js';
 import { type RequestSecurity } from '../../security/system/request-security.js';
 import { unauthenticated } from '../auth/auth-service.js';
 import { badUserInput, notFound } from '../errors.js';
+import { CompiledRead } from './compiled-read.js';
 import { type EntityModel } from './entity-model.js';
 import {
   type ListArguments,
@@ -20,6 +22,7 @@ import {
   translateWhere,
   type WhereInput,
 } from './query-arguments.js';
+import { planRead } from './read-plan.js';
 
 type Row = Record<string, unknown>;
 type Input = Record<string, unknown>;
@@ -56,12 +59,22 @@ export function relationVisibility(
   };
 }
 
-/** The generic operations behind every entity's root fields; the resolvers only wire them to GraphQL. */
-export async function list(ctx: RequestContext, model: EntityModel, args: ListArguments): Promise<object[]> {
+/**
+ * The generic operations behind every entity's root fields; the resolvers only wire them to GraphQL.
+ * Reads take the field's `info`: what the document selects below the field is read in the same
+ * statement (src/api/compiled-read.ts), so a read costs one statement whatever its depth.
+ */
+export async function list(
+  ctx: RequestContext,
+  model: EntityModel,
+  args: ListArguments,
+  info: GraphQLResolveInfo,
+): Promise<object[]> {
   authorizeRead(ctx, model, args);
   const { limit, offset } = pagination(args);
   const related = relationVisibility(ctx.security, model);
-  return ctx.em.find(model.cls, translateWhere(model, args.where, related), {
+  return new CompiledRead(() => ctx.em).rows(planRead(ctx, model, info), {
+    where: translateWhere(model, args.where, related),
     orderBy: translateOrderBy(model, args.orderBy, related),
     limit,
     offset,
@@ -73,21 +86,40 @@ export async function count(ctx: RequestContext, model: EntityModel, where: Wher
   return ctx.em.count(model.cls, translateWhere(model, where, relationVisibility(ctx.security, model)));
 }
 
-export async function byId(ctx: RequestContext, model: EntityModel, id: string) {
+export async function byId(ctx: RequestContext, model: EntityModel, id: string, info: GraphQLResolveInfo) {
   authorizeRead(ctx, model);
-  return ctx.loaders.load(model, parseId(model, id));
+  return readOne(ctx, model, parseId(model, id), info);
 }
 
-export async function create(ctx: RequestContext, model: EntityModel, input: Input): Promise<object> {
+/** The row with this key as the user sees it, with everything `info` selects below it; null when hidden. */
+async function readOne(ctx: RequestContext, model: EntityModel, key: unknown, info: GraphQLResolveInfo) {
+  const [row] = await new CompiledRead(() => ctx.em).rows(planRead(ctx, model, info), {
+    where: { [model.primaryKey.name]: key },
+  });
+  return row ?? null;
+}
+
+/** What a mutation answers: the written row read back through the same compiled path as any read. */
+async function readBack(ctx: RequestContext, model: EntityModel, entity: object, info: GraphQLResolveInfo) {
+  return readOne(ctx, model, (entity as Row)[model.primaryKey.name], info);
+}
+
+export async function create(
+  ctx: RequestContext,
+  model: EntityModel,
+  input: Input,
+  info: GraphQLResolveInfo,
+): Promise<object | null> {
   const security = securityOf(ctx);
   security.authorizeWrite(model.name, 'insert', Object.keys(input));
   const stamped = security.stampInsert(model.name, input);
-  return write(ctx, model, 'create', async (em) => {
+  const entity = await write(ctx, model, 'create', async (em) => {
     const entity = em.create(model.cls, await toEntityData(em, model, stamped, 'create'));
     await em.flush();
     await requireStillVisible(em, model, entity);
     return entity;
   });
+  return readBack(ctx, model, entity, info);
 }
 
 export async function update(
@@ -95,17 +127,19 @@ export async function update(
   model: EntityModel,
   id: string,
   input: Input,
-): Promise<object> {
+  info: GraphQLResolveInfo,
+): Promise<object | null> {
   const security = securityOf(ctx);
   security.authorizeWrite(model.name, 'update', Object.keys(input));
   security.refuseForeignValues(model.name, input);
-  return write(ctx, model, 'update', async (em) => {
+  const entity = await write(ctx, model, 'update', async (em) => {
     const entity = await findForWrite(em, model, id);
     em.assign(entity, await toEntityData(em, model, input, 'update'));
     await em.flush();
     await requireStillVisible(em, model, entity);
     return entity;
   });
+  return readBack(ctx, model, entity, info);
 }
 
 export async function remove(ctx: RequestContext, model: EntityModel, id: string): Promise<boolean> {
@@ -127,7 +161,6 @@ async function write<T>(
   verb: 'create' | 'update' | 'delete',
   work: (em: EntityManager) => Promise<T>,
 ): Promise<T> {
-  ctx.loaders.clearAll();
   ctx.em.clear();
   try {
     return await ctx.em.transactional(work);

@@ -1,9 +1,10 @@
-import { GraphQLID, GraphQLInt } from 'graphql';
+import { GraphQLID, GraphQLInt, type GraphQLResolveInfo } from 'graphql';
 import {
   Arg,
   type ClassType,
   Ctx,
   FieldResolver,
+  Info,
   type MiddlewareFn,
   Mutation,
   Query,
@@ -17,9 +18,11 @@ import { type EntityModel } from './entity-model.js';
 import * as operations from './entity-operations.js';
 import { type EntityInputs } from './inputs/entity-inputs.js';
 import { DEFAULT_LIMIT, MAX_LIMIT } from './query-arguments.js';
+import { toManyValue, toOneValue } from './read-plan.js';
 
 type Row = Record<string, unknown>;
 type Method = (...args: never[]) => unknown;
+type Info = GraphQLResolveInfo;
 type ParameterDecorator = (prototype: object, method: string, index: number) => void;
 
 /** Defines `name` on the resolver's prototype and applies type-graphql's decorators to it, as TypeScript would. */
@@ -78,20 +81,20 @@ export function createEntityResolver(
   defineMethod(
     prototype,
     plural,
-    (where: never, orderBy: never, limit: never, offset: never, ctx: RequestContext) =>
-      operations.list(ctx, model, { where, orderBy, limit, offset }),
+    (where: never, orderBy: never, limit: never, offset: never, ctx: RequestContext, info: Info) =>
+      operations.list(ctx, model, { where, orderBy, limit, offset }, info),
     guarded(
       Query(() => [model.cls], {
         name: plural,
         description: `${name} rows matching where, in orderBy order`,
       }),
     ),
-    [...listArgs(inputs, name), Ctx()],
+    [...listArgs(inputs, name), Ctx(), Info()],
   );
   defineMethod(
     prototype,
     singular,
-    (id: string, ctx: RequestContext) => operations.byId(ctx, model, id),
+    (id: string, ctx: RequestContext, info: Info) => operations.byId(ctx, model, id, info),
     guarded(
       Query(() => model.cls, {
         name: singular,
@@ -99,7 +102,7 @@ export function createEntityResolver(
         description: `The ${name} with this id, or null`,
       }),
     ),
-    [Arg('id', () => GraphQLID), Ctx()],
+    [Arg('id', () => GraphQLID), Ctx(), Info()],
   );
   defineMethod(
     prototype,
@@ -113,16 +116,17 @@ export function createEntityResolver(
   defineMethod(
     prototype,
     `create${name}`,
-    (input: Row, ctx: RequestContext) => operations.create(ctx, model, input),
+    (input: Row, ctx: RequestContext, info: Info) => operations.create(ctx, model, input, info),
     guarded(Mutation(() => model.cls, { name: `create${name}` })),
-    [Arg('input', () => inputs.create), Ctx()],
+    [Arg('input', () => inputs.create), Ctx(), Info()],
   );
   defineMethod(
     prototype,
     `update${name}`,
-    (id: string, input: Row, ctx: RequestContext) => operations.update(ctx, model, id, input),
+    (id: string, input: Row, ctx: RequestContext, info: Info) =>
+      operations.update(ctx, model, id, input, info),
     guarded(Mutation(() => model.cls, { name: `update${name}` })),
-    [Arg('id', () => GraphQLID), Arg('input', () => inputs.update), Ctx()],
+    [Arg('id', () => GraphQLID), Arg('input', () => inputs.update), Ctx(), Info()],
   );
   defineMethod(
     prototype,
@@ -132,36 +136,32 @@ export function createEntityResolver(
     [Arg('id', () => GraphQLID), Ctx()],
   );
 
+  // Relation fields only hand out what their root field's statement read with the parent row.
   for (const relation of model.toOne) {
-    const targetKey = relation.target.primaryKey.name;
     defineMethod(
       prototype,
       relation.name,
-      (parent: Row, ctx: RequestContext) => {
-        operations.authorizeRead(ctx, relation.target);
-        const reference = parent[relation.name] as Row | null | undefined;
-        return reference ? ctx.loaders.load(relation.target, reference[targetKey] as string | number) : null;
-      },
+      (parent: Row, ctx: RequestContext, info: Info) => toOneValue(ctx, relation, parent, info),
       // Always nullable: the related row may be hidden from the caller.
       [FieldResolver(() => relation.target.cls, { name: relation.name, nullable: true })],
-      [Root(), Ctx()],
+      [Root(), Ctx(), Info()],
     );
   }
   for (const relation of model.toMany) {
     defineMethod(
       prototype,
       relation.name,
-      (parent: Row, where: never, orderBy: never, limit: never, offset: never, ctx: RequestContext) => {
-        operations.authorizeRead(ctx, relation.target, { where, orderBy });
-        return ctx.loaders.loadChildren(relation, parent[model.primaryKey.name] as string | number, {
-          where,
-          orderBy,
-          limit,
-          offset,
-        });
-      },
+      (
+        parent: Row,
+        where: never,
+        orderBy: never,
+        limit: never,
+        offset: never,
+        ctx: RequestContext,
+        info: Info,
+      ) => toManyValue(ctx, relation, { where, orderBy, limit, offset }, parent, info),
       [FieldResolver(() => [relation.target.cls], { name: relation.name })],
-      [Root(), ...listArgs(inputsOf(relation.target), relation.target.name), Ctx()],
+      [Root(), ...listArgs(inputsOf(relation.target), relation.target.name), Ctx(), Info()],
     );
   }
   return EntityResolver;

@@ -8,6 +8,7 @@ import { createEntityInputs, type EntityInputs } from './inputs/entity-inputs.js
 import { type RequestContext } from '../context.js';
 import { securityOf } from './entity-operations.js';
 import { createEntityResolver } from './entity-resolver.js';
+import { trackRootFields } from '../http/request-work.js';
 
 let built: Promise<GraphQLSchema> | undefined;
 
@@ -22,7 +23,7 @@ export function buildGatewaySchema(metadata: MetadataStorage): Promise<GraphQLSc
       models.map((model) => [model, createEntityInputs(model)]),
     );
     const resolvers = models.map((model) => createEntityResolver(model, (m) => inputs.get(m)!));
-    return buildSchema({
+    const schema = await buildSchema({
       resolvers: [AuthResolver, ...resolvers] as [ClassType, ...ClassType[]],
       validate: false,
       // Field roles (@Authorized, e.g. Employee.salary): the security model, which compiled the same
@@ -33,6 +34,7 @@ export function buildGatewaySchema(metadata: MetadataStorage): Promise<GraphQLSc
       },
       emitSchemaFile: false,
     });
+    return trackRootFields(schema);
   })();
   return built;
 }

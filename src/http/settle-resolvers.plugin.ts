@@ -2,30 +2,18 @@ import { type ApolloServerPlugin } from '@apollo/server';
 import { type RequestContext } from '../context.js';
 
 /**
- * Holds each response until every resolver of the request has settled. graphql-js 16 answers as soon
- * as one root field fails (its Promise.all rejects early) while sibling fields may still be querying
- * the database. Without this, that work would outlive its request: it would escape the shutdown drain
- * (closing the pool under a running query hangs) and the SQL it runs would be attributed to nobody.
- * Once everything settled, the request's transaction commits; if that fails, the response says so.
+ * Holds each response until the request's root fields have settled (src/http/request-work.ts):
+ * without this, work of a field still running after a sibling failed would outlive its request — it
+ * would escape the shutdown drain (closing the pool under a running query hangs) and the SQL it runs
+ * would be attributed to nobody. Then the request's transaction commits; if that fails, the
+ * response says so.
  */
 export function settleResolversPlugin(): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
-      let pending = 0;
-      let whenSettled: (() => void) | undefined;
       return {
-        async executionDidStart() {
-          return {
-            willResolveField() {
-              pending++;
-              return () => {
-                if (--pending === 0) whenSettled?.();
-              };
-            },
-          };
-        },
         async willSendResponse({ contextValue, response }) {
-          if (pending > 0) await new Promise<void>((resolve) => (whenSettled = resolve));
+          await contextValue.work.settled();
           try {
             await contextValue.transaction?.close();
           } catch (error) {

@@ -78,11 +78,12 @@ describe('concurrent requests of different users', () => {
 });
 
 describe('cost and visibility of the security layer', () => {
-  it('keeps one statement per relation level for a filtered user', async () => {
+  it('keeps one statement per root field for a filtered user, each level filtered', async () => {
     const result = await t.executeCountingSql(CustomerOrderTreeDocument, { limit: 25 }, caller('s1'));
     expect(result.errors).toBeUndefined();
-    expect(result.statements).toHaveLength(5);
-    expect(result.statements[0]).toMatch(/"client_id" = 2/);
+    expect(result.statements).toHaveLength(1);
+    // The tenant condition of customer (root, and the orders' scope), category (the products' scope)…
+    expect(result.statements[0]!.match(/"client_id" = (\?|2)/g)!.length).toBeGreaterThanOrEqual(3);
   });
 
   it('logs, at debug level, which grants and global filters applied for which user and entity, with the SQL', async () => {

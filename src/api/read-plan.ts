@@ -1,0 +1,149 @@
+import { type FilterQuery, type QueryOrderMap } from '@mikro-orm/core';
+import {
+  type FieldNode,
+  getArgumentValues,
+  GraphQLError,
+  type GraphQLObjectType,
+  type GraphQLResolveInfo,
+} from 'graphql';
+import { collectSubfields } from 'graphql/execution/collectFields.js';
+import { type RequestContext } from '../context.js';
+import { authorizeRead, relationVisibility, securityOf } from './entity-operations.js';
+import {
+  type EntityModel,
+  type ScalarFieldModel,
+  type ToManyModel,
+  type ToOneModel,
+} from './entity-model.js';
+import { type ListArguments, pagination, translateOrderBy, translateWhere } from './query-arguments.js';
+
+type Row = Record<string, unknown>;
+
+/**
+ * What one root field reads, taken from its GraphQL selection before any SQL runs: per entity the
+ * columns asked for and the relations with their arguments — through fragments, aliases, variables
+ * and @skip/@include, as graphql-js collects them. src/api/compiled-read.ts turns it into one statement.
+ */
+export interface ReadPlan {
+  model: EntityModel;
+  /** The scalar fields asked for that the user may read; the others resolve to their FORBIDDEN error. */
+  columns: ScalarFieldModel[];
+  relations: RelationRead[];
+}
+
+export type RelationRead =
+  | { key: string; plan: ReadPlan; toOne: ToOneModel }
+  | { key: string; plan: ReadPlan; toMany: ToManyModel; page: ChildPage };
+
+/** A to-many relation's per-parent page, translated and checked. */
+export interface ChildPage {
+  where: FilterQuery<object>;
+  orderBy: QueryOrderMap<object>[];
+  limit: number;
+  offset: number;
+}
+
+/**
+ * Where a compiled row keeps a relation's value: by the field's response key (aliases of one
+ * relation may differ in arguments), under a name no GraphQL field can have, so it never shadows a
+ * scalar that the default resolver reads by name.
+ */
+const relationKey = (responseKey: string) => `@${responseKey}`;
+
+/** The checks of a to-one field: the verb on the related entity. */
+function checkToOne(ctx: RequestContext, relation: ToOneModel): true {
+  authorizeRead(ctx, relation.target);
+  return true;
+}
+
+/** The checks of a to-many field, in the order the API has always made them, and its translated page. */
+function checkToMany(ctx: RequestContext, relation: ToManyModel, args: ListArguments): ChildPage {
+  authorizeRead(ctx, relation.target, args);
+  const page = pagination(args);
+  const related = relationVisibility(ctx.security, relation.target);
+  return {
+    where: translateWhere(relation.target, args.where, related),
+    orderBy: translateOrderBy(relation.target, args.orderBy, related),
+    ...page,
+  };
+}
+
+/** The result of `check`, or undefined when it refuses with an error meant for the client. */
+function unlessRefused<T>(check: () => T): T | undefined {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof GraphQLError) return undefined;
+    throw error;
+  }
+}
+
+/** The plan of the field `info` resolves, whose value is a `model` row or a list of them. */
+export function planRead(ctx: RequestContext, model: EntityModel, info: GraphQLResolveInfo): ReadPlan {
+  return planLevel(ctx, model, info, info.fieldNodes);
+}
+
+function planLevel(
+  ctx: RequestContext,
+  model: EntityModel,
+  info: GraphQLResolveInfo,
+  nodes: readonly FieldNode[],
+): ReadPlan {
+  const security = securityOf(ctx);
+  const type = info.schema.getType(model.name) as GraphQLObjectType;
+  const fields = collectSubfields(info.schema, info.fragments, info.variableValues, type, nodes);
+  const plan: ReadPlan = { model, columns: [], relations: [] };
+  for (const [responseKey, fieldNodes] of fields) {
+    const name = fieldNodes[0]!.name.value;
+    const scalar = model.scalars.find((field) => field.name === name);
+    if (scalar) {
+      if (!plan.columns.includes(scalar) && security.mayReadField(model.name, name))
+        plan.columns.push(scalar);
+      continue;
+    }
+    // A relation the user may not follow, or with arguments it may not use, is left out of the
+    // statement; its field then resolves to the error of the same check (see `relationValue`).
+    const toOne = model.toOne.find((relation) => relation.name === name);
+    if (toOne) {
+      if (!unlessRefused(() => checkToOne(ctx, toOne))) continue;
+      const target = planLevel(ctx, toOne.target, info, fieldNodes);
+      plan.relations.push({ key: relationKey(responseKey), plan: target, toOne });
+      continue;
+    }
+    const toMany = model.toMany.find((relation) => relation.name === name);
+    if (toMany) {
+      const args = getArgumentValues(type.getFields()[name]!, fieldNodes[0]!, info.variableValues);
+      const page = unlessRefused(() => checkToMany(ctx, toMany, args));
+      if (!page) continue;
+      const target = planLevel(ctx, toMany.target, info, fieldNodes);
+      plan.relations.push({ key: relationKey(responseKey), plan: target, toMany, page });
+    }
+  }
+  return plan;
+}
+
+/**
+ * The value of a relation field: read with its parent row by the compiled statement. A relation
+ * missing from the row was left out because a check refused it, and the same check says why here.
+ */
+function relationValue(parent: Row, info: GraphQLResolveInfo, check: () => unknown): unknown {
+  const key = relationKey(String(info.path.key));
+  if (key in parent) return parent[key];
+  check();
+  throw new Error(`${info.parentType.name}.${info.fieldName} was not read with its parent row`);
+}
+
+export const toOneValue = (
+  ctx: RequestContext,
+  relation: ToOneModel,
+  parent: Row,
+  info: GraphQLResolveInfo,
+) => relationValue(parent, info, () => checkToOne(ctx, relation));
+
+export const toManyValue = (
+  ctx: RequestContext,
+  relation: ToManyModel,
+  args: ListArguments,
+  parent: Row,
+  info: GraphQLResolveInfo,
+) => relationValue(parent, info, () => checkToMany(ctx, relation, args));

@@ -1,0 +1,42 @@
+import { type GraphQLSchema } from 'graphql';
+import { type RequestContext } from '../context.js';
+
+/**
+ * The database work of one request that may still be running. graphql-js 16 answers as soon as one
+ * root field fails (its Promise.all rejects early) while sibling root fields may still be querying.
+ * Root fields are where all of it starts — a read compiles everything below it into its own
+ * statement, and relation fields only hand out what it read — so tracking them, not every field,
+ * is enough for the response to wait until nothing of the request still runs.
+ */
+export class RequestWork {
+  private readonly running = new Set<Promise<unknown>>();
+
+  /** Runs `work` and keeps it among the request's running work until it settles. */
+  track<T>(work: () => T | Promise<T>): Promise<T> {
+    const running = (async () => work())();
+    this.running.add(running);
+    void running.then(
+      () => this.running.delete(running),
+      () => this.running.delete(running),
+    );
+    return running;
+  }
+
+  /** Resolves once all work tracked so far, and any it started meanwhile, has settled. */
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+}
+
+/** Wraps every root field's resolver of `schema` so that its work is tracked in the request's `work`. */
+export function trackRootFields(schema: GraphQLSchema): GraphQLSchema {
+  for (const root of [schema.getQueryType(), schema.getMutationType()]) {
+    for (const field of Object.values(root?.getFields() ?? {})) {
+      const resolve = field.resolve;
+      if (!resolve) continue;
+      field.resolve = (source, args, context: RequestContext, info) =>
+        context.work.track(() => resolve(source, args, context, info));
+    }
+  }
+  return schema;
+}
