@@ -18,6 +18,8 @@ export interface RequestContext {
   requestId: string;
   /** The request's fork; reading it after the request's deadline throws RequestDeadlineExceeded. */
   em: EntityManager;
+  /** Fires at the request's deadline; statements run outside MikroORM's execute() take it too. */
+  deadline: AbortSignal;
   /** The root fields still running, which the response waits for before the transaction ends. */
   work: RequestWork;
   log: Logger;
@@ -54,7 +56,7 @@ export function createRequestContext(
   options: RequestContextOptions,
 ): RequestContext {
   const requestId = randomUUID();
-  const { deadline, ...rest } = request;
+  const { deadline } = request;
   const em = orm.em.fork({
     loggerContext: { requestId },
     signal: deadline,
@@ -77,7 +79,7 @@ export function createRequestContext(
         ? new RequestTransaction(em, requestSettings(security, options.databaseSecurity), emInTime)
         : undefined,
     log: log.child({ requestId, user: request.identity.user?.id }),
-    ...rest,
+    ...request,
   });
 }
 
@@ -89,6 +91,7 @@ export function createRequestContext(
 class RequestContextValue implements RequestContext {
   requestId!: string;
   work!: RequestWork;
+  deadline!: AbortSignal;
   log!: Logger;
   identity!: RequestIdentity;
   auth!: AuthService;

@@ -2,7 +2,10 @@ import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { type MikroORM } from '@mikro-orm/postgresql';
 import express from 'express';
@@ -80,6 +83,9 @@ export async function createGateway(options: {
       ApolloServerPluginDrainHttpServer({ httpServer }),
       settleResolversPlugin(),
       requestLoggingPlugin(),
+      // The gateway sets no cache hints; Apollo's default cache-control plugin would still hook every
+      // field of every row (willResolveField), which is most of the per-field cost of a large read.
+      ApolloServerPluginCacheControlDisabled(),
       ...(limits.plugins as ApolloServerPlugin<RequestContext>[]),
       ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],

@@ -7,6 +7,7 @@ import {
   raw,
 } from '@mikro-orm/core';
 import { type EntityManager, type QueryBuilder } from '@mikro-orm/postgresql';
+import { selectBound } from '../db/bound-query.js';
 import { childrenOfVisibleParents } from '../../security/system/row-security.js';
 import { type EntityModel } from './entity-model.js';
 import { type ReadPlan, type RelationRead } from './read-plan.js';
@@ -49,8 +50,14 @@ export class CompiledRead {
 
   private readonly em: EntityManager;
 
-  /** `emInTime`: the request's EntityManager, which throws once the request is past its deadline. */
-  constructor(private readonly emInTime: () => EntityManager) {
+  /**
+   * `emInTime`: the request's EntityManager, which throws once the request is past its deadline;
+   * `deadline` cancels the statement in PostgreSQL when it fires.
+   */
+  constructor(
+    private readonly emInTime: () => EntityManager,
+    private readonly deadline: AbortSignal,
+  ) {
     this.em = emInTime();
   }
 
@@ -67,10 +74,7 @@ export class CompiledRead {
         if (root.limit !== undefined) qb.limit(root.limit, root.offset ?? 0);
       },
     );
-    // eslint-disable-next-line no-restricted-syntax -- a statement of `select`: row filters applied at every level
-    const result = await this.em.execute<{ row: Row }[]>(statement.sql, statement.params, 'all', {
-      ...this.em.getLoggerContext(),
-    });
+    const result = await selectBound<{ row: Row }>(this.em, statement.sql, statement.params, this.deadline);
     // A statement that came back past the deadline is not answered: the request has failed by then.
     this.emInTime();
     return result.map((record) => record.row);

@@ -73,7 +73,7 @@ export async function list(
   authorizeRead(ctx, model, args);
   const { limit, offset } = pagination(args);
   const related = relationVisibility(ctx.security, model);
-  return new CompiledRead(() => ctx.em).rows(planRead(ctx, model, info), {
+  return new CompiledRead(() => ctx.em, ctx.deadline).rows(planRead(ctx, model, info), {
     where: translateWhere(model, args.where, related),
     orderBy: translateOrderBy(model, args.orderBy, related),
     limit,
@@ -93,7 +93,7 @@ export async function byId(ctx: RequestContext, model: EntityModel, id: string, 
 
 /** The row with this key as the user sees it, with everything `info` selects below it; null when hidden. */
 async function readOne(ctx: RequestContext, model: EntityModel, key: unknown, info: GraphQLResolveInfo) {
-  const [row] = await new CompiledRead(() => ctx.em).rows(planRead(ctx, model, info), {
+  const [row] = await new CompiledRead(() => ctx.em, ctx.deadline).rows(planRead(ctx, model, info), {
     where: { [model.primaryKey.name]: key },
   });
   return row ?? null;

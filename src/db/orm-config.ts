@@ -5,6 +5,7 @@ import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { securityFilter } from '../../security/system/row-security.js';
 import { entities } from '../entities/index.js';
 import { migrations } from './migrations/index.js';
+import { PreparingClient } from './preparing-client.js';
 import { type QueryLog } from './query-log.js';
 
 export const MIGRATIONS_FOLDER = 'src/db/migrations';
@@ -47,6 +48,8 @@ export function createOrmOptions(options: {
     allowGlobalContext: false,
     pool: { min: 0, max: pool.size },
     driverOptions: {
+      // Statements with bind parameters (the compiled reads) are prepared once per connection.
+      Client: PreparingClient,
       connectionTimeoutMillis: pool.acquireTimeoutMs,
       statement_timeout: pool.statementTimeoutMs,
     },

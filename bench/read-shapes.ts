@@ -1,0 +1,178 @@
+/**
+ * `npm run bench`: the read shapes of compare.sh (the side-by-side with PostGraphile), on the demo data
+ * and at larger volumes, through HTTP in production mode with both row-security layers on. For each
+ * scale it uses a database of its own on the same server (`grantgate_bench_s<N>` next to
+ * DATABASE_URL's, or in the embedded server), seeded once at that scale and analyzed, and prints per
+ * shape the rows answered, the SQL statements per request (data statements, then the transaction's
+ * framing), requests/s and p50 latency.
+ *
+ *   npm run bench [-- --scales 1,100 --seconds 8 --connections 20]
+ */
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { assembleGateway } from '../src/assemble.js';
+import { loadConfigOrExit } from '../src/config.js';
+import { DATA_DIR, openDatabase } from '../src/db/database.js';
+import { asMaintenance } from '../src/db/maintenance.js';
+import { runSql } from '../src/db/raw-sql.js';
+import { NorthwindSeeder } from '../src/db/seed/northwind.seeder.js';
+import { isDomainEmpty } from '../src/db/seed/seed-database.js';
+import { createLogger } from '../src/logger.js';
+
+const { values } = parseArgs({
+  options: {
+    scales: { type: 'string', default: '1,100' },
+    seconds: { type: 'string', default: '8' },
+    connections: { type: 'string', default: '20' },
+  },
+});
+const scales = values.scales.split(',').map(Number);
+if (scales.some((scale) => !Number.isInteger(scale) || scale < 1)) {
+  console.error(`--scales takes whole numbers separated by commas (got "${values.scales}")`);
+  process.exit(1);
+}
+
+/** The five shapes of compare.sh (S1–S5), with the user each is asked as. */
+const FIELDS = 'id companyName contactName city country';
+const SHAPES = [
+  { id: 'S1', user: 's1', what: 'its customers', query: '{ customers { id companyName } }' },
+  {
+    id: 'S2',
+    user: 'u1',
+    what: 'first 100 customers, 5 fields',
+    query: `{ customers(limit: 100) { ${FIELDS} } }`,
+  },
+  {
+    id: 'S3',
+    user: 'u1',
+    what: '50 orders + customer + lines + product + category',
+    query:
+      '{ orders(limit: 50) { id customer { companyName } details { quantity product { productName category { categoryName } } } } }',
+  },
+  { id: 'S4', user: 'u1', what: 'count of customers', query: '{ customersCount }' },
+  {
+    id: 'S5',
+    user: 'sa',
+    what: "S2's rows by an explicit where",
+    query: `{ customers(limit: 100, where: { clientId: { eq: 1 } }) { ${FIELDS} } }`,
+  },
+];
+
+const config = { ...loadConfigOrExit(), logLevel: 'warn' as const };
+const log = createLogger(config);
+const server = await openDatabase(config, log);
+
+/** The URL of database `name` on the server of `url`, created when missing. */
+async function databaseNamed(url: string, name: string): Promise<string> {
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (!rowCount) await client.query(`create database "${name}"`);
+  } finally {
+    await client.end();
+  }
+  return target.toString();
+}
+
+async function startGateway(databaseUrl: string, scale: number) {
+  const { gateway, orm, auth, queryLog } = await assembleGateway({
+    databaseUrl,
+    prepare: { seed: 'none' },
+    log,
+    // The demo users (password `p`) are created whatever NODE_ENV says, since the bench logs in as them.
+    auth: { config: { ...config, seed: 'demo', nodeEnv: 'development' }, dataDir: DATA_DIR },
+    settings: {
+      production: true,
+      introspection: false,
+      requestTimeoutMs: config.requestTimeoutSeconds * 1000,
+      maxResultObjects: config.maxResultObjects,
+    },
+  });
+  if (await isDomainEmpty(orm)) {
+    const started = performance.now();
+    await asMaintenance(orm, (em) => new NorthwindSeeder().run(em, { scale }));
+    console.log(`seeded scale ${scale} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  }
+  // The planner's statistics, as autovacuum keeps them in production.
+  await runSql(orm.em.fork(), 'analyze');
+  const url = await gateway.listen(0, '127.0.0.1');
+  const token = async (username: string) =>
+    `Bearer ${(await auth.service.login(username, 'p', `bench-${username}`)).accessToken}`;
+  return { url, token, queryLog, stop: () => gateway.stop() };
+}
+type BenchGateway = Awaited<ReturnType<typeof startGateway>>;
+
+const isFraming = (sql: string) =>
+  /^(begin|commit|rollback)$/.test(sql) || sql.startsWith('select set_config(');
+
+/** One request's answer, and the SQL statements it ran. */
+async function post(gateway: BenchGateway, query: string, authorization: string) {
+  const statements: string[] = [];
+  const stop = gateway.queryLog.listen((sql) => statements.push(sql));
+  try {
+    const response = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization },
+      body: JSON.stringify({ query }),
+    });
+    return { body: await response.text(), statements };
+  } finally {
+    stop();
+  }
+}
+
+async function drive(gateway: BenchGateway, query: string, authorization: string, expected: string) {
+  const result = await autocannon({
+    url: gateway.url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization },
+    body: JSON.stringify({ query }),
+    connections: Number(values.connections),
+    duration: Number(values.seconds),
+    expectBody: expected,
+    // autocannon's warm-up (its types do not list it): load that is not counted, plans and JIT settled.
+    ...{ warmup: { connections: Number(values.connections), duration: 2 } },
+  });
+  const bad = result.errors + result.non2xx + result.mismatches;
+  if (bad) throw new Error(`${bad} failed or different responses under load`);
+  return { rps: result.requests.average, p50: result.latency.p50 };
+}
+
+/** How many rows an answer holds, at every level. */
+function countRows(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + 1 + countNested(item), 0);
+  return countNested(value);
+}
+const countNested = (value: unknown): number =>
+  value && typeof value === 'object'
+    ? Object.values(value).reduce((sum: number, v) => sum + countRows(v), 0)
+    : 0;
+
+console.log(
+  `production mode, both row-security layers on, ${values.connections} connections, ${values.seconds} s per shape after 2 s warm-up`,
+);
+for (const scale of scales) {
+  const gateway = await startGateway(await databaseNamed(server.url, `grantgate_bench_s${scale}`), scale);
+  console.log(`\nscale ${scale}`);
+  console.log('shape  user  objects  statements (+ framing)      req/s   p50 ms  question');
+  for (const shape of SHAPES) {
+    const authorization = await gateway.token(shape.user);
+    const first = await post(gateway, shape.query, authorization);
+    const answer = JSON.parse(first.body) as { data?: unknown; errors?: unknown };
+    if (answer.errors || !answer.data) throw new Error(`${shape.id} failed: ${first.body.slice(0, 300)}`);
+    const data = first.statements.filter((sql) => !isFraming(sql)).length;
+    const framing = first.statements.length - data;
+    const { rps, p50 } = await drive(gateway, shape.query, authorization, first.body);
+    console.log(
+      `${shape.id.padEnd(5)}  ${shape.user.padEnd(4)}  ${String(countRows(answer.data)).padStart(7)}  ${`${data} (+ ${framing})`.padEnd(24)}  ${rps.toFixed(0).padStart(7)}  ${String(p50).padStart(7)}  ${shape.what}`,
+    );
+  }
+  await gateway.stop();
+}
+await server.close();
