@@ -11,7 +11,13 @@ import {
 import { raw, type SqlEntityManager } from '@mikro-orm/postgresql';
 import { getMetadataStorage } from 'type-graphql';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
-import { databasePolicies, type DatabasePolicies, SETTING } from './database-policies.js';
+import {
+  databasePolicies,
+  type DatabasePolicies,
+  POLICY_PREFIX,
+  SCOPE_POLICY,
+  SETTING,
+} from './database-policies.js';
 import {
   type AttributeKind,
   attributeValue,
@@ -382,6 +388,13 @@ export class SecurityModel {
   fieldDenial(entityName: string, field: string): string {
     const roles = this.fieldRolesOf(entityName, field) ?? [];
     return `${entityName}.${field} is readable by ${roles.join(', ')} only.`;
+  }
+
+  /** The rule a database policy of grantgate's on the entity's table comes from (see database-policies.ts). */
+  databasePolicyLabel(entityName: string, policyName: string): string | undefined {
+    if (policyName === SCOPE_POLICY) return this.scopes.get(entityName)?.label;
+    return this.policy.globalFilters.find((global) => `${POLICY_PREFIX}${global.attribute}` === policyName)
+      ?.label;
   }
 
   /** The global filter that constrains `attribute` of the entity for `user` (what a write must keep). */
