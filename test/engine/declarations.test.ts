@@ -254,3 +254,13 @@ describe('rule labels', () => {
     expect(policy.scopes.map((rule) => rule.label)).toEqual(['scope of Invoice through account']);
   });
 });
+
+describe('the rule behind a database policy', () => {
+  it('is the scope for the scope policy and the global filter for its policy, as a refused write reports it', () => {
+    const model = compileSecurityModel(fixturePolicy, withoutNote);
+    expect(model.databasePolicyLabel('Invoice', 'grantgate_scope')).toBe('scope of Invoice through account');
+    expect(model.databasePolicyLabel('Invoice', 'grantgate_archived')).toBe('global filter "archived"');
+    expect(model.databasePolicyLabel('Account', 'grantgate_clientId')).toBe('tenant filter "clientId"');
+    expect(model.databasePolicyLabel('Country', 'grantgate_scope')).toBeUndefined();
+  });
+});
