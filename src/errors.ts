@@ -64,7 +64,7 @@ const SUGGESTION = / ?Did you mean [^?]*\?/g;
 
 /**
  * Apollo's formatError: errors the gateway raised on purpose (GraphQLErrors, with their codes) pass
- * unchanged; anything else (a database error, a bug) is replaced by a generic message, so no SQL,
+ * unchanged (in production without the deciding rule of a denial); anything else (a database error, a bug) is replaced by a generic message, so no SQL,
  * constraint name, stack trace or row value ever reaches a client. The original is logged with the
  * request id by the request-logging plugin. In production no message carries a schema hint, whichever
  * step raised it (validation, or coercing a variable's value during execution).
@@ -73,9 +73,15 @@ export function errorFormatter(options: { production: boolean }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     if (original instanceof GraphQLError) {
-      const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+      const { stacktrace: _stacktrace, rule, ...extensions } = formatted.extensions ?? {};
       const message = options.production ? formatted.message.replace(SUGGESTION, '') : formatted.message;
-      return { ...formatted, message, extensions };
+      // The rule behind a denial helps whoever writes the rules; in production it would tell a stranger
+      // how the rules are built, so it stays in the log (the request-logging plugin), under the request id.
+      return {
+        ...formatted,
+        message,
+        extensions: options.production || !rule ? extensions : { ...extensions, rule },
+      };
     }
     return {
       message: publicMessage(original),

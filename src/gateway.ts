@@ -17,6 +17,9 @@ import { errorFormatter } from './errors.js';
 import { authRoutes } from './http/auth-routes.js';
 import { documentLimits } from './http/document-limits.js';
 import { healthRoutes } from './http/health.js';
+import { assetRoutes } from './http/pages/assets-routes.js';
+import { consoleRoutes } from './http/pages/console-routes.js';
+import { explorerRoutes } from './http/pages/explorer-routes.js';
 import { httpErrors, notFound } from './http/http-errors.js';
 import { requestDeadline } from './http/request-deadline.js';
 import { requestLoggingPlugin } from './http/request-logging.plugin.js';
@@ -70,8 +73,9 @@ export async function createGateway(options: {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
+  const schema = await buildGatewaySchema(orm.getMetadata());
   const apollo = new ApolloServer<RequestContext>({
-    schema: await buildGatewaySchema(orm.getMetadata()),
+    schema,
     formatError: errorFormatter({ production }),
     includeStacktraceInErrorResponses: false,
     introspection,
@@ -97,6 +101,20 @@ export async function createGateway(options: {
   app.set('trust proxy', settings.trustProxy ?? false);
   app.use(healthRoutes(orm));
   app.use(authRoutes(auth));
+  app.use(assetRoutes());
+  // The offline explorer shows the schema, so it is there exactly when introspection is.
+  if (introspection) app.use(explorerRoutes(schema));
+  app.use(
+    consoleRoutes({
+      explain: {
+        orm,
+        model: options.requestContext.model,
+        databaseSecurity: options.requestContext.databaseSecurity,
+      },
+      auth,
+      production,
+    }),
+  );
   app.use(
     '/graphql',
     express.json({ limit: MAX_BODY }),

@@ -1,4 +1,5 @@
 import { type EntityClass, type FilterQuery } from '@mikro-orm/core';
+import { commentAbove, declarationSite } from './rule-labels.js';
 
 export type Verb = 'read' | 'insert' | 'update' | 'delete';
 
@@ -14,19 +15,27 @@ export type CurrentUser = { readonly id: string } & Readonly<Record<string, unkn
 
 export type RowFilter = (currentUser: CurrentUser) => FilterQuery<object>;
 
-export interface RolePermission {
+/**
+ * What every rule is called in `security:explain`, the console and a denial's `extensions.rule`: its
+ * `name` option, else the intent comment above its declaration, else a description of the call.
+ */
+export interface Labelled {
+  label: string;
+}
+
+export interface RolePermission extends Labelled {
   roles: string[];
   verbs: VerbFlags;
 }
 
-export interface Grant {
+export interface Grant extends Labelled {
   entity: EntityClass<object>;
   role: string;
   filter?: RowFilter;
   verbs: VerbFlags;
 }
 
-export interface GlobalFilter {
+export interface GlobalFilter extends Labelled {
   /** The entity property it constrains; it applies to every entity that has a property of this name. */
   attribute: string;
   filter: RowFilter;
@@ -36,7 +45,7 @@ export interface GlobalFilter {
 }
 
 /** The entity belongs to the tenant of the row its to-one `relation` points to. */
-export interface Scope {
+export interface Scope extends Labelled {
   entity: EntityClass<object>;
   relation: string;
 }
@@ -48,19 +57,24 @@ export interface SecurityPolicy {
   scopes: Scope[];
   /** Entities every tenant reads: the tenant filter need not cover them. */
   shared: EntityClass<object>[];
+  /** The label of the `sharedByAllTenants` declaration that named each shared entity. */
+  sharedLabels: Map<EntityClass<object>, string>;
 }
 
-type FilterOptions = { rolesNotFiltered: string[] };
+/** An explicit label, for a rule without an intent comment above it (or one that should read otherwise). */
+type Naming = { name?: string };
+
+type FilterOptions = { rolesNotFiltered: string[] } & Naming;
 
 /** The vocabulary of security/declare-security.ts: one call per rule. */
 export interface SecurityDeclarations {
   /** The verbs `roles` have on every entity (each defaults to allowed unless set false). */
-  rolePermission(roles: string | string[], verbs?: VerbFlags): void;
+  rolePermission(roles: string | string[], verbs?: VerbFlags, options?: Naming): void;
   /** Gives `role` the verbs on `entity` (all unless set false), restricted to the rows `filter` admits. */
   grant<T extends object>(
     entity: EntityClass<T>,
     role: string,
-    options?: { filter?: (currentUser: CurrentUser) => FilterQuery<T>; verbs?: VerbFlags },
+    options?: { filter?: (currentUser: CurrentUser) => FilterQuery<T>; verbs?: VerbFlags } & Naming,
   ): void;
   /** Restricts every entity that has `attribute` to the rows `filter` admits, for everyone but `rolesNotFiltered`. */
   globalFilter(attribute: string, filter: RowFilter, options: FilterOptions): void;
@@ -73,9 +87,14 @@ export interface SecurityDeclarations {
    * Rows of `entity` belong to the tenant of the row `relation` (a to-one relation) points to: a row is
    * visible only when that parent row is visible to the same user; a row without a parent only to `sa`.
    */
-  scope<T extends object>(entity: EntityClass<T>, relation: keyof T & string): void;
+  scope<T extends object>(entity: EntityClass<T>, relation: keyof T & string, options?: Naming): void;
   /** These entities are read by every tenant: the tenant filter does not apply to them. */
   sharedByAllTenants(...entities: EntityClass<object>[]): void;
+}
+
+/** The label of the declaration being made: `name`, else its intent comment, else `fallback`. */
+function labelOf(name: string | undefined, fallback: () => string): string {
+  return name ?? commentAbove(declarationSite()) ?? fallback();
 }
 
 /** Collects the declarations into a policy; `compileSecurityModel` checks and compiles it. */
@@ -86,30 +105,50 @@ export function declareSecurity(declare: (rules: SecurityDeclarations) => void):
     globalFilters: [],
     scopes: [],
     shared: [],
+    sharedLabels: new Map(),
   };
   const globalFilter =
     (tenant: boolean) => (attribute: string, filter: RowFilter, options: FilterOptions) => {
-      policy.globalFilters.push({ attribute, filter, rolesNotFiltered: options.rolesNotFiltered, tenant });
+      const label = labelOf(options.name, () => `${tenant ? 'tenant' : 'global'} filter "${attribute}"`);
+      policy.globalFilters.push({
+        attribute,
+        filter,
+        rolesNotFiltered: options.rolesNotFiltered,
+        tenant,
+        label,
+      });
     };
   declare({
-    rolePermission(roles, verbs = {}) {
-      policy.rolePermissions.push({ roles: [roles].flat(), verbs });
+    rolePermission(roles, verbs = {}, options = {}) {
+      const all = [roles].flat();
+      const label = labelOf(options.name, () => `role permission of ${all.join(', ')}`);
+      policy.rolePermissions.push({ roles: all, verbs, label });
     },
     grant(entity, role, options = {}) {
+      // Numbered among the role's grants on the entity, in declaration order: stable for logs.
+      const number =
+        policy.grants.filter((grant) => grant.entity === entity && grant.role === role).length + 1;
       policy.grants.push({
         entity: entity as EntityClass<object>,
         role,
         filter: options.filter as RowFilter | undefined,
         verbs: options.verbs ?? {},
+        label: labelOf(options.name, () => `grant ${entity.name} to ${role} #${number}`),
       });
     },
     globalFilter: globalFilter(false),
     tenantFilter: globalFilter(true),
-    scope(entity, relation) {
-      policy.scopes.push({ entity: entity as EntityClass<object>, relation });
+    scope(entity, relation, options = {}) {
+      const label = labelOf(options.name, () => `scope of ${entity.name} through ${relation}`);
+      policy.scopes.push({ entity: entity as EntityClass<object>, relation, label });
     },
     sharedByAllTenants(...entities) {
+      const label = labelOf(
+        undefined,
+        () => `${entities.map((e) => e.name).join(', ')} shared by all tenants`,
+      );
       policy.shared.push(...entities);
+      for (const entity of entities) policy.sharedLabels.set(entity, label);
     },
   });
   return policy;

@@ -3,15 +3,24 @@ import { GraphQLError } from 'graphql';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import { effectiveRoles, type ScalarValue } from './identity.js';
 import { type Verb } from './policy.js';
-import { type RowAccess } from './row-security.js';
+import { type RowAccess, SECURITY_FILTER } from './row-security.js';
 import { type SecurityModel } from './security-model.js';
 
-const forbidden = (message: string) => new GraphQLError(message, { extensions: { code: 'FORBIDDEN' } });
+/**
+ * Every denial carries the label of the rule that decided it in `extensions.rule`: a developer sees it
+ * in the response, and in production the error formatter keeps it out of the response while the
+ * request log records it under the request id (SPEC §10).
+ */
+const forbidden = (message: string, rule: string) =>
+  new GraphQLError(message, { extensions: { code: 'FORBIDDEN', rule } });
 
-const badUserInput = (message: string) =>
-  new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+const badUserInput = (message: string, rule?: string) =>
+  new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...(rule ? { rule } : {}) } });
 
 type Input = Record<string, unknown>;
+
+const notVisibleAfterWrite = (entityName: string, rule: string) =>
+  badUserInput(`This ${entityName} would not be visible to you after the change; nothing was written`, rule);
 
 /**
  * The security questions of one request, answered by the security model for its user: may it use a
@@ -41,7 +50,10 @@ export class RequestSecurity implements RowAccess {
   /** Throws FORBIDDEN (SPEC §4's message) unless the user's roles allow `verb` on `entityName`. */
   authorize(entityName: string, verb: Verb): void {
     if (!this.model.allows(this.user, entityName, verb)) {
-      throw forbidden(`${this.describeUser()} does not have ${verb} access on entity: ${entityName}`);
+      throw forbidden(
+        `${this.describeUser()} does not have ${verb} access on entity: ${entityName}`,
+        this.model.verbDenial(this.user, entityName, verb),
+      );
     }
   }
 
@@ -51,7 +63,10 @@ export class RequestSecurity implements RowAccess {
    */
   authorizeField(entityName: string, field: string, access: 'read' | 'write' = 'read'): void {
     if (this.model.mayUseField(this.user, entityName, field)) return;
-    throw forbidden(`${this.describeUser()} does not have ${access} access on field: ${entityName}.${field}`);
+    throw forbidden(
+      `${this.describeUser()} does not have ${access} access on field: ${entityName}.${field}`,
+      this.model.fieldDenial(entityName, field),
+    );
   }
 
   /** True when the user may read `entityName.field` (what `authorizeField` checks, without throwing). */
@@ -82,9 +97,40 @@ export class RequestSecurity implements RowAccess {
   refuseForeignValues(entityName: string, input: Input): void {
     for (const [attribute, value] of this.constrainedValues(entityName)) {
       if (input[attribute] !== undefined && value !== undefined && input[attribute] !== value) {
-        throw badUserInput(`${entityName}.${attribute} must be your own (${JSON.stringify(value)})`);
+        throw badUserInput(
+          `${entityName}.${attribute} must be your own (${JSON.stringify(value)})`,
+          this.model.globalFilterLabel(this.user, entityName, attribute),
+        );
       }
     }
+  }
+
+  /**
+   * The refusal of a write whose row the user could not see afterwards (like PostgreSQL's WITH CHECK),
+   * naming the rule that hides it: the first conjunct of the user's predicate that the written row,
+   * still inside the write's transaction `em`, fails.
+   */
+  async notVisibleAfterWrite(em: EntityManager, entityName: string, key: unknown): Promise<GraphQLError> {
+    const meta = this.model.entity(entityName);
+    const { parts } = this.model.predicateParts(this.user, entityName, em);
+    let rule = 'The database’s row-level security policies.';
+    for (const part of parts) {
+      const where = { $and: [{ [meta.primaryKeys[0]!]: key }, part.condition] };
+      if ((await em.count(meta.class, where as never, { filters: { [SECURITY_FILTER]: false } })) === 0) {
+        rule = part.label;
+        break;
+      }
+    }
+    return notVisibleAfterWrite(entityName, rule);
+  }
+
+  /** The same refusal when the database's WITH CHECK refused the row: its policy names the rule. */
+  refusedByDatabase(entityName: string, message: string): GraphQLError {
+    const policy = /row-level security policy "([^"]+)"/.exec(message)?.[1];
+    const rule =
+      (policy && this.model.databasePolicyLabel(entityName, policy)) ??
+      'The database’s row-level security policies.';
+    return notVisibleAfterWrite(entityName, rule);
   }
 
   /**

@@ -11,7 +11,13 @@ import {
 import { raw, type SqlEntityManager } from '@mikro-orm/postgresql';
 import { getMetadataStorage } from 'type-graphql';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
-import { databasePolicies, type DatabasePolicies, SETTING } from './database-policies.js';
+import {
+  databasePolicies,
+  type DatabasePolicies,
+  POLICY_PREFIX,
+  SCOPE_POLICY,
+  SETTING,
+} from './database-policies.js';
 import {
   type AttributeKind,
   attributeValue,
@@ -31,6 +37,7 @@ export type SecuredEntity = EntityMetadata;
 
 /** A scope through a to-one relation, with what the database's policy needs to follow it. */
 export interface ScopeRule {
+  label: string;
   relation: string;
   parent: string;
   /** The child's foreign-key column and the parent's key column it references. */
@@ -45,6 +52,23 @@ interface AppliedFilter {
   label: string;
   filter: RowFilter;
 }
+
+/** One conjunct of a row predicate and the rule (or, for the grants, the rules) it comes from. */
+export interface PredicatePart {
+  kind: 'grants' | 'global filter' | 'scope';
+  label: string;
+  condition: FilterQuery<object>;
+}
+
+/** A rule that applies to a user on an entity, as `security:explain` and the console show it. */
+export interface AppliedRule {
+  kind: 'superuser' | 'role permission' | 'grant' | 'tenant filter' | 'global filter' | 'scope' | 'shared';
+  label: string;
+}
+
+/** The verbs as the API names them (`create` is the policy's `insert`). */
+export const API_VERBS = { read: 'read', create: 'insert', update: 'update', delete: 'delete' } as const;
+export type ApiVerb = keyof typeof API_VERBS;
 
 interface EntityPlan {
   /** Filtered grants of the user's roles: at least one must admit the row (none: no grant restriction). */
@@ -136,24 +160,49 @@ export class SecurityModel {
     options: { parentsVisibleThrough?: string; depth?: number } = {},
   ): FilterQuery<object> {
     if (isSuperuser(user)) return {};
-    const plan = this.plan(effectiveRoles(user), entityName);
-    const globals = plan.globals.map((global) => this.evaluate(global.filter, user));
+    const { parts, matchNothing } = this.predicateParts(user, entityName, em, options);
     // A filter that could not be evaluated for this user (a missing attribute) admits no row.
-    if (globals.some((condition) => condition === null)) return plan.matchNothing;
-    const grants = plan.grants.map((applied) => this.evaluate(applied.filter, user) ?? plan.matchNothing);
-    const parts = [...(grants.length > 0 ? [{ $or: grants }] : []), ...(globals as FilterQuery<object>[])];
+    if (parts.some((part) => part.kind === 'global filter' && part.condition === matchNothing))
+      return matchNothing;
+    if (parts.length === 0) return {};
+    return parts.length === 1 ? parts[0]!.condition : { $and: parts.map((part) => part.condition) };
+  }
+
+  /**
+   * The conjuncts of `predicate`, each with the rule it comes from: what a denial names when a written
+   * row fails one of them. A global filter that cannot be evaluated for the user is `matchNothing`.
+   */
+  predicateParts(
+    user: AuthUser,
+    entityName: string,
+    em: EntityManager,
+    options: { parentsVisibleThrough?: string; depth?: number } = {},
+  ): { parts: PredicatePart[]; matchNothing: FilterQuery<object> } {
+    const plan = this.plan(effectiveRoles(user), entityName);
+    const parts: PredicatePart[] = [];
+    if (plan.grants.length > 0) {
+      parts.push({
+        kind: 'grants',
+        label: plan.grants.map((applied) => applied.label).join(' or '),
+        condition: {
+          $or: plan.grants.map((applied) => this.evaluate(applied.filter, user) ?? plan.matchNothing),
+        },
+      });
+    }
+    for (const global of plan.globals) {
+      const condition = this.evaluate(global.filter, user) ?? plan.matchNothing;
+      parts.push({ kind: 'global filter', label: global.label, condition });
+    }
     if (plan.scope && plan.scope.relation !== options.parentsVisibleThrough) {
-      const { relation, parent } = plan.scope;
+      const { relation, parent, label } = plan.scope;
       const depth = (options.depth ?? 0) + 1;
       // A row without a parent belongs to no tenant: only the superuser sees it.
-      parts.push(
-        this.throughVisible(relation, this.visibleKeys(user, parent, em, depth)) ?? {
-          [relation]: { $ne: null },
-        },
-      );
+      const condition = this.throughVisible(relation, this.visibleKeys(user, parent, em, depth)) ?? {
+        [relation]: { $ne: null },
+      };
+      parts.push({ kind: 'scope', label, condition });
     }
-    if (parts.length === 0) return {};
-    return parts.length === 1 ? parts[0]! : { $and: parts };
+    return { parts, matchNothing: plan.matchNothing };
   }
 
   /**
@@ -278,6 +327,83 @@ export class SecurityModel {
     };
   }
 
+  /** Each API verb and whether `user` has it on the entity. */
+  verbs(user: AuthUser, entityName: string): Record<ApiVerb, boolean> {
+    const verbs = {} as Record<ApiVerb, boolean>;
+    for (const [verb, policyVerb] of Object.entries(API_VERBS) as [ApiVerb, Verb][]) {
+      verbs[verb] = this.allows(user, entityName, policyVerb);
+    }
+    return verbs;
+  }
+
+  /**
+   * Every rule that applies to `user` on the entity, in declaration order by kind: the role
+   * permissions and grants that give (or withhold) verbs, then what limits the rows.
+   */
+  rulesFor(user: AuthUser, entityName: string): AppliedRule[] {
+    if (isSuperuser(user)) {
+      return [{ kind: 'superuser', label: 'The superuser (role sa): no check and no filter applies.' }];
+    }
+    const roles = effectiveRoles(user);
+    const meta = this.entity(entityName);
+    const plan = this.plan(roles, entityName);
+    const shared = this.policy.sharedLabels.get(meta.class);
+    return [
+      ...this.policy.rolePermissions
+        .filter((permission) => permission.roles.some((role) => roles.includes(role)))
+        .map((permission): AppliedRule => ({ kind: 'role permission', label: permission.label })),
+      ...this.policy.grants
+        .filter((grant) => grant.entity === meta.class && roles.includes(grant.role))
+        .map((grant): AppliedRule => ({ kind: 'grant', label: grant.label })),
+      ...plan.globals.map((global): AppliedRule => ({
+        kind: global.tenant ? 'tenant filter' : 'global filter',
+        label: global.label,
+      })),
+      ...(plan.scope ? [{ kind: 'scope', label: plan.scope.label } as AppliedRule] : []),
+      ...(shared ? [{ kind: 'shared', label: shared } as AppliedRule] : []),
+    ];
+  }
+
+  /**
+   * The rule that withholds `verb` on the entity from `user`: the role permissions and grants of its
+   * roles that set the verb false, or, when no rule of its roles mentions the entity, that absence.
+   */
+  verbDenial(user: AuthUser, entityName: string, verb: Verb): string {
+    const roles = effectiveRoles(user);
+    const meta = this.entity(entityName);
+    const withheld = [
+      ...this.policy.rolePermissions.filter(
+        (permission) =>
+          permission.verbs[verb] === false && permission.roles.some((role) => roles.includes(role)),
+      ),
+      ...this.policy.grants.filter(
+        (grant) => grant.verbs[verb] === false && grant.entity === meta.class && roles.includes(grant.role),
+      ),
+    ];
+    if (withheld.length > 0) return withheld.map((rule) => rule.label).join(' and ');
+    return `No role permission or grant gives ${roles.join(', ')} ${verb} on ${entityName}.`;
+  }
+
+  /** The rule that keeps a field from a user: its `readableBy` roles in the entity's columns. */
+  fieldDenial(entityName: string, field: string): string {
+    const roles = this.fieldRolesOf(entityName, field) ?? [];
+    return `${entityName}.${field} is readable by ${roles.join(', ')} only.`;
+  }
+
+  /** The rule a database policy of grantgate's on the entity's table comes from (see database-policies.ts). */
+  databasePolicyLabel(entityName: string, policyName: string): string | undefined {
+    if (policyName === SCOPE_POLICY) return this.scopes.get(entityName)?.label;
+    return this.policy.globalFilters.find((global) => `${POLICY_PREFIX}${global.attribute}` === policyName)
+      ?.label;
+  }
+
+  /** The global filter that constrains `attribute` of the entity for `user` (what a write must keep). */
+  globalFilterLabel(user: AuthUser, entityName: string, attribute: string): string | undefined {
+    return this.plan(effectiveRoles(user), entityName).globals.find(
+      (global) => global.attribute === attribute,
+    )?.label;
+  }
+
   private classNameOf(entity: EntityClass<object>): string | undefined {
     return [...this.entities.values()].find((meta) => meta.class === entity)?.className;
   }
@@ -298,13 +424,8 @@ export class SecurityModel {
     const meta = this.entity(entityName);
     const grants = this.policy.grants
       .filter((grant) => this.classNameOf(grant.entity) === entityName && roles.includes(grant.role))
-      .map((grant, _index, mine) => ({
-        grant,
-        // Numbered among the role's grants on the entity, in declaration order: stable for logs.
-        label: `grant ${entityName} to ${grant.role} #${mine.filter((g) => g.role === grant.role).indexOf(grant) + 1}`,
-      }))
-      .filter(({ grant }) => grant.filter)
-      .map(({ grant, label }) => ({ label, filter: grant.filter! }));
+      .filter((grant) => grant.filter)
+      .map((grant) => ({ label: grant.label, filter: grant.filter! }));
     const globals = this.globalFiltersOn(meta).filter(
       (global) => !global.rolesNotFiltered.some((role) => roles.includes(role)),
     );
@@ -425,6 +546,7 @@ class DeclarationChecks {
         );
       }
       scopes.set(entityName, {
+        label: scope.label,
         relation: prop.name,
         parent: prop.targetMeta!.className,
         foreignKey: prop.fieldNames[0]!,

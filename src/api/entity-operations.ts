@@ -116,7 +116,7 @@ export async function create(
   const entity = await write(ctx, model, 'create', async (em) => {
     const entity = em.create(model.cls, await toEntityData(em, model, stamped, 'create'));
     await em.flush();
-    await requireStillVisible(em, model, entity);
+    await requireStillVisible(em, model, entity, security);
     return entity;
   });
   return readBack(ctx, model, entity, info);
@@ -136,7 +136,7 @@ export async function update(
     const entity = await findForWrite(em, model, id);
     em.assign(entity, await toEntityData(em, model, input, 'update'));
     await em.flush();
-    await requireStillVisible(em, model, entity);
+    await requireStillVisible(em, model, entity, security);
     return entity;
   });
   return readBack(ctx, model, entity, info);
@@ -165,7 +165,7 @@ async function write<T>(
   try {
     return await ctx.em.transactional(work);
   } catch (error) {
-    throw toUserError(error, model, verb);
+    throw toUserError(error, model, verb, securityOf(ctx));
   }
 }
 
@@ -173,13 +173,17 @@ async function write<T>(
  * Like PostgreSQL's WITH CHECK: the written row must still satisfy the caller's row predicate, else
  * the transaction is rolled back. A count always queries (a find could answer from the identity map).
  */
-async function requireStillVisible(em: EntityManager, model: EntityModel, entity: object) {
+async function requireStillVisible(
+  em: EntityManager,
+  model: EntityModel,
+  entity: object,
+  security: RequestSecurity,
+) {
   const key = (entity as Row)[model.primaryKey.name];
-  if ((await em.count(model.cls, { [model.primaryKey.name]: key })) === 0) throw notVisibleAfterWrite(model);
+  if ((await em.count(model.cls, { [model.primaryKey.name]: key })) === 0) {
+    throw await security.notVisibleAfterWrite(em, model.name, key);
+  }
 }
-
-const notVisibleAfterWrite = (model: EntityModel) =>
-  badUserInput(`This ${model.name} would not be visible to you after the change; nothing was written`);
 
 async function findForWrite(em: EntityManager, model: EntityModel, id: string): Promise<object> {
   const key = parseId(model, id);
@@ -232,7 +236,12 @@ async function toEntityData(
 }
 
 /** Database refusals become messages about the input; they never carry SQL, constraint names or values. */
-function toUserError(error: unknown, model: EntityModel, verb: 'create' | 'update' | 'delete'): unknown {
+function toUserError(
+  error: unknown,
+  model: EntityModel,
+  verb: 'create' | 'update' | 'delete',
+  security: RequestSecurity,
+): unknown {
   if (error instanceof UniqueConstraintViolationException) {
     return badUserInput(`A ${model.name} with the same id already exists`);
   }
@@ -246,7 +255,7 @@ function toUserError(error: unknown, model: EntityModel, verb: 'create' | 'updat
   }
   // The database's own WITH CHECK (its policies mirror the global filters) refused the written row.
   if ((error as { code?: unknown }).code === '42501' && /row-level security/.test((error as Error).message)) {
-    return notVisibleAfterWrite(model);
+    return security.refusedByDatabase(model.name, (error as Error).message);
   }
   return error;
 }

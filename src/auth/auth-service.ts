@@ -56,6 +56,15 @@ export class AuthService {
   }
 
   async login(username: string, password: string, clientAddress: string): Promise<AuthPayload> {
+    const user = await this.verifyCredentials(username, password, clientAddress);
+    return this.payload(user, await this.refreshTokens.issue(user));
+  }
+
+  /**
+   * The user whose credentials these are, through the same length limits and throttle as a login, but
+   * without issuing tokens: for pages that ask for HTTP Basic credentials (the security console).
+   */
+  async verifyCredentials(username: string, password: string, clientAddress: string): Promise<AuthUser> {
     if (username.length > MAX_USERNAME_LENGTH) {
       throw badUserInput(`username must be at most ${MAX_USERNAME_LENGTH} characters long`);
     }
@@ -74,7 +83,15 @@ export class AuthService {
     const user = await this.authenticateWithProvider(username, password);
     if (!user) throw unauthenticated(INVALID_CREDENTIALS);
     await this.throttle.succeeded(account, clientAddress);
-    return this.payload(user, await this.refreshTokens.issue(user));
+    return user;
+  }
+
+  /**
+   * The user as the provider knows them now, for `security:explain` and the console; null when the
+   * provider does not know them or cannot look users up by id.
+   */
+  findUser(id: string): Promise<AuthUser | null> {
+    return this.provider.findUser ? this.provider.findUser(id) : Promise.resolve(null);
   }
 
   /** Rotates a refresh token and re-reads the user from the provider, so role changes take effect. */

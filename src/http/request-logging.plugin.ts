@@ -4,7 +4,8 @@ import { GraphQLError } from 'graphql';
 import { type RequestContext } from '../context.js';
 
 /**
- * One log line per GraphQL request (operation, duration, outcome, error codes), and the full detail
+ * One log line per GraphQL request (operation, duration, outcome, error codes), the rule behind each
+ * denial, and the full detail
  * of every unexpected error, which the response only reports as INTERNAL_SERVER_ERROR with the
  * request id (also in the x-request-id header) to find it by.
  */
@@ -16,6 +17,13 @@ export function requestLoggingPlugin(): ApolloServerPlugin<RequestContext> {
         async didEncounterErrors({ errors }) {
           for (const error of errors) {
             const original = unwrapResolverError(error);
+            // A denial's rule reaches a production client only as this line, found by the request id.
+            if (original instanceof GraphQLError && typeof original.extensions.rule === 'string') {
+              contextValue.log.info(
+                { code: original.extensions.code, rule: original.extensions.rule, path: error.path },
+                'denied by rule',
+              );
+            }
             if (!(original instanceof GraphQLError)) {
               contextValue.log.error({ err: original, path: error.path }, 'unexpected error while resolving');
             }

@@ -185,12 +185,14 @@ describe('a correct policy', () => {
       Payment: 'scope',
     });
     expect(model.scopeOf('Invoice')).toEqual({
+      label: 'scope of Invoice through account',
       relation: 'account',
       parent: 'Account',
       foreignKey: 'account_id',
       parentKey: 'id',
     });
     expect(model.scopeOf('Payment')).toEqual({
+      label: 'scope of Payment through invoice',
       relation: 'invoice',
       parent: 'Invoice',
       foreignKey: 'invoice_id',
@@ -227,5 +229,38 @@ describe('a correct policy', () => {
     expect(plan.policies.find((p) => p.table === 'payment')!.expression).toBe(
       `(select current_setting('grantgate.superuser', true) = 'on') or exists (select 1 from "invoice" p where p."id" = "payment"."invoice_id")`,
     );
+  });
+});
+
+describe('rule labels', () => {
+  it('name each rule by its name option, else the intent comment above it, else what it declares', () => {
+    const policy = declareSecurity((rules) => {
+      // Tenants read and write.
+      rules.rolePermission('tenant');
+      // Owners see their own account,
+      // and nobody else.
+      rules.grant(Account, 'owner', { filter: (user) => ({ id: user.accountId as number }) });
+      rules.grant(Account, 'owner', { filter: () => ({ name: 'x' }), name: 'named grant' });
+      rules.globalFilter('archived', () => ({ archived: false }), { rolesNotFiltered: [] });
+
+      rules.scope(Invoice, 'account');
+    });
+    expect(policy.rolePermissions.map((rule) => rule.label)).toEqual(['Tenants read and write.']);
+    expect(policy.grants.map((rule) => rule.label)).toEqual([
+      'Owners see their own account, and nobody else.',
+      'named grant',
+    ]);
+    expect(policy.globalFilters.map((rule) => rule.label)).toEqual(['global filter "archived"']);
+    expect(policy.scopes.map((rule) => rule.label)).toEqual(['scope of Invoice through account']);
+  });
+});
+
+describe('the rule behind a database policy', () => {
+  it('is the scope for the scope policy and the global filter for its policy, as a refused write reports it', () => {
+    const model = compileSecurityModel(fixturePolicy, withoutNote);
+    expect(model.databasePolicyLabel('Invoice', 'grantgate_scope')).toBe('scope of Invoice through account');
+    expect(model.databasePolicyLabel('Invoice', 'grantgate_archived')).toBe('global filter "archived"');
+    expect(model.databasePolicyLabel('Account', 'grantgate_clientId')).toBe('tenant filter "clientId"');
+    expect(model.databasePolicyLabel('Country', 'grantgate_scope')).toBeUndefined();
   });
 });

@@ -10,7 +10,7 @@ import { type SecurityModel } from '../../security/system/security-model.js';
 import { assembleGateway } from '../../src/assemble.js';
 import { type RequestIdentity } from '../../src/auth/auth-service.js';
 import { type Auth } from '../../src/auth/create-auth.js';
-import { createRequestContext } from '../../src/context.js';
+import { createRequestContext, type RequestContextOptions } from '../../src/context.js';
 import { type PoolSettings } from '../../src/db/orm-config.js';
 import { type QueryLog } from '../../src/db/query-log.js';
 import { requestDeadline } from '../../src/http/request-deadline.js';
@@ -58,6 +58,8 @@ export interface TestGateway {
   gateway: Gateway;
   model: SecurityModel;
   queryLog: QueryLog;
+  /** How the gateway's requests meet the security model and the database's policies. */
+  requestContext: RequestContextOptions;
   /** Runs an operation through Apollo Server with a fresh request context, as an HTTP request would. */
   execute<T, V extends Record<string, unknown>>(
     document: TypedDocumentNode<T, V>,
@@ -167,6 +169,7 @@ export async function startTestGateway(
     gateway,
     model,
     queryLog,
+    requestContext,
     execute,
     async executeCountingSql(document, variables, caller) {
       const statements: string[] = [];

@@ -95,7 +95,10 @@ describe('cost and visibility of the security layer', () => {
     expect(applied).toMatchObject({
       user: 's1',
       applied: {
-        grants: ['grant Customer to sales #1', 'grant Customer to sales #2'],
+        grants: [
+          'Sales people see customers with a credit limit over 300 ...',
+          '... and customers whose contact is Mike.',
+        ],
         globalFilters: ['clientId', 'region'],
       },
       requestId: expect.any(String),
