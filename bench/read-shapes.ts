@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: the read shapes of compare.sh (the side-by-side with PostGraphile), on the demo data
- * and at larger volumes, through HTTP in production mode with both row-security layers on. For each
+ * `npm run bench`: the read shapes of compare.sh (the side-by-side with PostGraphile) and two more,
+ * on the demo data and at larger volumes, through HTTP in production mode with both row-security
+ * layers on. For each
  * scale it uses a database of its own on the same server (`grantgate_bench_s<N>` next to
  * DATABASE_URL's, or in the embedded server), seeded once at that scale and analyzed, and prints per
  * shape the rows answered, the SQL statements per request (data statements, then the transaction's
@@ -33,7 +34,7 @@ if (scales.some((scale) => !Number.isInteger(scale) || scale < 1)) {
   process.exit(1);
 }
 
-/** The five shapes of compare.sh (S1–S5), with the user each is asked as. */
+/** The five shapes of compare.sh (S1–S5) and two more, with the user each is asked as. */
 const FIELDS = 'id companyName contactName city country';
 const SHAPES = [
   { id: 'S1', user: 's1', what: 'its customers', query: '{ customers { id companyName } }' },
@@ -56,6 +57,20 @@ const SHAPES = [
     user: 'sa',
     what: "S2's rows by an explicit where",
     query: `{ customers(limit: 100, where: { clientId: { eq: 1 } }) { ${FIELDS} } }`,
+  },
+  // Beyond compare.sh: per-parent pages with a filter and a sort, and counts through the scopes.
+  {
+    id: 'X1',
+    user: 'u1',
+    what: '20 customers, each its 3 latest orders over a freight, 2 lines each',
+    query:
+      '{ customers(limit: 20, orderBy: [{ companyName: ASC }]) { id orders(limit: 3, orderBy: [{ orderDate: DESC }], where: { freight: { gt: 10 } }) { id freight details(limit: 2) { quantity } } } }',
+  },
+  {
+    id: 'X2',
+    user: 'u1',
+    what: 'orders and order lines counted through the scopes',
+    query: '{ ordersCount orderDetailsCount }',
   },
 ];
 
