@@ -80,6 +80,24 @@ export class CompiledRead {
     return result.map((record) => record.row);
   }
 
+  /** How many rows of `model` match `where` and the request's row filters: one prepared statement. */
+  async count(model: EntityModel, where: FilterQuery<object>): Promise<number> {
+    const statement = await this.select(
+      model,
+      this.nextAlias(),
+      { sql: 'count(*)::int as "count"', params: [] },
+      (qb) => qb.where(where as never),
+    );
+    const [row] = await selectBound<{ count: number }>(
+      this.em,
+      statement.sql,
+      statement.params,
+      this.deadline,
+    );
+    this.emInTime();
+    return row!.count;
+  }
+
   /**
    * `select <value> from <model> as <alias> where …` as SQL with placeholders. The only way this
    * module makes a query builder: `build` shapes it, then the request's row filters are added to its

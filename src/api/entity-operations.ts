@@ -83,7 +83,10 @@ export async function list(
 
 export async function count(ctx: RequestContext, model: EntityModel, where: WhereInput | null | undefined) {
   authorizeRead(ctx, model, { where });
-  return ctx.em.count(model.cls, translateWhere(model, where, relationVisibility(ctx.security, model)));
+  return new CompiledRead(() => ctx.em, ctx.deadline).count(
+    model,
+    translateWhere(model, where, relationVisibility(ctx.security, model)),
+  );
 }
 
 export async function byId(ctx: RequestContext, model: EntityModel, id: string, info: GraphQLResolveInfo) {

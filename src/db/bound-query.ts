@@ -34,14 +34,14 @@ export function numberedPlaceholders(sql: string, parameters: number): string {
  * Runs a select within `em`'s transaction with its values as bind parameters — MikroORM's own
  * execute() inlines them into the text — so that the pool's client prepares it once per connection
  * (src/db/preparing-client.ts). It is logged like every statement (tests count them), and the
- * request's deadline cancels it in PostgreSQL. Outside a transaction (only the benchmark's baseline
+ * request's deadline, if given, cancels it in PostgreSQL. Outside a transaction (only the benchmark's baseline
  * without the database layer), MikroORM runs it as usual.
  */
 export async function selectBound<T>(
   em: EntityManager,
   sql: string,
   params: readonly unknown[],
-  deadline: AbortSignal,
+  deadline?: AbortSignal,
 ): Promise<T[]> {
   const transaction = em.getTransactionContext<Transaction<object>>();
   if (!transaction) return em.execute<T[]>(sql, [...params], 'all', em.getLoggerContext());
@@ -51,10 +51,10 @@ export async function selectBound<T>(
     em.config.getLogger().logQuery({ ...em.getLoggerContext(), query: sql, params: [...params], ...context });
   const started = Date.now();
   try {
-    const { rows } = await transaction.executeQuery<T>(query, {
-      signal: deadline,
-      inflightQueryAbortStrategy: 'cancel query',
-    });
+    const { rows } = await transaction.executeQuery<T>(
+      query,
+      deadline && { signal: deadline, inflightQueryAbortStrategy: 'cancel query' },
+    );
     log({ level: 'info', took: Date.now() - started, results: rows.length });
     return rows;
   } catch (error) {

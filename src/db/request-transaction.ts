@@ -1,6 +1,6 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { type RequestSecurity } from '../../security/system/request-security.js';
-import { runSql } from './raw-sql.js';
+import { selectBound } from './bound-query.js';
 
 /** How requests meet the database's row-level security (see src/db/database-role.ts). */
 export interface DatabaseSecurity {
@@ -15,10 +15,13 @@ export function requestSettings(security: RequestSecurity, database: DatabaseSec
   return settings;
 }
 
-/** Applies `settings` with set_config(…, true): they last until `em`'s transaction ends. */
+/**
+ * Applies `settings` with set_config(…, true): they last until `em`'s transaction ends. One statement
+ * with the settings as bind parameters, prepared once per connection like the compiled reads.
+ */
 export async function setLocal(em: EntityManager, settings: [string, string][]): Promise<void> {
   const calls = settings.map(() => 'set_config(?, ?, true)');
-  await runSql(em, `select ${calls.join(', ')}`, settings.flat());
+  await selectBound(em, `select ${calls.join(', ')}`, settings.flat());
 }
 
 /**
