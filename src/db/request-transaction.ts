@@ -12,6 +12,10 @@ export interface DatabaseSecurity {
 export function requestSettings(security: RequestSecurity, database: DatabaseSecurity): [string, string][] {
   const settings = security.databaseSettings();
   if (database.switchToRole) settings.push(['role', database.switchToRole]);
+  // A request's statement returns a page of rows, but the planner prices a scope's per-row parent
+  // look-up as if it ran over the whole table, and JIT-compiles it for far longer than the read
+  // takes (measured: 600 ms of compilation for a 10 ms read of 50 orders at scale 500).
+  settings.push(['jit', 'off']);
   return settings;
 }
 
