@@ -33,9 +33,34 @@ const TEAM_SCHEMA = `
   create table measurement (id int, taken_at date not null, primary key (id, taken_at)) partition by range (taken_at);
   create table measurement_2026 partition of measurement for values from ('2026-01-01') to ('2027-01-01');`;
 
+/** Some of the team's rows. */
+const TEAM_DATA = `
+  insert into region (name, parent_id) values ('Europe', null), ('Alps', 1);
+  insert into staff (full_name, client_id, region_id, salary, tags, mood)
+    values ('Ada', 1, 1, 100.50, '{a,b}', 'busy'), ('Bo', 2, 2, 200, null, 'calm');
+  insert into staff_skill values (1, 'sql'), (2, 'ops');
+  insert into measurement values (1, '2026-05-01');`;
+
+/** The team's column definitions and rows, to show the import changed neither. */
+async function teamState() {
+  const tables = ['region', 'staff', 'staff_skill', 'badge', 'measurement'];
+  const columns = await db.sql.query(
+    `select table_name, column_name, data_type, is_nullable, column_default, is_identity, is_generated
+       from information_schema.columns where table_schema = 'public' and table_name = any($1)
+      order by table_name, ordinal_position`,
+    [tables],
+  );
+  const rows: Record<string, unknown[]> = {};
+  for (const table of tables) rows[table] = (await db.sql.query(`select * from ${table} order by 1, 2`)).rows;
+  return { columns: columns.rows, rows };
+}
+let before: Awaited<ReturnType<typeof teamState>>;
+
 beforeAll(async () => {
   db = await createTestDatabase({ empty: true });
   await db.sql.query(TEAM_SCHEMA);
+  await db.sql.query(TEAM_DATA);
+  before = await teamState();
   run = await new Promise((done) => {
     const child = execFile(
       process.execPath,
@@ -76,6 +101,10 @@ describe('npm run db:import', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('only reads: the definitions and rows of the tables are as the team left them', async () => {
+    expect(await teamState()).toEqual(before);
   });
 
   it('writes the classes in the project style, formatted, and a starting declarations file', async () => {
