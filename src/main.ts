@@ -98,7 +98,7 @@ try {
       {"query":"{ me { id roles attributes } customersCount customers(limit: 3) { id companyName } }"}${demoUsersHint(config)}
 `);
 } catch (error) {
-  const unreachable = unreachableDatabase(error);
+  const unreachable = unreachableDatabase(error, database?.url ?? config.databaseUrl);
   const message = unreachable ?? (error instanceof Error ? error.message : String(error));
   // A refusal that explains itself needs no stack trace; anything else keeps it for diagnosis.
   const explained =

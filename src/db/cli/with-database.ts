@@ -12,11 +12,11 @@ import { QueryLog } from '../query-log.js';
  * Runs a CLI's work; a mistake in the security declarations (an entity no tenant rule covers, …) or
  * a database that cannot be reached is one line on stderr and exit code 1, not a stack trace.
  */
-export async function reportingCliErrors(work: () => Promise<void>): Promise<void> {
+export async function reportingCliErrors(work: () => Promise<void>, databaseUrl?: string): Promise<void> {
   try {
     await work();
   } catch (error) {
-    const unreachable = unreachableDatabase(error);
+    const unreachable = unreachableDatabase(error, databaseUrl);
     if (unreachable) console.error(unreachable);
     else if (error instanceof SecurityDeclarationError)
       console.error(`security/declare-security.ts: ${error.message}`);
@@ -56,7 +56,7 @@ export async function withDatabase(work: (orm: MikroORM) => Promise<void>): Prom
       } finally {
         await orm.close();
       }
-    });
+    }, database.url);
   } finally {
     await database.close();
   }
