@@ -25,17 +25,13 @@ function widens(from: Column, to: Column): boolean {
 }
 
 /**
- * The changes in `diff` that can lose data or the team's objects: dropped schemas, tables, views,
- * enums and columns, and a column type that does not hold every value of the old one.
- * `npm run db:migration:create` writes none of them unless told `--allow-destructive`.
+ * The changes in `diff` that can lose data: dropped columns, and a column type that does not hold
+ * every value of the old one. (Tables, views, enums and schemas are never dropped: the diff of
+ * mapped-tables-migrator.ts holds only what the entities map.) `npm run db:migration:create`
+ * writes none of them unless told `--allow-destructive`.
  */
 export function destructiveChanges(diff: SchemaDifference): string[] {
-  const changes = [
-    ...[...diff.removedNamespaces].map((name) => `drop schema ${name}`),
-    ...Object.keys(diff.removedTables).map((name) => `drop table ${name}`),
-    ...Object.keys(diff.removedViews).map((name) => `drop view ${name}`),
-    ...diff.removedNativeEnums.map((e) => `drop type ${e.schema ? `${e.schema}.` : ''}${e.name}`),
-  ];
+  const changes: string[] = [];
   for (const table of Object.values(diff.changedTables)) {
     for (const column of Object.keys(table.removedColumns))
       changes.push(`drop column ${table.name}.${column}`);
