@@ -127,7 +127,8 @@ function planPrimaryKey(prop: EntityProperty): PlannedMember | string {
  * left out the same way, until nothing changes.
  */
 export function planEntities(tables: IntrospectedTable[]): { entities: PlannedEntity[]; skipped: Skipped[] } {
-  const skippedTables = new Map<string, string>();
+  /** The tables left out, by class name (what relations name). */
+  const skippedTables = new Map<string, Skipped>();
   let skippedColumns: Skipped[] = [];
   let entities: PlannedEntity[] = [];
   for (let changed = true; changed;) {
@@ -138,7 +139,7 @@ export function planEntities(tables: IntrospectedTable[]): { entities: PlannedEn
       if (skippedTables.has(table.meta.className)) continue;
       const outcome = planEntity(table, skippedTables);
       if (typeof outcome === 'string') {
-        skippedTables.set(table.meta.className, `${table.name}: ${outcome}`);
+        skippedTables.set(table.meta.className, { what: table.name, why: outcome });
         changed = true;
       } else {
         entities.push(outcome.entity);
@@ -146,16 +147,12 @@ export function planEntities(tables: IntrospectedTable[]): { entities: PlannedEn
       }
     }
   }
-  const skipped = [...skippedTables.values()].map((line) => {
-    const [what, ...why] = line.split(': ');
-    return { what: what!, why: why.join(': ') };
-  });
-  return { entities, skipped: [...skipped, ...skippedColumns] };
+  return { entities, skipped: [...skippedTables.values(), ...skippedColumns] };
 }
 
 function planEntity(
   table: IntrospectedTable,
-  skippedTables: Map<string, string>,
+  skippedTables: Map<string, Skipped>,
 ): { entity: PlannedEntity; skipped: Skipped[] } | string {
   const props = Object.values(table.meta.properties) as EntityProperty[];
   const primary = props.filter((prop) => prop.primary);
@@ -189,7 +186,7 @@ function planEntity(
   };
 }
 
-function planRelation(prop: EntityProperty, skippedTables: Map<string, string>): PlannedMember | string {
+function planRelation(prop: EntityProperty, skippedTables: Map<string, Skipped>): PlannedMember | string {
   const target = String(prop.type);
   if (skippedTables.has(target)) return `refers to ${target}, which is not imported`;
   if (prop.fieldNames.length !== 1) return 'a foreign key of several columns: the API relates rows by one id';
