@@ -6,6 +6,7 @@
 import { DEMO_PASSWORD, DEMO_USERS } from '../auth-providers/sql/demo-users.js';
 import { assembleGateway } from './assemble.js';
 import { type Config, loadConfigOrExit } from './config.js';
+import { unreachableDatabase } from './db/connection-failure.js';
 import { DATA_DIR, type Database, openDatabase } from './db/database.js';
 import { DatabaseRoleError } from './db/database-role.js';
 import { EmbeddedDatabaseError } from './db/embedded-postgres.js';
@@ -97,9 +98,11 @@ try {
       {"query":"{ me { id roles attributes } customersCount customers(limit: 3) { id companyName } }"}${demoUsersHint(config)}
 `);
 } catch (error) {
-  const message = error instanceof Error ? error.message : String(error);
+  const unreachable = unreachableDatabase(error, database?.url ?? config.databaseUrl);
+  const message = unreachable ?? (error instanceof Error ? error.message : String(error));
   // A refusal that explains itself needs no stack trace; anything else keeps it for diagnosis.
   const explained =
+    unreachable !== undefined ||
     error instanceof DatabaseRoleError ||
     error instanceof SecurityDeclarationError ||
     error instanceof EmbeddedDatabaseError;

@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UserStore } from '../auth-providers/sql/user-store.js';
+import { isAlive, waitUntilGone } from '../src/db/process-info.js';
 import { loginAs, postGraphQL, startGatewayProcess } from './helpers/gateway-process.js';
 import { createTestDatabase, type TestDatabase } from './helpers/test-database.js';
 
@@ -103,5 +105,65 @@ describe('npm start with no database configured', () => {
     });
     expect(await warm.stop()).toBe(0);
     expect(warm.output()).not.toMatch(/creating the embedded PostgreSQL cluster/);
+  }, 120_000);
+});
+
+/**
+ * A folder that is the project for npm (every top-level entry linked) but has its own `.data/`, so
+ * `npm start` runs its embedded PostgreSQL apart from any other test's.
+ */
+const ROOT = resolve(import.meta.dirname, '..');
+
+async function projectCopy(): Promise<string> {
+  const home = await mkdtemp(join(tmpdir(), 'grantgate-npm-start-'));
+  cleanups.push(() => rm(home, { recursive: true, force: true }));
+  for (const entry of await readdir(ROOT)) {
+    if (entry !== '.data' && entry !== '.git') await symlink(join(ROOT, entry), join(home, entry));
+  }
+  return home;
+}
+
+describe('npm start under a supervisor', () => {
+  it('stops the gateway and its embedded PostgreSQL when the npm process gets SIGTERM', async () => {
+    const home = await projectCopy();
+    // What a supervisor or `docker stop` does: start `npm start`, later signal that one process.
+    const npm = spawn('npm', ['start'], {
+      cwd: home,
+      env: {
+        ...process.env,
+        DATABASE_URL: '',
+        PORT: '0',
+        LOG_LEVEL: 'info',
+        // tsx applies a tsconfig to the files under its folder, and the linked files resolve to ROOT.
+        TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so a failed run can still stop everything it started.
+      detached: true,
+    });
+    const exited = new Promise<number | null>((done) => npm.once('exit', (code) => done(code)));
+    cleanups.push(async () => {
+      if (npm.exitCode !== null) return;
+      process.kill(-npm.pid!, 'SIGTERM');
+      await exited;
+    });
+    let output = '';
+    npm.stdout.on('data', (chunk: Buffer) => (output += chunk));
+    npm.stderr.on('data', (chunk: Buffer) => (output += chunk));
+    while (!/grantgate is ready at/.test(output)) {
+      if (npm.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    const postmaster = Number(
+      (await readFile(join(home, '.data/postgres/postmaster.pid'), 'utf8')).split('\n')[0],
+    );
+    expect(await isAlive(postmaster)).toBe(true);
+
+    npm.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output).toMatch(/"msg":"stopped"/);
+    expect(await waitUntilGone(postmaster, 10_000)).toBe(true);
+    // A clean PostgreSQL shutdown removes its pid file.
+    expect(existsSync(join(home, '.data/postgres/postmaster.pid'))).toBe(false);
   }, 120_000);
 });

@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { RefreshTokenStore } from '../../src/auth/refresh-token-store.js';
 import { type Config, loadConfigOrExit } from '../../src/config.js';
+import { unreachableDatabase } from '../../src/db/connection-failure.js';
 import { openDatabase } from '../../src/db/database.js';
 import { createLogger } from '../../src/logger.js';
 import { MAX_PASSWORD_LENGTH } from './password-hashing.js';
@@ -166,7 +167,9 @@ try {
     await database.close();
   }
 } catch (error) {
-  if (!(error instanceof UsageError || error instanceof UserStoreError)) throw error;
-  console.error(error.message);
+  const unreachable = unreachableDatabase(error);
+  if (unreachable) console.error(unreachable);
+  else if (error instanceof UsageError || error instanceof UserStoreError) console.error(error.message);
+  else throw error;
   process.exitCode = 1;
 }

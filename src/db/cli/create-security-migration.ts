@@ -8,9 +8,9 @@ import { format, resolveConfig } from 'prettier';
 import { MIGRATIONS_FOLDER } from '../orm-config.js';
 import { declaredPolicyStatements, latestSecurityMigration } from '../security-migrations.js';
 import { writeMigrationIndex } from './migration-index.js';
-import { reportingDeclarationErrors } from './with-database.js';
+import { reportingCliErrors } from './with-database.js';
 
-await reportingDeclarationErrors(async () => {
+await reportingCliErrors(async () => {
   const statements = declaredPolicyStatements();
   const latest = latestSecurityMigration();
   if (latest && JSON.stringify(latest.statements) === JSON.stringify(statements)) {

@@ -2,21 +2,25 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { SecurityDeclarationError } from '../../../security/system/security-model.js';
 import { loadConfigOrExit } from '../../config.js';
 import { createLogger } from '../../logger.js';
+import { unreachableDatabase } from '../connection-failure.js';
 import { openDatabase } from '../database.js';
 import { EmbeddedDatabaseError } from '../embedded-postgres.js';
 import { createOrmOptions } from '../orm-config.js';
 import { QueryLog } from '../query-log.js';
 
 /**
- * Runs a CLI's work; a mistake in the security declarations (an entity no tenant rule covers, …) is
- * one line on stderr and exit code 1, not a stack trace.
+ * Runs a CLI's work; a mistake in the security declarations (an entity no tenant rule covers, …) or
+ * a database that cannot be reached is one line on stderr and exit code 1, not a stack trace.
  */
-export async function reportingDeclarationErrors(work: () => Promise<void>): Promise<void> {
+export async function reportingCliErrors(work: () => Promise<void>, databaseUrl?: string): Promise<void> {
   try {
     await work();
   } catch (error) {
-    if (!(error instanceof SecurityDeclarationError)) throw error;
-    console.error(`security/declare-security.ts: ${error.message}`);
+    const unreachable = unreachableDatabase(error, databaseUrl);
+    if (unreachable) console.error(unreachable);
+    else if (error instanceof SecurityDeclarationError)
+      console.error(`security/declare-security.ts: ${error.message}`);
+    else throw error;
     process.exitCode = 1;
   }
 }
@@ -43,14 +47,16 @@ export async function withDatabase(work: (orm: MikroORM) => Promise<void>): Prom
     return;
   }
   try {
-    const orm = await MikroORM.init(
-      createOrmOptions({ clientUrl: database.url, queryLog: new QueryLog(log) }),
-    );
-    try {
-      await reportingDeclarationErrors(() => work(orm));
-    } finally {
-      await orm.close();
-    }
+    await reportingCliErrors(async () => {
+      const orm = await MikroORM.init(
+        createOrmOptions({ clientUrl: database.url, queryLog: new QueryLog(log) }),
+      );
+      try {
+        await work(orm);
+      } finally {
+        await orm.close();
+      }
+    }, database.url);
   } finally {
     await database.close();
   }

@@ -10,7 +10,7 @@ import { type AuthUser } from '../../../auth-providers/auth-provider.js';
 import { assembleGateway } from '../../assemble.js';
 import { loadConfigOrExit } from '../../config.js';
 import { DATA_DIR, openDatabase } from '../../db/database.js';
-import { reportingDeclarationErrors } from '../../db/cli/with-database.js';
+import { reportingCliErrors } from '../../db/cli/with-database.js';
 import { createLogger } from '../../logger.js';
 import { explanationText } from '../explain-text.js';
 import { explainUser } from '../explain-user.js';
@@ -57,7 +57,7 @@ const config = loadConfigOrExit();
 const log = createLogger({ ...config, logLevel: 'warn' });
 const database = await openDatabase(config, log, { holder: 'security:explain', share: true });
 try {
-  await reportingDeclarationErrors(async () => {
+  await reportingCliErrors(async () => {
     const { gateway, auth, orm, model, requestContext } = await assembleGateway({
       databaseUrl: database.url,
       migrationDatabaseUrl: config.migrationDatabaseUrl,

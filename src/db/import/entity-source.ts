@@ -1,0 +1,69 @@
+import { relative } from 'node:path';
+import { type PlannedEntity } from './entity-plan.js';
+
+/** `StaffSkill` → `staff-skill`, the project's file naming. */
+export const fileBaseOf = (className: string) =>
+  className
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
+    .toLowerCase();
+
+/** An import path from `fromDir` to a TypeScript module, as NodeNext resolution wants it (`.js`). */
+export function importPath(fromDir: string, module: string): string {
+  const path = relative(fromDir, module).replace(/\.ts$/, '.js');
+  return path.startsWith('.') ? path : `./${path}`;
+}
+
+/**
+ * The source of one entity class, written like the hand-written ones in src/entities: an `@Entity`
+ * that is an `@ObjectType`, one column decorator per column, `ToOne` per foreign key. The table is
+ * named explicitly: it is the team's, and its name need not follow MikroORM's naming strategy.
+ */
+export function entitySource(
+  entity: PlannedEntity,
+  options: { outDir: string; entitiesDir: string },
+): string {
+  const columns = [...new Set(entity.members.map((m) => m.uses).filter((uses) => uses !== 'ToOne'))].sort();
+  const targets = [...new Set(entity.members.flatMap((m) => (m.target ? [m.target] : [])))]
+    .filter((target) => target !== entity.className)
+    .sort();
+  const hasRelations = entity.members.some((m) => m.uses === 'ToOne');
+  const table = entity.schema && entity.schema !== 'public' ? `, schema: '${entity.schema}'` : '';
+  const lines = [
+    ...(hasRelations ? ["import { type Rel } from '@mikro-orm/core';"] : []),
+    "import { Entity } from '@mikro-orm/decorators/legacy';",
+    "import { ObjectType } from 'type-graphql';",
+    `import { ${columns.join(', ')} } from '${importPath(options.outDir, `${options.entitiesDir}/columns.ts`)}';`,
+    ...(hasRelations
+      ? [`import { ToOne } from '${importPath(options.outDir, `${options.entitiesDir}/relations.ts`)}';`]
+      : []),
+    ...targets.map((target) => `import { ${target} } from './${fileBaseOf(target)}.entity.js';`),
+    '',
+    `@Entity({ tableName: '${entity.tableName}'${table} })`,
+    '@ObjectType()',
+    `export class ${entity.className} {`,
+    ...entity.members.flatMap((member) => [
+      `  ${member.decorator}`,
+      member.optional ? `  ${member.name}?: ${member.type} | null;` : `  ${member.name}!: ${member.type};`,
+      '',
+    ]),
+    '}',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** src/entities/index.ts for the imported classes: the list the gateway serves. */
+export function indexSource(entities: PlannedEntity[]): string {
+  const names = entities.map((e) => e.className).sort();
+  return [
+    "import 'reflect-metadata';",
+    ...names.map((name) => `import { ${name} } from './${fileBaseOf(name)}.entity.js';`),
+    '',
+    '/** Every entity the gateway serves, written by `npm run db:import`. */',
+    `export const entities: (new () => object)[] = [${names.join(', ')}];`,
+    '',
+    `export { ${names.join(', ')} };`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,92 @@
+import { type MikroORM } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import {
+  DatabaseSchema,
+  type DatabaseTable,
+  type EntityManager,
+  SchemaComparator,
+  type SchemaDifference,
+  type SqlSchemaGenerator,
+} from '@mikro-orm/postgresql';
+
+/**
+ * The migrator of `npm run db:migration:create`, diffing the entities against only what they map.
+ *
+ * MikroORM's own compares the entities with everything in the database and drops what they do not
+ * map: the `auth` schema and its tables, a team's own tables, views, enums and functions (SPEC §9:
+ * those are never grantgate's to drop). Here the database side of the comparison holds only the
+ * tables, views and enums the entities map (and of those tables only the foreign keys to mapped
+ * tables), so a migration can add to or change the mapped tables and nothing else.
+ */
+export class MappedTablesMigrator extends Migrator {
+  static override register(orm: MikroORM): void {
+    orm.config.registerExtension(
+      '@mikro-orm/migrator',
+      () => new MappedTablesMigrator(orm.em as EntityManager),
+    );
+  }
+
+  private get schemaGenerator(): SqlSchemaGenerator {
+    return this.config.getExtension<SqlSchemaGenerator>('@mikro-orm/schema-generator')!;
+  }
+
+  /**
+   * Stands in for the snapshot file (off in orm-config.ts): the base class diffs the entities
+   * against this schema instead of introspecting the whole database.
+   */
+  protected override async getSchemaFromSnapshot(): Promise<DatabaseSchema> {
+    const target = this.schemaGenerator.getTargetSchema();
+    const platform = this.driver.getPlatform();
+    const { skipTables, skipViews } = this.config.get('schemaGenerator');
+    const current = await DatabaseSchema.create(
+      this.driver.getConnection(),
+      platform,
+      this.config,
+      undefined,
+      target.getNamespaces(),
+      undefined,
+      skipTables,
+      skipViews,
+    );
+    const defaultSchema = platform.getDefaultSchemaName() ?? 'public';
+    const key = (table: { schema?: string; name: string }) =>
+      `${table.schema ?? defaultSchema}.${table.name}`;
+    const mappedTables = new Set(target.getTables().map(key));
+    const mappedViews = new Set(target.getViews().map(key));
+    const mappedEnums = new Set(Object.keys(target.getNativeEnums()));
+
+    const tables = current.getTables().filter((table) => mappedTables.has(key(table)));
+    for (const table of tables) keepForeignKeysToMapped(table, mappedTables, defaultSchema);
+    current.setTables(tables);
+    current.setViews(current.getViews().filter((view) => mappedViews.has(key(view))));
+    current.setNativeEnums(
+      Object.fromEntries(Object.entries(current.getNativeEnums()).filter(([name]) => mappedEnums.has(name))),
+    );
+    current.setNamespaces(new Set(target.getNamespaces()));
+    return current;
+  }
+
+  /** The difference a new migration would make, as MikroORM's comparator structures it. */
+  async pendingSchemaDifference(): Promise<SchemaDifference> {
+    await this.init();
+    return new SchemaComparator(this.driver.getPlatform()).compare(
+      await this.getSchemaFromSnapshot(),
+      this.schemaGenerator.getTargetSchema(),
+    );
+  }
+}
+
+/** A foreign key from a mapped table to one no entity maps is the team's: out of the comparison. */
+function keepForeignKeysToMapped(table: DatabaseTable, mappedTables: Set<string>, defaultSchema: string) {
+  const qualified = (name: string) => (name.includes('.') ? name : `${defaultSchema}.${name}`);
+  table.setForeignKeys(
+    Object.fromEntries(
+      Object.entries(table.getForeignKeys()).filter(([, fk]) =>
+        mappedTables.has(qualified(fk.referencedTableName)),
+      ),
+    ),
+  );
+}
+
+// MikroORM.init() adds its stock migrator unless an extension named `Migrator` is registered.
+Object.defineProperty(MappedTablesMigrator, 'name', { value: 'Migrator' });
