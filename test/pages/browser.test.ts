@@ -8,9 +8,11 @@ import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
  * The explorer (/graphiql) and the security console (/console) in a real browser — Debian's
  * chromium, driven by playwright-core, nothing downloaded — as two demo users. Every request a page
  * makes is recorded: none may leave the gateway's origin (SPEC §10: they work offline). The
- * screenshots are the README's.
+ * screenshots are kept as test artefacts under test-artifacts/ (not committed); the README's are
+ * refreshed with `SCREENSHOTS=docs npx vitest run test/pages/browser.test.ts`.
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOTS = process.env.SCREENSHOTS ?? 'test-artifacts';
 
 let t: TestGateway;
 let origin: string;
@@ -19,7 +21,7 @@ beforeAll(async () => {
   t = await startTestGateway();
   origin = new URL(await t.gateway.listen(0, '127.0.0.1')).origin;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  await mkdir('docs', { recursive: true });
+  await mkdir(SCREENSHOTS, { recursive: true });
 });
 afterAll(async () => {
   await browser?.close();
@@ -62,7 +64,7 @@ describe('/graphiql', () => {
       expect(await page.textContent('.result-window')).toMatch(
         new RegExp(`"customersCount":\\s*${count}\\b`),
       );
-      if (user === 's1') await page.screenshot({ path: 'docs/graphiql.png' });
+      if (user === 's1') await page.screenshot({ path: `${SCREENSHOTS}/graphiql.png` });
     }
     expect(requests).toContain(`${origin}/graphiql/schema.json`);
     expect(requests).toContain(`${origin}/graphql`);
@@ -97,7 +99,7 @@ describe('/console', () => {
     expect(await page.locator('section[data-user=u1] tr[data-entity=Customer]').textContent()).toContain(
       'Tenants may read, insert, update and delete.',
     );
-    await page.screenshot({ path: 'docs/console.png' });
+    await page.screenshot({ path: `${SCREENSHOTS}/console.png` });
     expect(leaving(requests)).toEqual([]);
     expect(problems).toEqual([]);
     await page.close();
