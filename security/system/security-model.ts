@@ -231,16 +231,21 @@ export class SecurityModel {
     const parent = this.entity(parentName);
     const foreignKey = this.entity(entityName).properties[relation as never]!.fieldNames[0]!;
     const alias = `v${depth}`;
-    const key = `${alias}.${quoteIdentifier(parent.properties[parent.primaryKeys[0] as never]!.fieldNames[0]!)}`;
     const { sql, params } = (em as SqlEntityManager)
       .createQueryBuilder(parent.class, alias)
       .select(raw('1'))
       .where(predicate as never)
-      .andWhere(raw(`${key} = ${OUTER_ROW_KEY}`))
       .toQuery();
+    // The parent row by its key alone, behind an optimisation fence (`offset 0`), so PostgreSQL looks
+    // it up through the primary key and only then applies the predicate — left to itself it may pick
+    // an index of the predicate (a tenant's client_id) and scan the tenant's rows for every row.
+    const table = `from ${quoteIdentifier(parent.tableName)} as ${quoteIdentifier(alias)}`;
+    if (!sql.includes(table)) throw new Error(`row security: unexpected scope subquery for ${parentName}`);
+    const primaryKey = quoteIdentifier(parent.properties[parent.primaryKeys[0] as never]!.fieldNames[0]!);
+    const byKey = `from (select * from ${quoteIdentifier(parent.tableName)} where ${primaryKey} = ${OUTER_ROW_KEY} offset 0) as ${quoteIdentifier(alias)}`;
     // The subquery's values are the user's own (attributes, roles), inlined as MikroORM inlines those
     // of its `in (select …)` subqueries: a condition keyed by a fragment does not carry parameters.
-    const subquery = em.getPlatform().formatQuery(sql, [...params]);
+    const subquery = em.getPlatform().formatQuery(sql.replace(table, byKey), [...params]);
     return {
       // Implied by the subquery; it also gives the condition a property MikroORM sees, which treats a
       // condition whose only key is a fragment's symbol as empty (and would drop the filter).

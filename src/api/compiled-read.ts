@@ -172,9 +172,18 @@ export class CompiledRead {
     const target = relation.plan.model;
     const row = await this.rowJson(relation.plan, alias);
     if ('toOne' in relation) {
-      // The related row by its key, if this user may see it: a hidden one reads as null.
-      const key = `${this.column(target, alias, target.primaryKey.name)} = ${this.column(parent, parentAlias, relation.toOne.name)}`;
-      return this.select(target, alias, row, (qb) => qb.where(raw(key)));
+      // The related row by its key, if this user may see it: a hidden one reads as null. The key
+      // look-up stands alone behind an optimisation fence (`offset 0`), so PostgreSQL takes the
+      // primary key rather than an index of the row filter (a tenant's rows, scanned for every row).
+      const table = `from ${quote(this.metadata(target).tableName)} as ${quote(alias)}`;
+      const statement = await this.select(target, alias, row, () => {});
+      if (!statement.sql.includes(table))
+        throw new Error(`compiled read: unexpected to-one of ${target.name}`);
+      const keyColumn = quote(
+        this.metadata(target).properties[target.primaryKey.name as never]!.fieldNames[0]!,
+      );
+      const byKey = `from (select * from ${quote(this.metadata(target).tableName)} where ${keyColumn} = ${this.column(parent, parentAlias, relation.toOne.name)} offset 0) as ${quote(alias)}`;
+      return { sql: statement.sql.replace(table, byKey), params: statement.params };
     }
     const { toMany, page } = relation;
     if (page.limit === 0) return { sql: `'[]'::json`, params: [] };
