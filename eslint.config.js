@@ -57,6 +57,7 @@ export default tseslint.config(
       'auth-providers/**/cli.ts',
       'bench/**/*.ts',
       'test/global-setup.ts',
+      'test/prerequisites.ts',
     ],
     rules: { 'no-console': 'off' },
   },
