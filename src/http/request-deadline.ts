@@ -39,11 +39,11 @@ export function throwIfPastDeadline(deadline: AbortSignal): void {
 
 /**
  * The request's EntityManager, handed out only before its deadline. Every statement of a request
- * starts by asking for it: the root operations (through the context's `em`), each DataLoader call
- * and batch, and the transaction's `begin`. So a resolver or loader batch that starts after
- * REQUEST_TIMEOUT throws RequestDeadlineExceeded instead of issuing SQL or answering from what is
- * already loaded, while the signal itself cancels the statement in flight. A clock read per call,
- * nothing per field.
+ * starts by asking for it: the root operations (through the context's `em`; a compiled read asks
+ * again when its statement comes back) and the transaction's `begin`. So a root field that starts
+ * after REQUEST_TIMEOUT throws RequestDeadlineExceeded instead of issuing SQL, and a read that comes
+ * back late is not answered, while the signal itself cancels the statement in flight. A clock read
+ * per call, nothing per field.
  */
 export function untilDeadline<T>(deadline: AbortSignal, em: T): () => T {
   return () => {
