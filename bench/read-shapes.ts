@@ -20,6 +20,7 @@ import { runSql } from '../src/db/raw-sql.js';
 import { NorthwindSeeder } from '../src/db/seed/northwind.seeder.js';
 import { isDomainEmpty } from '../src/db/seed/seed-database.js';
 import { createLogger } from '../src/logger.js';
+import { postCountingSql as post } from './post-counting-sql.js';
 
 const { values } = parseArgs({
   options: {
@@ -125,22 +126,6 @@ type BenchGateway = Awaited<ReturnType<typeof startGateway>>;
 
 const isFraming = (sql: string) =>
   /^(begin|commit|rollback)$/.test(sql) || sql.startsWith('select set_config(');
-
-/** One request's answer, and the SQL statements it ran. */
-async function post(gateway: BenchGateway, query: string, authorization: string) {
-  const statements: string[] = [];
-  const stop = gateway.queryLog.listen((sql) => statements.push(sql));
-  try {
-    const response = await fetch(gateway.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization },
-      body: JSON.stringify({ query }),
-    });
-    return { body: await response.text(), statements };
-  } finally {
-    stop();
-  }
-}
 
 async function drive(gateway: BenchGateway, query: string, authorization: string, expected: string) {
   const result = await autocannon({

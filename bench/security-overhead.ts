@@ -27,6 +27,7 @@ import { loadConfigOrExit } from '../src/config.js';
 import { DATA_DIR, openDatabase } from '../src/db/database.js';
 import { runSql } from '../src/db/raw-sql.js';
 import { createLogger } from '../src/logger.js';
+import { postCountingSql as post } from './post-counting-sql.js';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '10' } },
@@ -74,22 +75,6 @@ const explicitOrders = (customerIds: string[]) =>
 const tenantCustomers = `{
   customersCount(where: { clientId: { eq: ${TENANT_CLIENT} } })
   customers(limit: 1000, orderBy: [{ id: ASC }], where: { clientId: { eq: ${TENANT_CLIENT} } }) { id } }`;
-
-/** One request's answer, and the SQL statements it ran. */
-async function post(gateway: BenchGateway, query: string, authorization: string) {
-  const statements: string[] = [];
-  const stop = gateway.queryLog.listen((sql) => statements.push(sql));
-  try {
-    const response = await fetch(gateway.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization },
-      body: JSON.stringify({ query }),
-    });
-    return { body: JSON.stringify(await response.json()), statements };
-  } finally {
-    stop();
-  }
-}
 
 async function drive(gateway: BenchGateway, query: string, authorization: string) {
   const result = await autocannon({

@@ -144,10 +144,8 @@ export function databasePolicies(model: SecurityModel): DatabasePolicies {
       table: meta.tableName,
       name: SCOPE_POLICY,
       expression:
-        // A scalar subquery, not `exists`: PostgreSQL looks the parent up per row by its key instead of
-        // hashing every visible parent first, so a read costs what it returns (see the gateway's scope).
-        `${SUPERUSER} or (select 1 from ${quoteIdent(parent.tableName)} p` +
-        ` where p.${quoteIdent(scope.parentKey)} = ${quoteIdent(meta.tableName)}.${quoteIdent(scope.foreignKey)}) = 1`,
+        `${SUPERUSER} or exists (select 1 from ${quoteIdent(parent.tableName)} p` +
+        ` where p.${quoteIdent(scope.parentKey)} = ${quoteIdent(meta.tableName)}.${quoteIdent(scope.foreignKey)})`,
     });
   }
   return {

@@ -53,11 +53,6 @@ interface AppliedFilter {
   filter: RowFilter;
 }
 
-/** Stands for the outer row's foreign key in a scope's subquery until MikroORM names the row's alias. */
-const OUTER_ROW_KEY = '__outer_row_key__';
-
-const quoteIdentifier = (name: string) => `"${name.replaceAll('"', '""')}"`;
-
 /** One conjunct of a row predicate and the rule (or, for the grants, the rules) it comes from. */
 export interface PredicatePart {
   kind: 'grants' | 'global filter' | 'scope';
@@ -152,9 +147,9 @@ export class SecurityModel {
 
   /**
    * The condition that limits `entityName` to what `user` may see; `{}` for the superuser:
-   * `(grant₁ OR grant₂ …) AND global₁ AND … AND <parent visible>` (SPEC §5). A scope looks the
-   * parent up by its key, per row (`parentVisible`), never a join, so it neither multiplies nor drops
-   * rows; `em` builds that subquery. `parentsVisibleThrough` names a
+   * `(grant₁ OR grant₂ …) AND global₁ AND … AND <parent visible>` (SPEC §5). A scope is a semi-join
+   * on the parent's key (`customer in (select id from customer where <its predicate>)`), never a join,
+   * so it neither multiplies nor drops rows; `em` builds that subquery. `parentsVisibleThrough` names a
    * relation whose rows the caller already read through this predicate (a to-many load by parent
    * ids): when it is the scope, the parent check is already done.
    */
@@ -202,58 +197,12 @@ export class SecurityModel {
       const { relation, parent, label } = plan.scope;
       const depth = (options.depth ?? 0) + 1;
       // A row without a parent belongs to no tenant: only the superuser sees it.
-      const condition = this.parentVisible(user, entityName, relation, parent, em, depth) ?? {
+      const condition = this.throughVisible(relation, this.visibleKeys(user, parent, em, depth)) ?? {
         [relation]: { $ne: null },
       };
       parts.push({ kind: 'scope', label, condition });
     }
     return { parts, matchNothing: plan.matchNothing };
-  }
-
-  /**
-   * A scope's condition: the row's parent (through `relation`) is a row `user` may see, or undefined
-   * when every parent is. A correlated scalar subquery on the parent's key, which PostgreSQL runs per
-   * row as an index look-up and can neither hash nor turn into a join: a read of 50 orders looks up
-   * their customers, however many customers the tenant has (an `in (select …)` would build the set of
-   * all of them on every request, and its cost would grow with the data). The database's scope
-   * policies have the same form.
-   */
-  private parentVisible(
-    user: AuthUser,
-    entityName: string,
-    relation: string,
-    parentName: string,
-    em: EntityManager,
-    depth: number,
-  ) {
-    const predicate = this.predicate(user, parentName, em, { depth });
-    if (Utils.isEmpty(predicate)) return undefined;
-    const parent = this.entity(parentName);
-    const foreignKey = this.entity(entityName).properties[relation as never]!.fieldNames[0]!;
-    const alias = `v${depth}`;
-    const { sql, params } = (em as SqlEntityManager)
-      .createQueryBuilder(parent.class, alias)
-      .select(raw('1'))
-      .where(predicate as never)
-      .toQuery();
-    // The parent row by its key alone, behind an optimisation fence (`offset 0`), so PostgreSQL looks
-    // it up through the primary key and only then applies the predicate — left to itself it may pick
-    // an index of the predicate (a tenant's client_id) and scan the tenant's rows for every row.
-    const table = `from ${quoteIdentifier(parent.tableName)} as ${quoteIdentifier(alias)}`;
-    if (!sql.includes(table)) throw new Error(`row security: unexpected scope subquery for ${parentName}`);
-    const primaryKey = quoteIdentifier(parent.properties[parent.primaryKeys[0] as never]!.fieldNames[0]!);
-    const byKey = `from (select * from ${quoteIdentifier(parent.tableName)} where ${primaryKey} = ${OUTER_ROW_KEY} offset 0) as ${quoteIdentifier(alias)}`;
-    // The subquery's values are the user's own (attributes, roles), inlined as MikroORM inlines those
-    // of its `in (select …)` subqueries: a condition keyed by a fragment does not carry parameters.
-    const subquery = em.getPlatform().formatQuery(sql.replace(table, byKey), [...params]);
-    return {
-      // Implied by the subquery; it also gives the condition a property MikroORM sees, which treats a
-      // condition whose only key is a fragment's symbol as empty (and would drop the filter).
-      [relation]: { $ne: null },
-      [raw(
-        (row: string) => `(${subquery.replace(OUTER_ROW_KEY, `${row}.${quoteIdentifier(foreignKey)}`)}) = 1`,
-      )]: [],
-    };
   }
 
   /**
@@ -271,9 +220,9 @@ export class SecurityModel {
   }
 
   /**
-   * `relation` points at one of `keys` (relation ids in `where` and `orderBy`). Kept out of the
-   * statement's top-level AND (`… or 1 = 0`) on purpose: PostgreSQL then evaluates it as a hashed
-   * subplan filter instead of pulling it up into a join whose row estimate — multiplied by the policies'
+   * `relation` points at one of `keys`. Kept out of the statement's top-level AND (`… or 1 = 0`) on
+   * purpose: PostgreSQL then evaluates it as a hashed subplan filter, as it does the database's own
+   * policy, instead of pulling it up into a join whose row estimate — multiplied by the policies'
    * conditions on per-request settings it cannot see when planning — can be wrong by orders of
    * magnitude (measured: a tenant's whole order table fetched and sorted to return 200 rows, 10x slower).
    */
