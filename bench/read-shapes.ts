@@ -16,6 +16,7 @@ import { assembleGateway } from '../src/assemble.js';
 import { loadConfigOrExit } from '../src/config.js';
 import { DATA_DIR, openDatabase } from '../src/db/database.js';
 import { asMaintenance } from '../src/db/maintenance.js';
+import { isTransactionFraming } from '../src/db/request-transaction.js';
 import { runSql } from '../src/db/raw-sql.js';
 import { NorthwindSeeder } from '../src/db/seed/northwind.seeder.js';
 import { isDomainEmpty } from '../src/db/seed/seed-database.js';
@@ -124,9 +125,6 @@ async function startGateway(databaseUrl: string, scale: number) {
 }
 type BenchGateway = Awaited<ReturnType<typeof startGateway>>;
 
-const isFraming = (sql: string) =>
-  /^(begin|commit|rollback)$/.test(sql) || sql.startsWith('select set_config(');
-
 async function drive(gateway: BenchGateway, query: string, authorization: string, expected: string) {
   const result = await autocannon({
     url: gateway.url,
@@ -168,7 +166,7 @@ for (const scale of scales) {
     const first = await post(gateway, shape.query, authorization);
     const answer = JSON.parse(first.body) as { data?: unknown; errors?: unknown };
     if (answer.errors || !answer.data) throw new Error(`${shape.id} failed: ${first.body.slice(0, 300)}`);
-    const data = first.statements.filter((sql) => !isFraming(sql)).length;
+    const data = first.statements.filter((sql) => !isTransactionFraming(sql)).length;
     const framing = first.statements.length - data;
     const { rps, p50, bad } = await drive(gateway, shape.query, authorization, first.body);
     console.log(

@@ -74,9 +74,7 @@ export class CompiledRead {
         if (root.limit !== undefined) qb.limit(root.limit, root.offset ?? 0);
       },
     );
-    const result = await selectBound<{ row: Row }>(this.em, statement.sql, statement.params, this.deadline);
-    // A statement that came back past the deadline is not answered: the request has failed by then.
-    this.emInTime();
+    const result = await this.run<{ row: Row }>(statement);
     return result.map((record) => record.row);
   }
 
@@ -88,14 +86,15 @@ export class CompiledRead {
       { sql: 'count(*)::int as "count"', params: [] },
       (qb) => qb.where(where as never),
     );
-    const [row] = await selectBound<{ count: number }>(
-      this.em,
-      statement.sql,
-      statement.params,
-      this.deadline,
-    );
-    this.emInTime();
+    const [row] = await this.run<{ count: number }>(statement);
     return row!.count;
+  }
+
+  private async run<T>(statement: Fragment): Promise<T[]> {
+    const rows = await selectBound<T>(this.em, statement.sql, statement.params, this.deadline);
+    // A statement that came back past the deadline is not answered: the request has failed by then.
+    this.emInTime();
+    return rows;
   }
 
   /**

@@ -59,6 +59,9 @@ export function relationVisibility(
   };
 }
 
+/** A compiled read on the request's EntityManager, in time, cancelled at the request's deadline. */
+const compiledRead = (ctx: RequestContext) => new CompiledRead(() => ctx.em, ctx.deadline);
+
 /**
  * The generic operations behind every entity's root fields; the resolvers only wire them to GraphQL.
  * Reads take the field's `info`: what the document selects below the field is read in the same
@@ -73,7 +76,7 @@ export async function list(
   authorizeRead(ctx, model, args);
   const { limit, offset } = pagination(args);
   const related = relationVisibility(ctx.security, model);
-  return new CompiledRead(() => ctx.em, ctx.deadline).rows(planRead(ctx, model, info), {
+  return compiledRead(ctx).rows(planRead(ctx, model, info), {
     where: translateWhere(model, args.where, related),
     orderBy: translateOrderBy(model, args.orderBy, related),
     limit,
@@ -83,7 +86,7 @@ export async function list(
 
 export async function count(ctx: RequestContext, model: EntityModel, where: WhereInput | null | undefined) {
   authorizeRead(ctx, model, { where });
-  return new CompiledRead(() => ctx.em, ctx.deadline).count(
+  return compiledRead(ctx).count(
     model,
     translateWhere(model, where, relationVisibility(ctx.security, model)),
   );
@@ -96,7 +99,7 @@ export async function byId(ctx: RequestContext, model: EntityModel, id: string, 
 
 /** The row with this key as the user sees it, with everything `info` selects below it; null when hidden. */
 async function readOne(ctx: RequestContext, model: EntityModel, key: unknown, info: GraphQLResolveInfo) {
-  const [row] = await new CompiledRead(() => ctx.em, ctx.deadline).rows(planRead(ctx, model, info), {
+  const [row] = await compiledRead(ctx).rows(planRead(ctx, model, info), {
     where: { [model.primaryKey.name]: key },
   });
   return row ?? null;

@@ -19,6 +19,10 @@ export function requestSettings(security: RequestSecurity, database: DatabaseSec
   return settings;
 }
 
+/** The statements a request's transaction adds around its own (begin, the settings, its end). */
+export const isTransactionFraming = (sql: string) =>
+  /^(begin|commit|rollback)$/.test(sql) || sql.startsWith('select set_config(');
+
 /**
  * Applies `settings` with set_config(…, true): they last until `em`'s transaction ends. One statement
  * with the settings as bind parameters, prepared once per connection like the compiled reads.

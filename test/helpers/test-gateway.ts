@@ -1,3 +1,4 @@
+import { isTransactionFraming } from '../../src/db/request-transaction.js';
 import { type ResultOf, type TypedDocumentNode, type VariablesOf } from '@graphql-typed-document-node/core';
 import { type MikroORM } from '@mikro-orm/postgresql';
 import { type GraphQLFormattedError } from 'graphql';
@@ -82,9 +83,7 @@ export interface TestGateway {
 
 export type { ResultOf, VariablesOf };
 
-/** The statements every authenticated request's transaction adds around its own. */
-export const isTransactionFraming = (sql: string) =>
-  /^(begin|commit|rollback)$/.test(sql) || sql.startsWith('select set_config(');
+export { isTransactionFraming };
 
 /**
  * Logs each of `usernames` in once; the returned function gives a user's caller and throws for any
