@@ -9,6 +9,7 @@ import {
 import { type EntityManager, type QueryBuilder } from '@mikro-orm/postgresql';
 import { selectBound } from '../db/bound-query.js';
 import { childrenOfVisibleParents } from '../../security/system/row-security.js';
+import { columnJson } from './column-types.js';
 import { type EntityModel } from './entity-model.js';
 import { type ReadPlan, type RelationRead } from './read-plan.js';
 
@@ -140,7 +141,7 @@ export class CompiledRead {
   /** `json_build_object('field', <column>, '@relation', (<subquery>), …)` for the row aliased `alias`. */
   private async rowJson(plan: ReadPlan, alias: string): Promise<Fragment> {
     const pairs: Fragment[] = plan.columns.map((column) => ({
-      sql: `?::text, ${this.column(plan.model, alias, column.name)}`,
+      sql: `?::text, ${columnJson(column, this.column(plan.model, alias, column.name))}`,
       params: [column.name],
     }));
     for (const relation of plan.relations) {

@@ -1,17 +1,10 @@
 import { type EntityMetadata, type MetadataStorage, ReferenceKind } from '@mikro-orm/core';
-import {
-  GraphQLBoolean,
-  GraphQLFloat,
-  GraphQLID,
-  GraphQLInt,
-  type GraphQLScalarType,
-  GraphQLString,
-} from 'graphql';
-import { DateTimeISOResolver } from 'graphql-scalars';
+import { type EntityProperty } from '@mikro-orm/core';
+import { GraphQLID, type GraphQLScalarType } from 'graphql';
 import { type ClassType, getMetadataStorage } from 'type-graphql';
+import { type ColumnFacts, kindOfGraphQLType, type ScalarKind } from './column-types.js';
 
-/** The kinds of scalar the API can filter and sort on; each has its own operator input. */
-export type ScalarKind = 'String' | 'Int' | 'Float' | 'Boolean' | 'DateTime';
+export type { ScalarKind };
 
 export interface ScalarFieldModel {
   name: string;
@@ -20,6 +13,13 @@ export interface ScalarFieldModel {
   /** The database fills it in (a default or a generated key), so create inputs may omit it. */
   hasDefault: boolean;
   maxLength?: number;
+  /** An array column: a GraphQL list. */
+  list: boolean;
+  /** A generated or identity column: read, never written through the API. */
+  readOnly: boolean;
+  /** The GraphQL enum of an enum column (the object registered with type-graphql) and its name. */
+  enumType?: { values: object; name: string };
+  column: ColumnFacts;
 }
 
 export interface ToOneModel {
@@ -48,7 +48,7 @@ export interface EntityModel {
   singular: string;
   /** `customers`, `orderDetails`: the list query. */
   plural: string;
-  primaryKey: { name: string; kind: 'Int' | 'String'; generated: boolean };
+  primaryKey: { name: string; kind: 'Int' | 'String' | 'BigInt'; generated: boolean };
   scalars: ScalarFieldModel[];
   toOne: ToOneModel[];
   toMany: ToManyModel[];
@@ -63,15 +63,35 @@ export function pluralize(word: string): string {
 const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
 
 function scalarKind(graphqlType: unknown, meta: EntityMetadata, name: string): ScalarKind {
-  if (graphqlType === String || graphqlType === GraphQLString) return 'String';
-  if (graphqlType === Boolean || graphqlType === GraphQLBoolean) return 'Boolean';
-  if (graphqlType === GraphQLInt) return 'Int';
-  if (graphqlType === Number || graphqlType === GraphQLFloat) return 'Float';
-  if (graphqlType === DateTimeISOResolver) return 'DateTime';
-  if (graphqlType === GraphQLID) return meta.properties[name]?.runtimeType === 'number' ? 'Int' : 'String';
+  const kind = kindOfGraphQLType(graphqlType);
+  if (kind) return kind;
+  if (enumOf(graphqlType)) return 'Enum';
+  if (graphqlType === GraphQLID) return primaryKeyKind(meta.properties[name]!);
   throw new Error(
     `${meta.className}.${name}: no filter is defined for GraphQL type ${(graphqlType as GraphQLScalarType).name}`,
   );
+}
+
+const enumOf = (graphqlType: unknown) => getMetadataStorage().enums.find((e) => e.enumObj === graphqlType);
+
+function primaryKeyKind(prop: EntityProperty): 'Int' | 'String' | 'BigInt' {
+  if (prop.runtimeType === 'number') return 'Int';
+  return /^(int8|bigint)/.test(prop.columnTypes?.[0] ?? String(prop.type)) ? 'BigInt' : 'String';
+}
+
+/** The PostgreSQL type of a column (of its elements, for an array) and its size, as the entity declares it. */
+function columnFacts(prop: EntityProperty): ColumnFacts {
+  const declared = (prop.columnTypes?.[0] ?? String(prop.type)).toLowerCase().replace(/\[\]$/, '');
+  const type =
+    { smallint: 'int2', integer: 'int4', int: 'int4', real: 'float4', decimal: 'numeric' }[
+      declared.replace(/\(.*$/, '')
+    ] ?? declared.replace(/\(.*$/, '');
+  return {
+    type,
+    precision: prop.precision ?? undefined,
+    scale: prop.scale ?? undefined,
+    maxLength: prop.runtimeType === 'string' && type === 'varchar' ? prop.length : undefined,
+  };
 }
 
 /** Builds the models of all entities, resolving relations between them. */
@@ -92,19 +112,25 @@ export function buildEntityModels(
       plural: pluralize(lowerFirst(meta.className)),
       primaryKey: {
         name: primary.name,
-        kind: primary.runtimeType === 'number' ? 'Int' : 'String',
+        kind: primaryKeyKind(primary),
         generated: Boolean(primary.autoincrement),
       },
       scalars: exposed
         .filter((field) => meta.properties[field.name]?.kind === ReferenceKind.SCALAR)
         .map((field) => {
           const prop = meta.properties[field.name]!;
+          const type = field.getType();
+          const enumType = enumOf(type);
           return {
             name: field.name,
-            kind: scalarKind(field.getType(), meta, field.name),
+            kind: scalarKind(type, meta, field.name),
             nullable: Boolean(prop.nullable),
-            hasDefault: prop.default !== undefined || Boolean(prop.autoincrement),
+            hasDefault: prop.default !== undefined || Boolean(prop.autoincrement) || Boolean(prop.generated),
             maxLength: prop.runtimeType === 'string' ? prop.length : undefined,
+            list: Boolean(field.typeOptions.array),
+            readOnly: Boolean(prop.generated) && !prop.primary,
+            ...(enumType ? { enumType: { values: enumType.enumObj, name: enumType.name } } : {}),
+            column: columnFacts(prop),
           };
         }),
       toOne: [],

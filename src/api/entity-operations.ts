@@ -1,4 +1,5 @@
 import {
+  CheckConstraintViolationException,
   type EntityData,
   ForeignKeyConstraintViolationException,
   NotNullConstraintViolationException,
@@ -10,6 +11,7 @@ import { type RequestContext } from '../context.js';
 import { type RequestSecurity } from '../../security/system/request-security.js';
 import { unauthenticated } from '../auth/auth-service.js';
 import { badUserInput, notFound } from '../errors.js';
+import { misfit } from './column-types.js';
 import { CompiledRead } from './compiled-read.js';
 import { type EntityModel } from './entity-model.js';
 import {
@@ -216,8 +218,10 @@ async function toEntityData(
     if (value === null && !scalar.nullable) {
       throw badUserInput(`${model.name}.${scalar.name} cannot be null`);
     }
-    if (typeof value === 'string' && scalar.maxLength !== undefined && value.length > scalar.maxLength) {
-      throw badUserInput(`${model.name}.${scalar.name} must be at most ${scalar.maxLength} characters long`);
+    if (scalar.readOnly) throw badUserInput(`${model.name}.${scalar.name} is filled by the database`);
+    for (const element of scalar.list && Array.isArray(value) ? value : [value]) {
+      const problem = misfit({ ...scalar.column, maxLength: scalar.maxLength }, element);
+      if (problem) throw badUserInput(`${model.name}.${scalar.name} ${problem}`);
     }
     if (verb === 'create' && scalar.name === model.primaryKey.name && value === '') {
       throw badUserInput(`${model.name}.${scalar.name} must not be empty`);
@@ -258,6 +262,16 @@ function toUserError(
   }
   if (error instanceof NotNullConstraintViolationException) {
     return badUserInput(`A required field of ${model.name} is missing`);
+  }
+  // A domain's or table's CHECK: the rule stays in the database, its name and the values stay out.
+  if (error instanceof CheckConstraintViolationException) {
+    return badUserInput(`A value of this ${model.name} breaks a check of the database; nothing was written`);
+  }
+  // Data exceptions (SQLSTATE class 22): a value the column's type refuses (out of range, malformed).
+  const sqlState =
+    (error as { code?: unknown }).code ?? (error as { cause?: { code?: unknown } }).cause?.code;
+  if (typeof sqlState === 'string' && sqlState.startsWith('22')) {
+    return badUserInput(`A value of this ${model.name} does not fit its column; nothing was written`);
   }
   // The database's own WITH CHECK (its policies mirror the global filters) refused the written row.
   if ((error as { code?: unknown }).code === '42501' && /row-level security/.test((error as Error).message)) {

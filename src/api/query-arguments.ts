@@ -186,6 +186,12 @@ export function translateOrderBy(
 export function parseId(model: EntityModel, id: string | number, field = 'id'): string | number {
   const text = String(id);
   if (model.primaryKey.kind === 'String') return text;
+  if (model.primaryKey.kind === 'BigInt') {
+    if (!/^-?\d{1,19}$/.test(text) || BigInt(text) > 2n ** 63n - 1n || BigInt(text) < -(2n ** 63n)) {
+      throw badUserInput(`${field} must be an integer id of ${model.name} (got "${text.slice(0, 40)}")`);
+    }
+    return text;
+  }
   if (!/^-?\d{1,10}$/.test(text) || Math.abs(Number(text)) > 2 ** 31 - 1) {
     throw badUserInput(`${field} must be an integer id of ${model.name} (got "${text.slice(0, 40)}")`);
   }

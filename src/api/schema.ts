@@ -10,15 +10,25 @@ import { securityOf } from './entity-operations.js';
 import { createEntityResolver } from './entity-resolver.js';
 import { trackRootFields } from '../http/request-work.js';
 
-let built: Promise<GraphQLSchema> | undefined;
+const built = new Map<string, Promise<GraphQLSchema>>();
 
 /**
- * The gateway's GraphQL schema, generated from the entity classes. It is built once per process:
- * type-graphql keeps type names in one global registry, and the schema holds no per-request state.
+ * The gateway's GraphQL schema, generated from the entity classes (src/entities unless the ORM was
+ * given others). It is built once per process and list of entities: type-graphql keeps type names in
+ * one global registry, and the schema holds no per-request state.
  */
-export function buildGatewaySchema(metadata: MetadataStorage): Promise<GraphQLSchema> {
-  built ??= (async () => {
-    const models = buildEntityModels(metadata, entities);
+export function buildGatewaySchema(
+  metadata: MetadataStorage,
+  classes: readonly (new () => object)[] = entities,
+): Promise<GraphQLSchema> {
+  const key = classes
+    .map((cls) => cls.name)
+    .sort()
+    .join(',');
+  const existing = built.get(key);
+  if (existing) return existing;
+  const schema = (async () => {
+    const models = buildEntityModels(metadata, classes);
     const inputs = new Map<EntityModel, EntityInputs>(
       models.map((model) => [model, createEntityInputs(model)]),
     );
@@ -36,5 +46,6 @@ export function buildGatewaySchema(metadata: MetadataStorage): Promise<GraphQLSc
     });
     return trackRootFields(schema);
   })();
-  return built;
+  built.set(key, schema);
+  return schema;
 }

@@ -1,13 +1,16 @@
-import { type PropertyOptions } from '@mikro-orm/core';
-import { PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
-import { DateTimeISOResolver } from 'graphql-scalars';
-import { Authorized, Field, Float, ID, Int } from 'type-graphql';
+import { ArrayType, BigIntType, type PropertyOptions } from '@mikro-orm/core';
+import { Enum, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import { type GraphQLScalarType } from 'graphql';
+import { Authorized, Field, ID } from 'type-graphql';
+import { KINDS, type ScalarKind } from '../api/column-types.js';
 
 /**
  * Column decorators that declare a database column and its GraphQL field together, so a column's
  * nullability, type and exposure cannot drift apart between MikroORM and the schema.
  * A property without one of these (or without `@Field`) is not part of the API: that is how secrets stay out.
- * Types are always explicit, so nothing depends on emitted decorator metadata.
+ * Types are always explicit, so nothing depends on emitted decorator metadata. Each decorator
+ * declares the exact PostgreSQL type of its column, so a migration never widens an imported one;
+ * how the API serves each kind is decided in src/api/column-types.ts.
  */
 interface ColumnOptions {
   nullable?: boolean;
@@ -18,49 +21,186 @@ interface ColumnOptions {
   description?: string;
   /** Only these roles may read the field (and filter or sort on it); e.g. a salary. */
   readableBy?: string[];
+  /** An array column (`text[]`): a GraphQL list, not filtered or sorted on. */
+  list?: boolean;
+  /**
+   * Filled by the database: `identity` / `by default as identity`, or a stored generated column's
+   * `(<expression>) stored`. Readable, never in create or update inputs.
+   */
+  generated?: string;
 }
 
-type GraphQLScalar = typeof String | typeof Boolean | typeof Int | typeof Float | typeof DateTimeISOResolver;
+/**
+ * A PostgreSQL array written as a literal whose every element is quoted, so no element can read as
+ * NULL or split in two (MikroORM's own marshalling leaves `NULL` and spaces unquoted).
+ */
+class QuotedArrayType extends ArrayType {
+  override convertToDatabaseValue(value: unknown): string {
+    if (!Array.isArray(value)) return value as string;
+    const quote = (element: unknown) => `"${String(element).replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+    return `{${value.map(quote).join(',')}}`;
+  }
+}
 
-function column(graphqlType: GraphQLScalar, property: PropertyOptions<object>, options: ColumnOptions) {
+/** `elementType`: the PostgreSQL type of the column (of its elements, for a list). */
+function column(
+  kind: ScalarKind,
+  elementType: string,
+  property: PropertyOptions<object>,
+  options: ColumnOptions,
+  graphqlType: GraphQLScalarType | object = KINDS[kind].graphql!,
+) {
   return (target: object, name: string) => {
+    const nullable = options.nullable ?? false;
+    const shape: PropertyOptions<object> = options.list
+      ? { type: new QuotedArrayType(), columnType: `${elementType}[]` }
+      : property;
+    const generated = options.generated
+      ? {
+          generated: options.generated,
+          ...(options.generated.endsWith('identity') ? { autoincrement: true } : {}),
+        }
+      : {};
     Property({
-      ...property,
-      nullable: options.nullable ?? false,
+      ...shape,
+      ...generated,
+      nullable,
       ...(options.default === undefined ? {} : { default: options.default }),
       ...(options.index ? { index: true } : {}),
     })(target, name);
-    Field(() => graphqlType, { nullable: options.nullable ?? false, description: options.description })(
-      target,
-      name,
-    );
+    Field(() => (options.list ? [graphqlType] : graphqlType), {
+      nullable,
+      description: options.description,
+    })(target, name);
     if (options.readableBy) Authorized(...options.readableBy)(target, name);
   };
 }
 
 export const StringColumn = (options: ColumnOptions & { length?: number } = {}) =>
-  column(String, { type: 'string', length: options.length ?? 255 }, options);
+  column(
+    'String',
+    `varchar(${options.length ?? 255})`,
+    { type: 'string', length: options.length ?? 255 },
+    options,
+  );
 
 /** `text`: a string of any length, as PostgreSQL stores it (a StringColumn is a varchar of a length). */
-export const TextColumn = (options: ColumnOptions = {}) => column(String, { type: 'text' }, options);
+export const TextColumn = (options: ColumnOptions = {}) =>
+  column('String', 'text', { type: 'text' }, options);
 
-export const IntColumn = (options: ColumnOptions = {}) => column(Int, { type: 'integer' }, options);
+export const IntColumn = (options: ColumnOptions = {}) => column('Int', 'int', { type: 'integer' }, options);
 
-export const FloatColumn = (options: ColumnOptions = {}) => column(Float, { type: 'double' }, options);
+/** `smallint`: a GraphQL Int limited to -32768…32767 when written. */
+export const SmallIntColumn = (options: ColumnOptions = {}) =>
+  column('Int', 'smallint', { type: 'smallint', columnType: 'smallint' }, options);
 
-export const BooleanColumn = (options: ColumnOptions = {}) => column(Boolean, { type: 'boolean' }, options);
+/** `bigint`: a string in GraphQL (BigInt), exact beyond 2^53. */
+export const BigIntColumn = (options: ColumnOptions = {}) =>
+  column('BigInt', 'bigint', { type: new BigIntType('string'), columnType: 'bigint' }, options);
 
+export const FloatColumn = (options: ColumnOptions = {}) =>
+  column('Float', 'double precision', { type: 'double' }, options);
+
+/** `real`: single precision, a GraphQL Float. */
+export const RealColumn = (options: ColumnOptions = {}) =>
+  column('Float', 'real', { type: 'float', columnType: 'real' }, options);
+
+/** `numeric(precision, scale)` (or unconstrained `numeric`): exact, a string in GraphQL (Decimal). */
+export const DecimalColumn = (options: ColumnOptions & { precision?: number; scale?: number } = {}) =>
+  column(
+    'Decimal',
+    options.precision ? `numeric(${options.precision},${options.scale ?? 0})` : 'numeric',
+    {
+      type: 'decimal',
+      columnType: options.precision ? `numeric(${options.precision},${options.scale ?? 0})` : 'numeric',
+      ...(options.precision ? { precision: options.precision, scale: options.scale ?? 0 } : {}),
+    },
+    options,
+  );
+
+export const BooleanColumn = (options: ColumnOptions = {}) =>
+  column('Boolean', 'boolean', { type: 'boolean' }, options);
+
+/** `timestamptz`: an instant (DateTimeISO). */
 export const DateTimeColumn = (options: ColumnOptions = {}) =>
-  column(DateTimeISOResolver, { type: 'datetime' }, options);
+  column('DateTime', 'timestamptz', { type: 'datetime' }, options);
+
+/** `timestamp` without time zone, `timestamp(precision)`: a LocalDateTime, never shifted by a zone. */
+export const LocalDateTimeColumn = (options: ColumnOptions & { precision?: number } = {}) =>
+  column(
+    'LocalDateTime',
+    `timestamp(${options.precision ?? 6})`,
+    { type: 'string', columnType: `timestamp(${options.precision ?? 6})` },
+    options,
+  );
+
+/** `date`: a LocalDate (YYYY-MM-DD). */
+export const DateColumn = (options: ColumnOptions = {}) =>
+  column('LocalDate', 'date', { type: 'date', columnType: 'date' }, options);
+
+/** `time` without time zone: a LocalTime (HH:MM:SS[.ffffff]). */
+export const TimeColumn = (options: ColumnOptions & { precision?: number } = {}) =>
+  column(
+    'LocalTime',
+    `time(${options.precision ?? 6})`,
+    { type: 'time', columnType: `time(${options.precision ?? 6})` },
+    options,
+  );
+
+export const UuidColumn = (options: ColumnOptions = {}) =>
+  column('UUID', 'uuid', { type: 'uuid', columnType: 'uuid' }, options);
+
+/** `jsonb` (or `json` with `binary: false`): any JSON value. */
+export const JsonColumn = (options: ColumnOptions & { binary?: boolean } = {}) =>
+  column(
+    'JSON',
+    options.binary === false ? 'json' : 'jsonb',
+    { type: 'json', columnType: options.binary === false ? 'json' : 'jsonb' },
+    options,
+  );
+
+/** `bytea`: the bytes as standard base64. */
+export const BytesColumn = (options: ColumnOptions = {}) =>
+  column('Base64', 'bytea', { type: 'blob', columnType: 'bytea' }, options);
+
+/**
+ * A PostgreSQL enum type (`nativeEnumName`) as a GraphQL enum: `values` maps GraphQL names to the
+ * database's values and is registered with type-graphql under its own name by whoever declares it.
+ */
+export const EnumColumn = (
+  values: Record<string, string>,
+  options: Omit<ColumnOptions, 'default'> & { nativeEnumName: string; default?: string },
+) => {
+  const items = Object.values(values);
+  if (!options.list) {
+    return (target: object, name: string) => {
+      const nullable = options.nullable ?? false;
+      Enum({
+        items: () => items as never,
+        nativeEnumName: options.nativeEnumName,
+        nullable,
+        ...(options.default === undefined ? {} : { default: options.default }),
+        ...(options.index ? { index: true } : {}),
+      })(target, name);
+      Field(() => values, { nullable, description: options.description })(target, name);
+      if (options.readableBy) Authorized(...options.readableBy)(target, name);
+    };
+  }
+  return column('Enum', options.nativeEnumName, {}, options, values);
+};
 
 /**
  * A generated integer primary key, exposed as `id: ID!`: a serial, or an identity column (as an
- * imported table may have) when `identity` says which kind.
+ * imported table may have) when `identity` says which kind; `bigint` for an int8 key.
  */
 export const GeneratedId =
-  (options: { identity?: 'identity' | 'by default as identity' } = {}) =>
+  (options: { identity?: 'identity' | 'by default as identity'; bigint?: boolean } = {}) =>
   (target: object, name: string) => {
-    PrimaryKey({ type: 'integer', autoincrement: true, generated: options.identity })(target, name);
+    PrimaryKey({
+      type: options.bigint ? new BigIntType('string') : 'integer',
+      autoincrement: true,
+      generated: options.identity,
+    })(target, name);
     Field(() => ID)(target, name);
   };
 

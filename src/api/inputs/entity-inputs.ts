@@ -1,7 +1,8 @@
 import { GraphQLID } from 'graphql';
 import { type ClassType, Field, InputType, registerEnumType } from 'type-graphql';
 import { type EntityModel } from '../entity-model.js';
-import { scalarFilterInputs, scalarTypeOf } from './scalar-filters.js';
+import { KINDS } from '../column-types.js';
+import { filterInputOf, inputTypeOf } from './scalar-filters.js';
 
 export enum SortDirection {
   ASC = 'asc',
@@ -25,13 +26,17 @@ function inputClass(name: string, description: string, fields: [string, Decorate
   return Input;
 }
 
-/** Fields that can be filtered and sorted on: the scalars, and each to-one relation's key as `<relation>Id`. */
+/**
+ * Fields that can be filtered on: the scalars but lists, and each to-one relation's key as
+ * `<relation>Id`; those whose kind sorts can be sorted on.
+ */
 function filterableFields(model: EntityModel) {
   return [
-    ...model.scalars.map((scalar) => ({
-      name: scalar.name,
-      kind: scalar.name === model.primaryKey.name ? model.primaryKey.kind : scalar.kind,
-    })),
+    ...model.scalars
+      .filter((scalar) => !scalar.list)
+      .map((scalar) =>
+        scalar.name === model.primaryKey.name ? { name: scalar.name, kind: model.primaryKey.kind } : scalar,
+      ),
     ...model.toOne.map((relation) => ({ name: relation.idField, kind: relation.target.primaryKey.kind })),
   ];
 }
@@ -47,10 +52,11 @@ export function createEntityInputs(model: EntityModel): EntityInputs {
     `${model.name}Where`,
     `Conditions on ${model.name} rows; all given fields must match`,
     [
-      ...filterable.map(({ name, kind }): [string, Decorate] => [
-        name,
-        Field(() => scalarFilterInputs[kind], { nullable: true }),
-      ]),
+      ...filterable.map((field): [string, Decorate] => {
+        // Created now: type-graphql collects input types before it resolves field types.
+        const filter = filterInputOf(field);
+        return [field.name, Field(() => filter, { nullable: true })];
+      }),
       ['AND', Field(() => [where], { nullable: true, description: 'all of these match' })],
       ['OR', Field(() => [where], { nullable: true, description: 'at least one of these matches' })],
       ['NOT', Field(() => where, { nullable: true, description: 'this does not match' })],
@@ -60,16 +66,18 @@ export function createEntityInputs(model: EntityModel): EntityInputs {
   const orderBy = inputClass(
     `${model.name}OrderBy`,
     `One sort key for ${model.name} rows: set exactly one field`,
-    filterable.map(({ name }): [string, Decorate] => [name, Field(() => SortDirection, { nullable: true })]),
+    filterable
+      .filter(({ kind }) => KINDS[kind].sortable)
+      .map(({ name }): [string, Decorate] => [name, Field(() => SortDirection, { nullable: true })]),
   );
 
   const writable = model.scalars.filter(
-    (scalar) => scalar.name !== model.primaryKey.name || !model.primaryKey.generated,
+    (scalar) => !scalar.readOnly && (scalar.name !== model.primaryKey.name || !model.primaryKey.generated),
   );
   const create = inputClass(`${model.name}CreateInput`, `The fields of a new ${model.name}`, [
     ...writable.map((scalar): [string, Decorate] => [
       scalar.name,
-      Field(() => (scalar.name === model.primaryKey.name ? GraphQLID : scalarTypeOf(scalar.kind)), {
+      Field(() => (scalar.name === model.primaryKey.name ? GraphQLID : inputTypeOf(scalar)), {
         nullable: scalar.nullable || scalar.hasDefault,
       }),
     ]),
@@ -87,7 +95,7 @@ export function createEntityInputs(model: EntityModel): EntityInputs {
         .filter((scalar) => scalar.name !== model.primaryKey.name)
         .map((scalar): [string, Decorate] => [
           scalar.name,
-          Field(() => scalarTypeOf(scalar.kind), { nullable: true }),
+          Field(() => inputTypeOf(scalar), { nullable: true }),
         ]),
       ...model.toOne.map((relation): [string, Decorate] => [
         relation.idField,

@@ -1,31 +1,12 @@
-import { GraphQLBoolean, GraphQLFloat, GraphQLInt, type GraphQLScalarType, GraphQLString } from 'graphql';
-import { DateTimeISOResolver } from 'graphql-scalars';
+import { GraphQLBoolean } from 'graphql';
 import { type ClassType, Field, InputType } from 'type-graphql';
-import { type ScalarKind } from '../entity-model.js';
+import { KINDS, type Operator, type ScalarKind } from '../column-types.js';
+import { type ScalarFieldModel } from '../entity-model.js';
 
-export type Operator = 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'nin' | 'like' | 'ilike' | 'isNull';
+export type { Operator };
 
 /** One operator object, as it arrives from GraphQL: `{ gt: 300, lte: 1000 }`. */
 export type ScalarFilter = Partial<Record<Operator, unknown>>;
-
-const COMPARISONS: Operator[] = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'isNull'];
-
-/** Pattern matching only makes sense on text; ordering comparisons not on booleans. */
-const OPERATORS: Record<ScalarKind, Operator[]> = {
-  String: [...COMPARISONS, 'like', 'ilike'],
-  Int: COMPARISONS,
-  Float: COMPARISONS,
-  DateTime: COMPARISONS,
-  Boolean: ['eq', 'ne', 'isNull'],
-};
-
-const GRAPHQL_TYPES: Record<ScalarKind, GraphQLScalarType> = {
-  String: GraphQLString,
-  Int: GraphQLInt,
-  Float: GraphQLFloat,
-  DateTime: DateTimeISOResolver,
-  Boolean: GraphQLBoolean,
-};
 
 const DESCRIPTIONS: Record<Operator, string> = {
   eq: 'equal to',
@@ -42,26 +23,38 @@ const DESCRIPTIONS: Record<Operator, string> = {
 };
 
 export function operatorsOf(kind: ScalarKind): readonly Operator[] {
-  return OPERATORS[kind];
+  return KINDS[kind].operators;
 }
 
-function createScalarFilter(kind: ScalarKind): ClassType {
-  @InputType(`${kind}Filter`, {
-    description: `Conditions on a ${kind} field; all given conditions must hold`,
+function createFilter(name: string, kind: ScalarKind, type: object): ClassType {
+  @InputType(`${name}Filter`, {
+    description: `Conditions on a ${name} field; all given conditions must hold`,
   })
   class Filter {}
-  for (const operator of OPERATORS[kind]) {
-    const scalar = GRAPHQL_TYPES[kind];
-    const type =
-      operator === 'isNull' ? GraphQLBoolean : operator === 'in' || operator === 'nin' ? [scalar] : scalar;
-    Field(() => type, { nullable: true, description: DESCRIPTIONS[operator] })(Filter.prototype, operator);
+  for (const operator of KINDS[kind].operators) {
+    const field =
+      operator === 'isNull' ? GraphQLBoolean : operator === 'in' || operator === 'nin' ? [type] : type;
+    Field(() => field, { nullable: true, description: DESCRIPTIONS[operator] })(Filter.prototype, operator);
   }
   return Filter;
 }
 
-/** The operator input of each scalar kind, created once: type-graphql's type names are global. */
-export const scalarFilterInputs = Object.fromEntries(
-  (Object.keys(OPERATORS) as ScalarKind[]).map((kind) => [kind, createScalarFilter(kind)]),
-) as Record<ScalarKind, ClassType>;
+/** The operator input of each scalar kind (and each enum), created once: type-graphql's type names are global. */
+const filters = new Map<string, ClassType>();
 
-export const scalarTypeOf = (kind: ScalarKind) => GRAPHQL_TYPES[kind];
+/** The filter input of a kind of field, or of an enum field's own enum. */
+export function filterInputOf(field: Pick<ScalarFieldModel, 'kind' | 'enumType'>): ClassType {
+  const name = field.enumType?.name ?? field.kind;
+  let filter = filters.get(name);
+  if (!filter) {
+    filter = createFilter(name, field.kind, field.enumType?.values ?? KINDS[field.kind].graphql!);
+    filters.set(name, filter);
+  }
+  return filter;
+}
+
+/** The GraphQL type of a field in create and update inputs. */
+export const inputTypeOf = (field: Pick<ScalarFieldModel, 'kind' | 'enumType' | 'list'>) => {
+  const type = field.enumType?.values ?? KINDS[field.kind].graphql!;
+  return field.list ? [type] : type;
+};

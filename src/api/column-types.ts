@@ -1,0 +1,229 @@
+import {
+  GraphQLBoolean,
+  GraphQLError,
+  GraphQLFloat,
+  GraphQLInt,
+  GraphQLScalarType,
+  GraphQLString,
+  Kind,
+  type ValueNode,
+} from 'graphql';
+import {
+  DateTimeISOResolver,
+  JSONResolver,
+  LocalDateResolver,
+  LocalDateTimeResolver,
+  UUIDResolver,
+} from 'graphql-scalars';
+
+/**
+ * How each kind of column is served, in one place: its GraphQL scalar, the operators its filter
+ * offers, whether it sorts, how a compiled read turns the column into JSON that the scalar serializes
+ * exactly, and what a written value must satisfy beyond the scalar's own format. The column
+ * decorators (src/entities/columns.ts), the inputs, the compiled read and the importer all ask here.
+ */
+
+/** Bad input as GraphQL reports it while coercing a variable or literal: BAD_USER_INPUT. */
+const invalid = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+
+/** A scalar carried as a string whose text must match `pattern`; numbers are accepted when `numbers`. */
+function stringScalar(options: {
+  name: string;
+  description: string;
+  check: (text: string) => string | undefined;
+  numbers?: boolean;
+  parse?: (text: string) => unknown;
+}): GraphQLScalarType {
+  const accept = (value: unknown): unknown => {
+    let text: string;
+    if (typeof value === 'string') text = value;
+    else if (options.numbers && typeof value === 'number' && Number.isSafeInteger(value))
+      text = String(value);
+    else throw invalid(`${options.name} must be a string (got ${typeof value})`);
+    const problem = options.check(text);
+    if (problem) throw invalid(`Not a valid ${options.name} ("${text.slice(0, 40)}"): ${problem}`);
+    return options.parse ? options.parse(text) : text;
+  };
+  return new GraphQLScalarType({
+    name: options.name,
+    description: options.description,
+    serialize: (value) => (typeof value === 'string' ? value : String(value)),
+    parseValue: accept,
+    parseLiteral: (node: ValueNode) => {
+      if (node.kind === Kind.STRING) return accept(node.value);
+      if (options.numbers && node.kind === Kind.INT) return accept(node.value);
+      throw invalid(`${options.name} must be given as a string`);
+    },
+  });
+}
+
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+
+/** numeric/decimal: exact, as a string (a JSON number would be read as a double and lose digits). */
+export const DecimalScalar = stringScalar({
+  name: 'Decimal',
+  description: 'An exact decimal number as a string, e.g. "1234.50" (numeric/decimal columns)',
+  numbers: true,
+  check: (text) =>
+    DECIMAL.test(text) ? undefined : 'expected digits with an optional sign and decimal point',
+});
+
+const BIGINT_MAX = 2n ** 63n - 1n;
+
+/** int8: a 64-bit integer as a string, beyond JavaScript's 2^53. */
+export const BigIntScalar = stringScalar({
+  name: 'BigInt',
+  description: 'A 64-bit integer as a string, e.g. "9007199254740993" (bigint columns)',
+  numbers: true,
+  check: (text) => {
+    if (!/^[+-]?\d+$/.test(text)) return 'expected an integer';
+    const value = BigInt(text);
+    return value > BIGINT_MAX || value < -BIGINT_MAX - 1n ? 'out of the range of bigint' : undefined;
+  },
+  parse: (text) => BigInt(text).toString(),
+});
+
+/** time without time zone: `HH:MM`, `HH:MM:SS` or with up to 6 fractional digits, as PostgreSQL keeps them. */
+export const LocalTimeScalar = stringScalar({
+  name: 'LocalTime',
+  description: 'A time of day without time zone, HH:MM:SS with optional fraction (time columns)',
+  check: (text) =>
+    /^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$/.test(text) || text === '24:00:00'
+      ? undefined
+      : 'expected HH:MM:SS',
+});
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** bytea: the bytes in standard base64 (RFC 4648, with padding). */
+export const Base64Scalar = stringScalar({
+  name: 'Base64',
+  description: 'Binary data in standard base64 with padding (bytea columns)',
+  check: (text) => (BASE64.test(text) ? undefined : 'expected standard base64 with padding'),
+  parse: (text) => Buffer.from(text, 'base64'),
+});
+
+export type ScalarKind =
+  | 'String'
+  | 'Int'
+  | 'Float'
+  | 'Boolean'
+  | 'DateTime'
+  | 'Decimal'
+  | 'BigInt'
+  | 'LocalDate'
+  | 'LocalDateTime'
+  | 'LocalTime'
+  | 'UUID'
+  | 'JSON'
+  | 'Base64'
+  | 'Enum';
+
+export type Operator = 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'nin' | 'like' | 'ilike' | 'isNull';
+
+const COMPARISONS: Operator[] = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'nin', 'isNull'];
+const EQUALITY: Operator[] = ['eq', 'ne', 'in', 'nin', 'isNull'];
+
+interface KindSpec {
+  /** Absent for enums: each has its own GraphQL enum type. */
+  graphql?: GraphQLScalarType;
+  /** Pattern matching only makes sense on text, ordering not on booleans, JSON and bytes only null tests. */
+  operators: Operator[];
+  sortable: boolean;
+  /** The column as JSON that the scalar serializes exactly; the column itself when json_build_object's is right. */
+  json?: (column: string) => string;
+  /** The same for an array of this kind. */
+  jsonList?: (column: string) => string;
+}
+
+const asText = (column: string) => `${column}::text`;
+const asTextList = (column: string) => `${column}::text[]`;
+
+export const KINDS: Record<ScalarKind, KindSpec> = {
+  String: { graphql: GraphQLString, operators: [...COMPARISONS, 'like', 'ilike'], sortable: true },
+  Int: { graphql: GraphQLInt, operators: COMPARISONS, sortable: true },
+  Float: { graphql: GraphQLFloat, operators: COMPARISONS, sortable: true },
+  Boolean: { graphql: GraphQLBoolean, operators: ['eq', 'ne', 'isNull'], sortable: true },
+  DateTime: { graphql: DateTimeISOResolver, operators: COMPARISONS, sortable: true },
+  Decimal: {
+    graphql: DecimalScalar,
+    operators: COMPARISONS,
+    sortable: true,
+    json: asText,
+    jsonList: asTextList,
+  },
+  BigInt: {
+    graphql: BigIntScalar,
+    operators: COMPARISONS,
+    sortable: true,
+    json: asText,
+    jsonList: asTextList,
+  },
+  LocalDate: { graphql: LocalDateResolver, operators: COMPARISONS, sortable: true },
+  LocalDateTime: { graphql: LocalDateTimeResolver, operators: COMPARISONS, sortable: true },
+  LocalTime: { graphql: LocalTimeScalar, operators: COMPARISONS, sortable: true, json: asText },
+  UUID: { graphql: UUIDResolver, operators: EQUALITY, sortable: true },
+  JSON: { graphql: JSONResolver, operators: ['isNull'], sortable: false },
+  Base64: {
+    graphql: Base64Scalar,
+    operators: ['isNull'],
+    sortable: false,
+    // encode() breaks base64 into lines of 76 characters.
+    json: (column) => `translate(encode(${column}, 'base64'), E'\\n', '')`,
+  },
+  Enum: { operators: EQUALITY, sortable: true },
+};
+
+/** The kind of a field from the GraphQL type its column decorator declared (enums are told apart by the caller). */
+export function kindOfGraphQLType(type: unknown): ScalarKind | undefined {
+  if (type === String) return 'String';
+  if (type === Boolean) return 'Boolean';
+  if (type === Number) return 'Float';
+  return (Object.keys(KINDS) as ScalarKind[]).find((kind) => KINDS[kind].graphql === type);
+}
+
+/** What the API knows of a column beyond its GraphQL type, to check written values the scalar admits. */
+export interface ColumnFacts {
+  /** PostgreSQL's name of the (element) type: int2, int4, float4, numeric, varchar… */
+  type: string;
+  precision?: number;
+  scale?: number;
+  maxLength?: number;
+}
+
+/** The column of `json_build_object`'s value for a compiled read: exact for every kind. */
+export function columnJson(field: { kind: ScalarKind; list: boolean }, column: string): string {
+  const spec = KINDS[field.kind];
+  const convert = field.list ? spec.jsonList : spec.json;
+  return convert ? convert(column) : column;
+}
+
+const RANGES: Record<string, [number, number]> = {
+  int2: [-32768, 32767],
+  int4: [-2147483648, 2147483647],
+};
+
+/** Why a written value does not fit its column (undefined when it fits): checked before anything is written. */
+export function misfit(column: ColumnFacts, value: unknown): string | undefined {
+  if (typeof value === 'string' && column.maxLength !== undefined && value.length > column.maxLength) {
+    return `must be at most ${column.maxLength} characters long`;
+  }
+  const range = RANGES[column.type];
+  if (range && typeof value === 'number' && (value < range[0] || value > range[1])) {
+    return `must be between ${range[0]} and ${range[1]} (${column.type === 'int2' ? 'smallint' : 'integer'})`;
+  }
+  if (column.type === 'float4' && typeof value === 'number' && Math.abs(value) > 3.4028234663852886e38) {
+    return 'is out of the range of real';
+  }
+  if (column.type === 'numeric' && typeof value === 'string' && column.precision) {
+    const [whole = '', fraction = ''] = value.replace(/^[+-]/, '').split('.');
+    const scale = column.scale ?? 0;
+    const digits = whole.replace(/^0+/, '').length;
+    if (fraction.length > scale)
+      return `takes at most ${scale} decimal places (numeric(${column.precision}, ${scale}))`;
+    if (digits > column.precision - scale) {
+      return `takes at most ${column.precision - scale} digits before the decimal point (numeric(${column.precision}, ${scale}))`;
+    }
+  }
+  return undefined;
+}
