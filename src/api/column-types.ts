@@ -227,3 +227,25 @@ export function misfit(column: ColumnFacts, value: unknown): string | undefined 
   }
   return undefined;
 }
+
+/**
+ * GraphQL names for the values of a PostgreSQL enum, in order: upper case, each run of characters
+ * a GraphQL name cannot hold becomes `_`, a leading digit gets a `_` before it, and a name taken
+ * by an earlier value gets `_2`, `_3`… (`in progress` → `IN_PROGRESS`, `1st` → `_1ST`, `Busy` after
+ * `busy` → `BUSY_2`). The database's values themselves are what is stored and compared.
+ */
+export function enumValueNames(values: readonly string[]): string[] {
+  const taken = new Set<string>();
+  return values.map((value) => {
+    let name = value
+      .toUpperCase()
+      .replace(/[^A-Z0-9_]+/g, '_')
+      .replace(/^_+/, '_');
+    if (/^\d/.test(name)) name = `_${name}`;
+    if (name === '' || name === '_') name = '_EMPTY';
+    let unique = name;
+    for (let n = 2; taken.has(unique); n++) unique = `${name}_${n}`;
+    taken.add(unique);
+    return unique;
+  });
+}

@@ -76,7 +76,7 @@ const enumOf = (graphqlType: unknown) => getMetadataStorage().enums.find((e) => 
 
 function primaryKeyKind(prop: EntityProperty): 'Int' | 'String' | 'BigInt' {
   if (prop.runtimeType === 'number') return 'Int';
-  return /^(int8|bigint)/.test(prop.columnTypes?.[0] ?? String(prop.type)) ? 'BigInt' : 'String';
+  return /^(int8|bigint|bigserial)/.test(prop.columnTypes?.[0] ?? String(prop.type)) ? 'BigInt' : 'String';
 }
 
 /** The PostgreSQL type of a column (of its elements, for an array) and its size, as the entity declares it. */
@@ -125,7 +125,11 @@ export function buildEntityModels(
             name: field.name,
             kind: scalarKind(type, meta, field.name),
             nullable: Boolean(prop.nullable),
-            hasDefault: prop.default !== undefined || Boolean(prop.autoincrement) || Boolean(prop.generated),
+            hasDefault:
+              prop.default !== undefined ||
+              prop.defaultRaw !== undefined ||
+              Boolean(prop.autoincrement) ||
+              Boolean(prop.generated),
             maxLength: prop.runtimeType === 'string' ? prop.length : undefined,
             list: Boolean(field.typeOptions.array),
             readOnly: Boolean(prop.generated) && !prop.primary,

@@ -113,21 +113,24 @@ export function createEntityResolver(
     ),
     [Arg('where', () => inputs.where, { nullable: true }), Ctx()],
   );
-  defineMethod(
-    prototype,
-    `create${name}`,
-    (input: Row, ctx: RequestContext, info: Info) => operations.create(ctx, model, input, info),
-    guarded(Mutation(() => model.cls, { name: `create${name}` })),
-    [Arg('input', () => inputs.create), Ctx(), Info()],
-  );
-  defineMethod(
-    prototype,
-    `update${name}`,
-    (id: string, input: Row, ctx: RequestContext, info: Info) =>
-      operations.update(ctx, model, id, input, info),
-    guarded(Mutation(() => model.cls, { name: `update${name}` })),
-    [Arg('id', () => GraphQLID), Arg('input', () => inputs.update), Ctx(), Info()],
-  );
+  const { create, update } = inputs;
+  if (create)
+    defineMethod(
+      prototype,
+      `create${name}`,
+      (input: Row, ctx: RequestContext, info: Info) => operations.create(ctx, model, input, info),
+      guarded(Mutation(() => model.cls, { name: `create${name}` })),
+      [Arg('input', () => create), Ctx(), Info()],
+    );
+  if (update)
+    defineMethod(
+      prototype,
+      `update${name}`,
+      (id: string, input: Row, ctx: RequestContext, info: Info) =>
+        operations.update(ctx, model, id, input, info),
+      guarded(Mutation(() => model.cls, { name: `update${name}` })),
+      [Arg('id', () => GraphQLID), Arg('input', () => update), Ctx(), Info()],
+    );
   defineMethod(
     prototype,
     `delete${name}`,

@@ -1,4 +1,4 @@
-import { ArrayType, BigIntType, type PropertyOptions } from '@mikro-orm/core';
+import { ArrayType, BigIntType, type PropertyOptions, Type } from '@mikro-orm/core';
 import { Enum, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { type GraphQLScalarType } from 'graphql';
 import { Authorized, Field, ID } from 'type-graphql';
@@ -16,6 +16,8 @@ interface ColumnOptions {
   nullable?: boolean;
   /** Database default; the column is then optional in create inputs. */
   default?: string | number | boolean;
+  /** A database default that is an SQL expression (`now()`, `gen_random_uuid()`), as the table declares it. */
+  defaultRaw?: string;
   /** Indexed because filters (tenant, region, …) and foreign-key look-ups select on it. */
   index?: boolean;
   description?: string;
@@ -42,6 +44,42 @@ class QuotedArrayType extends ArrayType {
   }
 }
 
+/** A number kept as a string in JavaScript: its default is SQL as the catalog shows it (`0`, not `'0'`). */
+const unquotedDefault = <T extends ColumnOptions>(options: T): T =>
+  options.default === undefined
+    ? options
+    : { ...options, default: undefined, defaultRaw: String(options.default) };
+
+/**
+ * `timestamp` without time zone as the string PostgreSQL reads and writes: a JavaScript Date would
+ * place it in the server's zone and drop the microseconds.
+ */
+class LocalDateTimeType extends Type<string | null | undefined, string | null | undefined> {
+  constructor(private readonly precision: number) {
+    super();
+  }
+
+  override convertToJSValue(value: unknown): string | null | undefined {
+    if (value instanceof Date) {
+      const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+      return `${value.getFullYear()}-${pad(value.getMonth() + 1)}-${pad(value.getDate())}T${pad(value.getHours())}:${pad(value.getMinutes())}:${pad(value.getSeconds())}.${pad(value.getMilliseconds(), 3)}`;
+    }
+    return value as string | null | undefined;
+  }
+
+  override getColumnType(): string {
+    return `timestamp(${this.precision})`;
+  }
+
+  override compareAsType(): string {
+    return 'string';
+  }
+
+  override get runtimeType(): string {
+    return 'string';
+  }
+}
+
 /** `elementType`: the PostgreSQL type of the column (of its elements, for a list). */
 function column(
   kind: ScalarKind,
@@ -49,11 +87,12 @@ function column(
   property: PropertyOptions<object>,
   options: ColumnOptions,
   graphqlType: GraphQLScalarType | object = KINDS[kind].graphql!,
+  listProperty: PropertyOptions<object> = {},
 ) {
   return (target: object, name: string) => {
     const nullable = options.nullable ?? false;
     const shape: PropertyOptions<object> = options.list
-      ? { type: new QuotedArrayType(), columnType: `${elementType}[]` }
+      ? { type: new QuotedArrayType(), columnType: `${elementType}[]`, ...listProperty }
       : property;
     const generated = options.generated
       ? {
@@ -66,6 +105,7 @@ function column(
       ...generated,
       nullable,
       ...(options.default === undefined ? {} : { default: options.default }),
+      ...(options.defaultRaw === undefined ? {} : { defaultRaw: options.defaultRaw }),
       ...(options.index ? { index: true } : {}),
     })(target, name);
     Field(() => (options.list ? [graphqlType] : graphqlType), {
@@ -96,7 +136,12 @@ export const SmallIntColumn = (options: ColumnOptions = {}) =>
 
 /** `bigint`: a string in GraphQL (BigInt), exact beyond 2^53. */
 export const BigIntColumn = (options: ColumnOptions = {}) =>
-  column('BigInt', 'bigint', { type: new BigIntType('string'), columnType: 'bigint' }, options);
+  column(
+    'BigInt',
+    'bigint',
+    { type: new BigIntType('string'), columnType: 'bigint' },
+    unquotedDefault(options),
+  );
 
 export const FloatColumn = (options: ColumnOptions = {}) =>
   column('Float', 'double precision', { type: 'double' }, options);
@@ -115,7 +160,7 @@ export const DecimalColumn = (options: ColumnOptions & { precision?: number; sca
       columnType: options.precision ? `numeric(${options.precision},${options.scale ?? 0})` : 'numeric',
       ...(options.precision ? { precision: options.precision, scale: options.scale ?? 0 } : {}),
     },
-    options,
+    unquotedDefault(options),
   );
 
 export const BooleanColumn = (options: ColumnOptions = {}) =>
@@ -130,7 +175,10 @@ export const LocalDateTimeColumn = (options: ColumnOptions & { precision?: numbe
   column(
     'LocalDateTime',
     `timestamp(${options.precision ?? 6})`,
-    { type: 'string', columnType: `timestamp(${options.precision ?? 6})` },
+    {
+      type: new LocalDateTimeType(options.precision ?? 6),
+      columnType: `timestamp(${options.precision ?? 6})`,
+    },
     options,
   );
 
@@ -186,7 +234,8 @@ export const EnumColumn = (
       if (options.readableBy) Authorized(...options.readableBy)(target, name);
     };
   }
-  return column('Enum', options.nativeEnumName, {}, options, values);
+  // The items are the column's as MikroORM compares them (no `enum: true`: that adds a CHECK).
+  return column('Enum', options.nativeEnumName, {}, options, values, { items } as PropertyOptions<object>);
 };
 
 /**

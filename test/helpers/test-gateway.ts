@@ -1,5 +1,6 @@
 import { isTransactionFraming } from '../../src/db/request-transaction.js';
 import { type ResultOf, type TypedDocumentNode, type VariablesOf } from '@graphql-typed-document-node/core';
+import { type EntityClass } from '@mikro-orm/core';
 import { type MikroORM } from '@mikro-orm/postgresql';
 import { type GraphQLFormattedError } from 'graphql';
 import { type Logger, pino } from 'pino';
@@ -115,9 +116,13 @@ export async function startTestGateway(
     applicationRowFilter?: boolean;
     /** Declarations of the test's own instead of security/declare-security.ts. */
     policy?: SecurityPolicy;
+    /** Entities of the test's own instead of src/entities. */
+    entities?: EntityClass<object>[];
+    /** A database the test prepared, served instead of a copy of the template (dropped on close). */
+    database?: TestDatabase;
   } = {},
 ): Promise<TestGateway> {
-  const db = await createTestDatabase(options);
+  const db = options.database ?? (await createTestDatabase(options));
   const log = options.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const settings = options.settings ?? DEFAULT_GATEWAY_SETTINGS;
   const { orm, auth, gateway, model, queryLog, requestContext } = await assembleGateway({
@@ -131,6 +136,7 @@ export async function startTestGateway(
     },
     settings,
     policy: options.policy,
+    entities: options.entities,
     applicationRowFilter: options.applicationRowFilter,
   }).catch(async (error: unknown) => {
     await db.drop();

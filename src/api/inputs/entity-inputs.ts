@@ -13,8 +13,9 @@ registerEnumType(SortDirection, { name: 'SortDirection' });
 export interface EntityInputs {
   where: ClassType;
   orderBy: ClassType;
-  create: ClassType;
-  update: ClassType;
+  /** None when nothing of the entity can be written (only generated columns): no such mutation. */
+  create?: ClassType;
+  update?: ClassType;
 }
 
 type Decorate = (prototype: object, name: string) => void;
@@ -74,7 +75,7 @@ export function createEntityInputs(model: EntityModel): EntityInputs {
   const writable = model.scalars.filter(
     (scalar) => !scalar.readOnly && (scalar.name !== model.primaryKey.name || !model.primaryKey.generated),
   );
-  const create = inputClass(`${model.name}CreateInput`, `The fields of a new ${model.name}`, [
+  const createFields: [string, Decorate][] = [
     ...writable.map((scalar): [string, Decorate] => [
       scalar.name,
       Field(() => (scalar.name === model.primaryKey.name ? GraphQLID : inputTypeOf(scalar)), {
@@ -85,24 +86,32 @@ export function createEntityInputs(model: EntityModel): EntityInputs {
       relation.idField,
       Field(() => GraphQLID, { nullable: relation.nullable }),
     ]),
-  ]);
-
-  const update = inputClass(
-    `${model.name}UpdateInput`,
-    `Changes to one ${model.name}; omitted fields keep their value`,
-    [
-      ...writable
-        .filter((scalar) => scalar.name !== model.primaryKey.name)
-        .map((scalar): [string, Decorate] => [
-          scalar.name,
-          Field(() => inputTypeOf(scalar), { nullable: true }),
-        ]),
-      ...model.toOne.map((relation): [string, Decorate] => [
-        relation.idField,
-        Field(() => GraphQLID, { nullable: true }),
+  ];
+  const updateFields: [string, Decorate][] = [
+    ...writable
+      .filter((scalar) => scalar.name !== model.primaryKey.name)
+      .map((scalar): [string, Decorate] => [
+        scalar.name,
+        Field(() => inputTypeOf(scalar), { nullable: true }),
       ]),
-    ],
-  );
+    ...model.toOne.map((relation): [string, Decorate] => [
+      relation.idField,
+      Field(() => GraphQLID, { nullable: true }),
+    ]),
+  ];
+  // GraphQL has no input type without fields: an entity with nothing to write has no such mutation.
+  const create =
+    createFields.length > 0
+      ? inputClass(`${model.name}CreateInput`, `The fields of a new ${model.name}`, createFields)
+      : undefined;
+  const update =
+    updateFields.length > 0
+      ? inputClass(
+          `${model.name}UpdateInput`,
+          `Changes to one ${model.name}; omitted fields keep their value`,
+          updateFields,
+        )
+      : undefined;
 
   return { where, orderBy, create, update };
 }

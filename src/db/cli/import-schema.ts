@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { format, resolveConfig } from 'prettier';
 import { planEntities } from '../import/entity-plan.js';
-import { entitySource, fileBaseOf, importPath, indexSource } from '../import/entity-source.js';
+import { entitySource, enumsSource, fileBaseOf, importPath, indexSource } from '../import/entity-source.js';
 import { introspect } from '../import/introspection.js';
 import { securitySource } from '../import/security-source.js';
 import { withDatabase } from './with-database.js';
@@ -31,8 +31,9 @@ async function writeFormatted(file: string, source: string) {
 
 await withDatabase(async (orm) => {
   const { tables, views } = await introspect(orm, values.schema);
-  const { entities, skipped } = planEntities(tables);
+  const { entities, enums, skipped } = planEntities(tables);
   await mkdir(outDir, { recursive: true });
+  if (enums.length > 0) await writeFormatted(join(outDir, 'enums.ts'), enumsSource(enums));
   for (const entity of entities) {
     const file = join(outDir, `${fileBaseOf(entity.className)}.entity.ts`);
     await writeFormatted(file, entitySource(entity, { outDir, entitiesDir }));
@@ -48,6 +49,12 @@ await withDatabase(async (orm) => {
 
   console.log(`Mapped ${entities.length} table(s) into ${values.out}:`);
   for (const entity of entities) console.log(`  ${entity.tableName} → ${entity.className}`);
+  for (const e of enums) {
+    const renamed = e.values.filter((v) => v.graphql !== v.database);
+    console.log(
+      `  enum ${e.nativeEnumName} → ${e.name}${renamed.length ? ` (${renamed.map((v) => `'${v.database}' as ${v.graphql}`).join(', ')})` : ''}`,
+    );
+  }
   const left = [...skipped, ...views.map((view) => ({ what: view, why: 'a view: read-only, not imported' }))];
   if (left.length > 0) console.log('Left out:');
   for (const { what, why } of left) console.log(`  ${what}: ${why}`);

@@ -1,4 +1,5 @@
 import { type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
+import { enumValueNames } from '../../api/column-types.js';
 
 /** One property of an entity class to write, with the decorator that maps it. */
 export interface PlannedMember {
@@ -12,6 +13,8 @@ export interface PlannedMember {
   optional: boolean;
   /** The entity class a relation points to. */
   target?: string;
+  /** The enum constant (written in enums.ts) the column decorator names. */
+  enumName?: string;
 }
 
 export interface PlannedEntity {
@@ -34,33 +37,52 @@ export interface IntrospectedTable {
   meta: EntityMetadata;
 }
 
-/** Column types the decorators of src/entities/columns.ts map exactly, by PostgreSQL's names. */
-const SCALARS: Record<string, { uses: string; type: string }> = {
-  varchar: { uses: 'StringColumn', type: 'string' },
-  text: { uses: 'TextColumn', type: 'string' },
-  int4: { uses: 'IntColumn', type: 'number' },
-  float8: { uses: 'FloatColumn', type: 'number' },
-  bool: { uses: 'BooleanColumn', type: 'boolean' },
-  timestamptz: { uses: 'DateTimeColumn', type: 'Date' },
+/**
+ * Column types the decorators of src/entities/columns.ts map exactly, by PostgreSQL's names: the
+ * decorator declares the same column type, so a migration sees no change. `list`: arrays of it are
+ * served as GraphQL lists.
+ */
+const SCALARS: Record<string, { uses: string; type: string; list: boolean }> = {
+  varchar: { uses: 'StringColumn', type: 'string', list: true },
+  text: { uses: 'TextColumn', type: 'string', list: true },
+  int2: { uses: 'SmallIntColumn', type: 'number', list: true },
+  int4: { uses: 'IntColumn', type: 'number', list: true },
+  int8: { uses: 'BigIntColumn', type: 'string', list: true },
+  float4: { uses: 'RealColumn', type: 'number', list: true },
+  float8: { uses: 'FloatColumn', type: 'number', list: true },
+  numeric: { uses: 'DecimalColumn', type: 'string', list: true },
+  bool: { uses: 'BooleanColumn', type: 'boolean', list: true },
+  timestamptz: { uses: 'DateTimeColumn', type: 'Date', list: false },
+  timestamp: { uses: 'LocalDateTimeColumn', type: 'string', list: true },
+  date: { uses: 'DateColumn', type: 'string', list: true },
+  time: { uses: 'TimeColumn', type: 'string', list: true },
+  uuid: { uses: 'UuidColumn', type: 'string', list: true },
+  jsonb: { uses: 'JsonColumn', type: 'unknown', list: false },
+  json: { uses: 'JsonColumn', type: 'unknown', list: false },
+  bytea: { uses: 'BytesColumn', type: 'Buffer', list: false },
 };
 
-/** Why a column type has no decorator, where a plain "no decorator" would hide the reason. */
-const UNMAPPED_REASONS: Record<string, string> = {
-  numeric:
-    'exact decimal (numeric): a float would lose precision, and no decimal column decorator exists yet',
-  int8: 'bigint: its values exceed GraphQL Int',
-  int2: 'smallint: IntColumn is an integer, and the entity would widen the column',
-  float4: 'real: FloatColumn is double precision, and the entity would widen the column',
-  timestamp: 'timestamp without time zone: DateTimeColumn is timestamptz',
-};
+/** A PostgreSQL enum the entities use: its GraphQL type and the GraphQL name of each value. */
+export interface PlannedEnum {
+  /** The TypeScript constant and GraphQL enum type: `mood` → `Mood`. */
+  name: string;
+  nativeEnumName: string;
+  values: { graphql: string; database: string }[];
+}
 
 const columnTypeOf = (prop: EntityProperty) => prop.columnTypes[0] ?? String(prop.type);
 const baseTypeOf = (columnType: string) => columnType.replace(/\(.*\)$/, '');
 
+/** The column's default as the catalog gives it; MikroORM reports a column without one as `null`. */
+function databaseDefault(prop: EntityProperty): string | number | boolean | undefined {
+  const value = (prop.default ?? prop.defaultRaw) as string | number | boolean | null | undefined;
+  return value === undefined || value === null || /^null$/i.test(String(value)) ? undefined : value;
+}
+
 /** The database default as a decorator option, when it is a plain literal the API can report. */
 function literalDefault(prop: EntityProperty): string | undefined {
-  const value = prop.default;
-  if (value === undefined || value === null) return undefined;
+  const value = databaseDefault(prop);
+  if (value === undefined) return undefined;
   if (value === true || value === false || typeof value === 'number') return String(value);
   const text = String(value);
   if (/^(true|false)$/.test(text) || /^-?\d+(\.\d+)?$/.test(text)) return text;
@@ -68,42 +90,115 @@ function literalDefault(prop: EntityProperty): string | undefined {
   return quoted ? `'${quoted[1]!.replace(/''/g, "\\'")}'` : undefined;
 }
 
+/** The database default as SQL, when it is an expression (`now()`) rather than a literal. */
+function rawDefault(prop: EntityProperty): string | undefined {
+  const sql = databaseDefault(prop);
+  if (sql === undefined || literalDefault(prop) !== undefined) return undefined;
+  return `'${String(sql).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
 function options(entries: Record<string, string | undefined>): string {
   const set = Object.entries(entries).filter(([, value]) => value !== undefined);
   return set.length === 0 ? '' : `{ ${set.map(([key, value]) => `${key}: ${value}`).join(', ')} }`;
 }
 
+const pascalCase = (name: string) =>
+  name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+
+/** The enums met while planning, by their PostgreSQL name; their GraphQL names avoid the entities'. */
+class EnumPlanner {
+  readonly enums = new Map<string, PlannedEnum>();
+
+  constructor(private readonly classNames: Set<string>) {}
+
+  use(nativeEnumName: string, items: readonly string[]): string {
+    const known = this.enums.get(nativeEnumName);
+    if (known) return known.name;
+    let name = pascalCase(nativeEnumName.replace(/^.*\./, '')) || 'Enum';
+    if (/^\d/.test(name)) name = `Enum${name}`;
+    const taken = new Set([...this.classNames, ...[...this.enums.values()].map((e) => e.name)]);
+    if (taken.has(name)) name = `${name}Enum`;
+    for (let n = 2; taken.has(name); n++) name = `${name.replace(/\d+$/, '')}${n}`;
+    const names = enumValueNames(items);
+    this.enums.set(nativeEnumName, {
+      name,
+      nativeEnumName,
+      values: items.map((database, i) => ({ graphql: names[i]!, database })),
+    });
+    return name;
+  }
+}
+
 /** Why `prop` cannot be written with the project's decorators, or its member. */
-function planScalar(prop: EntityProperty): PlannedMember | string {
+function planScalar(prop: EntityProperty, enums: EnumPlanner): PlannedMember | string {
   const columnType = columnTypeOf(prop);
-  if (prop.generated) return `generated by the database (${prop.generated})`;
-  if (prop.array || columnType.endsWith('[]'))
-    return `array (${columnType}): no array column decorator exists yet`;
-  if (prop.enum || prop.nativeEnumName) return `enum (${columnType}): no enum column decorator exists yet`;
-  const base = baseTypeOf(columnType);
-  const scalar = SCALARS[base];
-  if (!scalar) return UNMAPPED_REASONS[base] ?? `type ${columnType} has no column decorator yet`;
+  const list = Boolean(prop.array) || columnType.endsWith('[]');
+  const elementType = columnType.replace(/\[\]$/, '');
   const nullable = prop.nullable ? 'true' : undefined;
-  const length = base === 'varchar' && prop.length ? String(prop.length) : undefined;
-  if (base === 'varchar' && !length) return 'varchar without a length: use text instead';
+  const generated =
+    typeof prop.generated === 'string' ? `'${prop.generated.replace(/'/g, "\\'")}'` : undefined;
+  const common = {
+    nullable,
+    default: generated || prop.autoincrement ? undefined : literalDefault(prop),
+    defaultRaw: generated || prop.autoincrement ? undefined : rawDefault(prop),
+    list: list ? 'true' : undefined,
+    generated,
+  };
+  // A native enum (a check constraint's `in (…)` list on text is served as text).
+  if (prop.enum && (prop.nativeEnumName || (list && !SCALARS[baseTypeOf(elementType)]))) {
+    const nativeEnumName = prop.nativeEnumName ?? elementType;
+    const items = (prop.items ?? []).map(String);
+    if (items.length === 0) return `enum (${columnType}) without values`;
+    const enumName = enums.use(nativeEnumName, items);
+    return {
+      name: prop.name,
+      decorator: `@EnumColumn(${enumName}, ${options({ ...common, nativeEnumName: `'${nativeEnumName}'` })})`,
+      uses: 'EnumColumn',
+      type: list ? 'string[]' : 'string',
+      optional: prop.nullable ?? false,
+      enumName,
+    };
+  }
+  const base = baseTypeOf(elementType);
+  const scalar = SCALARS[base];
+  if (!scalar) return `type ${columnType} has no GraphQL mapping`;
+  if (list && !scalar.list) return `array of ${base} (${columnType}): not served as a list`;
+  const size = /\((\d+)(?:,\s*(\d+))?\)$/.exec(elementType);
+  let specific: Record<string, string | undefined> = {};
+  if (base === 'varchar') {
+    if (!prop.length && !size) return 'varchar without a length: use text instead';
+    specific = { length: String(prop.length ?? size![1]) };
+  } else if (base === 'numeric' && size) {
+    specific = { precision: size[1], scale: size[2] ?? '0' };
+  } else if ((base === 'timestamp' || base === 'time') && size && size[1] !== '6') {
+    specific = { precision: size[1] };
+  } else if (base === 'timestamptz' && size && size[1] !== '6') {
+    return `timestamptz(${size[1]}): DateTimeColumn is timestamptz(6)`;
+  } else if (base === 'json') {
+    specific = { binary: 'false' };
+  }
   return {
     name: prop.name,
-    decorator: `@${scalar.uses}(${options({ nullable, default: literalDefault(prop), length })})`,
+    decorator: `@${scalar.uses}(${options({ ...common, ...specific })})`,
     uses: scalar.uses,
-    type: scalar.type,
-    optional: prop.nullable ?? false,
+    type: list ? `${scalar.type}[]` : scalar.type,
+    optional: (prop.nullable ?? false) || Boolean(prop.generated),
   };
 }
 
 function planPrimaryKey(prop: EntityProperty): PlannedMember | string {
   const base = baseTypeOf(columnTypeOf(prop));
-  if (prop.autoincrement && base === 'int4') {
-    const identity = typeof prop.generated === 'string' ? `{ identity: '${prop.generated}' }` : '';
+  if (prop.autoincrement && (base === 'int4' || base === 'int8')) {
+    const identity = typeof prop.generated === 'string' ? `'${prop.generated}'` : undefined;
     return {
       name: prop.name,
-      decorator: `@GeneratedId(${identity})`,
+      decorator: `@GeneratedId(${options({ identity, bigint: base === 'int8' ? 'true' : undefined })})`,
       uses: 'GeneratedId',
-      type: 'number',
+      type: base === 'int8' ? 'string' : 'number',
       optional: false,
     };
   }
@@ -126,7 +221,12 @@ function planPrimaryKey(prop: EntityProperty): PlannedMember | string {
  * the database can fill it (nullable, a default, generated). Relations to a table left out are
  * left out the same way, until nothing changes.
  */
-export function planEntities(tables: IntrospectedTable[]): { entities: PlannedEntity[]; skipped: Skipped[] } {
+export function planEntities(tables: IntrospectedTable[]): {
+  entities: PlannedEntity[];
+  enums: PlannedEnum[];
+  skipped: Skipped[];
+} {
+  let enums = new EnumPlanner(new Set());
   /** The tables left out, by class name (what relations name). */
   const skippedTables = new Map<string, Skipped>();
   let skippedColumns: Skipped[] = [];
@@ -135,9 +235,10 @@ export function planEntities(tables: IntrospectedTable[]): { entities: PlannedEn
     changed = false;
     skippedColumns = [];
     entities = [];
+    enums = new EnumPlanner(new Set(tables.map((table) => table.meta.className)));
     for (const table of tables) {
       if (skippedTables.has(table.meta.className)) continue;
-      const outcome = planEntity(table, skippedTables);
+      const outcome = planEntity(table, skippedTables, enums);
       if (typeof outcome === 'string') {
         skippedTables.set(table.meta.className, { what: table.name, why: outcome });
         changed = true;
@@ -147,12 +248,19 @@ export function planEntities(tables: IntrospectedTable[]): { entities: PlannedEn
       }
     }
   }
-  return { entities, skipped: [...skippedTables.values(), ...skippedColumns] };
+  // Only the enums of the entities written (a table left out may have met one first).
+  const used = new Set(entities.flatMap((e) => e.members.flatMap((m) => (m.enumName ? [m.enumName] : []))));
+  return {
+    entities,
+    enums: [...enums.enums.values()].filter((e) => used.has(e.name)),
+    skipped: [...skippedTables.values(), ...skippedColumns],
+  };
 }
 
 function planEntity(
   table: IntrospectedTable,
   skippedTables: Map<string, Skipped>,
+  enums: EnumPlanner,
 ): { entity: PlannedEntity; skipped: Skipped[] } | string {
   const props = Object.values(table.meta.properties) as EntityProperty[];
   const primary = props.filter((prop) => prop.primary);
@@ -169,13 +277,14 @@ function planEntity(
       : prop.kind === 'm:1'
         ? planRelation(prop, skippedTables)
         : prop.kind === 'scalar'
-          ? planScalar(prop)
+          ? planScalar(prop, enums)
           : `relation of kind ${prop.kind}`;
     if (typeof outcome !== 'string') {
       members.push(outcome);
       continue;
     }
-    const fillable = prop.nullable || prop.default !== undefined || prop.generated || prop.autoincrement;
+    const fillable =
+      prop.nullable || databaseDefault(prop) !== undefined || prop.generated || prop.autoincrement;
     if (prop.primary || !fillable)
       return `column ${prop.fieldNames[0]} is required and cannot be mapped: ${outcome}`;
     skipped.push({ what: `${table.name}.${prop.fieldNames[0]}`, why: outcome });

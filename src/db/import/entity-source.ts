@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { type PlannedEntity } from './entity-plan.js';
+import { type PlannedEntity, type PlannedEnum } from './entity-plan.js';
 
 /** `StaffSkill` → `staff-skill`, the project's file naming. */
 export const fileBaseOf = (className: string) =>
@@ -28,6 +28,7 @@ export function entitySource(
     .filter((target) => target !== entity.className)
     .sort();
   const hasRelations = entity.members.some((m) => m.uses === 'ToOne');
+  const enumNames = [...new Set(entity.members.flatMap((m) => (m.enumName ? [m.enumName] : [])))].sort();
   const table = entity.schema && entity.schema !== 'public' ? `, schema: '${entity.schema}'` : '';
   const lines = [
     ...(hasRelations ? ["import { type Rel } from '@mikro-orm/core';"] : []),
@@ -38,6 +39,7 @@ export function entitySource(
       ? [`import { ToOne } from '${importPath(options.outDir, `${options.entitiesDir}/relations.ts`)}';`]
       : []),
     ...targets.map((target) => `import { ${target} } from './${fileBaseOf(target)}.entity.js';`),
+    ...(enumNames.length > 0 ? [`import { ${enumNames.join(', ')} } from './enums.js';`] : []),
     '',
     `@Entity({ tableName: '${entity.tableName}'${table} })`,
     '@ObjectType()',
@@ -65,5 +67,24 @@ export function indexSource(entities: PlannedEntity[]): string {
     '',
     `export { ${names.join(', ')} };`,
     '',
+  ].join('\n');
+}
+
+/**
+ * enums.ts: one constant per PostgreSQL enum, GraphQL value names to the database's values (see
+ * enumValueNames in src/api/column-types.ts for how names are made), registered as GraphQL enums.
+ */
+export function enumsSource(enums: PlannedEnum[]): string {
+  return [
+    "import { registerEnumType } from 'type-graphql';",
+    '',
+    ...enums.flatMap((e) => [
+      `/** PostgreSQL enum \`${e.nativeEnumName}\`. */`,
+      `export const ${e.name} = {`,
+      ...e.values.map((v) => `  ${v.graphql}: '${v.database.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}',`),
+      '} as const;',
+      `registerEnumType(${e.name}, { name: '${e.name}' });`,
+      '',
+    ]),
   ].join('\n');
 }
