@@ -57,7 +57,6 @@ export class MappedTablesMigrator extends Migrator {
 
     const tables = current.getTables().filter((table) => mappedTables.has(key(table)));
     for (const table of tables) keepForeignKeysToMapped(table, mappedTables, defaultSchema);
-    for (const table of tables) keepMappedColumns(table, target.getTable(key(table))!);
     current.setTables(tables);
     current.setViews(current.getViews().filter((view) => mappedViews.has(key(view))));
     current.setNativeEnums(
@@ -75,28 +74,6 @@ export class MappedTablesMigrator extends Migrator {
       this.schemaGenerator.getTargetSchema(),
     );
   }
-}
-
-/**
- * A column no property maps (one the importer left out: a tsvector, …) is the team's: out of the
- * comparison, with the indexes and checks that involve it.
- */
-function keepMappedColumns(table: DatabaseTable, mapped: DatabaseTable) {
-  const unmapped = table
-    .getColumns()
-    .map((column) => column.name)
-    .filter((name) => !mapped.hasColumn(name));
-  if (unmapped.length === 0) return;
-  for (const name of unmapped) table.removeColumn(name);
-  const involves = (columns: readonly string[] | undefined, expression?: string) =>
-    (columns ?? []).some((column) => unmapped.includes(column)) ||
-    unmapped.some((column) => expression?.includes(column));
-  table.setIndexes(table.getIndexes().filter((index) => !involves(index.columnNames, index.expression)));
-  table.setChecks(
-    table
-      .getChecks()
-      .filter((check) => !involves(check.columnName ? [check.columnName] : [], String(check.expression))),
-  );
 }
 
 /** A foreign key from a mapped table to one no entity maps is the team's: out of the comparison. */

@@ -258,3 +258,20 @@ export const NaturalId = (options: { length: number }) => (target: object, name:
   PrimaryKey({ type: 'string', length: options.length })(target, name);
   Field(() => ID)(target, name);
 };
+
+/**
+ * A column the API cannot serve (`tsvector`, geometric types, …), declared only so that migrations
+ * see the table as it is and leave the column be: no GraphQL field, never loaded (lazy), never
+ * written by the API. Only a column the database can fill itself (nullable, default, generated).
+ */
+export const OpaqueColumn =
+  (options: { columnType: string; nullable?: boolean; defaultRaw?: string; generated?: string }) =>
+  (target: object, name: string) =>
+    Property({
+      type: 'unknown',
+      columnType: options.columnType,
+      nullable: options.nullable ?? false,
+      lazy: true,
+      ...(options.defaultRaw === undefined ? {} : { defaultRaw: options.defaultRaw }),
+      ...(options.generated === undefined ? {} : { generated: options.generated }),
+    })(target, name);

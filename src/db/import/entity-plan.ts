@@ -288,10 +288,31 @@ function planEntity(
     if (prop.primary || !fillable)
       return `column ${prop.fieldNames[0]} is required and cannot be mapped: ${outcome}`;
     skipped.push({ what: `${table.name}.${prop.fieldNames[0]}`, why: outcome });
+    // Still declared (outside the API), so that migrations see the column and leave it be.
+    if (prop.kind === 'scalar') members.push(opaqueMember(prop));
   }
   return {
     entity: { className: table.meta.className, tableName: table.name, schema: table.schema, members },
     skipped,
+  };
+}
+
+/** A column left out of the API, declared with its type as the catalog has it. */
+function opaqueMember(prop: EntityProperty): PlannedMember {
+  const quote = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  const generated = typeof prop.generated === 'string' ? quote(prop.generated) : undefined;
+  const raw = generated ? undefined : databaseDefault(prop);
+  return {
+    name: prop.name,
+    decorator: `@OpaqueColumn(${options({
+      columnType: quote(columnTypeOf(prop)),
+      nullable: prop.nullable ? 'true' : undefined,
+      defaultRaw: raw === undefined ? undefined : quote(String(raw)),
+      generated,
+    })})`,
+    uses: 'OpaqueColumn',
+    type: 'unknown',
+    optional: true,
   };
 }
 
