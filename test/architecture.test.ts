@@ -1,6 +1,6 @@
 import { ESLint } from 'eslint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Customer } from '../src/entities/index.js';
+import { Customer } from '../demo/northwind/entities/index.js';
 import { startTestGateway, type TestGateway } from './helpers/test-gateway.js';
 
 describe('every database access goes through the request’s EntityManager fork', () => {
@@ -26,7 +26,7 @@ describe('every database access goes through the request’s EntityManager fork'
     ['dangerouslyBypassRowSecurity(em)', 'dangerouslyBypassRowSecurity'],
   ])('the linter rejects `%s` in the API layer', async (call, rule) => {
     const eslint = new ESLint({ cwd: process.cwd() });
-    const code = `import { type EntityManager } from '@mikro-orm/postgresql';\nimport { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';\nimport { Customer } from '../entities/index.js';\nexport const probe = (em: EntityManager) => ${call};\n`;
+    const code = `import { type EntityManager } from '@mikro-orm/postgresql';\nimport { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';\nimport { Customer } from '../../demo/northwind/entities/index.js';\nexport const probe = (em: EntityManager) => ${call};\n`;
     const [report] = await eslint.lintText(code, { filePath: 'src/api/probe.ts' });
     const messages = report!.messages
       .filter((m) => m.ruleId === 'no-restricted-syntax')

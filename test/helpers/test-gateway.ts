@@ -5,7 +5,8 @@ import { type GraphQLFormattedError } from 'graphql';
 import { type Logger, pino } from 'pino';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import { DEMO_PASSWORD } from '../../auth-providers/sql/demo-users.js';
-import { LoginDocument } from '../../schema/__generated__/graphql.js';
+import { LoginDocument } from '../../demo/northwind/__generated__/graphql.js';
+import northwind from '../../demo/northwind/index.js';
 import { type SecurityPolicy } from '../../security/system/policy.js';
 import { type SecurityModel } from '../../security/system/security-model.js';
 import { assembleGateway } from '../../src/assemble.js';
@@ -113,7 +114,7 @@ export async function startTestGateway(
     settings?: GatewaySettings;
     /** False: the test-only switch that leaves row security to the database's policies alone. */
     applicationRowFilter?: boolean;
-    /** Declarations of the test's own instead of security/declare-security.ts. */
+    /** Declarations of the test's own instead of the demo's. */
     policy?: SecurityPolicy;
   } = {},
 ): Promise<TestGateway> {
@@ -121,6 +122,7 @@ export async function startTestGateway(
   const log = options.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const settings = options.settings ?? DEFAULT_GATEWAY_SETTINGS;
   const { orm, auth, gateway, model, queryLog, requestContext } = await assembleGateway({
+    domain: { ...northwind, policy: options.policy ?? northwind.policy },
     databaseUrl: db.url,
     log,
     pool: options.pool,
@@ -130,7 +132,6 @@ export async function startTestGateway(
       env: options.authEnv,
     },
     settings,
-    policy: options.policy,
     applicationRowFilter: options.applicationRowFilter,
   }).catch(async (error: unknown) => {
     await db.drop();
