@@ -3,7 +3,7 @@ import { type EntityClass, type MigrationObject } from '@mikro-orm/core';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { securityFilter } from '../../security/system/row-security.js';
 import { type Domain, migrationsFolderOf } from '../domain.js';
-import { MappedTablesMigrator } from './mapped-tables-migrator.js';
+import { MappedTablesMigrator, MIGRATIONS_TABLE } from './mapped-tables-migrator.js';
 import { PreparingClient } from './preparing-client.js';
 import { type QueryLog } from './query-log.js';
 
@@ -34,6 +34,8 @@ export function createOrmOptions(options: {
     // Migrations diff the entities against the tables they map, never the whole database.
     extensions: [MappedTablesMigrator],
     migrations: {
+      // grantgate's bookkeeping lives in its own schema, never among the team's tables.
+      tableName: MIGRATIONS_TABLE,
       migrationsList: options.migrations?.list ?? [],
       path: options.migrations?.folder,
       emit: 'ts',

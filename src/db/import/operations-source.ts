@@ -13,7 +13,10 @@ const capitalized = (name: string) => name[0]!.toUpperCase() + name.slice(1);
 /** The fields of a type a client can select without arguments or nesting: its columns. */
 function columnSelection(type: GraphQLObjectType): string {
   return Object.values(type.getFields())
-    .filter((field) => isLeafType(getNamedType(field.type)) && field.args.every((arg) => !arg.type.toString().endsWith('!')))
+    .filter(
+      (field) =>
+        isLeafType(getNamedType(field.type)) && field.args.every((arg) => !arg.type.toString().endsWith('!')),
+    )
     .map((field) => field.name)
     .join(' ');
 }
@@ -46,7 +49,10 @@ export function operationsSources(schema: GraphQLSchema, entityTypes: string[]):
       ...queries.map((field) => operation('query', field)),
       ...mutations.map((field) => operation('mutation', field)),
     ];
-    sources.set(name, `# ${name}: written by \`npm run db:import\` from the schema.\n\n${operations.join('\n')}`);
+    sources.set(
+      name,
+      `# ${name}: written by \`npm run db:import\` from the schema.\n\n${operations.join('\n')}`,
+    );
   }
   return sources;
 }
