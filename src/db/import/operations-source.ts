@@ -3,21 +3,24 @@ import {
   type GraphQLField,
   type GraphQLObjectType,
   type GraphQLSchema,
+  getNullableType,
   isLeafType,
+  isNonNullType,
   isObjectType,
 } from 'graphql';
 
 /** `customers` → `Customers`: operation names follow the field they call. */
 const capitalized = (name: string) => name[0]!.toUpperCase() + name.slice(1);
 
-/** The fields of a type a client can select without arguments or nesting: its columns. */
+/** The fields of a type a client can select without arguments: its columns, and its to-one rows' ids. */
 function columnSelection(type: GraphQLObjectType): string {
   return Object.values(type.getFields())
-    .filter(
-      (field) =>
-        isLeafType(getNamedType(field.type)) && field.args.every((arg) => !arg.type.toString().endsWith('!')),
-    )
-    .map((field) => field.name)
+    .filter((field) => field.args.every((arg) => !isNonNullType(arg.type)))
+    .flatMap((field) => {
+      const target = getNullableType(field.type);
+      if (isLeafType(getNamedType(target))) return [field.name];
+      return isObjectType(target) && target.getFields().id ? [`${field.name} { id }`] : [];
+    })
     .join(' ');
 }
 
