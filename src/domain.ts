@@ -38,9 +38,12 @@ export class DomainError extends Error {}
 /** Where `db:migration:create` and `security:migration` write a domain's migrations. */
 export const migrationsFolderOf = (domain: Domain) => `${domain.folder}/migrations`;
 
+/** The project's root: a relative DOMAIN is found from here, whatever the working directory. */
+const PROJECT_ROOT = resolve(import.meta.dirname, '..');
+
 /** The default export of `<folder>/index.ts`: `domain/` (DOMAIN) unless told otherwise. */
 export async function loadDomain(folder: string): Promise<Domain> {
-  const file = resolve(folder, 'index.ts');
+  const file = resolve(PROJECT_ROOT, folder, 'index.ts');
   if (!existsSync(file)) throw new DomainError(`DOMAIN: ${folder}/index.ts does not exist`);
   const module = (await import(pathToFileURL(file).href)) as { default?: Partial<Domain> };
   const domain = module.default;

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -170,5 +170,46 @@ describe('the gateway on an imported database', () => {
 
   it("leaves the team's table definitions and rows as they were", async () => {
     expect(await teamState(db)).toEqual(before);
+  });
+});
+
+describe('running the import again', () => {
+  it('refuses to overwrite an earlier import without --force, and writes nothing', async () => {
+    const before = await readFile(join(ROOT, OUT, 'staff.entity.ts'), 'utf8');
+    const again = await run('src/db/cli/import-schema.ts', db, 'domain', '--out', OUT);
+    expect(again).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `${OUT}/ already holds an imported domain; run again with -- --force to replace its entity classes (declare-security.ts and migrations/ are kept)\n`,
+    });
+    expect(await readFile(join(ROOT, OUT, 'staff.entity.ts'), 'utf8')).toBe(before);
+  });
+
+  it('with --force rewrites the classes and keeps the edited declarations and the migrations', async () => {
+    const again = await run('src/db/cli/import-schema.ts', db, 'domain', '--out', OUT, '--force');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`Kept ${OUT}/declare-security.ts: add rules for any new entity.\n`);
+    expect(await readFile(join(ROOT, OUT, 'declare-security.ts'), 'utf8')).toContain(
+      "rolePermission('tenant');",
+    );
+    expect(
+      (await readdir(join(ROOT, OUT, 'migrations'))).some((file) => file.endsWith('_row_security.ts')),
+    ).toBe(true);
+  });
+
+  it('refuses a folder holding files it did not write', async () => {
+    const foreign = `${OUT}-foreign`;
+    await mkdir(join(ROOT, foreign));
+    await writeFile(join(ROOT, foreign, 'notes.txt'), 'mine');
+    try {
+      const result = await run('src/db/cli/import-schema.ts', db, 'domain', '--out', foreign);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `${foreign}/ holds files db:import did not write; choose another --out or move them away\n`,
+      );
+      expect(await readdir(join(ROOT, foreign))).toEqual(['notes.txt']);
+    } finally {
+      await rm(join(ROOT, foreign), { recursive: true, force: true });
+    }
   });
 });
