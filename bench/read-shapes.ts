@@ -12,14 +12,13 @@
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import northwind from '../demo/northwind/index.js';
 import { assembleGateway } from '../src/assemble.js';
 import { loadConfigOrExit } from '../src/config.js';
 import { DATA_DIR, openDatabase } from '../src/db/database.js';
 import { asMaintenance } from '../src/db/maintenance.js';
 import { isTransactionFraming } from '../src/db/request-transaction.js';
 import { runSql } from '../src/db/raw-sql.js';
-import { NorthwindSeeder } from '../src/db/seed/northwind.seeder.js';
-import { isDomainEmpty } from '../src/db/seed/seed-database.js';
 import { createLogger } from '../src/logger.js';
 import { postCountingSql as post } from './post-counting-sql.js';
 
@@ -99,6 +98,7 @@ async function databaseNamed(url: string, name: string): Promise<string> {
 
 async function startGateway(databaseUrl: string, scale: number) {
   const { gateway, orm, auth, queryLog } = await assembleGateway({
+    domain: northwind,
     databaseUrl,
     prepare: { seed: 'none' },
     log,
@@ -111,9 +111,9 @@ async function startGateway(databaseUrl: string, scale: number) {
       maxResultObjects: config.maxResultObjects,
     },
   });
-  if (await isDomainEmpty(orm)) {
+  if (await asMaintenance(orm, (em) => northwind.demoData!.isEmpty(em))) {
     const started = performance.now();
-    await asMaintenance(orm, (em) => new NorthwindSeeder().run(em, { scale }));
+    await asMaintenance(orm, (em) => northwind.demoData!.write(em, scale));
     console.log(`seeded scale ${scale} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }
   // The planner's statistics, as autovacuum keeps them in production.

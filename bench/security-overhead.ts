@@ -22,6 +22,7 @@
  */
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import northwind from '../demo/northwind/index.js';
 import { assembleGateway } from '../src/assemble.js';
 import { loadConfigOrExit } from '../src/config.js';
 import { DATA_DIR, openDatabase } from '../src/db/database.js';
@@ -38,6 +39,7 @@ const database = await openDatabase(config, log);
 
 async function startGateway(databaseLayer: boolean) {
   const { gateway, orm, auth, queryLog } = await assembleGateway({
+    domain: northwind,
     databaseUrl: database.url,
     prepare: { seed: 'demo' },
     log,

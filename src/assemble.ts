@@ -1,11 +1,9 @@
-import { type EntityClass } from '@mikro-orm/core';
 import { MikroORM } from '@mikro-orm/postgresql';
-import declaredPolicy from '../security/declare-security.js';
-import { type SecurityPolicy } from '../security/system/policy.js';
 import { compileSecurityModel, type SecurityModel } from '../security/system/security-model.js';
 import { type Auth, type AuthConfig, createAuth } from './auth/create-auth.js';
 import { type RequestContextOptions } from './context.js';
-import { createOrmOptions, type PoolSettings } from './db/orm-config.js';
+import { type Domain } from './domain.js';
+import { createOrmOptions, domainOrmOptions, type PoolSettings } from './db/orm-config.js';
 import { QueryLog } from './db/query-log.js';
 import { prepareRowSecurity } from './db/row-security-setup.js';
 import { seedOnStart, type SeedMode } from './db/seed/seed-database.js';
@@ -14,6 +12,8 @@ import { type Logger } from './logger.js';
 
 /** Everything the gateway needs, from `npm start`, the tests and the benchmarks alike. */
 export interface GatewayAssembly {
+  /** What is served: entities, declarations, migrations (DOMAIN for `npm start`, a fixture in tests). */
+  domain: Domain;
   /** The application database (DATABASE_URL, or the embedded one). */
   databaseUrl: string;
   /** The tables' owner, when `databaseUrl` is the application role (MIGRATION_DATABASE_URL). */
@@ -26,10 +26,6 @@ export interface GatewayAssembly {
   pool?: Partial<PoolSettings>;
   auth: { config: AuthConfig; dataDir: string; env?: NodeJS.ProcessEnv };
   settings?: GatewaySettings;
-  /** The declarations; security/declare-security.ts unless a test declares its own. */
-  policy?: SecurityPolicy;
-  /** The entities served; src/entities unless a test brings its own. */
-  entities?: EntityClass<object>[];
   /** Test and benchmark switches: see RequestContextOptions. */
   applicationRowFilter?: boolean;
   databaseLayer?: boolean;
@@ -56,21 +52,21 @@ export async function assembleGateway(options: GatewayAssembly): Promise<Assembl
   const opened: { close(): Promise<void> }[] = [];
   const open = async (url: string, pool?: Partial<PoolSettings>) => {
     const orm = await MikroORM.init(
-      createOrmOptions({ clientUrl: url, queryLog, pool, entities: options.entities }),
+      createOrmOptions({ clientUrl: url, queryLog, pool, ...domainOrmOptions(options.domain) }),
     );
     opened.unshift(orm);
     return orm;
   };
   try {
     const orm = await open(options.databaseUrl, options.pool);
-    const model = compileSecurityModel(options.policy ?? declaredPolicy, orm.getMetadata());
+    const model = compileSecurityModel(options.domain.policy, orm.getMetadata());
     // Migrations, seeding and the auth schema need the tables' owner.
     const ownerOrm = options.migrationDatabaseUrl
       ? await open(options.migrationDatabaseUrl, { size: 2 })
       : undefined;
     if (options.prepare) {
       await (ownerOrm ?? orm).migrator.up();
-      await seedOnStart(ownerOrm ?? orm, options.prepare.seed, log);
+      await seedOnStart(ownerOrm ?? orm, options.prepare.seed, log, options.domain.demoData);
     }
     const databaseSecurity = await prepareRowSecurity({ orm, ownerOrm, log, model });
     if (ownerOrm) {

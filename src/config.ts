@@ -89,6 +89,7 @@ const environmentSchema = z
         .refine((url) => URL.canParse(url), 'is not a valid URL'),
     ),
     SEED: optional(oneOf(['demo', 'users', 'none'])),
+    DOMAIN: z.string().min(1).default('domain'),
     GRAPHQL_INTROSPECTION: optional(oneOf(['true', 'false'])),
     DB_POOL_SIZE: z
       .string()
@@ -140,6 +141,8 @@ export interface Config {
   refreshTokenTtlSeconds: number;
   /** A refresh-token family ends this long after its login, however often it was rotated. */
   refreshTokenMaxAgeSeconds: number;
+  /** The folder of the domain served (its index.ts): domain/ unless DOMAIN says otherwise. */
+  domain: string;
   seed: 'demo' | 'users' | 'none';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Schema introspection; on outside production, off in production unless GRAPHQL_INTROSPECTION=true. */
@@ -190,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL,
     refreshTokenMaxAgeSeconds: e.REFRESH_TOKEN_MAX_AGE,
     seed: e.SEED ?? (e.NODE_ENV === 'production' ? 'none' : 'demo'),
+    domain: e.DOMAIN,
     logLevel: e.LOG_LEVEL,
     introspection: e.GRAPHQL_INTROSPECTION ? e.GRAPHQL_INTROSPECTION === 'true' : e.NODE_ENV !== 'production',
     dbPoolSize: e.DB_POOL_SIZE,

@@ -73,10 +73,7 @@ export async function createGateway(options: {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
-  const schema = await buildGatewaySchema(
-    orm.getMetadata(),
-    orm.config.get('entities') as (new () => object)[],
-  );
+  const schema = await buildGatewaySchema(orm);
   const apollo = new ApolloServer<RequestContext>({
     schema,
     formatError: errorFormatter({ production }),

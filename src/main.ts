@@ -10,6 +10,7 @@ import { unreachableDatabase } from './db/connection-failure.js';
 import { DATA_DIR, type Database, openDatabase } from './db/database.js';
 import { DatabaseRoleError } from './db/database-role.js';
 import { EmbeddedDatabaseError } from './db/embedded-postgres.js';
+import { DomainError, loadDomain } from './domain.js';
 import { type Gateway } from './gateway.js';
 import { createLogger } from './logger.js';
 import { SecurityDeclarationError } from '../security/system/security-model.js';
@@ -60,8 +61,10 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 
 try {
+  const domain = await loadDomain(config.domain);
   database = await openDatabase(config, log, { holder: 'the gateway', share: false });
   ({ gateway } = await assembleGateway({
+    domain,
     databaseUrl: database.url,
     migrationDatabaseUrl: config.migrationDatabaseUrl,
     prepare: { seed: config.seed },
@@ -95,7 +98,7 @@ try {
     curl -s ${url} -H 'content-type: application/json' \\
       -d '{"query":"mutation { login(username: \\"s1\\", password: \\"p\\") { accessToken } }"}'
   then send the token as  Authorization: Bearer <accessToken>  with
-      {"query":"{ me { id roles attributes } customersCount customers(limit: 3) { id companyName } }"}${demoUsersHint(config)}
+      ${JSON.stringify({ query: domain.exampleQuery ?? '{ me { id roles attributes } }' })}${demoUsersHint(config)}
 `);
 } catch (error) {
   const unreachable = unreachableDatabase(error, database?.url ?? config.databaseUrl);
@@ -105,7 +108,8 @@ try {
     unreachable !== undefined ||
     error instanceof DatabaseRoleError ||
     error instanceof SecurityDeclarationError ||
-    error instanceof EmbeddedDatabaseError;
+    error instanceof EmbeddedDatabaseError ||
+    error instanceof DomainError;
   log.fatal(explained ? {} : { err: error }, `could not start: ${message}`);
   await shutdown('start-up failed', 1);
 }

@@ -1,6 +1,7 @@
+import { readdir, readFile } from 'node:fs/promises';
 import { ESLint } from 'eslint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Customer } from '../src/entities/index.js';
+import { Customer } from '../demo/northwind/entities/index.js';
 import { startTestGateway, type TestGateway } from './helpers/test-gateway.js';
 
 describe('every database access goes through the request’s EntityManager fork', () => {
@@ -26,11 +27,29 @@ describe('every database access goes through the request’s EntityManager fork'
     ['dangerouslyBypassRowSecurity(em)', 'dangerouslyBypassRowSecurity'],
   ])('the linter rejects `%s` in the API layer', async (call, rule) => {
     const eslint = new ESLint({ cwd: process.cwd() });
-    const code = `import { type EntityManager } from '@mikro-orm/postgresql';\nimport { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';\nimport { Customer } from '../entities/index.js';\nexport const probe = (em: EntityManager) => ${call};\n`;
+    const code = `import { type EntityManager } from '@mikro-orm/postgresql';\nimport { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';\nimport { Customer } from '../../demo/northwind/entities/index.js';\nexport const probe = (em: EntityManager) => ${call};\n`;
     const [report] = await eslint.lintText(code, { filePath: 'src/api/probe.ts' });
     const messages = report!.messages
       .filter((m) => m.ruleId === 'no-restricted-syntax')
       .map((m) => m.message);
     expect(messages.some((message) => message.includes(rule))).toBe(true);
+  });
+});
+
+describe('the tests and benchmarks never depend on the served domain', () => {
+  it("import no module of domain/ and load it only to check schema/'s committed files", async () => {
+    const files = [
+      ...(await readdir('test', { recursive: true })).map((f) => `test/${f}`),
+      ...(await readdir('bench', { recursive: true })).map((f) => `bench/${f}`),
+    ].filter((file) => file.endsWith('.ts') && !file.startsWith('test/imported-'));
+    const offending: string[] = [];
+    for (const file of files) {
+      const source = await readFile(file, 'utf8');
+      if (/from '(\.\.\/)+domain\//.test(source)) offending.push(`${file} imports domain/`);
+      if (/loadDomain\('domain'\)/.test(source) && file !== 'test/schema/schema-file.test.ts')
+        offending.push(`${file} loads the served domain`);
+    }
+    // db:import replaces domain/: everything here must keep working (SPEC §9).
+    expect(offending).toEqual([]);
   });
 });

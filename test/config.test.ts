@@ -19,6 +19,7 @@ describe('configuration', () => {
       refreshTokenTtlSeconds: 604800,
       refreshTokenMaxAgeSeconds: 30 * 86400,
       seed: 'demo',
+      domain: 'domain',
       logLevel: 'info',
       introspection: true,
       dbPoolSize: 10,

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import type { TestProject } from 'vitest/node';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
+import northwind from '../demo/northwind/index.js';
 import { assembleGateway } from '../src/assemble.js';
 import { databaseUrl } from './helpers/database-url.js';
 import { TEST_AUTH_CONFIG } from './helpers/test-gateway.js';
@@ -31,40 +32,52 @@ export default async function setup(project: TestProject) {
   let embedded: EmbeddedDatabase | undefined;
   let dataDir: string | undefined;
   let serverUrl: string;
-  if (configured) {
-    serverUrl = databaseUrl(configured, 'postgres');
-  } else {
-    dataDir = await mkdtemp(join(tmpdir(), 'grantgate-test-'));
-    embedded = await startEmbeddedPostgres({ dataDir, log, persistent: false });
-    serverUrl = embedded.serverUrl;
-  }
-
   const runPrefix = `grantgate_test_${randomBytes(4).toString('hex')}`;
   const templateDatabase = `${runPrefix}_template`;
-  // Migrated and seeded the way `npm start` does it, with the auth schema and the demo users (hashing
-  // their passwords is the slow part), so every test database cloned from it starts the same.
-  const { gateway } = await assembleGateway({
-    databaseUrl: databaseUrl(serverUrl, templateDatabase),
-    prepare: { seed: 'demo' },
-    log,
-    auth: { config: TEST_AUTH_CONFIG, dataDir: dataDir ?? tmpdir() },
-  });
-  await gateway.stop();
+
+  /** Drops this run's databases and stops and removes the embedded cluster, if there is one. */
+  const teardown = async () => {
+    if (serverUrl) {
+      const client = new pg.Client({ connectionString: serverUrl });
+      await client.connect();
+      const { rows } = await client.query<{ datname: string }>(
+        'select datname from pg_database where starts_with(datname, $1)',
+        [runPrefix],
+      );
+      for (const { datname } of rows) await client.query(`drop database if exists "${datname}" with (force)`);
+      await client.end();
+    }
+    await embedded?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  };
+
+  try {
+    if (configured) {
+      serverUrl = databaseUrl(configured, 'postgres');
+    } else {
+      dataDir = await mkdtemp(join(tmpdir(), 'grantgate-test-'));
+      embedded = await startEmbeddedPostgres({ dataDir, log, persistent: false });
+      serverUrl = embedded.serverUrl;
+    }
+    // Migrated and seeded the way `npm start` does it, with the auth schema and the demo users (hashing
+    // their passwords is the slow part), so every test database cloned from it starts the same.
+    const { gateway } = await assembleGateway({
+      domain: northwind,
+      databaseUrl: databaseUrl(serverUrl, templateDatabase),
+      prepare: { seed: 'demo' },
+      log,
+      auth: { config: TEST_AUTH_CONFIG, dataDir: dataDir ?? tmpdir() },
+    });
+    await gateway.stop();
+  } catch (error) {
+    // A setup that fails leaves no temporary cluster or database behind.
+    await teardown().catch(() => undefined);
+    throw error;
+  }
 
   project.provide('serverUrl', serverUrl);
   project.provide('templateDatabase', templateDatabase);
   project.provide('runPrefix', runPrefix);
 
-  return async () => {
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    const { rows } = await client.query<{ datname: string }>(
-      'select datname from pg_database where starts_with(datname, $1)',
-      [runPrefix],
-    );
-    for (const { datname } of rows) await client.query(`drop database if exists "${datname}" with (force)`);
-    await client.end();
-    await embedded?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  };
+  return teardown;
 }

@@ -20,7 +20,7 @@ import {
  * How each kind of column is served, in one place: its GraphQL scalar, the operators its filter
  * offers, whether it sorts, how a compiled read turns the column into JSON that the scalar serializes
  * exactly, and what a written value must satisfy beyond the scalar's own format. The column
- * decorators (src/entities/columns.ts), the inputs, the compiled read and the importer all ask here.
+ * decorators (src/model/columns.ts), the inputs, the compiled read and the importer all ask here.
  */
 
 /** Bad input as GraphQL reports it while coercing a variable or literal: BAD_USER_INPUT. */

@@ -1,8 +1,7 @@
-import { type MetadataStorage } from '@mikro-orm/core';
+import { type MikroORM } from '@mikro-orm/postgresql';
 import { type GraphQLSchema } from 'graphql';
 import { buildSchema, type ClassType } from 'type-graphql';
 import { AuthResolver } from '../auth/auth.resolver.js';
-import { entities } from '../entities/index.js';
 import { buildEntityModels, type EntityModel } from './entity-model.js';
 import { createEntityInputs, type EntityInputs } from './inputs/entity-inputs.js';
 import { type RequestContext } from '../context.js';
@@ -13,22 +12,17 @@ import { trackRootFields } from '../http/request-work.js';
 const built = new Map<string, Promise<GraphQLSchema>>();
 
 /**
- * The gateway's GraphQL schema, generated from the entity classes (src/entities unless the ORM was
- * given others). It is built once per process and list of entities: type-graphql keeps type names in
- * one global registry, and the schema holds no per-request state.
+ * The gateway's GraphQL schema, generated from the entity classes the ORM was given. It is built
+ * once per set of classes in a process: type-graphql keeps type names in one global registry (a
+ * second build would register its inputs twice), and the schema holds no per-request state.
  */
-export function buildGatewaySchema(
-  metadata: MetadataStorage,
-  classes: readonly (new () => object)[] = entities,
-): Promise<GraphQLSchema> {
-  const key = classes
-    .map((cls) => cls.name)
-    .sort()
-    .join(',');
-  const existing = built.get(key);
-  if (existing) return existing;
-  const schema = (async () => {
-    const models = buildEntityModels(metadata, classes);
+export function buildGatewaySchema(orm: MikroORM): Promise<GraphQLSchema> {
+  const entities = orm.config.get('entities') as (new () => object)[];
+  const key = entities.map((cls) => cls.name).join();
+  let schema = built.get(key);
+  if (schema) return schema;
+  schema = (async () => {
+    const models = buildEntityModels(orm.getMetadata(), entities);
     const inputs = new Map<EntityModel, EntityInputs>(
       models.map((model) => [model, createEntityInputs(model)]),
     );

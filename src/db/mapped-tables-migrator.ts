@@ -9,6 +9,9 @@ import {
   type SqlSchemaGenerator,
 } from '@mikro-orm/postgresql';
 
+/** Which migrations ran; earlier versions kept it in `public` (see MappedTablesMigrator.init). */
+export const MIGRATIONS_TABLE = 'auth.mikro_orm_migrations';
+
 /**
  * The migrator of `npm run db:migration:create`, diffing the entities against only what they map.
  *
@@ -24,6 +27,24 @@ export class MappedTablesMigrator extends Migrator {
       '@mikro-orm/migrator',
       () => new MappedTablesMigrator(orm.em as EntityManager),
     );
+  }
+
+  /**
+   * Before the first use, moves the list of applied migrations from `public` (where versions before
+   * the `auth.` table name kept it) into its schema, so an existing database does not run them twice.
+   */
+  protected override async init(): Promise<void> {
+    if (!this.initialized) {
+      await this.driver.getConnection().execute(`
+        do $$ begin
+          if to_regclass('public.mikro_orm_migrations') is not null
+             and to_regclass('${MIGRATIONS_TABLE}') is null then
+            create schema if not exists auth;
+            alter table public.mikro_orm_migrations set schema auth;
+          end if;
+        end $$`);
+    }
+    return super.init();
   }
 
   private get schemaGenerator(): SqlSchemaGenerator {

@@ -1,14 +1,11 @@
 import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
-import { type EntityClass } from '@mikro-orm/core';
+import { type EntityClass, type MigrationObject } from '@mikro-orm/core';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { securityFilter } from '../../security/system/row-security.js';
-import { entities } from '../entities/index.js';
-import { MappedTablesMigrator } from './mapped-tables-migrator.js';
-import { migrations } from './migrations/index.js';
+import { type Domain, migrationsFolderOf } from '../domain.js';
+import { MappedTablesMigrator, MIGRATIONS_TABLE } from './mapped-tables-migrator.js';
 import { PreparingClient } from './preparing-client.js';
 import { type QueryLog } from './query-log.js';
-
-export const MIGRATIONS_FOLDER = 'src/db/migrations';
 
 export interface PoolSettings {
   size: number;
@@ -25,19 +22,22 @@ export function createOrmOptions(options: {
   clientUrl: string;
   queryLog: QueryLog;
   pool?: Partial<PoolSettings>;
-  /** src/entities unless a test brings its own. */
-  entities?: EntityClass<object>[];
+  entities: EntityClass<object>[];
+  /** The domain's migrations and their folder; none for a test's own entities. */
+  migrations?: { list: MigrationObject[]; folder: string };
 }): Options {
   const pool = { ...DEFAULT_POOL, ...options.pool };
   return defineConfig({
     clientUrl: options.clientUrl,
-    entities: options.entities ?? entities,
+    entities: options.entities,
     metadataProvider: ReflectMetadataProvider,
     // Migrations diff the entities against the tables they map, never the whole database.
     extensions: [MappedTablesMigrator],
     migrations: {
-      migrationsList: migrations,
-      path: MIGRATIONS_FOLDER,
+      // grantgate's bookkeeping lives in its own schema, never among the team's tables.
+      tableName: MIGRATIONS_TABLE,
+      migrationsList: options.migrations?.list ?? [],
+      path: options.migrations?.folder,
       emit: 'ts',
       // The committed migrations are the source of truth; a snapshot file written at run time would
       // dirty the work tree (and race between parallel test files).
@@ -55,7 +55,8 @@ export function createOrmOptions(options: {
       statement_timeout: pool.statementTimeoutMs,
     },
     loggerFactory: () => options.queryLog,
-    discovery: { warnWhenNoEntities: true },
+    // No entities on purpose only for a command that reads the catalog (db:import).
+    discovery: { warnWhenNoEntities: options.entities.length > 0 },
     // Row security: every read of every entity goes through this filter (security/system/).
     filters: { [securityFilter.name]: securityFilter },
     // SPEC §5: a row is judged by its own attributes; a hidden to-one target reads as null, it does
@@ -66,3 +67,9 @@ export function createOrmOptions(options: {
     schemaGenerator: { ignorePolicies: true },
   });
 }
+
+/** The ORM options' share of a domain: its entities and its migrations. */
+export const domainOrmOptions = (domain: Domain) => ({
+  entities: domain.entities,
+  migrations: { list: domain.migrations, folder: migrationsFolderOf(domain) },
+});

@@ -13,7 +13,7 @@ import {
   UpdateCustomerDocument,
   UpdateOrderDetailDocument,
   UpdateProductDocument,
-} from '../../schema/__generated__/graphql.js';
+} from '../../demo/northwind/__generated__/graphql.js';
 import { databaseFingerprint } from '../helpers/database-fingerprint.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 

@@ -5,7 +5,7 @@ import {
   CustomersWithRecentOrdersDocument,
   DepartmentTreeDocument,
   OrderDetailsUpwardDocument,
-} from '../../schema/__generated__/graphql.js';
+} from '../../demo/northwind/__generated__/graphql.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 let t: TestGateway;

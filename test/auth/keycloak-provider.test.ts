@@ -1,7 +1,11 @@
 import { decodeJwt, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeycloakAuthProvider } from '../../auth-providers/keycloak/keycloak.provider.js';
-import { LoginDocument, MeDocument, RefreshTokenDocument } from '../../schema/__generated__/graphql.js';
+import {
+  LoginDocument,
+  MeDocument,
+  RefreshTokenDocument,
+} from '../../demo/northwind/__generated__/graphql.js';
 import {
   type IdpUser,
   type KeycloakLikeIdp,

@@ -2,11 +2,10 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type EntityClass } from '@mikro-orm/core';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SecurityPolicy } from '../../security/system/policy.js';
 import { MappedTablesMigrator } from '../../src/db/mapped-tables-migrator.js';
+import { loadDomain } from '../../src/domain.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 import { type OperationResult, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
@@ -18,7 +17,7 @@ import { type OperationResult, startTestGateway, type TestGateway } from '../hel
  */
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const OUT = `test/.imported-types-${randomBytes(4).toString('hex')}`;
+const OUT = `test/imported-types-${randomBytes(4).toString('hex')}`;
 
 const TEAM_SCHEMA = `
   create type mood as enum ('calm', 'busy', 'in progress', '1st', 'Busy');
@@ -54,7 +53,6 @@ const TEAM_SCHEMA = `
 
 let db: TestDatabase;
 let t: TestGateway;
-let entities: EntityClass<object>[];
 let run: { code: number | null; stdout: string; stderr: string };
 
 beforeAll(async () => {
@@ -69,11 +67,7 @@ beforeAll(async () => {
     );
   });
   if (run.code !== 0) throw new Error(`db:import failed: ${run.stderr}`);
-  ({ entities } = (await import(join(ROOT, OUT, 'index.ts'))) as { entities: EntityClass<object>[] });
-  const { default: policy } = (await import(join(ROOT, OUT, 'declare-security.ts'))) as {
-    default: SecurityPolicy;
-  };
-  t = await startTestGateway({ database: db, entities, policy });
+  t = await startTestGateway({ database: db, domain: await loadDomain(OUT) });
 }, 120_000);
 
 afterAll(async () => {
@@ -154,6 +148,7 @@ describe('npm run db:import on the types real schemas hold', () => {
         'Left out:',
         '  document: column body is required and cannot be mapped: type tsvector has no GraphQL mapping',
         '  gadget.search: type tsvector has no GraphQL mapping',
+        `Next: edit ${OUT}/declare-security.ts, then npm run security:migration, npm run security:check and DOMAIN=${OUT} npm start.`,
         '',
       ].join('\n'),
     );

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const MIGRATIONS = 'src/db/migrations';
+const MIGRATIONS = 'demo/northwind/migrations';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
@@ -52,7 +52,7 @@ async function teamObjects(db: TestDatabase) {
 async function workspace(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'grantgate-migration-create-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  await mkdir(join(dir, 'src/db'), { recursive: true });
+  await mkdir(join(dir, 'demo/northwind'), { recursive: true });
   await cp(join(ROOT, MIGRATIONS), join(dir, MIGRATIONS), { recursive: true });
   await cp(join(ROOT, '.prettierrc.json'), join(dir, '.prettierrc.json'));
   return dir;
@@ -73,7 +73,16 @@ function createMigration(
         join(ROOT, 'src/db/cli/create-migration.ts'),
         ...args,
       ],
-      { cwd, env: { ...process.env, DATABASE_URL: db.url, MIGRATION_DATABASE_URL: '' }, timeout: 60_000 },
+      {
+        cwd,
+        env: {
+          ...process.env,
+          DATABASE_URL: db.url,
+          MIGRATION_DATABASE_URL: '',
+          DOMAIN: join(ROOT, 'demo/northwind'),
+        },
+        timeout: 60_000,
+      },
       (_error, stdout, stderr) => done({ code: child.exitCode, stdout, stderr }),
     );
   });

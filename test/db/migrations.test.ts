@@ -1,7 +1,8 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOrmOptions } from '../../src/db/orm-config.js';
+import northwind from '../../demo/northwind/index.js';
+import { createOrmOptions, domainOrmOptions } from '../../src/db/orm-config.js';
 import { QueryLog } from '../../src/db/query-log.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
@@ -10,7 +11,11 @@ let orm: MikroORM;
 beforeAll(async () => {
   db = await createTestDatabase({ empty: true });
   orm = await MikroORM.init(
-    createOrmOptions({ clientUrl: db.url, queryLog: new QueryLog(pino({ level: 'silent' })) }),
+    createOrmOptions({
+      clientUrl: db.url,
+      queryLog: new QueryLog(pino({ level: 'silent' })),
+      ...domainOrmOptions(northwind),
+    }),
   );
 });
 afterAll(async () => {

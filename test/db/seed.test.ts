@@ -2,9 +2,9 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOrmOptions } from '../../src/db/orm-config.js';
+import northwind from '../../demo/northwind/index.js';
+import { createOrmOptions, domainOrmOptions } from '../../src/db/orm-config.js';
 import { QueryLog } from '../../src/db/query-log.js';
-import { NorthwindSeeder } from '../../src/db/seed/northwind.seeder.js';
 import { databaseFingerprint } from '../helpers/database-fingerprint.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
@@ -12,10 +12,14 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database.
 async function seededDatabase(scale: number): Promise<TestDatabase> {
   const db = await createTestDatabase({ empty: true });
   const orm = await MikroORM.init(
-    createOrmOptions({ clientUrl: db.url, queryLog: new QueryLog(pino({ level: 'silent' })) }),
+    createOrmOptions({
+      clientUrl: db.url,
+      queryLog: new QueryLog(pino({ level: 'silent' })),
+      ...domainOrmOptions(northwind),
+    }),
   );
   await orm.migrator.up();
-  await dangerouslyBypassRowSecurity(orm.em).transactional((em) => new NorthwindSeeder().run(em, { scale }));
+  await dangerouslyBypassRowSecurity(orm.em).transactional((em) => northwind.demoData!.write(em, scale));
   await orm.close();
   return db;
 }

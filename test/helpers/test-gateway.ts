@@ -1,15 +1,16 @@
 import { isTransactionFraming } from '../../src/db/request-transaction.js';
 import { type ResultOf, type TypedDocumentNode, type VariablesOf } from '@graphql-typed-document-node/core';
-import { type EntityClass } from '@mikro-orm/core';
 import { type MikroORM } from '@mikro-orm/postgresql';
 import { type GraphQLFormattedError } from 'graphql';
 import { type Logger, pino } from 'pino';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import { DEMO_PASSWORD } from '../../auth-providers/sql/demo-users.js';
-import { LoginDocument } from '../../schema/__generated__/graphql.js';
+import { LoginDocument } from '../../demo/northwind/__generated__/graphql.js';
+import northwind from '../../demo/northwind/index.js';
 import { type SecurityPolicy } from '../../security/system/policy.js';
 import { type SecurityModel } from '../../security/system/security-model.js';
 import { assembleGateway } from '../../src/assemble.js';
+import { type Domain } from '../../src/domain.js';
 import { type RequestIdentity } from '../../src/auth/auth-service.js';
 import { type Auth } from '../../src/auth/create-auth.js';
 import { createRequestContext, type RequestContextOptions } from '../../src/context.js';
@@ -114,10 +115,10 @@ export async function startTestGateway(
     settings?: GatewaySettings;
     /** False: the test-only switch that leaves row security to the database's policies alone. */
     applicationRowFilter?: boolean;
-    /** Declarations of the test's own instead of security/declare-security.ts. */
+    /** Declarations of the test's own instead of the demo's. */
     policy?: SecurityPolicy;
-    /** Entities of the test's own instead of src/entities. */
-    entities?: EntityClass<object>[];
+    /** A domain of the test's own (an imported one) instead of the demo. */
+    domain?: Domain;
     /** A database the test prepared, served instead of a copy of the template (dropped on close). */
     database?: TestDatabase;
   } = {},
@@ -126,6 +127,7 @@ export async function startTestGateway(
   const log = options.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const settings = options.settings ?? DEFAULT_GATEWAY_SETTINGS;
   const { orm, auth, gateway, model, queryLog, requestContext } = await assembleGateway({
+    domain: options.domain ?? { ...northwind, policy: options.policy ?? northwind.policy },
     databaseUrl: db.url,
     log,
     pool: options.pool,
@@ -135,8 +137,6 @@ export async function startTestGateway(
       env: options.authEnv,
     },
     settings,
-    policy: options.policy,
-    entities: options.entities,
     applicationRowFilter: options.applicationRowFilter,
   }).catch(async (error: unknown) => {
     await db.drop();

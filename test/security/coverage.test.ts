@@ -1,8 +1,8 @@
 import { Entity, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Order } from '../../src/entities/index.js';
-import { entities } from '../../src/entities/index.js';
+import { Order } from '../../demo/northwind/entities/index.js';
+import northwind from '../../demo/northwind/index.js';
 import { assembleGateway } from '../../src/assemble.js';
 import { SecurityDeclarationError } from '../../security/system/security-model.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
@@ -39,7 +39,7 @@ const start = (extra: (new () => object)[]) =>
     databaseUrl: db.url,
     log: pino({ level: 'silent' }),
     auth: { config: TEST_AUTH_CONFIG, dataDir: '/nonexistent' },
-    entities: [...entities, ...extra],
+    domain: { ...northwind, entities: [...northwind.entities, ...extra] },
   });
 
 describe('tenant coverage', () => {

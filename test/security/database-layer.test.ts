@@ -2,7 +2,7 @@ import { parse } from 'graphql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_USERS } from '../../auth-providers/sql/demo-users.js';
-import policy from '../../security/declare-security.js';
+import { northwind } from '../../demo/northwind/index.js';
 import { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';
 import { compileSecurityModel } from '../../security/system/security-model.js';
 import { pluralize } from '../../src/api/entity-model.js';
@@ -26,7 +26,7 @@ afterAll(() => t?.close());
 
 /** The entity tables, and the application layer's reading of the rules the database carries: no grants. */
 const filtered = () => t.model.securedEntities();
-const withoutGrants = () => compileSecurityModel({ ...policy, grants: [] }, t.orm.getMetadata());
+const withoutGrants = () => compileSecurityModel({ ...northwind.policy, grants: [] }, t.orm.getMetadata());
 
 async function query(userId: string, document: string) {
   return t.execute(parse(document), {}, callerOf(userId));

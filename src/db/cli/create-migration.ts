@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { format, resolveConfig } from 'prettier';
 import { destructiveChanges } from '../destructive-changes.js';
 import { MappedTablesMigrator } from '../mapped-tables-migrator.js';
-import { MIGRATIONS_FOLDER } from '../orm-config.js';
+import { migrationsFolderOf } from '../../domain.js';
 import { writeMigrationIndex } from './migration-index.js';
 import { withDatabase } from './with-database.js';
 
@@ -24,7 +24,8 @@ async function formatInPlace(file: string) {
   await writeFile(file, await format(source, { ...(await resolveConfig(file)), filepath: file }));
 }
 
-await withDatabase(async (orm) => {
+await withDatabase(async (orm, domain) => {
+  const folder = migrationsFolderOf(domain);
   const migrator = orm.migrator;
   if (!(migrator instanceof MappedTablesMigrator))
     throw new Error('orm-config.ts must register MappedTablesMigrator');
@@ -44,7 +45,7 @@ await withDatabase(async (orm) => {
     console.log('The entities match the migrations: nothing to create.');
     return;
   }
-  await formatInPlace(`${MIGRATIONS_FOLDER}/${created.fileName}`);
-  await writeMigrationIndex();
-  console.log(`Created ${MIGRATIONS_FOLDER}/${created.fileName}`);
+  await formatInPlace(`${folder}/${created.fileName}`);
+  await writeMigrationIndex(folder);
+  console.log(`Created ${folder}/${created.fileName}`);
 });

@@ -1,53 +1,113 @@
 /**
- * `npm run db:import -- --out <folder> [--schema <name> …]`: reads the tables of DATABASE_URL
- * (schema `public` unless told) through MikroORM's introspection and writes one entity class per
- * table into the folder, in the style of src/entities, with an index.ts and a starting
- * declare-security.ts beside them (to move into src/entities/ and security/); then prints what it mapped, and what it left out and why.
+ * `npm run db:import [-- --schema <name> … --out <folder> --force]`: reads the tables of DATABASE_URL
+ * (schema `public` unless told) through MikroORM's introspection and writes a domain into the folder
+ * (the served one, DOMAIN — `domain/` — unless told): one entity class per table in the style of the
+ * demo's, the list of them, a starting declare-security.ts, the domain's index.ts and its (empty)
+ * migrations. Writing the served domain also regenerates schema/schema.graphql, typed operations per
+ * entity under schema/operations/ and schema/__generated__/. It prints what it mapped, what it left
+ * out and why, and what to do next. It never writes to the database.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { buildSchema } from 'graphql';
 import { format, resolveConfig } from 'prettier';
+import { emitSchemaText, SCHEMA_FILE } from '../../api/schema-file.js';
+import { loadDomain } from '../../domain.js';
+import { domainSource, emptyMigrationIndex, IMPORTED_MARKER } from '../import/domain-source.js';
 import { planEntities } from '../import/entity-plan.js';
 import { entitySource, enumsSource, fileBaseOf, importPath, indexSource } from '../import/entity-source.js';
 import { introspect } from '../import/introspection.js';
+import { operationsSources } from '../import/operations-source.js';
 import { securitySource } from '../import/security-source.js';
-import { withDatabase } from './with-database.js';
+import { withCatalog } from './with-database.js';
 
 const { values } = parseArgs({
-  options: { out: { type: 'string' }, schema: { type: 'string', multiple: true, default: ['public'] } },
+  options: {
+    out: { type: 'string' },
+    schema: { type: 'string', multiple: true, default: ['public'] },
+    force: { type: 'boolean', default: false },
+  },
 });
-if (!values.out) {
-  console.error('usage: npm run db:import -- --out <folder> [--schema <name> …]');
-  process.exit(1);
-}
-const outDir = resolve(values.out);
-const entitiesDir = resolve('src/entities');
 
 /** Written formatted, so the imported files pass `npm run lint` as they are. */
 async function writeFormatted(file: string, source: string) {
   await writeFile(file, await format(source, { ...(await resolveConfig(file)), filepath: file }));
 }
 
-await withDatabase(async (orm) => {
+/**
+ * Why the folder must not be written, if it must not: it holds something other than the demo's
+ * pointer (a fresh clone's domain/index.ts) or an earlier import, or an earlier import without --force.
+ */
+async function refusal(folder: string): Promise<string | undefined> {
+  if (!existsSync(folder)) return undefined;
+  const index = join(folder, 'index.ts');
+  const text = existsSync(index) ? await readFile(index, 'utf8') : '';
+  if (text.includes('demo/northwind/index.js')) return undefined;
+  if (text.includes(IMPORTED_MARKER))
+    return values.force
+      ? undefined
+      : `${folder}/ already holds an imported domain; run again with -- --force to replace its entity classes (declare-security.ts and migrations/ are kept)`;
+  if ((await readdir(folder)).length === 0) return undefined;
+  return `${folder}/ holds files db:import did not write; choose another --out or move them away`;
+}
+
+/** schema/schema.graphql, schema/operations/<entity>.graphql and schema/__generated__ for the served domain. */
+async function regenerateSchema(folder: string, classNames: string[]) {
+  const text = await emitSchemaText(await loadDomain(folder));
+  await writeFile(SCHEMA_FILE, text);
+  for (const file of await readdir('schema/operations'))
+    if (file !== 'auth.graphql') await rm(join('schema/operations', file));
+  for (const [name, source] of operationsSources(buildSchema(text), classNames))
+    await writeFormatted(join('schema/operations', `${fileBaseOf(name)}.graphql`), source);
+  // The code generator is a development tool: present wherever `npm install` ran.
+  const { generate } = await import('@graphql-codegen/cli');
+  const { parse } = await import('yaml');
+  await generate({ ...parse(await readFile('codegen.yml', 'utf8')), cwd: process.cwd(), silent: true }, true);
+}
+
+await withCatalog(async (orm, config) => {
+  const folder = relative('.', resolve(values.out ?? config.domain)) || '.';
+  const refused = await refusal(folder);
+  if (refused) {
+    console.error(refused);
+    process.exitCode = 1;
+    return;
+  }
   const { tables, views } = await introspect(orm, values.schema);
   const { entities, enums, skipped } = planEntities(tables);
-  await mkdir(outDir, { recursive: true });
-  if (enums.length > 0) await writeFormatted(join(outDir, 'enums.ts'), enumsSource(enums));
-  for (const entity of entities) {
-    const file = join(outDir, `${fileBaseOf(entity.className)}.entity.ts`);
-    await writeFormatted(file, entitySource(entity, { outDir, entitiesDir }));
+  if (entities.length === 0) {
+    console.error(`No table of schema ${values.schema.join(', ')} could be mapped; ${folder}/ is unchanged.`);
+    for (const { what, why } of skipped) console.error(`  ${what}: ${why}`);
+    process.exitCode = 1;
+    return;
   }
-  await writeFormatted(join(outDir, 'index.ts'), indexSource(entities));
-  await writeFormatted(
-    join(outDir, 'declare-security.ts'),
-    securitySource(entities, {
-      policy: importPath(outDir, resolve('security/system/policy.ts')),
-      entities: './index.js',
-    }),
-  );
 
-  console.log(`Mapped ${entities.length} table(s) into ${values.out}:`);
+  await mkdir(join(folder, 'migrations'), { recursive: true });
+  for (const file of await readdir(folder))
+    if (file.endsWith('.entity.ts') || file === 'enums.ts') await rm(join(folder, file));
+  if (enums.length > 0) await writeFormatted(join(folder, 'enums.ts'), enumsSource(enums));
+  for (const entity of entities) {
+    const file = join(folder, `${fileBaseOf(entity.className)}.entity.ts`);
+    await writeFormatted(file, entitySource(entity, { outDir: folder, entitiesDir: 'src/model' }));
+  }
+  await writeFormatted(join(folder, 'entities.ts'), indexSource(entities));
+  const declarations = join(folder, 'declare-security.ts');
+  const keptDeclarations = existsSync(declarations);
+  if (!keptDeclarations)
+    await writeFormatted(
+      declarations,
+      securitySource(entities, {
+        policy: importPath(folder, 'security/system/policy.ts'),
+        entities: './entities.js',
+      }),
+    );
+  if (!existsSync(join(folder, 'migrations/index.ts')))
+    await writeFormatted(join(folder, 'migrations/index.ts'), emptyMigrationIndex);
+  await writeFormatted(join(folder, 'index.ts'), domainSource(folder));
+
+  console.log(`Mapped ${entities.length} table(s) into ${folder}:`);
   for (const entity of entities) console.log(`  ${entity.tableName} → ${entity.className}`);
   for (const e of enums) {
     const renamed = e.values.filter((v) => v.graphql !== v.database);
@@ -58,4 +118,18 @@ await withDatabase(async (orm) => {
   const left = [...skipped, ...views.map((view) => ({ what: view, why: 'a view: read-only, not imported' }))];
   if (left.length > 0) console.log('Left out:');
   for (const { what, why } of left) console.log(`  ${what}: ${why}`);
+  if (keptDeclarations) console.log(`Kept ${declarations}: add rules for any new entity.`);
+
+  const served = resolve(folder) === resolve(config.domain);
+  if (served) {
+    await regenerateSchema(
+      folder,
+      entities.map((entity) => entity.className),
+    );
+    console.log('Wrote schema/schema.graphql, schema/operations/ and schema/__generated__/graphql.ts.');
+  }
+  console.log(
+    `Next: edit ${declarations}, then npm run security:migration, npm run security:check and ` +
+      (served ? 'npm start.' : `DOMAIN=${folder} npm start.`),
+  );
 });

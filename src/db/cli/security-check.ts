@@ -1,6 +1,6 @@
 /**
  * `npm run security:check`: compares the row-level security policies in the database (DATABASE_URL,
- * or the embedded one) with security/declare-security.ts and lists every drift: missing, extra or
+ * or the embedded one) with the served domain's declare-security.ts and lists every drift: missing, extra or
  * different policies, and tables where RLS is off or not forced. Exit code 1 on any drift.
  * `-- --apply` replaces the database's policies with the declared ones (what the migrations do).
  * It needs the tables' owner (MIGRATION_DATABASE_URL when set): the comparison creates the declared
@@ -13,8 +13,8 @@ import { runSql } from '../raw-sql.js';
 import { declaredPolicies } from '../security-migrations.js';
 import { withDatabase } from './with-database.js';
 
-await withDatabase(async (orm) => {
-  const plan = declaredPolicies(orm.getMetadata());
+await withDatabase(async (orm, domain) => {
+  const plan = declaredPolicies(domain, orm.getMetadata());
   for (const filter of plan.appOnly) {
     console.log(
       `note: global filter "${filter.attribute}" is enforced by the gateway only (${filter.reason})`,
@@ -27,7 +27,7 @@ await withDatabase(async (orm) => {
     );
     return;
   }
-  console.log(`${drift.length} difference(s) between the database and security/declare-security.ts:`);
+  console.log(`${drift.length} difference(s) between the database and ${domain.folder}/declare-security.ts:`);
   for (const d of drift)
     console.log(
       `  ${d.kind}: ${d.table}${d.policy ? ` ${d.policy}` : ''}${d.detail ? ` — ${d.detail}` : ''}`,

@@ -1,38 +1,62 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { SecurityDeclarationError } from '../../../security/system/security-model.js';
-import { loadConfigOrExit } from '../../config.js';
+import { type Config, loadConfigOrExit } from '../../config.js';
 import { createLogger } from '../../logger.js';
 import { unreachableDatabase } from '../connection-failure.js';
 import { openDatabase } from '../database.js';
 import { EmbeddedDatabaseError } from '../embedded-postgres.js';
-import { createOrmOptions } from '../orm-config.js';
+import { type Domain, loadDomain } from '../../domain.js';
+import { createOrmOptions, domainOrmOptions } from '../orm-config.js';
 import { QueryLog } from '../query-log.js';
 
 /**
  * Runs a CLI's work; a mistake in the security declarations (an entity no tenant rule covers, …) or
  * a database that cannot be reached is one line on stderr and exit code 1, not a stack trace.
  */
-export async function reportingCliErrors(work: () => Promise<void>, databaseUrl?: string): Promise<void> {
+export async function reportingCliErrors(
+  work: () => Promise<void>,
+  databaseUrl: string | undefined,
+  declarationsFile: string,
+): Promise<void> {
   try {
     await work();
   } catch (error) {
     const unreachable = unreachableDatabase(error, databaseUrl);
     if (unreachable) console.error(unreachable);
     else if (error instanceof SecurityDeclarationError)
-      console.error(`security/declare-security.ts: ${error.message}`);
+      console.error(`${declarationsFile}: ${error.message}`);
     else throw error;
     process.exitCode = 1;
   }
 }
 
 /**
- * The common frame of the database CLIs: DATABASE_URL (or the embedded database), an initialised
- * ORM for `work` (on MIGRATION_DATABASE_URL when set), and everything closed afterwards, whatever
- * happens. A bad configuration is one line, and so is an embedded database that cannot start. While
- * the gateway runs the embedded database, the command works on the gateway's server.
+ * The common frame of the database CLIs: DATABASE_URL (or the embedded database), the served domain
+ * (DOMAIN), an initialised ORM of its entities and migrations for `work` (on MIGRATION_DATABASE_URL
+ * when set), and everything closed afterwards, whatever happens. A bad configuration is one line, and
+ * so is an embedded database that cannot start. While the gateway runs the embedded database, the
+ * command works on the gateway's server.
  */
-export async function withDatabase(work: (orm: MikroORM) => Promise<void>): Promise<void> {
+export async function withDatabase(work: (orm: MikroORM, domain: Domain) => Promise<void>): Promise<void> {
   const config = loadConfigOrExit();
+  const domain = await loadDomain(config.domain);
+  await withOrm(config, domainOrmOptions(domain), `${domain.folder}/declare-security.ts`, (orm) =>
+    work(orm, domain),
+  );
+}
+
+/** The same frame with an ORM of no entities, for a command that reads the catalog (db:import). */
+export async function withCatalog(work: (orm: MikroORM, config: Config) => Promise<void>): Promise<void> {
+  const config = loadConfigOrExit();
+  await withOrm(config, { entities: [] }, 'no declarations', (orm) => work(orm, config));
+}
+
+async function withOrm(
+  config: Config,
+  ormOptions: Pick<Parameters<typeof createOrmOptions>[0], 'entities' | 'migrations'>,
+  declarationsFile: string,
+  work: (orm: MikroORM) => Promise<void>,
+): Promise<void> {
   const log = createLogger({ ...config, logLevel: 'warn' });
   let database;
   try {
@@ -47,16 +71,20 @@ export async function withDatabase(work: (orm: MikroORM) => Promise<void>): Prom
     return;
   }
   try {
-    await reportingCliErrors(async () => {
-      const orm = await MikroORM.init(
-        createOrmOptions({ clientUrl: database.url, queryLog: new QueryLog(log) }),
-      );
-      try {
-        await work(orm);
-      } finally {
-        await orm.close();
-      }
-    }, database.url);
+    await reportingCliErrors(
+      async () => {
+        const orm = await MikroORM.init(
+          createOrmOptions({ clientUrl: database.url, queryLog: new QueryLog(log), ...ormOptions }),
+        );
+        try {
+          await work(orm);
+        } finally {
+          await orm.close();
+        }
+      },
+      database.url,
+      declarationsFile,
+    );
   } finally {
     await database.close();
   }

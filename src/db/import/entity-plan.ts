@@ -6,7 +6,7 @@ export interface PlannedMember {
   name: string;
   /** `@StringColumn({ length: 80 })`, `@ToOne(() => Region, { nullable: true })`, … */
   decorator: string;
-  /** What the column decorators of src/entities/columns.ts (or relations.ts) are needed. */
+  /** What the column decorators of src/model/columns.ts (or relations.ts) are needed. */
   uses: string;
   /** The TypeScript type of the property. */
   type: string;
@@ -38,7 +38,7 @@ export interface IntrospectedTable {
 }
 
 /**
- * Column types the decorators of src/entities/columns.ts map exactly, by PostgreSQL's names: the
+ * Column types the decorators of src/model/columns.ts map exactly, by PostgreSQL's names: the
  * decorator declares the same column type, so a migration sees no change. `list`: arrays of it are
  * served as GraphQL lists.
  */

@@ -15,7 +15,7 @@ export function importPath(fromDir: string, module: string): string {
 }
 
 /**
- * The source of one entity class, written like the hand-written ones in src/entities: an `@Entity`
+ * The source of one entity class, written like the demo's (demo/northwind/entities): an `@Entity`
  * that is an `@ObjectType`, one column decorator per column, `ToOne` per foreign key. The table is
  * named explicitly: it is the team's, and its name need not follow MikroORM's naming strategy.
  */
@@ -55,7 +55,7 @@ export function entitySource(
   return lines.join('\n');
 }
 
-/** src/entities/index.ts for the imported classes: the list the gateway serves. */
+/** `<folder>/entities.ts` of an imported domain: the classes the gateway serves. */
 export function indexSource(entities: PlannedEntity[]): string {
   const names = entities.map((e) => e.className).sort();
   return [

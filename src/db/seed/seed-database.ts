@@ -1,30 +1,27 @@
 import { type MikroORM } from '@mikro-orm/postgresql';
-import { Customer, Product } from '../../entities/index.js';
+import { type DemoData } from '../../domain.js';
 import { type Logger } from '../../logger.js';
 import { asMaintenance } from '../maintenance.js';
-import { NorthwindSeeder } from './northwind.seeder.js';
 
 export type SeedMode = 'demo' | 'users' | 'none';
 
-/** True when no domain table has rows yet: seeding never writes over data. */
-export async function isDomainEmpty(orm: MikroORM): Promise<boolean> {
-  return asMaintenance(
-    orm,
-    async (em) => (await em.count(Customer, {})) === 0 && (await em.count(Product, {})) === 0,
-  );
-}
-
 /**
- * Applies SEED on start: `demo` writes the demo data set into an empty database, `users` will seed
- * only the demo users once authentication exists, `none` writes nothing.
+ * Applies SEED on start: `demo` writes the domain's demo data set into its empty tables; `users`
+ * and `none` write no domain rows. A domain without demo data (an imported one: its rows are the
+ * team's) is never seeded.
  */
-export async function seedOnStart(orm: MikroORM, mode: SeedMode, log: Logger): Promise<void> {
-  if (mode !== 'demo') return;
-  if (!(await isDomainEmpty(orm))) {
+export async function seedOnStart(
+  orm: MikroORM,
+  mode: SeedMode,
+  log: Logger,
+  demoData: DemoData | undefined,
+): Promise<void> {
+  if (mode !== 'demo' || !demoData) return;
+  if (!(await asMaintenance(orm, (em) => demoData.isEmpty(em)))) {
     log.debug('the database already holds data; not seeding');
     return;
   }
   const started = Date.now();
-  await asMaintenance(orm, (em) => new NorthwindSeeder().run(em, { scale: 1 }));
+  await asMaintenance(orm, (em) => demoData.write(em, 1));
   log.info({ ms: Date.now() - started }, 'seeded the demo data');
 }

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { type AuthUser } from '../../../auth-providers/auth-provider.js';
 import { assembleGateway } from '../../assemble.js';
 import { loadConfigOrExit } from '../../config.js';
+import { loadDomain } from '../../domain.js';
 import { DATA_DIR, openDatabase } from '../../db/database.js';
 import { reportingCliErrors } from '../../db/cli/with-database.js';
 import { createLogger } from '../../logger.js';
@@ -54,59 +55,65 @@ function hypotheticalUser(id: string): AuthUser | undefined {
 }
 
 const config = loadConfigOrExit();
+const domain = await loadDomain(config.domain);
 const log = createLogger({ ...config, logLevel: 'warn' });
 const database = await openDatabase(config, log, { holder: 'security:explain', share: true });
 try {
-  await reportingCliErrors(async () => {
-    const { gateway, auth, orm, model, requestContext } = await assembleGateway({
-      databaseUrl: database.url,
-      migrationDatabaseUrl: config.migrationDatabaseUrl,
-      log,
-      pool: { size: 2 },
-      auth: { config, dataDir: DATA_DIR },
-    });
-    try {
-      const users: AuthUser[] = [];
-      for (const id of [values.user!, ...(values.compare ? [values.compare] : [])]) {
-        const user =
-          (id === values.user ? hypotheticalUser(id) : undefined) ?? (await auth.service.findUser(id));
-        if (!user) {
+  await reportingCliErrors(
+    async () => {
+      const { gateway, auth, orm, model, requestContext } = await assembleGateway({
+        domain,
+        databaseUrl: database.url,
+        migrationDatabaseUrl: config.migrationDatabaseUrl,
+        log,
+        pool: { size: 2 },
+        auth: { config, dataDir: DATA_DIR },
+      });
+      try {
+        const users: AuthUser[] = [];
+        for (const id of [values.user!, ...(values.compare ? [values.compare] : [])]) {
+          const user =
+            (id === values.user ? hypotheticalUser(id) : undefined) ?? (await auth.service.findUser(id));
+          if (!user) {
+            console.error(
+              `${id}: the auth provider (${config.authProvider}) does not know this user; use --roles and --attr to explain a hypothetical one`,
+            );
+            process.exitCode = 1;
+            return;
+          }
+          users.push(user);
+        }
+        const unknown = (values.entity ?? []).filter(
+          (name) => !model.securedEntities().some((meta) => meta.className === name),
+        );
+        if (unknown.length > 0) {
           console.error(
-            `${id}: the auth provider (${config.authProvider}) does not know this user; use --roles and --attr to explain a hypothetical one`,
+            `unknown entity ${unknown.join(', ')}; entities: ${model
+              .securedEntities()
+              .map((m) => m.className)
+              .join(', ')}`,
           );
           process.exitCode = 1;
           return;
         }
-        users.push(user);
+        const context = { orm, model, databaseSecurity: requestContext.databaseSecurity };
+        const explanations = [];
+        for (const user of users)
+          explanations.push(await explainUser(context, user, { entities: values.entity }));
+        if (values.json) {
+          console.log(
+            JSON.stringify(explanations.length === 1 ? explanations[0] : { users: explanations }, null, 2),
+          );
+        } else {
+          console.log(explanationText(users, explanations));
+        }
+      } finally {
+        await gateway.stop();
       }
-      const unknown = (values.entity ?? []).filter(
-        (name) => !model.securedEntities().some((meta) => meta.className === name),
-      );
-      if (unknown.length > 0) {
-        console.error(
-          `unknown entity ${unknown.join(', ')}; entities: ${model
-            .securedEntities()
-            .map((m) => m.className)
-            .join(', ')}`,
-        );
-        process.exitCode = 1;
-        return;
-      }
-      const context = { orm, model, databaseSecurity: requestContext.databaseSecurity };
-      const explanations = [];
-      for (const user of users)
-        explanations.push(await explainUser(context, user, { entities: values.entity }));
-      if (values.json) {
-        console.log(
-          JSON.stringify(explanations.length === 1 ? explanations[0] : { users: explanations }, null, 2),
-        );
-      } else {
-        console.log(explanationText(users, explanations));
-      }
-    } finally {
-      await gateway.stop();
-    }
-  });
+    },
+    database.url,
+    `${domain.folder}/declare-security.ts`,
+  );
 } finally {
   await database.close();
 }

@@ -7,8 +7,8 @@ import {
   Product,
   Shipper,
   Supplier,
-} from '../src/entities/index.js';
-import { declareSecurity } from './system/policy.js';
+} from './entities/index.js';
+import { declareSecurity } from '../../security/system/policy.js';
 
 export default declareSecurity(
   ({ rolePermission, grant, globalFilter, tenantFilter, scope, sharedByAllTenants }) => {

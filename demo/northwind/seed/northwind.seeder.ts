@@ -12,7 +12,7 @@ import {
   Product,
   Shipper,
   Supplier,
-} from '../../entities/index.js';
+} from '../entities/index.js';
 import {
   buildCustomer,
   buildOrder,

@@ -1,9 +1,9 @@
 import { Collection, type Rel } from '@mikro-orm/core';
 import { Entity, OneToMany } from '@mikro-orm/decorators/legacy';
 import { ObjectType } from 'type-graphql';
-import { GeneratedId, IntColumn, StringColumn } from './columns.js';
+import { GeneratedId, IntColumn, StringColumn } from '../../../src/model/columns.js';
 import { Employee } from './employee.entity.js';
-import { ToOne } from './relations.js';
+import { ToOne } from '../../../src/model/relations.js';
 
 @Entity()
 @ObjectType({ description: 'A department in a hierarchy; securityLevel above 0 marks a restricted one' })

@@ -2,8 +2,14 @@ import { type Rel } from '@mikro-orm/core';
 import { Entity } from '@mikro-orm/decorators/legacy';
 import { ObjectType } from 'type-graphql';
 import { Category } from './category.entity.js';
-import { BooleanColumn, FloatColumn, GeneratedId, IntColumn, StringColumn } from './columns.js';
-import { ToOne } from './relations.js';
+import {
+  BooleanColumn,
+  FloatColumn,
+  GeneratedId,
+  IntColumn,
+  StringColumn,
+} from '../../../src/model/columns.js';
+import { ToOne } from '../../../src/model/relations.js';
 import { Supplier } from './supplier.entity.js';
 
 @Entity()

@@ -1,0 +1,55 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type EntityClass, type EntityManager, type MigrationObject } from '@mikro-orm/core';
+import { type SecurityPolicy } from '../security/system/policy.js';
+
+/** Demo rows a domain can bring for `SEED=demo` and `npm run seed`. */
+export interface DemoData {
+  /** True when the domain's tables hold no rows yet: seeding never writes over data. */
+  isEmpty(em: EntityManager): Promise<boolean>;
+  /** Writes the data set, `scale` times its reference size, as the tables' owner. */
+  write(em: EntityManager, scale: number): Promise<void>;
+}
+
+/**
+ * What the gateway serves: the entity classes, the security declarations over them, and the
+ * migrations of the domain's folder. The Northwind demo is one (demo/northwind/), an imported
+ * database another (domain/, written by `npm run db:import`); the engine knows neither.
+ */
+export interface Domain {
+  /** The folder the domain's files live in, relative to the project root. */
+  folder: string;
+  entities: EntityClass<object>[];
+  policy: SecurityPolicy;
+  /**
+   * The committed migrations, oldest first: the generated policies, and for the demo its tables.
+   * An imported domain's tables are the team's: no migration of grantgate creates them.
+   */
+  migrations: MigrationObject[];
+  demoData?: DemoData;
+  /** The query `npm start` suggests trying once logged in. */
+  exampleQuery?: string;
+}
+
+/** A DOMAIN folder that holds no domain: one line at start-up, no stack trace. */
+export class DomainError extends Error {}
+
+/** Where `db:migration:create` and `security:migration` write a domain's migrations. */
+export const migrationsFolderOf = (domain: Domain) => `${domain.folder}/migrations`;
+
+/** The project's root: a relative DOMAIN is found from here, whatever the working directory. */
+const PROJECT_ROOT = resolve(import.meta.dirname, '..');
+
+/** The default export of `<folder>/index.ts`: `domain/` (DOMAIN) unless told otherwise. */
+export async function loadDomain(folder: string): Promise<Domain> {
+  const file = resolve(PROJECT_ROOT, folder, 'index.ts');
+  if (!existsSync(file)) throw new DomainError(`DOMAIN: ${folder}/index.ts does not exist`);
+  const module = (await import(pathToFileURL(file).href)) as { default?: Partial<Domain> };
+  const domain = module.default;
+  if (!domain || !Array.isArray(domain.entities) || !domain.policy || !Array.isArray(domain.migrations))
+    throw new DomainError(
+      `DOMAIN: ${folder}/index.ts does not export a domain (entities, policy, migrations) as its default`,
+    );
+  return domain as Domain;
+}
