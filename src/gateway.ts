@@ -73,7 +73,11 @@ export async function createGateway(options: {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
-  const schema = await buildGatewaySchema(orm.getMetadata());
+  const schema = await buildGatewaySchema(
+    orm.getMetadata(),
+    orm.config.get('entities') as (new () => object)[],
+    options.requestContext.model.stampedAttributes(),
+  );
   const apollo = new ApolloServer<RequestContext>({
     schema,
     formatError: errorFormatter({ production }),

@@ -130,6 +130,14 @@ export class SecurityModel {
     return this.scopes.get(entityName);
   }
 
+  /**
+   * The attributes an insert may omit because the user's own value is stamped in (SPEC §5): those of
+   * the global filters. Create inputs leave them optional even where the column is NOT NULL.
+   */
+  stampedAttributes(): string[] {
+    return [...new Set(this.policy.globalFilters.map((global) => global.attribute))];
+  }
+
   /** Global filters that constrain `meta`: those whose attribute is one of its properties. */
   globalFiltersOn(meta: SecuredEntity): GlobalFilter[] {
     return this.policy.globalFilters.filter((global) => global.attribute in meta.properties);

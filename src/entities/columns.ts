@@ -18,6 +18,8 @@ interface ColumnOptions {
   description?: string;
   /** Only these roles may read the field (and filter or sort on it); e.g. a salary. */
   readableBy?: string[];
+  /** One column of a composite primary key (a single key is a GeneratedId or NaturalId). */
+  primary?: boolean;
 }
 
 type GraphQLScalar = typeof String | typeof Boolean | typeof Int | typeof Float | typeof DateTimeISOResolver;
@@ -29,6 +31,7 @@ function column(graphqlType: GraphQLScalar, property: PropertyOptions<object>, o
       nullable: options.nullable ?? false,
       ...(options.default === undefined ? {} : { default: options.default }),
       ...(options.index ? { index: true } : {}),
+      ...(options.primary ? { primary: true } : {}),
     })(target, name);
     Field(() => graphqlType, { nullable: options.nullable ?? false, description: options.description })(
       target,

@@ -1,3 +1,4 @@
+import { type EntityProperty, ReferenceKind } from '@mikro-orm/core';
 import { DatabaseSchema, type MikroORM } from '@mikro-orm/postgresql';
 import { type IntrospectedTable } from './entity-plan.js';
 
@@ -19,15 +20,29 @@ export async function introspect(
     undefined,
     schemas,
   );
-  const inSchemas = (name?: string) => schemas.includes(name ?? platform.getDefaultSchemaName() ?? 'public');
+  const inSchemas = (name?: string) => schemas.includes(schemaOf(name));
+  const schemaOf = (name?: string) => name ?? platform.getDefaultSchemaName() ?? 'public';
+  // A SQL platform always has a schema helper; the type allows none for the others.
+  const helper = platform.getSchemaHelper()!;
+  const naming = orm.config.getNamingStrategy();
   const tables = schema
     .getTables()
     .filter((table) => inSchemas(table.schema))
+    // In the order of `schemas`, then by name: who keeps a class name that two tables would take.
+    .sort(
+      (a, b) =>
+        schemas.indexOf(schemaOf(a.schema)) - schemas.indexOf(schemaOf(b.schema)) ||
+        a.name.localeCompare(b.name),
+    )
     .map((table) => ({
       name: table.name,
       schema: table.schema,
-      // A SQL platform always has a schema helper; the type allows none for the others.
-      meta: table.getEntityDeclaration(orm.config.getNamingStrategy(), platform.getSchemaHelper()!, 'never'),
+      meta: table.getEntityDeclaration(naming, helper, 'never'),
+      columns: new Map(
+        (Object.values(table.getEntityDeclaration(naming, helper, 'always').properties) as EntityProperty[])
+          .filter((prop) => prop.kind === ReferenceKind.SCALAR)
+          .map((prop) => [prop.fieldNames[0]!, prop]),
+      ),
     }));
   const views = schema
     .getViews()
