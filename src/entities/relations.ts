@@ -10,12 +10,16 @@ import { ManyToOne } from '@mikro-orm/decorators/legacy';
  */
 export const ToOne = <T extends object>(
   target: () => EntityName<T>,
-  /** `primary`: the foreign key is also a column of the row's composite primary key. */
-  options: { nullable: boolean; primary?: boolean },
+  /**
+   * `primary`: the foreign key is also a column of the row's composite primary key. `column`: the
+   * foreign key's name, where it is not `<property>_id` (an imported table's).
+   */
+  options: { nullable: boolean; primary?: boolean; column?: string },
 ) =>
   ManyToOne(target, {
     nullable: options.nullable,
     index: true,
     deleteRule: 'restrict',
     ...(options.primary ? { primary: true } : {}),
+    ...(options.column ? { fieldName: options.column } : {}),
   });

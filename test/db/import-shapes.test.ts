@@ -25,7 +25,8 @@ import { TEST_AUTH_CONFIG } from '../helpers/test-gateway.js';
  *   team ← assignment (composite key: relation + text, tenant column, grant to `lead`)
  *   assignment ← assignment_note (a foreign key of two columns: served as its columns)
  *   project ⇄ task (circular foreign keys), reading (range-partitioned, two partitions)
- *   person / people (plurals that collide), billing.staff (a class name that collides), a view
+ *   person / people (plurals that collide), billing.staff (a class name that collides), a view,
+ *   desk (a column `team` beside the foreign key `team_id`)
  */
 const ROOT = resolve(import.meta.dirname, '../..');
 const OUT = `test/.imported-shapes-${randomBytes(4).toString('hex')}`;
@@ -53,6 +54,7 @@ const TEAM_SCHEMA = `
   create table person (id serial primary key, name text not null, client_id int not null);
   create table people (id serial primary key, label text not null, client_id int not null);
   create table billing.staff (id serial primary key, code text not null);
+  create table desk (id serial primary key, team text, team_id int references team (id), client_id int not null);
   create view busy_staff as select * from staff where manager_id is not null;`;
 
 const TEAM_DATA = `
@@ -69,7 +71,8 @@ const TEAM_DATA = `
     (3, '2026-07-01T00:00:00Z', 9, 2);
   insert into person (name, client_id) values ('Pat', 1);
   insert into people (label, client_id) values ('everyone', 1);
-  insert into billing.staff (code) values ('B1');`;
+  insert into billing.staff (code) values ('B1');
+  insert into desk (team, team_id, client_id) values ('red desk', 1, 1);`;
 
 let db: TestDatabase;
 let run: { code: number | null; stdout: string; stderr: string };
@@ -189,9 +192,10 @@ describe('importing the shapes real schemas hold', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(
       [
-        `Mapped 12 table(s) into ${OUT}:`,
+        `Mapped 13 table(s) into ${OUT}:`,
         '  assignment → Assignment',
         '  assignment_note → AssignmentNote',
+        '  desk → Desk',
         '  people → People',
         '  person → Person',
         '  project → Project',
@@ -353,7 +357,11 @@ describe('the API of the imported tables', () => {
     ).toEqual([{ part: 'reading_2025', client_id: 1 }]);
   });
 
-  it('serves a foreign key of several columns as its columns', async () => {
+  it('serves a foreign key of several columns as its columns, and a column and a relation of one name', async () => {
+    // The column keeps its name; the relation that would take it gets a number.
+    expect(await data(RED, `{ desks { team team2 { name } } }`)).toEqual({
+      desks: [{ team: 'red desk', team2: { name: 'Red' } }],
+    });
     expect(await data(RED, `{ assignmentNotes { body teamId code } }`)).toEqual({
       assignmentNotes: [{ body: 'first', teamId: 1, code: 'a-1' }],
     });

@@ -1,4 +1,4 @@
-import { type EntityMetadata, type EntityProperty } from '@mikro-orm/core';
+import { type EntityMetadata, type EntityProperty, UnderscoreNamingStrategy } from '@mikro-orm/core';
 
 /** One property of an entity class to write, with the decorator that maps it. */
 export interface PlannedMember {
@@ -12,6 +12,8 @@ export interface PlannedMember {
   optional: boolean;
   /** The entity class a relation points to. */
   target?: string;
+  /** The column it maps (a relation: its foreign key). */
+  column?: string;
 }
 
 export interface PlannedEntity {
@@ -38,6 +40,8 @@ export interface IntrospectedTable {
    * serve as a relation is mapped as.
    */
   columns?: Map<string, EntityProperty>;
+  /** The columns of its foreign keys. */
+  foreignKeyColumns?: Set<string>;
 }
 
 /** Column types the decorators of src/entities/columns.ts map exactly, by PostgreSQL's names. */
@@ -98,6 +102,7 @@ function planScalar(prop: EntityProperty, primary = false): PlannedMember | stri
     uses: scalar.uses,
     type: scalar.type,
     optional: (prop.nullable && !primary) ?? false,
+    column: prop.fieldNames[0],
   };
 }
 
@@ -124,6 +129,7 @@ function planPrimaryKey(prop: EntityProperty, composite: boolean): PlannedMember
       uses: 'GeneratedId',
       type: 'number',
       optional: false,
+      column: prop.fieldNames[0],
     };
   }
   if (base === 'varchar' && prop.length) {
@@ -133,6 +139,7 @@ function planPrimaryKey(prop: EntityProperty, composite: boolean): PlannedMember
       uses: 'NaturalId',
       type: 'string',
       optional: false,
+      column: prop.fieldNames[0],
     };
   }
   return `primary key ${prop.name} (${columnTypeOf(prop)}): no key column decorator`;
@@ -296,14 +303,18 @@ function planEntity(
   // is left without a property in its declaration: its columns are still the table's.
   const unmapped = [...(table.columns?.keys() ?? [])].filter((column) => !mapped.has(column));
   if (unmapped.length > 0) {
-    skipped.push({
-      what: `${table.name}.${unmapped.join(', ')}`,
-      why: 'a foreign key whose relation would take the name of another column: served as its column(s)',
-    });
+    const lostRelations = unmapped.filter((column) => table.foreignKeyColumns?.has(column));
+    if (lostRelations.length > 0) {
+      skipped.push({
+        what: `${table.name}.${lostRelations.join(', ')}`,
+        why: 'a foreign key whose relation would take the name of a column: served as its column',
+      });
+    }
     const failure = asColumns(unmapped);
     if (failure) return failure;
   }
   distinctNames(members);
+  for (const member of members) nameColumn(member);
   return {
     entity: {
       className: index.classNames.get(tableKey(table))!,
@@ -316,18 +327,42 @@ function planEntity(
 }
 
 /**
- * Gives each member a name no other member (or a relation's `<name>Id` field of the API) of the
- * class has: a later one gets a number (`region2`).
+ * Gives each member a name no other member (nor a relation's `<name>Id` field of the API) of the
+ * class has. Columns keep their names, in order; a later column or a relation that would take a
+ * name already given gets a number (`team2`).
  */
 function distinctNames(members: PlannedMember[]) {
   const taken = new Set<string>();
-  for (const member of members) {
+  const columnsFirst = [
+    ...members.filter((m) => m.uses !== 'ToOne'),
+    ...members.filter((m) => m.uses === 'ToOne'),
+  ];
+  for (const member of columnsFirst) {
     const names = (name: string) => (member.uses === 'ToOne' ? [name, `${name}Id`] : [name]);
     let name = member.name;
     for (let n = 2; names(name).some((each) => taken.has(each)); n++) name = `${member.name}${n}`;
     member.name = name;
     for (const each of names(name)) taken.add(each);
   }
+}
+
+const naming = new UnderscoreNamingStrategy();
+
+/**
+ * Names the member's column in its decorator where MikroORM would not derive it from the member's
+ * name (`team2` for the column `team_id`, a column `FullName`): the table is the team's as it is.
+ */
+function nameColumn(member: PlannedMember) {
+  if (!member.column) return;
+  const derived =
+    member.uses === 'ToOne'
+      ? naming.joinKeyColumnName(member.name, 'id')
+      : naming.propertyToColumnName(member.name);
+  if (derived === member.column) return;
+  const option = `column: '${member.column.replace(/'/g, "\\'")}'`;
+  member.decorator = member.decorator.endsWith('()')
+    ? `${member.decorator.slice(0, -2)}({ ${option} })`
+    : member.decorator.replace(/ \}\)$/, `, ${option} })`);
 }
 
 /** A to-one relation, or why the API cannot serve it as one. */
@@ -351,6 +386,7 @@ function planRelation(prop: EntityProperty, index: TableIndex): PlannedMember | 
     uses: 'ToOne',
     type: `Rel<${target}>`,
     optional: nullable ?? false,
+    column: prop.fieldNames[0],
     target,
   };
 }

@@ -1,5 +1,11 @@
-import { type EntityProperty, ReferenceKind } from '@mikro-orm/core';
-import { DatabaseSchema, type MikroORM } from '@mikro-orm/postgresql';
+import { type EntityProperty, type NamingStrategy, ReferenceKind } from '@mikro-orm/core';
+import {
+  type Column,
+  DatabaseSchema,
+  type DatabaseTable,
+  type MikroORM,
+  type SchemaHelper,
+} from '@mikro-orm/postgresql';
 import { type IntrospectedTable } from './entity-plan.js';
 
 /**
@@ -38,10 +44,9 @@ export async function introspect(
       name: table.name,
       schema: table.schema,
       meta: table.getEntityDeclaration(naming, helper, 'never'),
+      foreignKeyColumns: new Set(Object.values(table.getForeignKeys()).flatMap((fk) => fk.columnNames)),
       columns: new Map(
-        (Object.values(table.getEntityDeclaration(naming, helper, 'always').properties) as EntityProperty[])
-          .filter((prop) => prop.kind === ReferenceKind.SCALAR)
-          .map((prop) => [prop.fieldNames[0]!, prop]),
+        table.getColumns().map((column) => [column.name, scalarDeclaration(table, column, naming, helper)]),
       ),
     }));
   const views = schema
@@ -49,4 +54,37 @@ export async function introspect(
     .filter((view) => inSchemas(view.schema))
     .map((view) => view.name);
   return { tables, views };
+}
+
+/**
+ * A column as a scalar property, however its foreign keys are mapped: MikroORM's declaration of a
+ * column without its foreign key (what DatabaseTable.getEntityDeclaration builds each property
+ * with). The declaration itself can drop a column, when a relation takes the column's name (`team`
+ * text beside `team_id`): the import maps such a column from here.
+ */
+function scalarDeclaration(
+  table: DatabaseTable,
+  column: Column,
+  naming: NamingStrategy,
+  helper: SchemaHelper,
+): EntityProperty {
+  const declare = (
+    table as unknown as {
+      getPropertyDeclaration(
+        column: Column,
+        naming: NamingStrategy,
+        helper: SchemaHelper,
+        compositeFkIndexes: object,
+        compositeFkUniques: object,
+        columnFks: object,
+      ): Record<string, unknown>;
+    }
+  ).getPropertyDeclaration.bind(table);
+  const prop = declare(column, naming, helper, {}, {}, {});
+  return {
+    ...prop,
+    kind: ReferenceKind.SCALAR,
+    fieldNames: [column.name],
+    columnTypes: [column.type],
+  } as unknown as EntityProperty;
 }
