@@ -7,7 +7,8 @@ import { type GraphQLFormattedError } from 'graphql';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
-import { declareSecurity } from '../../security/system/policy.js';
+import { declareSecurity, type SecurityPolicy } from '../../security/system/policy.js';
+import { compileSecurityModel } from '../../security/system/security-model.js';
 import { type AssembledGateway, assembleGateway } from '../../src/assemble.js';
 import { createRequestContext } from '../../src/context.js';
 import { DEFAULT_GATEWAY_SETTINGS } from '../../src/gateway.js';
@@ -237,6 +238,19 @@ describe('importing the shapes real schemas hold', () => {
     const note = await readFile(join(ROOT, OUT, 'assignment-note.entity.ts'), 'utf8');
     expect(note).toContain('@IntColumn()\n  teamId!: number;');
     expect(note).toContain('@TextColumn()\n  code!: string;');
+  });
+});
+
+describe('the starting declarations', () => {
+  it('cover every imported entity: by its tenant column, a scope through a required relation, or shared', async () => {
+    const source = await readFile(join(ROOT, OUT, 'declare-security.ts'), 'utf8');
+    expect(source).toContain("scope(Staff, 'team');");
+    expect(source).toContain("scope(StaffSkill, 'staff');");
+    expect(source).toContain('sharedByAllTenants(BillingStaff, Skill);');
+    const { default: declared } = (await import(join(ROOT, OUT, 'declare-security.ts'))) as {
+      default: SecurityPolicy;
+    };
+    expect(() => compileSecurityModel(declared, assembled.orm.getMetadata())).not.toThrow();
   });
 });
 
