@@ -27,7 +27,7 @@ import { TEST_AUTH_CONFIG } from '../helpers/test-gateway.js';
  *   assignment ← assignment_note (a foreign key of two columns: served as its columns)
  *   project ⇄ task (circular foreign keys), reading (range-partitioned, two partitions)
  *   person / people (plurals that collide), billing.staff (a class name that collides), a view,
- *   desk (a column `team` beside the foreign key `team_id`)
+ *   desk (a column `team` beside the foreign key `team_id`), ab_test and "ABTest" (one file name)
  */
 const ROOT = resolve(import.meta.dirname, '../..');
 const OUT = `test/.imported-shapes-${randomBytes(4).toString('hex')}`;
@@ -56,6 +56,8 @@ const TEAM_SCHEMA = `
   create table people (id serial primary key, label text not null, client_id int not null);
   create table billing.staff (id serial primary key, code text not null);
   create table desk (id serial primary key, team text, team_id int references team (id), client_id int not null);
+  create table ab_test (id serial primary key, client_id int not null);
+  create table "ABTest" (id serial primary key, client_id int not null);
   create view busy_staff as select * from staff where manager_id is not null;`;
 
 const TEAM_DATA = `
@@ -193,7 +195,10 @@ describe('importing the shapes real schemas hold', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(
       [
-        `Mapped 13 table(s) into ${OUT}:`,
+        `Mapped 15 table(s) into ${OUT}:`,
+        '  ab_test → AbTest',
+        // Its file would be ab-test.entity.ts too.
+        '  ABTest → PublicABTest',
         '  assignment → Assignment',
         '  assignment_note → AssignmentNote',
         '  desk → Desk',

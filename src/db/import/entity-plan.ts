@@ -1,4 +1,5 @@
 import { type EntityMetadata, type EntityProperty, UnderscoreNamingStrategy } from '@mikro-orm/core';
+import { fileBaseOf } from './entity-source.js';
 
 /** One property of an entity class to write, with the decorator that maps it. */
 export interface PlannedMember {
@@ -179,12 +180,14 @@ const pascal = (text: string) =>
  */
 function classNamesOf(tables: IntrospectedTable[]): Map<string, string> {
   const names = new Map<string, string>();
-  const taken = new Set(RESERVED_NAMES);
+  // A class's file is named after it too (`AbTest` and `ABTest` would both be ab-test.entity.ts).
+  const taken = new Set([...RESERVED_NAMES].map(fileBaseOf));
+  const isTaken = (name: string) => taken.has(fileBaseOf(name));
   for (const table of tables) {
     const base = table.meta.className;
-    let name = taken.has(base) ? `${pascal(table.schema ?? 'public')}${base}` : base;
-    for (let n = 2; taken.has(name); n++) name = `${pascal(table.schema ?? 'public')}${base}${n}`;
-    taken.add(name);
+    let name = isTaken(base) ? `${pascal(table.schema ?? 'public')}${base}` : base;
+    for (let n = 2; isTaken(name); n++) name = `${pascal(table.schema ?? 'public')}${base}${n}`;
+    taken.add(fileBaseOf(name));
     names.set(tableKey(table), name);
   }
   return names;
