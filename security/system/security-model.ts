@@ -29,7 +29,7 @@ import {
 import { type GlobalFilter, type RowFilter, type SecurityPolicy, type Verb } from './policy.js';
 import { comparedAttributes, NotStatic, symbolicCondition } from './symbolic-filter.js';
 
-/** A mistake in security/declare-security.ts: start-up and the security CLIs stop with this one line. */
+/** A mistake in a domain's declare-security.ts: start-up and the security CLIs stop with this one line. */
 export class SecurityDeclarationError extends Error {}
 
 /** An entity the declarations apply to: a table-backed MikroORM entity. */
@@ -128,6 +128,14 @@ export class SecurityModel {
 
   scopeOf(entityName: string): ScopeRule | undefined {
     return this.scopes.get(entityName);
+  }
+
+  /**
+   * The attributes an insert may omit because the user's own value is stamped in (SPEC §5): those of
+   * the global filters. Create inputs leave them optional even where the column is NOT NULL.
+   */
+  stampedAttributes(): string[] {
+    return [...new Set(this.policy.globalFilters.map((global) => global.attribute))];
   }
 
   /** Global filters that constrain `meta`: those whose attribute is one of its properties. */

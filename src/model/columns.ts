@@ -18,6 +18,10 @@ interface ColumnOptions {
   description?: string;
   /** Only these roles may read the field (and filter or sort on it); e.g. a salary. */
   readableBy?: string[];
+  /** One column of a composite primary key (a single key is a GeneratedId or NaturalId). */
+  primary?: boolean;
+  /** The column's name, where it is not the property's in snake_case (an imported table's). */
+  column?: string;
 }
 
 type GraphQLScalar = typeof String | typeof Boolean | typeof Int | typeof Float | typeof DateTimeISOResolver;
@@ -29,6 +33,8 @@ function column(graphqlType: GraphQLScalar, property: PropertyOptions<object>, o
       nullable: options.nullable ?? false,
       ...(options.default === undefined ? {} : { default: options.default }),
       ...(options.index ? { index: true } : {}),
+      ...(options.primary ? { primary: true } : {}),
+      ...(options.column ? { fieldName: options.column } : {}),
     })(target, name);
     Field(() => graphqlType, { nullable: options.nullable ?? false, description: options.description })(
       target,
@@ -58,14 +64,23 @@ export const DateTimeColumn = (options: ColumnOptions = {}) =>
  * imported table may have) when `identity` says which kind.
  */
 export const GeneratedId =
-  (options: { identity?: 'identity' | 'by default as identity' } = {}) =>
+  (options: { identity?: 'identity' | 'by default as identity'; column?: string } = {}) =>
   (target: object, name: string) => {
-    PrimaryKey({ type: 'integer', autoincrement: true, generated: options.identity })(target, name);
+    PrimaryKey({
+      type: 'integer',
+      autoincrement: true,
+      generated: options.identity,
+      ...(options.column ? { fieldName: options.column } : {}),
+    })(target, name);
     Field(() => ID)(target, name);
   };
 
 /** A natural string primary key chosen by the client (e.g. a customer code). */
-export const NaturalId = (options: { length: number }) => (target: object, name: string) => {
-  PrimaryKey({ type: 'string', length: options.length })(target, name);
+export const NaturalId = (options: { length: number; column?: string }) => (target: object, name: string) => {
+  PrimaryKey({
+    type: 'string',
+    length: options.length,
+    ...(options.column ? { fieldName: options.column } : {}),
+  })(target, name);
   Field(() => ID)(target, name);
 };

@@ -82,13 +82,13 @@ describe('npm run db:import', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(
       [
-        `Mapped 2 table(s) into ${OUT}:`,
+        `Mapped 3 table(s) into ${OUT}:`,
         '  region → Region',
         '  staff → Staff',
+        '  staff_skill → StaffSkill',
         'Left out:',
         '  badge: column code is required and cannot be mapped: type bytea has no column decorator yet',
-        '  measurement: composite primary key (id, taken_at): the API addresses a row by one id',
-        '  staff_skill: composite primary key (staff_id, skill): the API addresses a row by one id',
+        '  measurement: column taken_at is required and cannot be mapped: primary key taken_at (date): type date has no column decorator yet',
         '  staff.salary: exact decimal (numeric): a float would lose precision, and no decimal column decorator exists yet',
         '  staff.tags: array (text[]): no array column decorator exists yet',
         '  staff.doc: type jsonb has no column decorator yet',
@@ -117,6 +117,7 @@ describe('npm run db:import', () => {
       'migrations',
       'migrations/index.ts',
       'region.entity.ts',
+      'staff-skill.entity.ts',
       'staff.entity.ts',
     ]);
     for (const file of files.filter((name) => name.endsWith('.ts'))) {
@@ -133,11 +134,15 @@ describe('npm run db:import', () => {
     expect(region).toContain("@GeneratedId({ identity: 'identity' })\n  id!: number;");
     expect(region).toContain('@TextColumn()\n  name!: string;');
     expect(region).toContain('@ToOne(() => Region, { nullable: true })\n  parent?: Rel<Region> | null;');
+    const skill = await readFile(join(ROOT, OUT, 'staff-skill.entity.ts'), 'utf8');
+    expect(skill).toContain('@ToOne(() => Staff, { nullable: false, primary: true })\n  staff!: Rel<Staff>;');
+    expect(skill).toContain('@TextColumn({ primary: true })\n  skill!: string;');
     const security = await readFile(join(ROOT, OUT, 'declare-security.ts'), 'utf8');
     expect(security).toMatch(
       /tenantFilter\('clientId', \(currentUser\) => \(\{ clientId: currentUser\.clientId \}\), \{\s+rolesNotFiltered: \['sa'\],?\s+\}\);/,
     );
     expect(security).toContain('sharedByAllTenants(Region);');
+    expect(security).toContain("scope(StaffSkill, 'staff');");
   });
 
   it('writes classes that map the tables exactly: the only difference is the columns it left out', async () => {
@@ -161,6 +166,12 @@ describe('npm run db:import', () => {
         ]),
       );
       expect(changes.region ?? { added: [], changed: [], removed: [] }).toEqual({
+        added: [],
+        changed: [],
+        removed: [],
+      });
+      // A composite key maps exactly too: its key columns, one of them a relation.
+      expect(changes.staff_skill ?? { added: [], changed: [], removed: [] }).toEqual({
         added: [],
         changed: [],
         removed: [],

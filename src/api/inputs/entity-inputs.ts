@@ -30,7 +30,8 @@ function filterableFields(model: EntityModel) {
   return [
     ...model.scalars.map((scalar) => ({
       name: scalar.name,
-      kind: scalar.name === model.primaryKey.name ? model.primaryKey.kind : scalar.kind,
+      kind:
+        model.key.length === 1 && scalar.name === model.primaryKey.name ? model.primaryKey.kind : scalar.kind,
     })),
     ...model.toOne.map((relation) => ({ name: relation.idField, kind: relation.target.primaryKey.kind })),
   ];
@@ -38,9 +39,13 @@ function filterableFields(model: EntityModel) {
 
 /**
  * The input types of one entity (`CustomerWhere`, `CustomerOrderBy`, `CustomerCreateInput`,
- * `CustomerUpdateInput`), derived from its model.
+ * `CustomerUpdateInput`), derived from its model; `stamped` are the global-filter attributes an
+ * insert may omit.
  */
-export function createEntityInputs(model: EntityModel): EntityInputs {
+export function createEntityInputs(
+  model: EntityModel,
+  stamped: ReadonlySet<string> = new Set(),
+): EntityInputs {
   const filterable = filterableFields(model);
 
   const where: ClassType = inputClass(
@@ -66,11 +71,15 @@ export function createEntityInputs(model: EntityModel): EntityInputs {
   const writable = model.scalars.filter(
     (scalar) => scalar.name !== model.primaryKey.name || !model.primaryKey.generated,
   );
+  /** A row's key is given when it is created and stays: update inputs leave its columns out. */
+  const inKey = (name: string) => model.key.some((part) => part.name === name);
+  const singleKey = model.key.length === 1 ? model.primaryKey.name : undefined;
   const create = inputClass(`${model.name}CreateInput`, `The fields of a new ${model.name}`, [
     ...writable.map((scalar): [string, Decorate] => [
       scalar.name,
-      Field(() => (scalar.name === model.primaryKey.name ? GraphQLID : scalarTypeOf(scalar.kind)), {
-        nullable: scalar.nullable || scalar.hasDefault,
+      Field(() => (scalar.name === singleKey ? GraphQLID : scalarTypeOf(scalar.kind)), {
+        // A global filter's attribute left out is stamped with the user's own value.
+        nullable: scalar.nullable || scalar.hasDefault || stamped.has(scalar.name),
       }),
     ]),
     ...model.toOne.map((relation): [string, Decorate] => [
@@ -84,15 +93,17 @@ export function createEntityInputs(model: EntityModel): EntityInputs {
     `Changes to one ${model.name}; omitted fields keep their value`,
     [
       ...writable
-        .filter((scalar) => scalar.name !== model.primaryKey.name)
+        .filter((scalar) => !inKey(scalar.name))
         .map((scalar): [string, Decorate] => [
           scalar.name,
           Field(() => scalarTypeOf(scalar.kind), { nullable: true }),
         ]),
-      ...model.toOne.map((relation): [string, Decorate] => [
-        relation.idField,
-        Field(() => GraphQLID, { nullable: true }),
-      ]),
+      ...model.toOne
+        .filter((relation) => !inKey(relation.name))
+        .map((relation): [string, Decorate] => [
+          relation.idField,
+          Field(() => GraphQLID, { nullable: true }),
+        ]),
     ],
   );
 
