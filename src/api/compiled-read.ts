@@ -34,6 +34,12 @@ const VALUE_MARKER = '__compiled_read_value__';
 /** PostgreSQL's json_build_object takes at most 100 arguments: 50 keys with their values. */
 const MAX_PAIRS = 50;
 
+/** A scope's condition in a statement (security/system/security-model.ts `parentVisible`). */
+const SCOPE_SUBQUERY = /\bexists \(select /;
+
+/** The server's work_mem for the rest of the transaction: a statement of its framing (`set_config`). */
+const RESTORE_WORK_MEM = `select set_config('work_mem', reset_val, true) from pg_settings where name = 'work_mem'`;
+
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
 /**
@@ -47,6 +53,8 @@ const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
  */
 export class CompiledRead {
   private aliases = 0;
+
+  private fullWorkMem = false;
 
   private readonly em: EntityManager;
 
@@ -86,6 +94,14 @@ export class CompiledRead {
       { sql: 'count(*)::int as "count"', params: [] },
       (qb) => qb.where(where as never),
     );
+    // A count visits every matching row: through a scope, hashing the visible parents once beats a
+    // look-up per row, and the request's small work_mem (src/db/request-transaction.ts) forbids that
+    // hash for a large parent set (a tenant's 415 000 orders: 0.3 s → 2 s). The server's own work_mem
+    // for the rest of this request's transaction, then, at the cost of one round trip.
+    if (SCOPE_SUBQUERY.test(statement.sql) && this.em.isInTransaction() && !this.fullWorkMem) {
+      await selectBound(this.em, RESTORE_WORK_MEM, [], this.deadline);
+      this.fullWorkMem = true;
+    }
     const [row] = await this.run<{ count: number }>(statement);
     return row!.count;
   }
