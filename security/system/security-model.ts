@@ -153,7 +153,8 @@ export class SecurityModel {
   /**
    * The condition that limits `entityName` to what `user` may see; `{}` for the superuser:
    * `(grant₁ OR grant₂ …) AND global₁ AND … AND <parent visible>` (SPEC §5). A scope is a semi-join
-   * on the parent's key (`customer in (select id from customer where <its predicate>)`), never a join,
+   * on the parent's key (`exists (select 1 from customer where <its predicate> and id = customer)`, see
+   * `parentVisible`), never a join,
    * so it neither multiplies nor drops rows; `em` builds that subquery. `parentsVisibleThrough` names a
    * relation whose rows the caller already read through this predicate (a to-many load by parent
    * ids): when it is the scope, the parent check is already done.
