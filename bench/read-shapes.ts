@@ -7,7 +7,10 @@
  * shape the rows answered, the SQL statements per request (data statements, then the transaction's
  * framing), requests/s and p50 latency.
  *
- *   npm run bench [-- --scales 1,100 --seconds 8 --connections 20]
+ * `--database-prefix` names them otherwise (`<prefix><N>`), so that benches of several checkouts sharing
+ * one server (whose migrations may differ) do not seed into each other's databases.
+ *
+ *   npm run bench [-- --scales 1,100 --seconds 8 --connections 20 --database-prefix grantgate_bench_s]
  */
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -27,6 +30,7 @@ const { values } = parseArgs({
     scales: { type: 'string', default: '1,100' },
     seconds: { type: 'string', default: '8' },
     connections: { type: 'string', default: '20' },
+    'database-prefix': { type: 'string', default: 'grantgate_bench_s' },
   },
 });
 const scales = values.scales.split(',').map(Number);
@@ -158,7 +162,10 @@ console.log(
   `production mode, both row-security layers on, ${values.connections} connections, ${values.seconds} s per shape after 2 s warm-up`,
 );
 for (const scale of scales) {
-  const gateway = await startGateway(await databaseNamed(server.url, `grantgate_bench_s${scale}`), scale);
+  const gateway = await startGateway(
+    await databaseNamed(server.url, `${values['database-prefix']}${scale}`),
+    scale,
+  );
   console.log(`\nscale ${scale}`);
   console.log('shape  user  objects  statements (+ framing)      req/s   p50 ms  question');
   for (const shape of SHAPES) {

@@ -6,7 +6,7 @@
  * 2. The first layer: `s1`, whose grants and global filters select the rows, against `sa` reading the
  *    same rows with the equivalent explicit `where`.
  * 3. A scope: `u1` (tenant, client 1) reading its orders and their lines, which it sees only through
- *    the scopes Order → customer and OrderDetail → order (a semi-join on the parent's visible keys in
+ *    the scopes Order → customer and OrderDetail → order (an `exists` on the parent's visible key in
  *    the gateway, an EXISTS policy in the database), against `sa` reading the same orders with an
  *    explicit `customerId in [client 1's customer ids]` (fetched once before measuring) and the same
  *    nested lines. Both through the gateway with both layers; the issue's target is that the scoped

@@ -66,7 +66,7 @@ type Naming = { name?: string };
 
 type FilterOptions = { rolesNotFiltered: string[] } & Naming;
 
-/** The vocabulary of security/declare-security.ts: one call per rule. */
+/** The vocabulary of a domain's declare-security.ts: one call per rule. */
 export interface SecurityDeclarations {
   /** The verbs `roles` have on every entity (each defaults to allowed unless set false). */
   rolePermission(roles: string | string[], verbs?: VerbFlags, options?: Naming): void;

@@ -110,12 +110,17 @@ export class RequestSecurity implements RowAccess {
    * naming the rule that hides it: the first conjunct of the user's predicate that the written row,
    * still inside the write's transaction `em`, fails.
    */
-  async notVisibleAfterWrite(em: EntityManager, entityName: string, key: unknown): Promise<GraphQLError> {
+  async notVisibleAfterWrite(
+    em: EntityManager,
+    entityName: string,
+    key: Record<string, unknown>,
+  ): Promise<GraphQLError> {
     const meta = this.model.entity(entityName);
     const { parts } = this.model.predicateParts(this.user, entityName, em);
     let rule = 'The database’s row-level security policies.';
     for (const part of parts) {
-      const where = { $and: [{ [meta.primaryKeys[0]!]: key }, part.condition] };
+      // `key`: the written row's key as a condition, one entry per key column.
+      const where = { $and: [key, part.condition] };
       if ((await em.count(meta.class, where as never, { filters: { [SECURITY_FILTER]: false } })) === 0) {
         rule = part.label;
         break;

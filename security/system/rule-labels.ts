@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * Rules are named by the intent comment written directly above their declaration in
- * security/declare-security.ts, so that what `security:explain`, the console and a denial call a rule
+ * a domain's declare-security.ts, so that what `security:explain`, the console and a denial call a rule
  * is what its author wrote down, and stays put when rules are added around it. The comment is read from
  * the declaring file at the line the call came from (the stack frame just outside this module);
  * source maps (tsx, vitest) make that line the TypeScript source's.

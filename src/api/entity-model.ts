@@ -1,5 +1,9 @@
-import { type EntityMetadata, type MetadataStorage, ReferenceKind } from '@mikro-orm/core';
-import { type EntityProperty } from '@mikro-orm/core';
+import {
+  type EntityMetadata,
+  type EntityProperty,
+  type MetadataStorage,
+  ReferenceKind,
+} from '@mikro-orm/core';
 import { GraphQLID, type GraphQLScalarType } from 'graphql';
 import { type ClassType, getMetadataStorage } from 'type-graphql';
 import { type ColumnFacts, kindOfGraphQLType, type ScalarKind } from './column-types.js';
@@ -38,6 +42,24 @@ export interface ToManyModel {
 }
 
 /**
+ * One column of a row's key, as the by-key query and the update and delete mutations take it: a
+ * single key is the argument `id: ID!`; each column of a composite key is an argument of its own,
+ * named like the field that carries it (`skill: String!`, or `staffId: ID!` for a key column that is
+ * also a to-one relation).
+ */
+export interface KeyPartModel {
+  /** The entity property: `skill`, `staff`. */
+  name: string;
+  /** The GraphQL argument: `id` for a single key, else `skill`, `staffId`. */
+  argument: string;
+  kind: ScalarKind;
+  /** Set when the key column is also a to-one relation: its value is the related row's id. */
+  relation?: ToOneModel;
+  /** The enum of an enum key column. */
+  enumType?: ScalarFieldModel['enumType'];
+}
+
+/**
  * What the generic API needs to know of one entity, derived from MikroORM's metadata (columns,
  * relations) and type-graphql's (which columns are GraphQL fields). Nothing here is written per entity.
  */
@@ -46,18 +68,112 @@ export interface EntityModel {
   name: string;
   /** `customer`, `orderDetail`: the by-id query and the suffix of mutations. */
   singular: string;
-  /** `customers`, `orderDetails`: the list query. */
+  /**
+   * `customers`, `orderDetails`: the list query (and `<plural>Count`). When the plural is also an
+   * entity's by-key field (`staff`, or `people` beside an entity `People`), it is `<singular>List`.
+   */
   plural: string;
+  /** The key column of a single-column key; for a composite key, its first column. */
   primaryKey: { name: string; kind: 'Int' | 'String' | 'BigInt'; generated: boolean };
+  /** Every column of the key, in the table's order: one for a single key (`id`). */
+  key: KeyPartModel[];
   scalars: ScalarFieldModel[];
   toOne: ToOneModel[];
   toMany: ToManyModel[];
 }
 
+/** English words whose plural is the word itself, as table names hold them. */
+const UNCOUNTABLE = new Set([
+  'staff',
+  'personnel',
+  'equipment',
+  'information',
+  'data',
+  'metadata',
+  'news',
+  'series',
+  'species',
+  'sheep',
+  'fish',
+  'deer',
+  'feedback',
+  'software',
+  'hardware',
+  'media',
+  'music',
+  'furniture',
+  'luggage',
+  'baggage',
+  'money',
+  'rice',
+  'advice',
+  'evidence',
+  'research',
+  'aircraft',
+  'offspring',
+]);
+const IRREGULAR: Record<string, string> = {
+  person: 'people',
+  child: 'children',
+  man: 'men',
+  woman: 'women',
+  mouse: 'mice',
+  goose: 'geese',
+  tooth: 'teeth',
+  foot: 'feet',
+  ox: 'oxen',
+  leaf: 'leaves',
+  life: 'lives',
+  knife: 'knives',
+  wife: 'wives',
+  half: 'halves',
+  shelf: 'shelves',
+  analysis: 'analyses',
+  axis: 'axes',
+  crisis: 'crises',
+  index: 'indices',
+  matrix: 'matrices',
+  vertex: 'vertices',
+  criterion: 'criteria',
+  phenomenon: 'phenomena',
+  quiz: 'quizzes',
+};
+
+/** The plural of a camelCase name: its last word made plural (`orderDetail` → `orderDetails`, `salesPerson` → `salesPeople`). */
 export function pluralize(word: string): string {
+  const [, head = '', last = word] = /^(.*?)([A-Z]?[a-z0-9]*)$/.exec(word) ?? [];
+  const lower = last.toLowerCase();
+  const keepCase = (plural: string) =>
+    last === lower ? plural : plural.charAt(0).toUpperCase() + plural.slice(1);
+  if (UNCOUNTABLE.has(lower)) return word;
+  if (IRREGULAR[lower]) return head + keepCase(IRREGULAR[lower]);
   if (/[^aeiou]y$/.test(word)) return `${word.slice(0, -1)}ies`;
   if (/(s|x|z|ch|sh)$/.test(word)) return `${word}es`;
   return `${word}s`;
+}
+
+/**
+ * The list field of each entity, distinct from every by-key field: the plural, or `<singular>List`
+ * where the plural is some entity's by-key field (`staff` is both; `people` is Person's plural and
+ * People's singular). Root fields that still coincide stop the schema with their names, never
+ * silently shadowing one another.
+ */
+function settleFieldNames(models: EntityModel[]) {
+  const singulars = new Set(models.map((model) => model.singular));
+  for (const model of models) {
+    if (singulars.has(model.plural)) model.plural = `${model.singular}List`;
+  }
+  const owners = new Map<string, string>();
+  for (const model of models) {
+    for (const field of [model.singular, model.plural, `${model.plural}Count`]) {
+      const other = owners.get(field);
+      if (other !== undefined)
+        throw new Error(
+          `GraphQL field ${field} would serve both ${other} and ${model.name}: rename one of the classes`,
+        );
+      owners.set(field, model.name);
+    }
+  }
 }
 
 const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
@@ -104,6 +220,7 @@ export function buildEntityModels(
   for (const cls of classes) {
     const meta = metadata.get(cls);
     const primary = meta.getPrimaryProps()[0]!;
+    const composite = meta.getPrimaryProps().length > 1;
     const exposed = graphqlFields.filter((field) => field.target === cls);
     models.set(cls, {
       cls,
@@ -113,8 +230,9 @@ export function buildEntityModels(
       primaryKey: {
         name: primary.name,
         kind: primaryKeyKind(primary),
-        generated: Boolean(primary.autoincrement),
+        generated: !composite && Boolean(primary.autoincrement),
       },
+      key: [],
       scalars: exposed
         .filter((field) => meta.properties[field.name]?.kind === ReferenceKind.SCALAR)
         .map((field) => {
@@ -141,21 +259,56 @@ export function buildEntityModels(
       toMany: [],
     });
   }
+  /**
+   * Relations are served by one key column: one whose foreign key has several columns, or that points
+   * at a composite key, is not a field (an imported table has its columns as scalars instead).
+   */
+  const singleColumn = (prop: EntityProperty, target: EntityModel) =>
+    prop.fieldNames.length === 1 && metadata.get(target.cls).getPrimaryProps().length === 1;
   for (const [cls, model] of models) {
     for (const prop of metadata.get(cls).props) {
       const target = models.get(prop.targetMeta?.class as ClassType);
       if (!target) continue;
-      if (prop.kind === ReferenceKind.MANY_TO_ONE) {
+      if (prop.kind === ReferenceKind.MANY_TO_ONE && singleColumn(prop, target)) {
         model.toOne.push({
           name: prop.name,
           idField: `${prop.name}Id`,
           target,
           nullable: Boolean(prop.nullable),
         });
-      } else if (prop.kind === ReferenceKind.ONE_TO_MANY) {
+      } else if (
+        prop.kind === ReferenceKind.ONE_TO_MANY &&
+        singleColumn(metadata.get(target.cls).properties[prop.mappedBy]!, model)
+      ) {
         model.toMany.push({ name: prop.name, target, mappedBy: prop.mappedBy });
       }
     }
   }
+  for (const [cls, model] of models) {
+    const parts = metadata.get(cls).getPrimaryProps();
+    model.key = parts.map((prop) => {
+      const relation = model.toOne.find((toOne) => toOne.name === prop.name);
+      if (parts.length === 1) return { name: prop.name, argument: 'id', kind: model.primaryKey.kind };
+      if (relation)
+        return {
+          name: prop.name,
+          argument: relation.idField,
+          kind: relation.target.primaryKey.kind,
+          relation,
+        };
+      const scalar = model.scalars.find((field) => field.name === prop.name);
+      if (!scalar)
+        throw new Error(
+          `${model.name}.${prop.name}: a key column must be a GraphQL field or a to-one relation`,
+        );
+      return {
+        name: prop.name,
+        argument: prop.name,
+        kind: scalar.kind,
+        ...(scalar.enumType ? { enumType: scalar.enumType } : {}),
+      };
+    });
+  }
+  settleFieldNames([...models.values()]);
   return [...models.values()];
 }

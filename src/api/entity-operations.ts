@@ -4,6 +4,7 @@ import {
   ForeignKeyConstraintViolationException,
   NotNullConstraintViolationException,
   UniqueConstraintViolationException,
+  wrap,
 } from '@mikro-orm/core';
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { type GraphQLResolveInfo } from 'graphql';
@@ -18,6 +19,7 @@ import {
   type ListArguments,
   pagination,
   parseId,
+  parseKey,
   type RelationVisibility,
   referencedFields,
   translateOrderBy,
@@ -94,22 +96,37 @@ export async function count(ctx: RequestContext, model: EntityModel, where: Wher
   );
 }
 
-export async function byId(ctx: RequestContext, model: EntityModel, id: string, info: GraphQLResolveInfo) {
+/** The key arguments of a by-key field: `{ id }`, or one per column of a composite key. */
+export type KeyArguments = Record<string, unknown>;
+
+export async function byId(
+  ctx: RequestContext,
+  model: EntityModel,
+  args: KeyArguments,
+  info: GraphQLResolveInfo,
+) {
   authorizeRead(ctx, model);
-  return readOne(ctx, model, parseId(model, id), info);
+  return readOne(ctx, model, parseKey(model, args), info);
 }
 
 /** The row with this key as the user sees it, with everything `info` selects below it; null when hidden. */
-async function readOne(ctx: RequestContext, model: EntityModel, key: unknown, info: GraphQLResolveInfo) {
-  const [row] = await compiledRead(ctx).rows(planRead(ctx, model, info), {
-    where: { [model.primaryKey.name]: key },
-  });
+async function readOne(ctx: RequestContext, model: EntityModel, key: Row, info: GraphQLResolveInfo) {
+  const [row] = await compiledRead(ctx).rows(planRead(ctx, model, info), { where: key });
   return row ?? null;
 }
 
+/** The key of a loaded entity as a condition: `{ id: 7 }`, `{ staff: 1, skill: 'sql' }`. */
+function keyOf(em: EntityManager, model: EntityModel, entity: object): Row {
+  const values =
+    em.getMetadata().get(model.cls).getPrimaryProps().length > 1
+      ? (wrap(entity, true).getPrimaryKeys(true) as unknown[])
+      : [(entity as Row)[model.primaryKey.name]];
+  return Object.fromEntries(model.key.map((part, index) => [part.name, values[index]]));
+}
+
 /** What a mutation answers: the written row read back through the same compiled path as any read. */
-async function readBack(ctx: RequestContext, model: EntityModel, entity: object, info: GraphQLResolveInfo) {
-  return readOne(ctx, model, (entity as Row)[model.primaryKey.name], info);
+async function readBack(ctx: RequestContext, model: EntityModel, key: Row, info: GraphQLResolveInfo) {
+  return readOne(ctx, model, key, info);
 }
 
 export async function create(
@@ -121,39 +138,39 @@ export async function create(
   const security = securityOf(ctx);
   security.authorizeWrite(model.name, 'insert', Object.keys(input));
   const stamped = security.stampInsert(model.name, input);
-  const entity = await write(ctx, model, 'create', async (em) => {
+  const key = await write(ctx, model, 'create', async (em) => {
     const entity = em.create(model.cls, await toEntityData(em, model, stamped, 'create'));
     await em.flush();
     await requireStillVisible(em, model, entity, security);
-    return entity;
+    return keyOf(em, model, entity);
   });
-  return readBack(ctx, model, entity, info);
+  return readBack(ctx, model, key, info);
 }
 
 export async function update(
   ctx: RequestContext,
   model: EntityModel,
-  id: string,
+  args: KeyArguments,
   input: Input,
   info: GraphQLResolveInfo,
 ): Promise<object | null> {
   const security = securityOf(ctx);
   security.authorizeWrite(model.name, 'update', Object.keys(input));
   security.refuseForeignValues(model.name, input);
-  const entity = await write(ctx, model, 'update', async (em) => {
-    const entity = await findForWrite(em, model, id);
+  const key = await write(ctx, model, 'update', async (em) => {
+    const entity = await findForWrite(em, model, args);
     em.assign(entity, await toEntityData(em, model, input, 'update'));
     await em.flush();
     await requireStillVisible(em, model, entity, security);
-    return entity;
+    return keyOf(em, model, entity);
   });
-  return readBack(ctx, model, entity, info);
+  return readBack(ctx, model, key, info);
 }
 
-export async function remove(ctx: RequestContext, model: EntityModel, id: string): Promise<boolean> {
+export async function remove(ctx: RequestContext, model: EntityModel, args: KeyArguments): Promise<boolean> {
   securityOf(ctx).authorize(model.name, 'delete');
   return write(ctx, model, 'delete', async (em) => {
-    em.remove(await findForWrite(em, model, id));
+    em.remove(await findForWrite(em, model, args));
     await em.flush();
     return true;
   });
@@ -187,16 +204,20 @@ async function requireStillVisible(
   entity: object,
   security: RequestSecurity,
 ) {
-  const key = (entity as Row)[model.primaryKey.name];
-  if ((await em.count(model.cls, { [model.primaryKey.name]: key })) === 0) {
+  const key = keyOf(em, model, entity);
+  if ((await em.count(model.cls, key)) === 0) {
     throw await security.notVisibleAfterWrite(em, model.name, key);
   }
 }
 
-async function findForWrite(em: EntityManager, model: EntityModel, id: string): Promise<object> {
-  const key = parseId(model, id);
-  const entity = await em.findOne(model.cls, { [model.primaryKey.name]: key });
-  if (!entity) throw notFound(`${model.name} ${JSON.stringify(key)} not found`);
+/** The row to write by its key arguments, through the filtered EntityManager: hidden is NOT_FOUND like absent. */
+async function findForWrite(em: EntityManager, model: EntityModel, args: KeyArguments): Promise<object> {
+  const key = parseKey(model, args);
+  const entity = await em.findOne(model.cls, key);
+  if (!entity) {
+    const shown = model.key.length === 1 ? key[model.primaryKey.name] : args;
+    throw notFound(`${model.name} ${JSON.stringify(shown)} not found`);
+  }
   return entity;
 }
 

@@ -17,6 +17,7 @@ import { type RequestContext } from '../context.js';
 import { type EntityModel } from './entity-model.js';
 import * as operations from './entity-operations.js';
 import { type EntityInputs } from './inputs/entity-inputs.js';
+import { inputTypeOf } from './inputs/scalar-filters.js';
 import { DEFAULT_LIMIT, MAX_LIMIT } from './query-arguments.js';
 import { toManyValue, toOneValue } from './read-plan.js';
 
@@ -91,18 +92,42 @@ export function createEntityResolver(
     ),
     [...listArgs(inputs, name), Ctx(), Info()],
   );
+  // The by-key fields take the key as arguments: `id: ID!`, or one per column of a composite key.
+  const keyArgs = model.key.map((part) =>
+    Arg(
+      part.argument,
+      () =>
+        model.key.length === 1 || part.relation
+          ? GraphQLID
+          : inputTypeOf({ kind: part.kind, enumType: part.enumType, list: false }),
+      {
+        description: model.key.length === 1 ? undefined : `Key column ${part.name}`,
+      },
+    ),
+  );
+  const keyOf = (values: unknown[]) =>
+    Object.fromEntries(model.key.map((part, index) => [part.argument, values[index]]));
+  const keyName =
+    model.key.length === 1 ? 'id' : `key (${model.key.map((part) => part.argument).join(', ')})`;
+  const keyCount = model.key.length;
   defineMethod(
     prototype,
     singular,
-    (id: string, ctx: RequestContext, info: Info) => operations.byId(ctx, model, id, info),
+    (...args: unknown[]) =>
+      operations.byId(
+        args[keyCount] as RequestContext,
+        model,
+        keyOf(args.slice(0, keyCount)),
+        args[keyCount + 1] as Info,
+      ),
     guarded(
       Query(() => model.cls, {
         name: singular,
         nullable: true,
-        description: `The ${name} with this id, or null`,
+        description: `The ${name} with this ${keyName}, or null`,
       }),
     ),
-    [Arg('id', () => GraphQLID), Ctx(), Info()],
+    [...keyArgs, Ctx(), Info()],
   );
   defineMethod(
     prototype,
@@ -113,6 +138,7 @@ export function createEntityResolver(
     ),
     [Arg('where', () => inputs.where, { nullable: true }), Ctx()],
   );
+  // No create or update field where no column can be written (everything filled by the database).
   const { create, update } = inputs;
   if (create)
     defineMethod(
@@ -126,17 +152,24 @@ export function createEntityResolver(
     defineMethod(
       prototype,
       `update${name}`,
-      (id: string, input: Row, ctx: RequestContext, info: Info) =>
-        operations.update(ctx, model, id, input, info),
+      (...args: unknown[]) =>
+        operations.update(
+          args[keyCount + 1] as RequestContext,
+          model,
+          keyOf(args.slice(0, keyCount)),
+          args[keyCount] as Row,
+          args[keyCount + 2] as Info,
+        ),
       guarded(Mutation(() => model.cls, { name: `update${name}` })),
-      [Arg('id', () => GraphQLID), Arg('input', () => update), Ctx(), Info()],
+      [...keyArgs, Arg('input', () => update), Ctx(), Info()],
     );
   defineMethod(
     prototype,
     `delete${name}`,
-    (id: string, ctx: RequestContext) => operations.remove(ctx, model, id),
+    (...args: unknown[]) =>
+      operations.remove(args[keyCount] as RequestContext, model, keyOf(args.slice(0, keyCount))),
     guarded(Mutation(() => Boolean, { name: `delete${name}`, description: 'True once the row is deleted' })),
-    [Arg('id', () => GraphQLID), Ctx()],
+    [...keyArgs, Ctx()],
   );
 
   // Relation fields only hand out what their root field's statement read with the parent row.

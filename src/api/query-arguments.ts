@@ -178,8 +178,29 @@ export function translateOrderBy(
     const relation = model.toOne.find((toOne) => toOne.idField === field);
     order.push({ [(relation && related.sortKey(relation)) ?? propertyOf(model, field)]: direction });
   }
-  if (!order.some((key) => model.primaryKey.name in key)) order.push({ [model.primaryKey.name]: 'asc' });
+  for (const part of model.key) {
+    if (!order.some((key) => part.name in key)) order.push({ [part.name]: 'asc' });
+  }
   return order;
+}
+
+/**
+ * The condition that picks one row by the key arguments of a by-key field (`{ id }`, or one
+ * argument per column of a composite key: `{ staffId, skill }`), each parsed like an id.
+ */
+export function parseKey(model: EntityModel, args: Record<string, unknown>): Record<string, unknown> {
+  const key: Record<string, unknown> = {};
+  for (const part of model.key) {
+    const value = args[part.argument];
+    if (value === undefined || value === null) throw badUserInput(`${part.argument} is required`);
+    key[part.name] =
+      model.key.length === 1
+        ? parseId(model, value as string)
+        : part.relation
+          ? parseId(part.relation.target, value as string, part.argument)
+          : value;
+  }
+  return key;
 }
 
 /** Parses an `ID` argument for the entity's key type; a malformed id is bad input, not a missing row. */

@@ -1,6 +1,7 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { printSchema } from 'graphql';
 import { pino } from 'pino';
+import { compileSecurityModel } from '../../security/system/security-model.js';
 import { createOrmOptions } from '../db/orm-config.js';
 import { QueryLog } from '../db/query-log.js';
 import { type Domain } from '../domain.js';
@@ -22,5 +23,6 @@ export async function emitSchemaText(domain: Domain): Promise<string> {
       entities: domain.entities,
     }),
   );
-  return HEADER + printSchema(await buildGatewaySchema(orm)) + '\n';
+  const stamped = compileSecurityModel(domain.policy, orm.getMetadata()).stampedAttributes();
+  return HEADER + printSchema(await buildGatewaySchema(orm, stamped)) + '\n';
 }

@@ -13,18 +13,23 @@ const built = new Map<string, Promise<GraphQLSchema>>();
 
 /**
  * The gateway's GraphQL schema, generated from the entity classes the ORM was given. It is built
- * once per set of classes in a process: type-graphql keeps type names in one global registry (a
- * second build would register its inputs twice), and the schema holds no per-request state.
+ * once per set of classes (and stamped attributes) in a process: type-graphql keeps type names in one
+ * global registry (a second build would register its inputs twice), and the schema holds no
+ * per-request state.
  */
-export function buildGatewaySchema(orm: MikroORM): Promise<GraphQLSchema> {
+export function buildGatewaySchema(
+  orm: MikroORM,
+  /** Global-filter attributes, stamped on insert: optional in create inputs (SecurityModel.stampedAttributes). */
+  stamped: readonly string[],
+): Promise<GraphQLSchema> {
   const entities = orm.config.get('entities') as (new () => object)[];
-  const key = entities.map((cls) => cls.name).join();
+  const key = `${entities.map((cls) => cls.name).join()}|${stamped.join()}`;
   let schema = built.get(key);
   if (schema) return schema;
   schema = (async () => {
     const models = buildEntityModels(orm.getMetadata(), entities);
     const inputs = new Map<EntityModel, EntityInputs>(
-      models.map((model) => [model, createEntityInputs(model)]),
+      models.map((model) => [model, createEntityInputs(model, new Set(stamped))]),
     );
     const resolvers = models.map((model) => createEntityResolver(model, (m) => inputs.get(m)!));
     const schema = await buildSchema({

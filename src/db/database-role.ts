@@ -39,12 +39,22 @@ async function roleFacts(em: EntityManager): Promise<RoleFacts> {
   return row!;
 }
 
-/** Table and sequence rights for `role`, and nothing more: it owns nothing and bypasses nothing. */
+/**
+ * Table and sequence rights for `role`, and nothing more: it owns nothing and bypasses nothing. In
+ * `public` and in every other schema an entity maps (an imported database may use several).
+ */
 async function grantDataRights(em: EntityManager, role: string): Promise<void> {
   const quoted = `"${role.replaceAll('"', '""')}"`;
-  await runSql(em, `grant usage on schema public to ${quoted}`);
-  await runSql(em, `grant select, insert, update, delete on all tables in schema public to ${quoted}`);
-  await runSql(em, `grant usage, select on all sequences in schema public to ${quoted}`);
+  const schemas = new Set(['public']);
+  for (const meta of em.getMetadata().getAll().values()) {
+    if (meta.schema && meta.schema !== '*' && !meta.embeddable) schemas.add(meta.schema);
+  }
+  for (const schema of schemas) {
+    const name = `"${schema.replaceAll('"', '""')}"`;
+    await runSql(em, `grant usage on schema ${name} to ${quoted}`);
+    await runSql(em, `grant select, insert, update, delete on all tables in schema ${name} to ${quoted}`);
+    await runSql(em, `grant usage, select on all sequences in schema ${name} to ${quoted}`);
+  }
 }
 
 /** Roles belong to the whole server: a start on another database may create APP_ROLE at the same time. */

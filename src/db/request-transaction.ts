@@ -8,6 +8,9 @@ export interface DatabaseSecurity {
   switchToRole?: string;
 }
 
+/** See `requestSettings`: the smallest work_mem PostgreSQL accepts. */
+export const REQUEST_WORK_MEM = '64kB';
+
 /** The transaction-local settings of a request: who it is for, and the role it runs as. */
 export function requestSettings(security: RequestSecurity, database: DatabaseSecurity): [string, string][] {
   const settings = security.databaseSettings();
@@ -16,6 +19,14 @@ export function requestSettings(security: RequestSecurity, database: DatabaseSec
   // look-up as if it ran over the whole table, and JIT-compiles it for far longer than the read
   // takes (measured: 600 ms of compilation for a 10 ms read of 50 orders at scale 500).
   settings.push(['jit', 'off']);
+  // A scope is an `exists` on the parent's key that PostgreSQL may hash (every visible parent, once per
+  // statement) or look up per row (security-model.ts `parentVisible`, and the database's scope policies).
+  // It picks without seeing the page's limit, so it would hash a tenant's 16 000 customers to return 50
+  // orders. It hashes a subplan only when the hash fits in work_mem (× hash_mem_multiplier): this
+  // bound keeps small parent sets (the demo's, a few thousand keys) hashed and makes large ones per-row
+  // look-ups, so a page costs what it returns (S3 at scale 500: 50 ms → 5 ms of database time). Sorts
+  // of a page stay in memory (top-N); a count through a large scope pays per-row look-ups instead.
+  settings.push(['work_mem', REQUEST_WORK_MEM]);
   return settings;
 }
 

@@ -30,6 +30,10 @@ interface ColumnOptions {
    * `(<expression>) stored`. Readable, never in create or update inputs.
    */
   generated?: string;
+  /** One column of a composite primary key (a single key is a GeneratedId or NaturalId). */
+  primary?: boolean;
+  /** The column's name, where it is not the property's in snake_case (an imported table's). */
+  column?: string;
 }
 
 /**
@@ -107,6 +111,8 @@ function column(
       ...(options.default === undefined ? {} : { default: options.default }),
       ...(options.defaultRaw === undefined ? {} : { defaultRaw: options.defaultRaw }),
       ...(options.index ? { index: true } : {}),
+      ...(options.primary ? { primary: true } : {}),
+      ...(options.column ? { fieldName: options.column } : {}),
     })(target, name);
     Field(() => (options.list ? [graphqlType] : graphqlType), {
       nullable,
@@ -229,6 +235,8 @@ export const EnumColumn = (
         nullable,
         ...(options.default === undefined ? {} : { default: options.default }),
         ...(options.index ? { index: true } : {}),
+        ...(options.primary ? { primary: true } : {}),
+        ...(options.column ? { fieldName: options.column } : {}),
       })(target, name);
       Field(() => values, { nullable, description: options.description })(target, name);
       if (options.readableBy) Authorized(...options.readableBy)(target, name);
@@ -243,19 +251,24 @@ export const EnumColumn = (
  * imported table may have) when `identity` says which kind; `bigint` for an int8 key.
  */
 export const GeneratedId =
-  (options: { identity?: 'identity' | 'by default as identity'; bigint?: boolean } = {}) =>
+  (options: { identity?: 'identity' | 'by default as identity'; bigint?: boolean; column?: string } = {}) =>
   (target: object, name: string) => {
     PrimaryKey({
       type: options.bigint ? new BigIntType('string') : 'integer',
       autoincrement: true,
       generated: options.identity,
+      ...(options.column ? { fieldName: options.column } : {}),
     })(target, name);
     Field(() => ID)(target, name);
   };
 
 /** A natural string primary key chosen by the client (e.g. a customer code). */
-export const NaturalId = (options: { length: number }) => (target: object, name: string) => {
-  PrimaryKey({ type: 'string', length: options.length })(target, name);
+export const NaturalId = (options: { length: number; column?: string }) => (target: object, name: string) => {
+  PrimaryKey({
+    type: 'string',
+    length: options.length,
+    ...(options.column ? { fieldName: options.column } : {}),
+  })(target, name);
   Field(() => ID)(target, name);
 };
 
@@ -265,11 +278,19 @@ export const NaturalId = (options: { length: number }) => (target: object, name:
  * written by the API. Only a column the database can fill itself (nullable, default, generated).
  */
 export const OpaqueColumn =
-  (options: { columnType: string; nullable?: boolean; defaultRaw?: string; generated?: string }) =>
+  (options: {
+    columnType: string;
+    nullable?: boolean;
+    defaultRaw?: string;
+    generated?: string;
+    /** The column's name, where it is not the property's in snake_case (an imported table's). */
+    column?: string;
+  }) =>
   (target: object, name: string) =>
     Property({
       type: 'unknown',
       columnType: options.columnType,
+      ...(options.column ? { fieldName: options.column } : {}),
       nullable: options.nullable ?? false,
       lazy: true,
       ...(options.defaultRaw === undefined ? {} : { defaultRaw: options.defaultRaw }),

@@ -8,5 +8,18 @@ import { ManyToOne } from '@mikro-orm/decorators/legacy';
  * The GraphQL field (`customer: Customer`) and the input field (`customerId: ID`) are derived from
  * this metadata by the API layer, not declared here.
  */
-export const ToOne = <T extends object>(target: () => EntityName<T>, options: { nullable: boolean }) =>
-  ManyToOne(target, { nullable: options.nullable, index: true, deleteRule: 'restrict' });
+export const ToOne = <T extends object>(
+  target: () => EntityName<T>,
+  /**
+   * `primary`: the foreign key is also a column of the row's composite primary key. `column`: the
+   * foreign key's name, where it is not `<property>_id` (an imported table's).
+   */
+  options: { nullable: boolean; primary?: boolean; column?: string },
+) =>
+  ManyToOne(target, {
+    nullable: options.nullable,
+    index: true,
+    deleteRule: 'restrict',
+    ...(options.primary ? { primary: true } : {}),
+    ...(options.column ? { fieldName: options.column } : {}),
+  });

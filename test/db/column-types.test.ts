@@ -49,7 +49,12 @@ const TEAM_SCHEMA = `
     search tsvector,
     created timestamptz not null default now());
   create table counter (id int generated always as identity primary key, hits bigint not null default 0);
-  create table document (id serial primary key, body tsvector not null);`;
+  create table document (id serial primary key, body tsvector not null);
+  -- A composite key of an enum and a date; its foreign key and index named as the ToOne declares them.
+  create table shift (mood mood not null, day date not null, gadget_id bigint not null,
+    hours numeric(4, 1) not null, primary key (mood, day),
+    constraint shift_gadget_id_foreign foreign key (gadget_id) references gadget (id) on delete restrict);
+  create index shift_gadget_id_index on shift (gadget_id);`;
 
 let db: TestDatabase;
 let t: TestGateway;
@@ -141,9 +146,10 @@ describe('npm run db:import on the types real schemas hold', () => {
     expect(run.stderr).toBe('');
     expect(run.stdout).toBe(
       [
-        `Mapped 2 table(s) into ${OUT}:`,
+        `Mapped 3 table(s) into ${OUT}:`,
         '  counter → Counter',
         '  gadget → Gadget',
+        '  shift → Shift',
         "  enum mood → Mood ('calm' as CALM, 'busy' as BUSY, 'in progress' as IN_PROGRESS, '1st' as _1ST, 'Busy' as BUSY_2)",
         'Left out:',
         '  document: column body is required and cannot be mapped: type tsvector has no GraphQL mapping',
@@ -396,6 +402,47 @@ describe('the GraphQL API over every mapped type', () => {
     expect((await db.sql.query('select hits::text from counter')).rows).toEqual([
       { hits: '9007199254740993' },
     ]);
+  });
+
+  it('addresses a row by a composite key of an enum and a date, with a relation to a bigint key', async () => {
+    const created = await gql<{ createShift: Record<string, unknown> }>(
+      `mutation ($gadget: ID!) {
+        createShift(input: { mood: CALM, day: "2026-05-01", gadgetId: $gadget, hours: "7.5" }) {
+          mood day hours gadget { id }
+        }
+      }`,
+      { gadget: first.id },
+    );
+    expect(created.errors).toBeUndefined();
+    expect(created.data!.createShift).toEqual({
+      mood: 'CALM',
+      day: '2026-05-01',
+      hours: '7.5',
+      gadget: { id: first.id },
+    });
+    const read = await gql<{ shift: { hours: string } | null }>(
+      '{ shift(mood: CALM, day: "2026-05-01") { hours } }',
+    );
+    expect(read.errors).toBeUndefined();
+    expect(read.data!.shift).toEqual({ hours: '7.5' });
+    const updated = await gql<{ updateShift: { hours: string } }>(
+      'mutation { updateShift(mood: CALM, day: "2026-05-01", input: { hours: "8.0" }) { hours } }',
+    );
+    expect(updated.errors).toBeUndefined();
+    expect(updated.data!.updateShift.hours).toBe('8.0');
+    const args = await gql<{
+      __type: { fields: { name: string; args: { name: string; type: { ofType: { name: string } } }[] }[] };
+    }>('{ __type(name: "Query") { fields { name args { name type { ofType { name } } } } } }');
+    const byKey = args.data!.__type.fields.find((f) => f.name === 'shift')!;
+    expect(byKey.args.map((a) => [a.name, a.type.ofType.name])).toEqual([
+      ['mood', 'Mood'],
+      ['day', 'LocalDate'],
+    ]);
+    const deleted = await gql<{ deleteShift: boolean }>(
+      'mutation { deleteShift(mood: CALM, day: "2026-05-01") }',
+    );
+    expect(deleted.data!.deleteShift).toBe(true);
+    expect((await db.sql.query('select count(*)::int as n from shift')).rows).toEqual([{ n: 0 }]);
   });
 
   it('keeps generated and identity columns out of create and update inputs', async () => {

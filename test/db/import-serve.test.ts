@@ -103,22 +103,22 @@ describe('the gateway on an imported database', () => {
   it('serves every table to the superuser with the counts of the database', async () => {
     const result = await gql(
       'sa',
-      '{ regionsCount staffCount notesCount regions { id } staff { id } notes { id } }',
+      '{ regionsCount staffListCount notesCount regions { id } staffList { id } notes { id } }',
     );
     expect(result.errors).toBeUndefined();
-    expect(result.data).toMatchObject({ regionsCount: 3, staffCount: 3, notesCount: 3 });
+    expect(result.data).toMatchObject({ regionsCount: 3, staffListCount: 3, notesCount: 3 });
     expect((result.data!.notes as unknown[]).length).toBe(3);
   });
 
   it('keeps a tenant to its own rows, nested relations included', async () => {
     const result = await gql(
       'u1',
-      '{ staffCount staff(orderBy: [{ id: ASC }]) { fullName region { name } } notes { body staff { fullName } } }',
+      '{ staffListCount staffList(orderBy: [{ id: ASC }]) { fullName region { name } } notes { body staff { fullName } } }',
     );
     expect(result.errors).toBeUndefined();
     expect(result.data).toEqual({
-      staffCount: 2,
-      staff: [
+      staffListCount: 2,
+      staffList: [
         { fullName: 'Ada', region: { name: 'Europe' } },
         { fullName: 'Cy', region: { name: 'Andes' } },
       ],

@@ -82,14 +82,14 @@ describe('npm run db:import', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(
       [
-        `Mapped 3 table(s) into ${OUT}:`,
+        `Mapped 5 table(s) into ${OUT}:`,
         '  badge → Badge',
+        '  measurement → Measurement',
         '  region → Region',
         '  staff → Staff',
+        '  staff_skill → StaffSkill',
         "  enum mood → Mood ('calm' as CALM, 'busy' as BUSY)",
         'Left out:',
-        '  measurement: composite primary key (id, taken_at): the API addresses a row by one id',
-        '  staff_skill: composite primary key (staff_id, skill): the API addresses a row by one id',
         '  staff.search: type tsvector has no GraphQL mapping',
         '  busy_staff: a view: read-only, not imported',
         `Next: edit ${OUT}/declare-security.ts, then npm run security:migration, npm run security:check and DOMAIN=${OUT} npm start.`,
@@ -110,9 +110,11 @@ describe('npm run db:import', () => {
       'entities.ts',
       'enums.ts',
       'index.ts',
+      'measurement.entity.ts',
       'migrations',
       'migrations/index.ts',
       'region.entity.ts',
+      'staff-skill.entity.ts',
       'staff.entity.ts',
     ]);
     for (const file of files.filter((name) => name.endsWith('.ts'))) {
@@ -138,11 +140,19 @@ describe('npm run db:import', () => {
     expect(region).toContain("@GeneratedId({ identity: 'identity' })\n  id!: number;");
     expect(region).toContain('@TextColumn()\n  name!: string;');
     expect(region).toContain('@ToOne(() => Region, { nullable: true })\n  parent?: Rel<Region> | null;');
+    const skill = await readFile(join(ROOT, OUT, 'staff-skill.entity.ts'), 'utf8');
+    expect(skill).toContain('@ToOne(() => Staff, { nullable: false, primary: true })\n  staff!: Rel<Staff>;');
+    expect(skill).toContain('@TextColumn({ primary: true })\n  skill!: string;');
+    // A composite key of a partitioned table, its date column mapped now.
+    const measurement = await readFile(join(ROOT, OUT, 'measurement.entity.ts'), 'utf8');
+    expect(measurement).toContain('@IntColumn({ primary: true })\n  id!: number;');
+    expect(measurement).toContain('@DateColumn({ primary: true })\n  takenAt!: string;');
     const security = await readFile(join(ROOT, OUT, 'declare-security.ts'), 'utf8');
     expect(security).toMatch(
       /tenantFilter\('clientId', \(currentUser\) => \(\{ clientId: currentUser\.clientId \}\), \{\s+rolesNotFiltered: \['sa'\],?\s+\}\);/,
     );
-    expect(security).toContain('sharedByAllTenants(Badge, Region);');
+    expect(security).toContain('sharedByAllTenants(Badge, Measurement, Region);');
+    expect(security).toContain("scope(StaffSkill, 'staff');");
   });
 
   it('writes classes that map the tables exactly: columns left out of the API stay declared', async () => {
@@ -173,6 +183,9 @@ describe('npm run db:import', () => {
       const none = { added: [], changed: [], removed: [] };
       expect(changes.region ?? none).toEqual(none);
       expect(changes.staff ?? none).toEqual(none);
+      // A composite key maps exactly too: its key columns, one of them a relation.
+      expect(changes.staff_skill ?? none).toEqual(none);
+      expect(changes.measurement ?? none).toEqual(none);
     } finally {
       await orm.close();
     }

@@ -13,7 +13,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database.
 
 /**
  * The engine's own tiny domain, independent of the demo (Northwind) entities and of
- * security/declare-security.ts: a team that replaces the demo domain keeps these tests as they are.
+ * any domain's declare-security.ts: a team that replaces the demo domain keeps these tests as they are.
  * Every type is explicit: nothing depends on emitted decorator metadata.
  *
  *   Account (tenant column clientId) ← Invoice (scope: account, nullable) ← Payment (scope: invoice)

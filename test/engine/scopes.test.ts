@@ -124,20 +124,20 @@ describe('SPEC §5 on scopes, read through the gateway', () => {
     ).toBe(1);
   });
 
-  it('the scope is a semi-join (in (select …)), never a join, at every level', async () => {
+  it('the scope is a semi-join (exists (select …)), never a join, at every level', async () => {
     const user = reader('tenant 1').user;
     const semiJoins = async (find: () => Promise<unknown>, subqueries: number) => {
       const statements = await statementsOf(find);
       expect(statements).toHaveLength(1);
       const sql = statements[0]!.toLowerCase();
       expect(sql, sql).not.toMatch(/\bjoin\b/);
-      expect(sql.match(/ in \(select /g)?.length, sql).toBe(subqueries);
+      expect(sql.match(/\bexists \(select /g)?.length, sql).toBe(subqueries);
     };
     // Payment → invoice → account: two nested subqueries; Invoice → account: one.
     await semiJoins(() => f.forkFor(user).find(Payment, {}), 2);
     await semiJoins(() => f.forkFor(user).find(Invoice, {}), 1);
     const counted = await statementsOf(() => f.forkFor(user).count(Payment));
-    expect(counted[0]!.toLowerCase()).toMatch(/ in \(select /);
+    expect(counted[0]!.toLowerCase()).toMatch(/\bexists \(select /);
     expect(counted[0]!.toLowerCase()).not.toMatch(/\bjoin\b/);
   });
 

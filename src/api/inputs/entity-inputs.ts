@@ -36,7 +36,9 @@ function filterableFields(model: EntityModel) {
     ...model.scalars
       .filter((scalar) => !scalar.list)
       .map((scalar) =>
-        scalar.name === model.primaryKey.name ? { name: scalar.name, kind: model.primaryKey.kind } : scalar,
+        model.key.length === 1 && scalar.name === model.primaryKey.name
+          ? { name: scalar.name, kind: model.primaryKey.kind }
+          : scalar,
       ),
     ...model.toOne.map((relation) => ({ name: relation.idField, kind: relation.target.primaryKey.kind })),
   ];
@@ -44,9 +46,13 @@ function filterableFields(model: EntityModel) {
 
 /**
  * The input types of one entity (`CustomerWhere`, `CustomerOrderBy`, `CustomerCreateInput`,
- * `CustomerUpdateInput`), derived from its model.
+ * `CustomerUpdateInput`), derived from its model; `stamped` are the global-filter attributes an
+ * insert may omit.
  */
-export function createEntityInputs(model: EntityModel): EntityInputs {
+export function createEntityInputs(
+  model: EntityModel,
+  stamped: ReadonlySet<string> = new Set(),
+): EntityInputs {
   const filterable = filterableFields(model);
 
   const where: ClassType = inputClass(
@@ -75,11 +81,15 @@ export function createEntityInputs(model: EntityModel): EntityInputs {
   const writable = model.scalars.filter(
     (scalar) => !scalar.readOnly && (scalar.name !== model.primaryKey.name || !model.primaryKey.generated),
   );
+  /** A row's key is given when it is created and stays: update inputs leave its columns out. */
+  const inKey = (name: string) => model.key.some((part) => part.name === name);
+  const singleKey = model.key.length === 1 ? model.primaryKey.name : undefined;
   const createFields: [string, Decorate][] = [
     ...writable.map((scalar): [string, Decorate] => [
       scalar.name,
-      Field(() => (scalar.name === model.primaryKey.name ? GraphQLID : inputTypeOf(scalar)), {
-        nullable: scalar.nullable || scalar.hasDefault,
+      Field(() => (scalar.name === singleKey ? GraphQLID : inputTypeOf(scalar)), {
+        // A global filter's attribute left out is stamped with the user's own value.
+        nullable: scalar.nullable || scalar.hasDefault || stamped.has(scalar.name),
       }),
     ]),
     ...model.toOne.map((relation): [string, Decorate] => [
@@ -89,15 +99,14 @@ export function createEntityInputs(model: EntityModel): EntityInputs {
   ];
   const updateFields: [string, Decorate][] = [
     ...writable
-      .filter((scalar) => scalar.name !== model.primaryKey.name)
+      .filter((scalar) => !inKey(scalar.name))
       .map((scalar): [string, Decorate] => [
         scalar.name,
         Field(() => inputTypeOf(scalar), { nullable: true }),
       ]),
-    ...model.toOne.map((relation): [string, Decorate] => [
-      relation.idField,
-      Field(() => GraphQLID, { nullable: true }),
-    ]),
+    ...model.toOne
+      .filter((relation) => !inKey(relation.name))
+      .map((relation): [string, Decorate] => [relation.idField, Field(() => GraphQLID, { nullable: true })]),
   ];
   // GraphQL has no input type without fields: an entity with nothing to write has no such mutation.
   const create =

@@ -1,4 +1,11 @@
-import { DatabaseSchema, type MikroORM } from '@mikro-orm/postgresql';
+import { type EntityProperty, type NamingStrategy, ReferenceKind } from '@mikro-orm/core';
+import {
+  type Column,
+  DatabaseSchema,
+  type DatabaseTable,
+  type MikroORM,
+  type SchemaHelper,
+} from '@mikro-orm/postgresql';
 import { type IntrospectedTable } from './entity-plan.js';
 
 /**
@@ -19,19 +26,65 @@ export async function introspect(
     undefined,
     schemas,
   );
-  const inSchemas = (name?: string) => schemas.includes(name ?? platform.getDefaultSchemaName() ?? 'public');
+  const inSchemas = (name?: string) => schemas.includes(schemaOf(name));
+  const schemaOf = (name?: string) => name ?? platform.getDefaultSchemaName() ?? 'public';
+  // A SQL platform always has a schema helper; the type allows none for the others.
+  const helper = platform.getSchemaHelper()!;
+  const naming = orm.config.getNamingStrategy();
   const tables = schema
     .getTables()
     .filter((table) => inSchemas(table.schema))
+    // In the order of `schemas`, then by name: who keeps a class name that two tables would take.
+    .sort(
+      (a, b) =>
+        schemas.indexOf(schemaOf(a.schema)) - schemas.indexOf(schemaOf(b.schema)) ||
+        a.name.localeCompare(b.name),
+    )
     .map((table) => ({
       name: table.name,
       schema: table.schema,
-      // A SQL platform always has a schema helper; the type allows none for the others.
-      meta: table.getEntityDeclaration(orm.config.getNamingStrategy(), platform.getSchemaHelper()!, 'never'),
+      meta: table.getEntityDeclaration(naming, helper, 'never'),
+      foreignKeyColumns: new Set(Object.values(table.getForeignKeys()).flatMap((fk) => fk.columnNames)),
+      columns: new Map(
+        table.getColumns().map((column) => [column.name, scalarDeclaration(table, column, naming, helper)]),
+      ),
     }));
   const views = schema
     .getViews()
     .filter((view) => inSchemas(view.schema))
     .map((view) => view.name);
   return { tables, views };
+}
+
+/**
+ * A column as a scalar property, however its foreign keys are mapped: MikroORM's declaration of a
+ * column without its foreign key (what DatabaseTable.getEntityDeclaration builds each property
+ * with). The declaration itself can drop a column, when a relation takes the column's name (`team`
+ * text beside `team_id`): the import maps such a column from here.
+ */
+function scalarDeclaration(
+  table: DatabaseTable,
+  column: Column,
+  naming: NamingStrategy,
+  helper: SchemaHelper,
+): EntityProperty {
+  const declare = (
+    table as unknown as {
+      getPropertyDeclaration(
+        column: Column,
+        naming: NamingStrategy,
+        helper: SchemaHelper,
+        compositeFkIndexes: object,
+        compositeFkUniques: object,
+        columnFks: object,
+      ): Record<string, unknown>;
+    }
+  ).getPropertyDeclaration.bind(table);
+  const prop = declare(column, naming, helper, {}, {}, {});
+  return {
+    ...prop,
+    kind: ReferenceKind.SCALAR,
+    fieldNames: [column.name],
+    columnTypes: [column.type],
+  } as unknown as EntityProperty;
 }

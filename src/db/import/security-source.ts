@@ -4,7 +4,7 @@ import { type PlannedEntity } from './entity-plan.js';
 const TENANT_PROPERTIES = ['clientId', 'tenantId', 'organizationId', 'accountId'];
 
 /**
- * A starting security/declare-security.ts: readers may read, nobody writes until granted, and when
+ * A starting declare-security.ts for an imported domain: readers may read, nobody writes until granted, and when
  * a tenant column was found, every entity is either filtered by it or listed as shared, so the
  * coverage check passes and the administrator sees each entity to decide on.
  */
@@ -21,7 +21,27 @@ export function securitySource(
         entities.find((e) => e.className === name)!.members.some((m) => m.name === tenant),
       )
     : [];
-  const shared = names.filter((name) => !withTenant.includes(name));
+  // An entity without the column whose required to-one relation leads to a covered one (a line of
+  // an order, a staff member's skills) belongs to that parent's tenant: scoped through it.
+  const scoped = new Map<string, string>();
+  for (let changed = Boolean(tenant); changed;) {
+    changed = false;
+    for (const entity of entities) {
+      if (withTenant.includes(entity.className) || scoped.has(entity.className)) continue;
+      const parent = entity.members.find(
+        (m) =>
+          m.uses === 'ToOne' &&
+          !m.optional &&
+          m.target !== entity.className &&
+          (withTenant.includes(m.target!) || scoped.has(m.target!)),
+      );
+      if (parent) {
+        scoped.set(entity.className, parent.name);
+        changed = true;
+      }
+    }
+  }
+  const shared = names.filter((name) => !withTenant.includes(name) && !scoped.has(name));
   const rules = [
     '    // Written by `npm run db:import`: a start to edit, not a policy. Users with the role `reader`',
     '    // may read every entity; no one else may do anything but the superuser (`sa`), until granted.',
@@ -32,6 +52,12 @@ export function securitySource(
       `    // Everyone but the superuser sees only the rows of their own tenant (column ${tenant}: ${withTenant.join(', ')}).`,
       `    tenantFilter('${tenant}', (currentUser) => ({ ${tenant}: currentUser.${tenant} }), { rolesNotFiltered: ['sa'] });`,
     );
+    for (const name of names.filter((each) => scoped.has(each))) {
+      rules.push(
+        `    // ${name} belongs to the tenant of its ${scoped.get(name)}: visible where that row is.`,
+        `    scope(${name}, '${scoped.get(name)}');`,
+      );
+    }
     if (shared.length > 0) {
       rules.push(
         `    // These have no ${tenant} column: shared by all tenants until you scope them to a parent,`,
@@ -42,8 +68,10 @@ export function securitySource(
   } else {
     rules.push(`    // No tenant column was found. The imported entities: ${names.join(', ')}.`);
   }
-  const api = tenant ? '{ rolePermission, tenantFilter, sharedByAllTenants }' : '{ rolePermission }';
-  const imported = tenant && shared.length > 0 ? shared : [];
+  const api = tenant
+    ? `{ rolePermission, tenantFilter${scoped.size > 0 ? ', scope' : ''}${shared.length > 0 ? ', sharedByAllTenants' : ''} }`
+    : '{ rolePermission }';
+  const imported = tenant ? [...scoped.keys(), ...shared].sort() : [];
   return [
     ...(imported.length > 0 ? [`import { ${imported.join(', ')} } from '${paths.entities}';`] : []),
     `import { declareSecurity } from '${paths.policy}';`,
