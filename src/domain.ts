@@ -38,6 +38,9 @@ export class DomainError extends Error {}
 /** Where `db:migration:create` and `security:migration` write a domain's migrations. */
 export const migrationsFolderOf = (domain: Domain) => `${domain.folder}/migrations`;
 
+/** The file a domain's security declarations live in, as errors and reports name it. */
+export const declarationsFileOf = (domain: Domain) => `${domain.folder}/declare-security.ts`;
+
 /** The project's root: a relative DOMAIN is found from here, whatever the working directory. */
 const PROJECT_ROOT = resolve(import.meta.dirname, '..');
 

@@ -4,12 +4,12 @@
  * it in migrations/index.ts. The diff covers only what the entities map (mapped-tables-migrator.ts);
  * a change that can lose data (a dropped column, a narrower type) is refused unless allowed.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { format, resolveConfig } from 'prettier';
 import { destructiveChanges } from '../destructive-changes.js';
 import { MappedTablesMigrator } from '../mapped-tables-migrator.js';
 import { migrationsFolderOf } from '../../domain.js';
+import { writeFormatted } from './formatted-file.js';
 import { writeMigrationIndex } from './migration-index.js';
 import { withDatabase } from './with-database.js';
 
@@ -20,8 +20,7 @@ const { values, positionals } = parseArgs({
 
 /** MikroORM writes its generated code unformatted; the committed file must pass `npm run lint`. */
 async function formatInPlace(file: string) {
-  const source = await readFile(file, 'utf8');
-  await writeFile(file, await format(source, { ...(await resolveConfig(file)), filepath: file }));
+  await writeFormatted(file, await readFile(file, 'utf8'));
 }
 
 await withDatabase(async (orm, domain) => {

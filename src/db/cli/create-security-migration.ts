@@ -4,12 +4,11 @@
  * folder (when they changed since the last one), so the schema and its policies move together. Run
  * it after changing a global filter or a scope, or adding an entity.
  */
-import { writeFile } from 'node:fs/promises';
-import { format, resolveConfig } from 'prettier';
 import { loadConfigOrExit } from '../../config.js';
-import { loadDomain, migrationsFolderOf } from '../../domain.js';
+import { declarationsFileOf, loadDomain, migrationsFolderOf } from '../../domain.js';
 import { importPath } from '../import/entity-source.js';
 import { declaredPolicyStatements, latestSecurityMigration } from '../security-migrations.js';
+import { writeFormatted } from './formatted-file.js';
 import { writeMigrationIndex } from './migration-index.js';
 import { reportingCliErrors } from './with-database.js';
 
@@ -46,11 +45,11 @@ export class ${name} extends Migration {
   }
 }
 `;
-      await writeFile(file, await format(source, { ...(await resolveConfig(file)), filepath: file }));
+      await writeFormatted(file, source);
       await writeMigrationIndex(folder);
       console.log(`Created ${file}`);
     }
   },
   undefined,
-  `${domain.folder}/declare-security.ts`,
+  declarationsFileOf(domain),
 );

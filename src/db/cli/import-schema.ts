@@ -12,7 +12,6 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildSchema } from 'graphql';
-import { format, resolveConfig } from 'prettier';
 import { emitSchemaText, SCHEMA_FILE } from '../../api/schema-file.js';
 import { loadDomain } from '../../domain.js';
 import { domainSource, emptyMigrationIndex, IMPORTED_MARKER } from '../import/domain-source.js';
@@ -21,6 +20,7 @@ import { entitySource, enumsSource, fileBaseOf, importPath, indexSource } from '
 import { introspect } from '../import/introspection.js';
 import { operationsSources } from '../import/operations-source.js';
 import { securitySource } from '../import/security-source.js';
+import { writeFormatted } from './formatted-file.js';
 import { withCatalog } from './with-database.js';
 
 const { values } = parseArgs({
@@ -30,11 +30,6 @@ const { values } = parseArgs({
     force: { type: 'boolean', default: false },
   },
 });
-
-/** Written formatted, so the imported files pass `npm run lint` as they are. */
-async function writeFormatted(file: string, source: string) {
-  await writeFile(file, await format(source, { ...(await resolveConfig(file)), filepath: file }));
-}
 
 /**
  * Why the folder must not be written, if it must not: it holds something other than the demo's

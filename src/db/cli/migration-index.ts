@@ -1,5 +1,5 @@
-import { readdir, writeFile } from 'node:fs/promises';
-import { format, resolveConfig } from 'prettier';
+import { readdir } from 'node:fs/promises';
+import { writeFormatted } from './formatted-file.js';
 
 /** Rewrites `<folder>/index.ts` to list every migration file of a domain, oldest first. */
 export async function writeMigrationIndex(folder: string): Promise<void> {
@@ -14,5 +14,5 @@ export async function writeMigrationIndex(folder: string): Promise<void> {
     `export const migrations = [${names.map((n) => `{ name: '${n}', class: ${n} }`).join(', ')}];`,
     '',
   ].join('\n');
-  await writeFile(file, await format(source, { ...(await resolveConfig(file)), filepath: file }));
+  await writeFormatted(file, source);
 }

@@ -10,6 +10,7 @@ import { policyStatements } from '../../../security/system/database-policies.js'
 import { asMaintenance } from '../maintenance.js';
 import { policyDrift } from '../policy-drift.js';
 import { runSql } from '../raw-sql.js';
+import { declarationsFileOf } from '../../domain.js';
 import { declaredPolicies } from '../security-migrations.js';
 import { withDatabase } from './with-database.js';
 
@@ -27,7 +28,7 @@ await withDatabase(async (orm, domain) => {
     );
     return;
   }
-  console.log(`${drift.length} difference(s) between the database and ${domain.folder}/declare-security.ts:`);
+  console.log(`${drift.length} difference(s) between the database and ${declarationsFileOf(domain)}:`);
   for (const d of drift)
     console.log(
       `  ${d.kind}: ${d.table}${d.policy ? ` ${d.policy}` : ''}${d.detail ? ` — ${d.detail}` : ''}`,

@@ -5,7 +5,7 @@ import { createLogger } from '../../logger.js';
 import { unreachableDatabase } from '../connection-failure.js';
 import { openDatabase } from '../database.js';
 import { EmbeddedDatabaseError } from '../embedded-postgres.js';
-import { type Domain, loadDomain } from '../../domain.js';
+import { declarationsFileOf, type Domain, loadDomain } from '../../domain.js';
 import { createOrmOptions, domainOrmOptions } from '../orm-config.js';
 import { QueryLog } from '../query-log.js';
 
@@ -40,9 +40,7 @@ export async function reportingCliErrors(
 export async function withDatabase(work: (orm: MikroORM, domain: Domain) => Promise<void>): Promise<void> {
   const config = loadConfigOrExit();
   const domain = await loadDomain(config.domain);
-  await withOrm(config, domainOrmOptions(domain), `${domain.folder}/declare-security.ts`, (orm) =>
-    work(orm, domain),
-  );
+  await withOrm(config, domainOrmOptions(domain), declarationsFileOf(domain), (orm) => work(orm, domain));
 }
 
 /** The same frame with an ORM of no entities, for a command that reads the catalog (db:import). */

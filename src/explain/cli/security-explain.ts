@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { type AuthUser } from '../../../auth-providers/auth-provider.js';
 import { assembleGateway } from '../../assemble.js';
 import { loadConfigOrExit } from '../../config.js';
-import { loadDomain } from '../../domain.js';
+import { declarationsFileOf, loadDomain } from '../../domain.js';
 import { DATA_DIR, openDatabase } from '../../db/database.js';
 import { reportingCliErrors } from '../../db/cli/with-database.js';
 import { createLogger } from '../../logger.js';
@@ -112,7 +112,7 @@ try {
       }
     },
     database.url,
-    `${domain.folder}/declare-security.ts`,
+    declarationsFileOf(domain),
   );
 } finally {
   await database.close();
