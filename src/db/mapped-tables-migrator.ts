@@ -4,6 +4,7 @@ import {
   DatabaseSchema,
   type DatabaseTable,
   type EntityManager,
+  type ForeignKey,
   SchemaComparator,
   type SchemaDifference,
   type SqlSchemaGenerator,
@@ -18,8 +19,8 @@ export const MIGRATIONS_TABLE = 'auth.mikro_orm_migrations';
  * MikroORM's own compares the entities with everything in the database and drops what they do not
  * map: the `auth` schema and its tables, a team's own tables, views, enums and functions (SPEC §9:
  * those are never grantgate's to drop). Here the database side of the comparison holds only the
- * tables, views and enums the entities map (and of those tables only the foreign keys to mapped
- * tables), so a migration can add to or change the mapped tables and nothing else.
+ * tables, views and enums the entities map (and of those tables only the foreign keys over columns a
+ * relation maps), so a migration can add to or change the mapped tables and nothing else.
  */
 export class MappedTablesMigrator extends Migrator {
   static override register(orm: MikroORM): void {
@@ -72,12 +73,12 @@ export class MappedTablesMigrator extends Migrator {
     const defaultSchema = platform.getDefaultSchemaName() ?? 'public';
     const key = (table: { schema?: string; name: string }) =>
       `${table.schema ?? defaultSchema}.${table.name}`;
-    const mappedTables = new Set(target.getTables().map(key));
     const mappedViews = new Set(target.getViews().map(key));
     const mappedEnums = new Set(Object.keys(target.getNativeEnums()));
 
-    const tables = current.getTables().filter((table) => mappedTables.has(key(table)));
-    for (const table of tables) keepForeignKeysToMapped(table, mappedTables, defaultSchema);
+    const targetTables = new Map(target.getTables().map((table) => [key(table), table]));
+    const tables = current.getTables().filter((table) => targetTables.has(key(table)));
+    for (const table of tables) keepDeclaredForeignKeys(table, targetTables.get(key(table))!);
     current.setTables(tables);
     current.setViews(current.getViews().filter((view) => mappedViews.has(key(view))));
     current.setNativeEnums(
@@ -97,14 +98,16 @@ export class MappedTablesMigrator extends Migrator {
   }
 }
 
-/** A foreign key from a mapped table to one no entity maps is the team's: out of the comparison. */
-function keepForeignKeysToMapped(table: DatabaseTable, mappedTables: Set<string>, defaultSchema: string) {
-  const qualified = (name: string) => (name.includes('.') ? name : `${defaultSchema}.${name}`);
+/**
+ * A foreign key over columns no relation of the entities maps is the team's (one to a table no entity
+ * maps, one of several columns the import serves as plain columns): out of the comparison.
+ */
+function keepDeclaredForeignKeys(table: DatabaseTable, target: DatabaseTable) {
+  const columnsOf = (fk: ForeignKey) => fk.columnNames.join(',');
+  const declared = new Set(Object.values(target.getForeignKeys()).map(columnsOf));
   table.setForeignKeys(
     Object.fromEntries(
-      Object.entries(table.getForeignKeys()).filter(([, fk]) =>
-        mappedTables.has(qualified(fk.referencedTableName)),
-      ),
+      Object.entries(table.getForeignKeys()).filter(([, fk]) => declared.has(columnsOf(fk))),
     ),
   );
 }

@@ -1,10 +1,26 @@
 import { type EntityName } from '@mikro-orm/core';
 import { ManyToOne } from '@mikro-orm/decorators/legacy';
 
+/** What PostgreSQL does to the referring rows when the referenced row is deleted or its key changes. */
+export type ReferentialAction = 'restrict' | 'no action' | 'cascade' | 'set null' | 'set default';
+
+/**
+ * A foreign key as an imported table has it: its constraint name, its actions and the name of the
+ * index on its column (`false`: none). Declared so that a migration sees the team's table as it is
+ * and leaves it be.
+ */
+export interface ExistingForeignKey {
+  name: string;
+  onDelete: ReferentialAction;
+  onUpdate: ReferentialAction;
+  index: string | false;
+}
+
 /**
  * A to-one relation: an indexed foreign key whose referenced row cannot be deleted while referenced.
  * 'restrict' rather than MikroORM's default 'set null': deleting a row must never silently rewrite
- * rows that refer to it (and that the caller may not even be allowed to see).
+ * rows that refer to it (and that the caller may not even be allowed to see). An imported table's
+ * foreign key keeps what the team declared (`foreignKey`), which db:import reports when it acts.
  * The GraphQL field (`customer: Customer`) and the input field (`customerId: ID`) are derived from
  * this metadata by the API layer, not declared here.
  */
@@ -14,12 +30,18 @@ export const ToOne = <T extends object>(
    * `primary`: the foreign key is also a column of the row's composite primary key. `column`: the
    * foreign key's name, where it is not `<property>_id` (an imported table's).
    */
-  options: { nullable: boolean; primary?: boolean; column?: string },
+  options: { nullable: boolean; primary?: boolean; column?: string; foreignKey?: ExistingForeignKey },
 ) =>
   ManyToOne(target, {
     nullable: options.nullable,
-    index: true,
-    deleteRule: 'restrict',
+    ...(options.foreignKey
+      ? {
+          foreignKeyName: options.foreignKey.name,
+          deleteRule: options.foreignKey.onDelete,
+          updateRule: options.foreignKey.onUpdate,
+          index: options.foreignKey.index,
+        }
+      : { index: true, deleteRule: 'restrict' }),
     ...(options.primary ? { primary: true } : {}),
     ...(options.column ? { fieldName: options.column } : {}),
   });

@@ -50,11 +50,9 @@ const TEAM_SCHEMA = `
     created timestamptz not null default now());
   create table counter (id int generated always as identity primary key, hits bigint not null default 0);
   create table document (id serial primary key, body tsvector not null);
-  -- A composite key of an enum and a date; its foreign key and index named as the ToOne declares them.
-  create table shift (mood mood not null, day date not null, gadget_id bigint not null,
-    hours numeric(4, 1) not null, primary key (mood, day),
-    constraint shift_gadget_id_foreign foreign key (gadget_id) references gadget (id) on delete restrict);
-  create index shift_gadget_id_index on shift (gadget_id);`;
+  -- A composite key of an enum and a date.
+  create table shift (mood mood not null, day date not null, gadget_id bigint not null references gadget (id),
+    hours numeric(4, 1) not null, primary key (mood, day));`;
 
 let db: TestDatabase;
 let t: TestGateway;

@@ -71,7 +71,7 @@ await withCatalog(async (orm, config) => {
     return;
   }
   const { tables, views } = await introspect(orm, values.schema);
-  const { entities, enums, skipped } = planEntities(tables);
+  const { entities, enums, skipped, actingForeignKeys } = planEntities(tables);
   if (entities.length === 0) {
     console.error(`No table of schema ${values.schema.join(', ')} could be mapped; ${folder}/ is unchanged.`);
     for (const { what, why } of skipped) console.error(`  ${what}: ${why}`);
@@ -113,6 +113,11 @@ await withCatalog(async (orm, config) => {
   const left = [...skipped, ...views.map((view) => ({ what: view, why: 'a view: read-only, not imported' }))];
   if (left.length > 0) console.log('Left out:');
   for (const { what, why } of left) console.log(`  ${what}: ${why}`);
+  if (actingForeignKeys.length > 0)
+    console.log(
+      'Kept as they are, and acting under no row security (a delete through the API reaches rows its caller may not see):',
+    );
+  for (const foreignKey of actingForeignKeys) console.log(`  ${foreignKey}`);
   if (keptDeclarations) console.log(`Kept ${declarations}: add rules for any new entity.`);
 
   const served = resolve(folder) === resolve(config.domain);

@@ -1,4 +1,5 @@
 import { type EntityMetadata, type EntityProperty, UnderscoreNamingStrategy } from '@mikro-orm/core';
+import { type ForeignKey } from '@mikro-orm/postgresql';
 import { enumValueNames } from '../../api/column-types.js';
 import { fileBaseOf } from './entity-source.js';
 
@@ -25,6 +26,8 @@ export interface PlannedEntity {
   tableName: string;
   schema?: string;
   members: PlannedMember[];
+  /** The table's own indexes, unique constraints and checks: `@Index({ name: …, properties: […] })`, … */
+  tableDecorators: string[];
 }
 
 export interface Skipped {
@@ -44,8 +47,8 @@ export interface IntrospectedTable {
    * serve as a relation is mapped as.
    */
   columns?: Map<string, EntityProperty>;
-  /** The columns of its foreign keys. */
-  foreignKeyColumns?: Set<string>;
+  /** Its foreign keys, by their columns joined with commas. */
+  foreignKeys?: Map<string, ForeignKey>;
 }
 
 /**
@@ -81,12 +84,18 @@ export interface PlannedEnum {
   values: { graphql: string; database: string }[];
 }
 
+/** `text` as a TypeScript string literal in the written source. */
+const tsString = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
 const columnTypeOf = (prop: EntityProperty) => prop.columnTypes[0] ?? String(prop.type);
 const baseTypeOf = (columnType: string) => columnType.replace(/\(.*\)$/, '');
 
-/** The column's default as the catalog gives it; MikroORM reports a column without one as `null`. */
+/**
+ * The column's default as SQL, as the catalog gives it (`'new'`, `0`, `now()`); MikroORM reports a
+ * column without one as `null`.
+ */
 function databaseDefault(prop: EntityProperty): string | number | boolean | undefined {
-  const value = (prop.default ?? prop.defaultRaw) as string | number | boolean | null | undefined;
+  const value = (prop.defaultRaw ?? prop.default) as string | number | boolean | null | undefined;
   return value === undefined || value === null || /^null$/i.test(String(value)) ? undefined : value;
 }
 
@@ -98,14 +107,14 @@ function literalDefault(prop: EntityProperty): string | undefined {
   const text = String(value);
   if (/^(true|false)$/.test(text) || /^-?\d+(\.\d+)?$/.test(text)) return text;
   const quoted = /^'((?:[^']|'')*)'(::[\w ]+)?$/.exec(text);
-  return quoted ? `'${quoted[1]!.replace(/''/g, "\\'")}'` : undefined;
+  return quoted ? tsString(quoted[1]!.replace(/''/g, "'")) : undefined;
 }
 
 /** The database default as SQL, when it is an expression (`now()`) rather than a literal. */
 function rawDefault(prop: EntityProperty): string | undefined {
   const sql = databaseDefault(prop);
   if (sql === undefined || literalDefault(prop) !== undefined) return undefined;
-  return `'${String(sql).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  return tsString(String(sql));
 }
 
 function options(entries: Record<string, string | undefined>): string {
@@ -153,8 +162,7 @@ function planScalar(prop: EntityProperty, enums: EnumPlanner, primary = false): 
   const list = Boolean(prop.array) || columnType.endsWith('[]');
   const elementType = columnType.replace(/\[\]$/, '');
   const nullable = prop.nullable && !primary ? 'true' : undefined;
-  const generated =
-    typeof prop.generated === 'string' ? `'${prop.generated.replace(/'/g, "\\'")}'` : undefined;
+  const generated = typeof prop.generated === 'string' ? tsString(prop.generated) : undefined;
   const common = {
     nullable,
     default: generated || prop.autoincrement ? undefined : literalDefault(prop),
@@ -327,6 +335,7 @@ export function planEntities(tables: IntrospectedTable[]): {
   entities: PlannedEntity[];
   enums: PlannedEnum[];
   skipped: Skipped[];
+  actingForeignKeys: string[];
 } {
   const index: TableIndex = {
     classNames: classNamesOf(tables),
@@ -368,7 +377,33 @@ export function planEntities(tables: IntrospectedTable[]): {
     entities,
     enums: [...enums.enums.values()].filter((e) => used.has(e.name)),
     skipped: [...index.skipped.values(), ...skippedColumns],
+    actingForeignKeys: actingForeignKeys(tables, index),
   };
+}
+
+/**
+ * The imported foreign keys that delete or rewrite rows when a row they refer to is deleted through
+ * the API (`staff.region_id → region: on delete cascade`). PostgreSQL runs these actions under no row
+ * security, so they reach rows the caller may not see; the import keeps them (the tables are the
+ * team's) and says so.
+ */
+function actingForeignKeys(tables: IntrospectedTable[], index: TableIndex): string[] {
+  const imported = (name: string) => {
+    const key = name.includes('.') ? name : `public.${name}`;
+    return index.classNames.has(key) && !index.skipped.has(key);
+  };
+  return tables
+    .filter((table) => imported(tableKey(table)))
+    .flatMap((table) => [...(table.foreignKeys?.values() ?? [])].map((fk) => ({ table, fk })))
+    .filter(
+      ({ fk }) =>
+        ['cascade', 'set null', 'set default'].includes(fk.deleteRule ?? '') &&
+        imported(fk.referencedTableName),
+    )
+    .map(
+      ({ table, fk }) =>
+        `${table.name}.${fk.columnNames.join(', ')} → ${fk.referencedTableName.replace(/^public\./, '')}: on delete ${fk.deleteRule}`,
+    );
 }
 
 function planEntity(
@@ -415,7 +450,7 @@ function planEntity(
   for (const prop of props) {
     let failure: string | undefined;
     if (prop.kind === 'm:1') {
-      const relation = planRelation(prop, index);
+      const relation = planRelation(prop, index, table.foreignKeys?.get(prop.fieldNames.join(',')));
       if (typeof relation === 'string') {
         skipped.push({
           what: `${table.name}.${prop.name}`,
@@ -438,7 +473,10 @@ function planEntity(
   // is left without a property in its declaration: its columns are still the table's.
   const unmapped = [...(table.columns?.keys() ?? [])].filter((column) => !mapped.has(column));
   if (unmapped.length > 0) {
-    const lostRelations = unmapped.filter((column) => table.foreignKeyColumns?.has(column));
+    const foreignKeyColumns = new Set(
+      [...(table.foreignKeys?.values() ?? [])].flatMap((fk) => fk.columnNames),
+    );
+    const lostRelations = unmapped.filter((column) => foreignKeyColumns.has(column));
     if (lostRelations.length > 0) {
       skipped.push({
         what: `${table.name}.${lostRelations.join(', ')}`,
@@ -450,28 +488,29 @@ function planEntity(
   }
   distinctNames(members);
   for (const member of members) nameColumn(member);
+  const constraints = tableConstraints(table, members);
   return {
     entity: {
       className: index.classNames.get(tableKey(table))!,
       tableName: table.name,
       schema: table.schema,
       members,
+      tableDecorators: constraints.decorators,
     },
-    skipped,
+    skipped: [...skipped, ...constraints.skipped],
   };
 }
 
 /** A column left out of the API, declared with its type as the catalog has it. */
 function opaqueMember(prop: EntityProperty): PlannedMember {
-  const quote = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-  const generated = typeof prop.generated === 'string' ? quote(prop.generated) : undefined;
+  const generated = typeof prop.generated === 'string' ? tsString(prop.generated) : undefined;
   const raw = generated ? undefined : databaseDefault(prop);
   return {
     name: prop.name,
     decorator: `@OpaqueColumn(${options({
-      columnType: quote(columnTypeOf(prop)),
+      columnType: tsString(columnTypeOf(prop)),
       nullable: prop.nullable ? 'true' : undefined,
-      defaultRaw: raw === undefined ? undefined : quote(String(raw)),
+      defaultRaw: raw === undefined ? undefined : tsString(String(raw)),
       generated,
     })})`,
     uses: 'OpaqueColumn',
@@ -514,14 +553,78 @@ function nameColumn(member: PlannedMember) {
       ? naming.joinKeyColumnName(member.name, 'id')
       : naming.propertyToColumnName(member.name);
   if (derived === member.column) return;
-  const option = `column: '${member.column.replace(/'/g, "\\'")}'`;
+  const option = `column: ${tsString(member.column)}`;
   member.decorator = member.decorator.endsWith('()')
     ? `${member.decorator.slice(0, -2)}({ ${option} })`
     : member.decorator.replace(/ \}\)$/, `, ${option} })`);
 }
 
+/**
+ * The table's indexes, unique constraints and checks as class decorators, named as the database
+ * names them, so a migration sees them declared and leaves them be. An index MikroORM describes by
+ * properties names the members that map its columns; one it can only describe as SQL keeps its SQL.
+ * A foreign key's own index is its relation's (planRelation).
+ */
+function tableConstraints(
+  table: IntrospectedTable,
+  members: PlannedMember[],
+): { decorators: string[]; skipped: Skipped[] } {
+  const memberOfColumn = new Map(members.flatMap((m) => (m.column ? [[m.column, m.name] as const] : [])));
+  const relationColumns = new Set(members.filter((m) => m.uses === 'ToOne').map((m) => m.column));
+  const decorators: string[] = [];
+  const skipped: Skipped[] = [];
+  /** The members mapping `properties` (MikroORM's property names of the declaration), if all are mapped. */
+  const membersOf = (properties: string[]) => {
+    const columns = properties.flatMap((name) => table.meta.properties[name]?.fieldNames ?? [name]);
+    const names = columns.map((column) => memberOfColumn.get(column));
+    return names.every((name) => name !== undefined) ? names : undefined;
+  };
+  const declare = (
+    kind: 'Index' | 'Unique',
+    name: string | undefined,
+    properties: string[],
+    expression?: string,
+  ) => {
+    const named = name ? `name: ${tsString(name)}, ` : '';
+    if (expression) return decorators.push(`@${kind}({ ${named}expression: ${tsString(expression)} })`);
+    const mapped = membersOf(properties);
+    if (mapped)
+      return decorators.push(`@${kind}({ ${named}properties: [${mapped.map(tsString).join(', ')}] })`);
+    return skipped.push({
+      what: `${table.name}: ${kind === 'Index' ? 'index' : 'unique constraint'} ${name ?? properties.join(', ')}`,
+      why: 'its columns are not all mapped, so it is not declared: a migration would drop it',
+    });
+  };
+  const listOf = (properties: string | string[] | undefined) =>
+    properties === undefined ? [] : ([] as string[]).concat(properties);
+  for (const prop of Object.values(table.meta.properties) as EntityProperty[]) {
+    const name = (value: unknown) => (typeof value === 'string' ? value : undefined);
+    // A relation's index is declared with its foreign key.
+    if (prop.index && !(prop.kind === 'm:1' && relationColumns.has(prop.fieldNames[0])))
+      declare('Index', name(prop.index), [prop.name]);
+    if (prop.unique && !prop.primary) declare('Unique', name(prop.unique), [prop.name]);
+  }
+  // The introspection's expressions are SQL text (callbacks are for hand-written entities).
+  const sqlOf = (expression: unknown) => (typeof expression === 'string' ? expression : undefined);
+  for (const index of table.meta.indexes)
+    declare('Index', index.name, listOf(index.properties as string | string[]), sqlOf(index.expression));
+  for (const unique of table.meta.uniques)
+    declare('Unique', unique.name, listOf(unique.properties as string | string[]), sqlOf(unique.expression));
+  for (const check of table.meta.checks) {
+    if (typeof check.expression !== 'string') continue;
+    decorators.push(
+      `@Check({ ${check.name ? `name: ${tsString(check.name)}, ` : ''}expression: ${tsString(check.expression)} })`,
+    );
+  }
+  return { decorators, skipped };
+}
+
 /** A to-one relation, or why the API cannot serve it as one. */
-function planRelation(prop: EntityProperty, index: TableIndex): PlannedMember | string {
+function planRelation(
+  prop: EntityProperty,
+  index: TableIndex,
+  foreignKey: ForeignKey | undefined,
+): PlannedMember | string {
   const targetTable = prop.referencedTableName.includes('.')
     ? prop.referencedTableName
     : `public.${prop.referencedTableName}`;
@@ -535,9 +638,17 @@ function planRelation(prop: EntityProperty, index: TableIndex): PlannedMember | 
     return `refers to ${prop.referencedTableName} by ${prop.referencedColumnNames.join(', ')}, not by its single key column`;
   const primary = prop.primary ? ', primary: true' : '';
   const nullable = prop.nullable && !prop.primary;
+  const existing = foreignKey
+    ? `, foreignKey: { ${[
+        `name: ${tsString(foreignKey.constraintName)}`,
+        `onDelete: '${foreignKey.deleteRule ?? 'no action'}'`,
+        `onUpdate: '${foreignKey.updateRule ?? 'no action'}'`,
+        `index: ${typeof prop.index === 'string' ? tsString(prop.index) : 'false'}`,
+      ].join(', ')} }`
+    : '';
   return {
     name: prop.name,
-    decorator: `@ToOne(() => ${target}, { nullable: ${nullable ? 'true' : 'false'}${primary} })`,
+    decorator: `@ToOne(() => ${target}, { nullable: ${nullable ? 'true' : 'false'}${primary}${existing} })`,
     uses: 'ToOne',
     type: `Rel<${target}>`,
     optional: nullable ?? false,

@@ -16,8 +16,9 @@ export function importPath(fromDir: string, module: string): string {
 
 /**
  * The source of one entity class, written like the demo's (demo/northwind/entities): an `@Entity`
- * that is an `@ObjectType`, one column decorator per column, `ToOne` per foreign key. The table is
- * named explicitly: it is the team's, and its name need not follow MikroORM's naming strategy.
+ * that is an `@ObjectType`, one column decorator per column, `ToOne` per foreign key, the table's
+ * indexes, unique constraints and checks. The table is named explicitly: it is the team's, and its
+ * name need not follow MikroORM's naming strategy.
  */
 export function entitySource(
   entity: PlannedEntity,
@@ -30,9 +31,12 @@ export function entitySource(
   const hasRelations = entity.members.some((m) => m.uses === 'ToOne');
   const enumNames = [...new Set(entity.members.flatMap((m) => (m.enumName ? [m.enumName] : [])))].sort();
   const table = entity.schema && entity.schema !== 'public' ? `, schema: '${entity.schema}'` : '';
+  const tableDecorators = ['Check', 'Index', 'Unique'].filter((name) =>
+    entity.tableDecorators.some((decorator) => decorator.startsWith(`@${name}(`)),
+  );
   const lines = [
     ...(hasRelations ? ["import { type Rel } from '@mikro-orm/core';"] : []),
-    "import { Entity } from '@mikro-orm/decorators/legacy';",
+    `import { ${['Entity', ...tableDecorators].sort().join(', ')} } from '@mikro-orm/decorators/legacy';`,
     "import { ObjectType } from 'type-graphql';",
     `import { ${columns.join(', ')} } from '${importPath(options.outDir, `${options.entitiesDir}/columns.ts`)}';`,
     ...(hasRelations
@@ -42,6 +46,7 @@ export function entitySource(
     ...(enumNames.length > 0 ? [`import { ${enumNames.join(', ')} } from './enums.js';`] : []),
     '',
     `@Entity({ tableName: '${entity.tableName}'${table} })`,
+    ...entity.tableDecorators,
     '@ObjectType()',
     `export class ${entity.className} {`,
     ...entity.members.flatMap((member) => [

@@ -44,7 +44,7 @@ export async function introspect(
       name: table.name,
       schema: table.schema,
       meta: table.getEntityDeclaration(naming, helper, 'never'),
-      foreignKeyColumns: new Set(Object.values(table.getForeignKeys()).flatMap((fk) => fk.columnNames)),
+      foreignKeys: new Map(Object.values(table.getForeignKeys()).map((fk) => [fk.columnNames.join(','), fk])),
       columns: new Map(
         table.getColumns().map((column) => [column.name, scalarDeclaration(table, column, naming, helper)]),
       ),
