@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -8,6 +7,7 @@ import { MappedTablesMigrator } from '../../src/db/mapped-tables-migrator.js';
 import { loadDomain } from '../../src/domain.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 import { type OperationResult, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { runProjectCli } from '../helpers/project-cli.js';
 
 /**
  * The column types real schemas hold, end to end: `npm run db:import` maps them (or says why not),
@@ -61,14 +61,7 @@ let run: { code: number | null; stdout: string; stderr: string };
 beforeAll(async () => {
   db = await createTestDatabase({ empty: true });
   await db.sql.query(TEAM_SCHEMA);
-  run = await new Promise((done) => {
-    const child = execFile(
-      process.execPath,
-      [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src/db/cli/import-schema.ts', '--out', OUT],
-      { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url, MIGRATION_DATABASE_URL: '' } },
-      (_error, stdout, stderr) => done({ code: child.exitCode, stdout, stderr }),
-    );
-  });
+  run = await runProjectCli('src/db/cli/import-schema.ts', ['--out', OUT], { databaseUrl: db.url });
   if (run.code !== 0) throw new Error(`db:import failed: ${run.stderr}`);
   t = await startTestGateway({ database: db, domain: await loadDomain(OUT) });
 }, 120_000);

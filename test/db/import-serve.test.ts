@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -10,6 +9,7 @@ import {
   startGatewayProcess,
 } from '../helpers/gateway-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+import { runProjectCli } from '../helpers/project-cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 // Inside the project and its tsconfig's `include` (a dot-folder would not be), so the written classes
@@ -103,19 +103,8 @@ async function teamState(db: TestDatabase) {
 }
 
 /** A CLI of the project on the team's database; `domain` is DOMAIN (the import writes elsewhere). */
-function run(script: string, db: TestDatabase, domain: string, ...args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-    const child = execFile(
-      process.execPath,
-      [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), script, ...args],
-      {
-        cwd: ROOT,
-        env: { ...process.env, DATABASE_URL: db.url, MIGRATION_DATABASE_URL: '', DOMAIN: domain },
-      },
-      (_error, stdout, stderr) => done({ code: child.exitCode, stdout, stderr }),
-    );
-  });
-}
+const run = (script: string, db: TestDatabase, domain: string, ...args: string[]) =>
+  runProjectCli(script, args, { databaseUrl: db.url, env: { DOMAIN: domain } });
 
 let db: TestDatabase;
 let before: Awaited<ReturnType<typeof teamState>>;

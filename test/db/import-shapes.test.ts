@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -15,6 +14,7 @@ import { DEFAULT_GATEWAY_SETTINGS } from '../../src/gateway.js';
 import { requestDeadline } from '../../src/http/request-deadline.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 import { TEST_AUTH_CONFIG } from '../helpers/test-gateway.js';
+import { runProjectCli } from '../helpers/project-cli.js';
 
 /**
  * The table shapes real schemas hold, end to end: a schema built here (none of the demo's entities)
@@ -139,23 +139,11 @@ beforeAll(async () => {
   db = await createTestDatabase({ empty: true });
   await db.sql.query(TEAM_SCHEMA);
   await db.sql.query(TEAM_DATA);
-  run = await new Promise((done) => {
-    const child = execFile(
-      process.execPath,
-      [
-        join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
-        'src/db/cli/import-schema.ts',
-        '--out',
-        OUT,
-        '--schema',
-        'public',
-        '--schema',
-        'billing',
-      ],
-      { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url, MIGRATION_DATABASE_URL: '' } },
-      (_error, stdout, stderr) => done({ code: child.exitCode, stdout, stderr }),
-    );
-  });
+  run = await runProjectCli(
+    'src/db/cli/import-schema.ts',
+    ['--out', OUT, '--schema', 'public', '--schema', 'billing'],
+    { databaseUrl: db.url },
+  );
   expect(run.stderr).toBe('');
   classes = (await import(join(ROOT, OUT, 'entities.ts'))) as Record<string, EntityClass<object>>;
   const c = classes as Record<string, EntityClass<never>>;

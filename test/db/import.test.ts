@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -10,6 +9,7 @@ import { MappedTablesMigrator } from '../../src/db/mapped-tables-migrator.js';
 import { createOrmOptions } from '../../src/db/orm-config.js';
 import { QueryLog } from '../../src/db/query-log.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+import { runProjectCli } from '../helpers/project-cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 // Inside the project, so the written classes compile with its tsconfig when the test loads them.
@@ -61,14 +61,7 @@ beforeAll(async () => {
   await db.sql.query(TEAM_SCHEMA);
   await db.sql.query(TEAM_DATA);
   before = await teamState();
-  run = await new Promise((done) => {
-    const child = execFile(
-      process.execPath,
-      [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src/db/cli/import-schema.ts', '--out', OUT],
-      { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url, MIGRATION_DATABASE_URL: '' } },
-      (_error, stdout, stderr) => done({ code: child.exitCode, stdout, stderr }),
-    );
-  });
+  run = await runProjectCli('src/db/cli/import-schema.ts', ['--out', OUT], { databaseUrl: db.url });
 }, 120_000);
 
 afterAll(async () => {

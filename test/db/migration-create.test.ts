@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { check, resolveConfig } from 'prettier';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+import { runProjectCli } from '../helpers/project-cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const MIGRATIONS = 'demo/northwind/migrations';
@@ -58,35 +58,12 @@ async function workspace(): Promise<string> {
   return dir;
 }
 
-function createMigration(
-  db: TestDatabase,
-  cwd: string,
-  ...args: string[]
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = execFile(
-      process.execPath,
-      [
-        join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
-        '--tsconfig',
-        join(ROOT, 'tsconfig.json'),
-        join(ROOT, 'src/db/cli/create-migration.ts'),
-        ...args,
-      ],
-      {
-        cwd,
-        env: {
-          ...process.env,
-          DATABASE_URL: db.url,
-          MIGRATION_DATABASE_URL: '',
-          DOMAIN: join(ROOT, 'demo/northwind'),
-        },
-        timeout: 60_000,
-      },
-      (_error, stdout, stderr) => done({ code: child.exitCode, stdout, stderr }),
-    );
+const createMigration = (db: TestDatabase, cwd: string, ...args: string[]) =>
+  runProjectCli('src/db/cli/create-migration.ts', args, {
+    databaseUrl: db.url,
+    cwd,
+    env: { DOMAIN: join(ROOT, 'demo/northwind') },
   });
-}
 
 async function newMigrations(cwd: string): Promise<string[]> {
   const committed = new Set(await readdir(join(ROOT, MIGRATIONS)));

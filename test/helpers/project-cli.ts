@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/** What a CLI of the project printed, and its exit code. */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs one of the project's CLIs (`src/db/cli/import-schema.ts`) as `npm run` does, through tsx with
+ * the project's tsconfig, on `databaseUrl` (the migration URL unset, so it is the one used), with
+ * `env` added (DOMAIN, …), from `cwd` (the project root unless told).
+ */
+export function runProjectCli(
+  script: string,
+  args: string[],
+  options: { databaseUrl: string; env?: Record<string, string>; cwd?: string },
+): Promise<CliRun> {
+  return new Promise((done) => {
+    const child = execFile(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
+        '--tsconfig',
+        join(ROOT, 'tsconfig.json'),
+        join(ROOT, script),
+        ...args,
+      ],
+      {
+        cwd: options.cwd ?? ROOT,
+        env: {
+          ...process.env,
+          DATABASE_URL: options.databaseUrl,
+          MIGRATION_DATABASE_URL: '',
+          ...options.env,
+        },
+        timeout: 120_000,
+      },
+      (_error, stdout, stderr) => done({ code: child.exitCode, stdout, stderr }),
+    );
+  });
+}
