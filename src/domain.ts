@@ -44,9 +44,12 @@ export const declarationsFileOf = (domain: Domain) => `${domain.folder}/declare-
 /** The project's root: a relative DOMAIN is found from here, whatever the working directory. */
 const PROJECT_ROOT = resolve(import.meta.dirname, '..');
 
+/** The absolute path of a domain's folder as DOMAIN names it. */
+export const domainPath = (folder: string) => resolve(PROJECT_ROOT, folder);
+
 /** The default export of `<folder>/index.ts`: `domain/` (DOMAIN) unless told otherwise. */
 export async function loadDomain(folder: string): Promise<Domain> {
-  const file = resolve(PROJECT_ROOT, folder, 'index.ts');
+  const file = resolve(domainPath(folder), 'index.ts');
   if (!existsSync(file)) throw new DomainError(`DOMAIN: ${folder}/index.ts does not exist`);
   const module = (await import(pathToFileURL(file).href)) as { default?: Partial<Domain> };
   const domain = module.default;

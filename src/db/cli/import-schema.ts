@@ -13,7 +13,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildSchema } from 'graphql';
 import { emitSchemaText, SCHEMA_FILE } from '../../api/schema-file.js';
-import { loadDomain } from '../../domain.js';
+import { domainPath, loadDomain } from '../../domain.js';
 import { domainSource, emptyMigrationIndex, IMPORTED_MARKER } from '../import/domain-source.js';
 import { planEntities } from '../import/entity-plan.js';
 import { entitySource, enumsSource, fileBaseOf, importPath, indexSource } from '../import/entity-source.js';
@@ -63,7 +63,9 @@ async function regenerateSchema(folder: string, classNames: string[]) {
 }
 
 await withCatalog(async (orm, config) => {
-  const folder = relative('.', resolve(values.out ?? config.domain)) || '.';
+  // --out is a path as typed; DOMAIN, like everywhere, is found from the project's root.
+  const servedPath = domainPath(config.domain);
+  const folder = relative('.', values.out ? resolve(values.out) : servedPath) || '.';
   const refused = await refusal(folder);
   if (refused) {
     console.error(refused);
@@ -120,7 +122,7 @@ await withCatalog(async (orm, config) => {
   for (const foreignKey of actingForeignKeys) console.log(`  ${foreignKey}`);
   if (keptDeclarations) console.log(`Kept ${declarations}: add rules for any new entity.`);
 
-  const served = resolve(folder) === resolve(config.domain);
+  const served = resolve(folder) === servedPath;
   if (served) {
     await regenerateSchema(
       folder,
