@@ -17,6 +17,10 @@ export default defineConfig({
     // Starts (or connects to) PostgreSQL once and builds a migrated, seeded template database;
     // each test file then works in its own clone, so files run in parallel.
     globalSetup: ['test/global-setup.ts'],
+    // The tests never serve the served domain (db:import replaces it, and the suite must stay green):
+    // in-process they name their domain, and the processes they start serve FIXTURE_DOMAIN
+    // (test/helpers/fixture-domain.ts) unless told. A test that forgets fails on this missing folder.
+    env: { DOMAIN: 'test/no-served-domain' },
     testTimeout: 30_000,
     hookTimeout: 120_000,
   },

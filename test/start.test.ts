@@ -134,6 +134,8 @@ describe('npm start under a supervisor', () => {
         DATABASE_URL: '',
         PORT: '0',
         LOG_LEVEL: 'info',
+        // What a fresh clone's `npm start` serves (domain/ points there until an import replaces it).
+        DOMAIN: 'demo/northwind',
         // tsx applies a tsconfig to the files under its folder, and the linked files resolve to ROOT.
         TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json'),
       },

@@ -13,7 +13,7 @@ import {
   UpdateCustomerDocument,
   UpdateOrderDetailDocument,
   UpdateProductDocument,
-} from '../../demo/northwind/__generated__/graphql.js';
+} from '../fixtures/northwind/__generated__/graphql.js';
 import { databaseFingerprint } from '../helpers/database-fingerprint.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 

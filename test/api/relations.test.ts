@@ -5,7 +5,7 @@ import {
   CustomersWithRecentOrdersDocument,
   DepartmentTreeDocument,
   OrderDetailsUpwardDocument,
-} from '../../demo/northwind/__generated__/graphql.js';
+} from '../fixtures/northwind/__generated__/graphql.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 let t: TestGateway;

@@ -7,7 +7,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database.
 import { runProjectCli } from '../helpers/project-cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const MIGRATIONS = 'demo/northwind/migrations';
+const MIGRATIONS = 'test/fixtures/northwind/migrations';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
@@ -52,7 +52,7 @@ async function teamObjects(db: TestDatabase) {
 async function workspace(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'grantgate-migration-create-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  await mkdir(join(dir, 'demo/northwind'), { recursive: true });
+  await mkdir(join(dir, 'test/fixtures/northwind'), { recursive: true });
   await cp(join(ROOT, MIGRATIONS), join(dir, MIGRATIONS), { recursive: true });
   await cp(join(ROOT, '.prettierrc.json'), join(dir, '.prettierrc.json'));
   return dir;
@@ -62,7 +62,7 @@ const createMigration = (db: TestDatabase, cwd: string, ...args: string[]) =>
   runProjectCli('src/db/cli/create-migration.ts', args, {
     databaseUrl: db.url,
     cwd,
-    env: { DOMAIN: join(ROOT, 'demo/northwind') },
+    env: { DOMAIN: join(ROOT, 'test/fixtures/northwind') },
   });
 
 async function newMigrations(cwd: string): Promise<string[]> {

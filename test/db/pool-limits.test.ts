@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';
-import { ListOrderIdsDocument } from '../../demo/northwind/__generated__/graphql.js';
+import { ListOrderIdsDocument } from '../fixtures/northwind/__generated__/graphql.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 let t: TestGateway;

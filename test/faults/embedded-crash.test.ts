@@ -11,6 +11,7 @@ import {
   postGraphQL,
   startGatewayProcess,
 } from '../helpers/gateway-process.js';
+import { FIXTURE_DOMAIN } from '../helpers/fixture-domain.js';
 
 /**
  * `npm start` on the embedded database after the gateway died without stopping PostgreSQL (SIGKILL,
@@ -98,7 +99,7 @@ function runCli(script: string): Promise<{ code: number | null; stdout: string; 
         join(ROOT, 'tsconfig.json'),
         join(ROOT, script),
       ],
-      { cwd: home, env: { ...process.env, DATABASE_URL: '' }, timeout: 60_000 },
+      { cwd: home, env: { ...process.env, DATABASE_URL: '', DOMAIN: FIXTURE_DOMAIN }, timeout: 60_000 },
       (error, stdout, stderr) => done({ code: child.exitCode ?? (error ? 1 : 0), stdout, stderr }),
     );
   });

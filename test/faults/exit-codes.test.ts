@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.js';
 import { databaseUrl } from '../helpers/database-url.js';
+import { FIXTURE_DOMAIN } from '../helpers/fixture-domain.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -56,7 +57,7 @@ const runCli = (script: string, cwd: string) =>
       join(ROOT, 'tsconfig.json'),
       join(ROOT, script),
     ],
-    { cwd, env: { DATABASE_URL: '', MIGRATION_DATABASE_URL: '' } },
+    { cwd, env: { DATABASE_URL: '', MIGRATION_DATABASE_URL: '', DOMAIN: FIXTURE_DOMAIN } },
   );
 
 describe('a failing test run exits non-zero', () => {

@@ -1,11 +1,8 @@
-import { execFile } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
-import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFreePort } from '../../src/db/embedded-postgres.js';
 import { startGatewayProcess } from '../helpers/gateway-process.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
+import { runProjectCli } from '../helpers/project-cli.js';
 
 /** A port nothing listens on: the kernel just handed it out and took it back. */
 let closedPortUrl: string;
@@ -28,19 +25,9 @@ afterAll(async () => {
   await new Promise((closed) => silent.close(closed));
 });
 
-function runCli(
-  url: string,
-  script: string,
-  ...args: string[]
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((done) => {
-    const child = execFile(
-      process.execPath,
-      [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, script), ...args],
-      { cwd: ROOT, env: { ...process.env, DATABASE_URL: url, MIGRATION_DATABASE_URL: '' } },
-      (_error, stdout, stderr) => done({ code: child.exitCode, output: stdout + stderr }),
-    );
-  });
+async function runCli(url: string, script: string, ...args: string[]) {
+  const { code, stdout, stderr } = await runProjectCli(script, args, { databaseUrl: url });
+  return { code, output: stdout + stderr };
 }
 
 describe('an unreachable DATABASE_URL', () => {

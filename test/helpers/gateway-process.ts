@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { FIXTURE_DOMAIN } from './fixture-domain.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TSX = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
@@ -17,12 +18,12 @@ export interface GatewayProcess {
   stop(): Promise<number | null>;
 }
 
-/** Runs `npm start`'s entry point as a separate process, the way a user does. */
+/** Runs `npm start`'s entry point as a separate process, the way a user does, on FIXTURE_DOMAIN unless told. */
 export function startGatewayProcess(env: Record<string, string>, cwd = ROOT): GatewayProcess {
   // --tsconfig: tsx looks for it in the working directory, which is not always the project here.
   const child = spawn(process.execPath, [TSX, '--tsconfig', join(ROOT, 'tsconfig.json'), MAIN], {
     cwd,
-    env: { ...process.env, DATABASE_URL: '', PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, DATABASE_URL: '', PORT: '0', LOG_LEVEL: 'info', DOMAIN: FIXTURE_DOMAIN, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

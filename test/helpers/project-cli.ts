@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { FIXTURE_DOMAIN } from './fixture-domain.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -13,7 +14,7 @@ export interface CliRun {
 /**
  * Runs one of the project's CLIs (`src/db/cli/import-schema.ts`) as `npm run` does, through tsx with
  * the project's tsconfig, on `databaseUrl` (the migration URL unset, so it is the one used), with
- * `env` added (DOMAIN, …), from `cwd` (the project root unless told).
+ * `env` added (DOMAIN, FIXTURE_DOMAIN unless told), from `cwd` (the project root unless told).
  */
 export function runProjectCli(
   script: string,
@@ -36,6 +37,7 @@ export function runProjectCli(
           ...process.env,
           DATABASE_URL: options.databaseUrl,
           MIGRATION_DATABASE_URL: '',
+          DOMAIN: FIXTURE_DOMAIN,
           ...options.env,
         },
         timeout: 120_000,

@@ -14,7 +14,7 @@ import {
   typeFromAST,
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as typed from '../../demo/northwind/__generated__/graphql.js';
+import * as typed from '../fixtures/northwind/__generated__/graphql.js';
 import { DEFAULT_MAX_RESULT_OBJECTS } from '../../src/config.js';
 import { DEFAULT_GATEWAY_SETTINGS } from '../../src/gateway.js';
 import { worstCaseObjects } from '../../src/http/result-bound.js';

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ListOrdersDocument } from '../../demo/northwind/__generated__/graphql.js';
+import { ListOrdersDocument } from '../fixtures/northwind/__generated__/graphql.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 const logLines: Record<string, unknown>[] = [];

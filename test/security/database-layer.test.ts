@@ -2,7 +2,7 @@ import { parse } from 'graphql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_USERS } from '../../auth-providers/sql/demo-users.js';
-import { northwind } from '../../demo/northwind/index.js';
+import { northwind } from '../fixtures/northwind/index.js';
 import { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';
 import { compileSecurityModel } from '../../security/system/security-model.js';
 import { pluralize } from '../../src/api/entity-model.js';

@@ -1,16 +1,13 @@
-import { spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { declareSecurity } from '../../security/system/policy.js';
 import { policyStatements } from '../../security/system/database-policies.js';
 import { compileSecurityModel } from '../../security/system/security-model.js';
 import { prepareRowSecurity } from '../../src/db/row-security-setup.js';
-import northwind from '../../demo/northwind/index.js';
+import northwind from '../fixtures/northwind/index.js';
 import { declaredPolicyStatements, latestSecurityMigration } from '../../src/db/security-migrations.js';
+import { runProjectCli } from '../helpers/project-cli.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
 
 let t: TestGateway;
 beforeAll(async () => {
@@ -89,20 +86,12 @@ describe('policies generated from the declarations', () => {
 
 describe('npm run security:check', () => {
   const check = (...args: string[]) =>
-    spawnSync(
-      process.execPath,
-      [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src/db/cli/security-check.ts', ...args],
-      {
-        cwd: ROOT,
-        env: { ...process.env, DATABASE_URL: t.db.url, MIGRATION_DATABASE_URL: '' },
-        encoding: 'utf8',
-      },
-    );
+    runProjectCli('src/db/cli/security-check.ts', args, { databaseUrl: t.db.url });
 
-  it('finds no drift on a migrated database', () => {
-    const result = check();
+  it('finds no drift on a migrated database', async () => {
+    const result = await check();
     expect(result.stdout).toMatch(/policies match the declarations \(10 policies on 9 tables\)/);
-    expect(result.status).toBe(0);
+    expect(result.code).toBe(0);
   });
 
   it('lists missing, extra and different policies and unforced tables, with exit code 1; --apply restores them', async () => {
@@ -112,15 +101,15 @@ describe('npm run security:check', () => {
       alter table product no force row level security;
       drop policy "grantgate_clientId" on category;
       create policy "grantgate_clientId" on category as restrictive using (client_id = 1);`);
-    const result = check();
-    expect(result.status).toBe(1);
+    const result = await check();
+    expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/4 difference\(s\)/);
     expect(result.stdout).toMatch(/missing: supplier grantgate_region/);
     expect(result.stdout).toMatch(/extra: shipper grantgate_extra/);
     expect(result.stdout).toMatch(/different: category grantgate_clientId — is \(client_id = 1\)/);
     expect(result.stdout).toMatch(/not enforced: product — row level security is not forced/);
 
-    expect(check('--apply').status).toBe(0);
-    expect(check().status).toBe(0);
+    expect((await check('--apply')).code).toBe(0);
+    expect((await check()).code).toBe(0);
   });
 });

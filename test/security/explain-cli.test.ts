@@ -1,46 +1,19 @@
-import { execFile } from 'node:child_process';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+import { runProjectCli } from '../helpers/project-cli.js';
 
-/** `npm run security:explain` as a person or a CI script runs it, on a copy of the demo database. */
-const ROOT = resolve(import.meta.dirname, '../..');
-const run = promisify(execFile);
-
+/** `npm run security:explain` as a person or a CI script runs it, on a copy of the test database. */
 let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
 });
 afterAll(() => db?.drop());
 
-async function explain(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      [
-        join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
-        '--tsconfig',
-        join(ROOT, 'tsconfig.json'),
-        join(ROOT, 'src/explain/cli/security-explain.ts'),
-        ...args,
-      ],
-      {
-        env: {
-          ...process.env,
-          NODE_ENV: 'development',
-          DATABASE_URL: db.url,
-          MIGRATION_DATABASE_URL: '',
-          JWT_SECRET: 'a test secret that is at least 32 bytes long',
-        },
-      },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const explain = (...args: string[]) =>
+  runProjectCli('src/explain/cli/security-explain.ts', args, {
+    databaseUrl: db.url,
+    env: { NODE_ENV: 'development', JWT_SECRET: 'a test secret that is at least 32 bytes long' },
+  });
 
 describe('npm run security:explain', () => {
   it('--json prints exactly one object: the user and, per entity, verbs, rows, rules and predicate', async () => {

@@ -3,7 +3,7 @@ import { parse } from 'graphql';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserStore } from '../../auth-providers/sql/user-store.js';
-import { CustomerOrderTreeDocument } from '../../demo/northwind/__generated__/graphql.js';
+import { CustomerOrderTreeDocument } from '../fixtures/northwind/__generated__/graphql.js';
 import { type Caller, signIn, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 const logLines: Record<string, unknown>[] = [];
