@@ -111,7 +111,11 @@ function column(
       ...(options.default === undefined ? {} : { default: options.default }),
       ...(options.defaultRaw === undefined ? {} : { defaultRaw: options.defaultRaw }),
       ...(options.index ? { index: true } : {}),
-      ...(options.primary ? { primary: true } : {}),
+      // A key column is the client's (or its default's) unless the database generates it: MikroORM
+      // would otherwise take a lone integer key for a serial and give it a sequence.
+      ...(options.primary
+        ? { primary: true, autoincrement: Boolean(options.generated?.endsWith('identity')) }
+        : {}),
       ...(options.column ? { fieldName: options.column } : {}),
     })(target, name);
     Field(() => (options.list ? [graphqlType] : graphqlType), {
