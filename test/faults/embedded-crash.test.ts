@@ -1,8 +1,8 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive, parentOf, waitUntilGone } from '../../src/db/process-info.js';
 import {
@@ -11,7 +11,7 @@ import {
   postGraphQL,
   startGatewayProcess,
 } from '../helpers/gateway-process.js';
-import { FIXTURE_DOMAIN } from '../helpers/fixture-domain.js';
+import { runProjectCli } from '../helpers/project-cli.js';
 
 /**
  * `npm start` on the embedded database after the gateway died without stopping PostgreSQL (SIGKILL,
@@ -19,7 +19,6 @@ import { FIXTURE_DOMAIN } from '../helpers/fixture-domain.js';
  * Only the gateway is killed, never the launcher in front of it (tsx runs the gateway as its child):
  * the gateway is the parent of the postmaster, whose pid PostgreSQL writes into postmaster.pid.
  */
-const ROOT = resolve(import.meta.dirname, '../..');
 let home: string;
 let clusterDir: string;
 const gateways: GatewayProcess[] = [];
@@ -89,21 +88,7 @@ async function customersCount(url: string) {
 }
 
 /** Runs a database CLI the way `npm run …` does, in the data directory's project folder. */
-function runCli(script: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = execFile(
-      process.execPath,
-      [
-        join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
-        '--tsconfig',
-        join(ROOT, 'tsconfig.json'),
-        join(ROOT, script),
-      ],
-      { cwd: home, env: { ...process.env, DATABASE_URL: '', DOMAIN: FIXTURE_DOMAIN }, timeout: 60_000 },
-      (error, stdout, stderr) => done({ code: child.exitCode ?? (error ? 1 : 0), stdout, stderr }),
-    );
-  });
-}
+const runCli = (script: string) => runProjectCli(script, [], { databaseUrl: '', cwd: home });
 
 describe('the embedded database after the gateway died without stopping it', () => {
   it('stops the orphaned PostgreSQL, says so in one line, and serves', async () => {
