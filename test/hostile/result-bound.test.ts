@@ -20,7 +20,7 @@ import { DEFAULT_GATEWAY_SETTINGS } from '../../src/gateway.js';
 import { worstCaseObjects } from '../../src/http/result-bound.js';
 import { type Caller, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
-const schema = buildSchema(readFileSync('schema/schema.graphql', 'utf8'));
+const schema = buildSchema(readFileSync('test/fixtures/northwind/schema.graphql', 'utf8'));
 const BOUND_MESSAGE = /MAX_RESULT_OBJECTS/;
 const thousands = (n: number) => n.toLocaleString('en-US');
 
