@@ -21,7 +21,9 @@ import { type Caller, signIn, startTestGateway, type TestGateway } from '../help
  * sorts, fields a role may not read — data and errors alike. The documents are generated from the
  * schema, so every entity, field and relation is in them.
  */
-const schema = buildSchema(readFileSync(new URL('../fixtures/northwind/schema.graphql', import.meta.url), 'utf8'));
+const schema = buildSchema(
+  readFileSync(new URL('../fixtures/northwind/schema.graphql', import.meta.url), 'utf8'),
+);
 const query = schema.getQueryType()!;
 
 const USERS = ['aneu', 'u1', 'u2', 'sam', 's1', 'r1', 'ALFKI', 'ANATR', 'p1'];
