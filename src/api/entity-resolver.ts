@@ -132,11 +132,11 @@ export function createEntityResolver(
   defineMethod(
     prototype,
     `${plural}Count`,
-    (where: never, ctx: RequestContext) => operations.count(ctx, model, where),
+    (where: never, ctx: RequestContext, info: Info) => operations.count(ctx, model, where, info),
     guarded(
       Query(() => GraphQLInt, { name: `${plural}Count`, description: `How many ${name} rows match where` }),
     ),
-    [Arg('where', () => inputs.where, { nullable: true }), Ctx()],
+    [Arg('where', () => inputs.where, { nullable: true }), Ctx(), Info()],
   );
   // No create or update field where no column can be written (everything filled by the database).
   const { create, update } = inputs;
