@@ -172,7 +172,9 @@ export function createEntityResolver(
     [...keyArgs, Ctx()],
   );
 
-  // Relation fields only hand out what their root field's statement read with the parent row.
+  // Relation fields only hand out what their root field's statement read with the parent row. These
+  // declare them and their arguments; the schema resolves them without type-graphql's per-call work
+  // (read-plan.ts `resolveRelationsDirectly`).
   for (const relation of model.toOne) {
     defineMethod(
       prototype,
