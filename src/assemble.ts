@@ -1,5 +1,6 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { compileSecurityModel, type SecurityModel } from '../security/system/security-model.js';
+import { CompiledStatements } from './api/compiled-statements.js';
 import { type Auth, type AuthConfig, createAuth } from './auth/create-auth.js';
 import { type RequestContextOptions } from './context.js';
 import { type Domain } from './domain.js';
@@ -84,6 +85,7 @@ export async function assembleGateway(options: GatewayAssembly): Promise<Assembl
       databaseSecurity,
       applicationRowFilter: options.applicationRowFilter,
       databaseLayer: options.databaseLayer,
+      statements: new CompiledStatements(),
     };
     const gateway = await createGateway({ orm, log, auth, settings: options.settings, requestContext });
     return { gateway, orm, auth, model, queryLog, requestContext };

@@ -3,6 +3,7 @@ import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { RequestSecurity } from '../security/system/request-security.js';
 import { leaveRowsToTheDatabase, restrictTo } from '../security/system/row-security.js';
 import { type SecurityModel } from '../security/system/security-model.js';
+import { type CompiledStatements } from './api/compiled-statements.js';
 import { type AuthService, type RequestIdentity } from './auth/auth-service.js';
 import { type DatabaseSecurity, RequestTransaction, requestSettings } from './db/request-transaction.js';
 import { untilDeadline } from './http/request-deadline.js';
@@ -31,6 +32,8 @@ export interface RequestContext {
   security?: RequestSecurity;
   /** The authenticated request's transaction, which carries the user to the database's policies. */
   transaction?: RequestTransaction;
+  /** The gateway's compiled read statements; absent, every read is compiled anew. */
+  statements?: CompiledStatements;
 }
 
 /** Per gateway: the compiled security model, how requests meet the database's policies, and the test and benchmark switches. */
@@ -41,6 +44,8 @@ export interface RequestContextOptions {
   applicationRowFilter?: boolean;
   /** False only in the benchmark's baseline: requests run without the transaction and its settings. */
   databaseLayer?: boolean;
+  /** The gateway's compiled read statements, shared by its requests (keyed by identity, see there). */
+  statements?: CompiledStatements;
 }
 
 export function createRequestContext(
@@ -79,6 +84,7 @@ export function createRequestContext(
         ? new RequestTransaction(em, requestSettings(security, options.databaseSecurity), emInTime)
         : undefined,
     log: log.child({ requestId, user: request.identity.user?.id }),
+    statements: options.statements,
     ...request,
   });
 }
@@ -98,6 +104,7 @@ class RequestContextValue implements RequestContext {
   clientAddress!: string;
   security?: RequestSecurity;
   transaction?: RequestTransaction;
+  statements?: CompiledStatements;
 
   constructor(
     private readonly emInTime: () => EntityManager,

@@ -13,6 +13,11 @@ export type VerbFlags = Partial<Record<Verb, boolean>>;
  */
 export type CurrentUser = { readonly id: string } & Readonly<Record<string, unknown>>;
 
+/**
+ * A function of the user alone (no clock, no state of its own): the gateway keeps each read's compiled
+ * statement per document, variables and identity (src/api/compiled-statements.ts), so a filter is
+ * evaluated when a statement is first built for a user, not on every request.
+ */
 export type RowFilter = (currentUser: CurrentUser) => FilterQuery<object>;
 
 /**

@@ -19,8 +19,11 @@ type Row = Record<string, unknown>;
 /** SQL text with `?` placeholders and its parameters, in order. */
 interface Fragment {
   sql: string;
-  params: unknown[];
+  params: readonly unknown[];
 }
+
+/** A whole compiled read: one select with `?` placeholders and its parameters. */
+export type Statement = Fragment;
 
 /** The root rows of a read: its condition, order and page (all translated and checked already). */
 export interface RootRead {
@@ -69,31 +72,32 @@ export class CompiledRead {
     this.em = emInTime();
   }
 
-  async rows(plan: ReadPlan, root: RootRead): Promise<Row[]> {
+  /** The statement that reads the rows of `plan` (see `rows`). */
+  async rowsStatement(plan: ReadPlan, root: RootRead): Promise<Statement> {
     const alias = this.nextAlias();
     const row = await this.rowJson(plan, alias);
-    const statement = await this.select(
-      plan.model,
-      alias,
-      { sql: `${row.sql} as "row"`, params: row.params },
-      (qb) => {
-        qb.where(root.where as never);
-        if (root.orderBy) qb.orderBy(root.orderBy as never);
-        if (root.limit !== undefined) qb.limit(root.limit, root.offset ?? 0);
-      },
-    );
+    return this.select(plan.model, alias, { sql: `${row.sql} as "row"`, params: row.params }, (qb) => {
+      qb.where(root.where as never);
+      if (root.orderBy) qb.orderBy(root.orderBy as never);
+      if (root.limit !== undefined) qb.limit(root.limit, root.offset ?? 0);
+    });
+  }
+
+  /** The rows a statement of `rowsStatement` reads, as plain objects. */
+  async rows(statement: Statement): Promise<Row[]> {
     const result = await this.run<{ row: Row }>(statement);
     return result.map((record) => record.row);
   }
 
-  /** How many rows of `model` match `where` and the request's row filters: one prepared statement. */
-  async count(model: EntityModel, where: FilterQuery<object>): Promise<number> {
-    const statement = await this.select(
-      model,
-      this.nextAlias(),
-      { sql: 'count(*)::int as "count"', params: [] },
-      (qb) => qb.where(where as never),
+  /** The statement that counts the rows of `model` matching `where` and the request's row filters. */
+  countStatement(model: EntityModel, where: FilterQuery<object>): Promise<Statement> {
+    return this.select(model, this.nextAlias(), { sql: 'count(*)::int as "count"', params: [] }, (qb) =>
+      qb.where(where as never),
     );
+  }
+
+  /** How many rows a statement of `countStatement` counts: one prepared statement. */
+  async count(statement: Statement): Promise<number> {
     // A count visits every matching row: through a scope, hashing the visible parents once beats a
     // look-up per row, and the request's small work_mem (src/db/request-transaction.ts) forbids that
     // hash for a large parent set (a tenant's 150 000 orders: 0.5 s → 1-2 s). So the server's own

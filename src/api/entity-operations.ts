@@ -13,7 +13,7 @@ import { type RequestSecurity } from '../../security/system/request-security.js'
 import { unauthenticated } from '../auth/auth-service.js';
 import { badUserInput, notFound } from '../errors.js';
 import { misfit } from './column-types.js';
-import { CompiledRead } from './compiled-read.js';
+import { CompiledRead, type Statement } from './compiled-read.js';
 import { type EntityModel } from './entity-model.js';
 import {
   type ListArguments,
@@ -67,9 +67,22 @@ export function relationVisibility(
 const compiledRead = (ctx: RequestContext) => new CompiledRead(() => ctx.em, ctx.deadline);
 
 /**
+ * The statement of the query root field `info`: the gateway's compiled one for this document,
+ * variables and identity when it has it (src/api/compiled-statements.ts), else built by `build`.
+ */
+function statementOf(
+  ctx: RequestContext,
+  info: GraphQLResolveInfo,
+  build: () => Promise<Statement>,
+): Promise<Statement> {
+  return ctx.statements ? ctx.statements.statement(info, securityOf(ctx).user, build) : build();
+}
+
+/**
  * The generic operations behind every entity's root fields; the resolvers only wire them to GraphQL.
  * Reads take the field's `info`: what the document selects below the field is read in the same
- * statement (src/api/compiled-read.ts), so a read costs one statement whatever its depth.
+ * statement (src/api/compiled-read.ts), so a read costs one statement whatever its depth. The verb
+ * and field checks of the root field run on every request, before its statement is looked up.
  */
 export async function list(
   ctx: RequestContext,
@@ -78,22 +91,32 @@ export async function list(
   info: GraphQLResolveInfo,
 ): Promise<object[]> {
   authorizeRead(ctx, model, args);
-  const { limit, offset } = pagination(args);
-  const related = relationVisibility(ctx.security, model);
-  return compiledRead(ctx).rows(planRead(ctx, model, info), {
-    where: translateWhere(model, args.where, related),
-    orderBy: translateOrderBy(model, args.orderBy, related),
-    limit,
-    offset,
+  const read = compiledRead(ctx);
+  const statement = await statementOf(ctx, info, () => {
+    const { limit, offset } = pagination(args);
+    const related = relationVisibility(ctx.security, model);
+    return read.rowsStatement(planRead(ctx, model, info), {
+      where: translateWhere(model, args.where, related),
+      orderBy: translateOrderBy(model, args.orderBy, related),
+      limit,
+      offset,
+    });
   });
+  return read.rows(statement);
 }
 
-export async function count(ctx: RequestContext, model: EntityModel, where: WhereInput | null | undefined) {
+export async function count(
+  ctx: RequestContext,
+  model: EntityModel,
+  where: WhereInput | null | undefined,
+  info: GraphQLResolveInfo,
+) {
   authorizeRead(ctx, model, { where });
-  return compiledRead(ctx).count(
-    model,
-    translateWhere(model, where, relationVisibility(ctx.security, model)),
+  const read = compiledRead(ctx);
+  const statement = await statementOf(ctx, info, () =>
+    read.countStatement(model, translateWhere(model, where, relationVisibility(ctx.security, model))),
   );
+  return read.count(statement);
 }
 
 /** The key arguments of a by-key field: `{ id }`, or one per column of a composite key. */
@@ -106,12 +129,12 @@ export async function byId(
   info: GraphQLResolveInfo,
 ) {
   authorizeRead(ctx, model);
-  return readOne(ctx, model, parseKey(model, args), info);
-}
-
-/** The row with this key as the user sees it, with everything `info` selects below it; null when hidden. */
-async function readOne(ctx: RequestContext, model: EntityModel, key: Row, info: GraphQLResolveInfo) {
-  const [row] = await compiledRead(ctx).rows(planRead(ctx, model, info), { where: key });
+  const read = compiledRead(ctx);
+  const statement = await statementOf(ctx, info, () => {
+    const key = parseKey(model, args);
+    return read.rowsStatement(planRead(ctx, model, info), { where: key });
+  });
+  const [row] = await read.rows(statement);
   return row ?? null;
 }
 
@@ -124,9 +147,15 @@ function keyOf(em: EntityManager, model: EntityModel, entity: object): Row {
   return Object.fromEntries(model.key.map((part, index) => [part.name, values[index]]));
 }
 
-/** What a mutation answers: the written row read back through the same compiled path as any read. */
+/**
+ * What a mutation answers: the written row read back through the same compiled path as any read, with
+ * everything `info` selects below it; null when hidden. Never from the gateway's compiled statements:
+ * its key is the written row's, not the document's.
+ */
 async function readBack(ctx: RequestContext, model: EntityModel, key: Row, info: GraphQLResolveInfo) {
-  return readOne(ctx, model, key, info);
+  const read = compiledRead(ctx);
+  const [row] = await read.rows(await read.rowsStatement(planRead(ctx, model, info), { where: key }));
+  return row ?? null;
 }
 
 export async function create(

@@ -132,11 +132,11 @@ export function createEntityResolver(
   defineMethod(
     prototype,
     `${plural}Count`,
-    (where: never, ctx: RequestContext) => operations.count(ctx, model, where),
+    (where: never, ctx: RequestContext, info: Info) => operations.count(ctx, model, where, info),
     guarded(
       Query(() => GraphQLInt, { name: `${plural}Count`, description: `How many ${name} rows match where` }),
     ),
-    [Arg('where', () => inputs.where, { nullable: true }), Ctx()],
+    [Arg('where', () => inputs.where, { nullable: true }), Ctx(), Info()],
   );
   // No create or update field where no column can be written (everything filled by the database).
   const { create, update } = inputs;
@@ -172,7 +172,9 @@ export function createEntityResolver(
     [...keyArgs, Ctx()],
   );
 
-  // Relation fields only hand out what their root field's statement read with the parent row.
+  // Relation fields only hand out what their root field's statement read with the parent row. These
+  // declare them and their arguments; the schema resolves them without type-graphql's per-call work
+  // (read-plan.ts `resolveRelationsDirectly`).
   for (const relation of model.toOne) {
     defineMethod(
       prototype,

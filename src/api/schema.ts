@@ -7,6 +7,7 @@ import { createEntityInputs, type EntityInputs } from './inputs/entity-inputs.js
 import { type RequestContext } from '../context.js';
 import { securityOf } from './entity-operations.js';
 import { createEntityResolver } from './entity-resolver.js';
+import { resolveRelationsDirectly } from './read-plan.js';
 import { trackRootFields } from '../http/request-work.js';
 
 const built = new Map<string, Promise<GraphQLSchema>>();
@@ -43,7 +44,7 @@ export function buildGatewaySchema(
       },
       emitSchemaFile: false,
     });
-    return trackRootFields(schema);
+    return resolveRelationsDirectly(trackRootFields(schema), models);
   })();
   built.set(key, schema);
   return schema;
