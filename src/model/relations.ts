@@ -5,15 +5,15 @@ import { ManyToOne } from '@mikro-orm/decorators/legacy';
 export type ReferentialAction = 'restrict' | 'no action' | 'cascade' | 'set null' | 'set default';
 
 /**
- * A foreign key as an imported table has it: its constraint name, its actions and the name of the
- * index on its column (`false`: none). Declared so that a migration sees the team's table as it is
- * and leaves it be.
+ * A foreign key as an imported table has it: its constraint name, its actions and the index on its
+ * column (its name; `true`: the name MikroORM gives; `false`: none). Declared so that a migration sees
+ * the team's table as it is and leaves it be.
  */
 export interface ExistingForeignKey {
   name: string;
   onDelete: ReferentialAction;
   onUpdate: ReferentialAction;
-  index: string | false;
+  index: string | boolean;
 }
 
 /**

@@ -643,7 +643,7 @@ function planRelation(
         `name: ${tsString(foreignKey.constraintName)}`,
         `onDelete: '${foreignKey.deleteRule ?? 'no action'}'`,
         `onUpdate: '${foreignKey.updateRule ?? 'no action'}'`,
-        `index: ${typeof prop.index === 'string' ? tsString(prop.index) : 'false'}`,
+        `index: ${typeof prop.index === 'string' ? tsString(prop.index) : String(Boolean(prop.index))}`,
       ].join(', ')} }`
     : '';
   return {
