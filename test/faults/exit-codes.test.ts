@@ -9,20 +9,15 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.js';
 import { databaseUrl } from '../helpers/database-url.js';
 import { FIXTURE_DOMAIN } from '../helpers/fixture-domain.js';
+import { type CliRun, projectScript } from '../helpers/project-cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /**
  * Runs a command the way a shell does and reports how it exited. The child gets no VITEST_*
  * variables, so a vitest inside it runs as if started by hand, and no database URL unless given.
  */
-function run(args: string[], options: { cwd: string; env: Record<string, string> }): Promise<Run> {
+function run(args: string[], options: { cwd: string; env: Record<string, string> }): Promise<CliRun> {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(
       ([name]) => !name.startsWith('VITEST') && !['TEST_DATABASE_URL', 'DATABASE_URL'].includes(name),
@@ -50,15 +45,10 @@ const runFailingSuite = (env: Record<string, string>) =>
   );
 
 const runCli = (script: string, cwd: string) =>
-  run(
-    [
-      join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
-      '--tsconfig',
-      join(ROOT, 'tsconfig.json'),
-      join(ROOT, script),
-    ],
-    { cwd, env: { DATABASE_URL: '', MIGRATION_DATABASE_URL: '', DOMAIN: FIXTURE_DOMAIN } },
-  );
+  run(projectScript(script), {
+    cwd,
+    env: { DATABASE_URL: '', MIGRATION_DATABASE_URL: '', DOMAIN: FIXTURE_DOMAIN },
+  });
 
 describe('a failing test run exits non-zero', () => {
   it('on the embedded PostgreSQL', async () => {

@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { FIXTURE_DOMAIN } from './fixture-domain.js';
+import { projectScript } from './project-cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
-const MAIN = join(ROOT, 'src/main.ts');
 
 export interface GatewayProcess {
   /** tsx's launcher; the gateway itself is its child (a kill of this pid alone would miss it). */
@@ -20,8 +19,7 @@ export interface GatewayProcess {
 
 /** Runs `npm start`'s entry point as a separate process, the way a user does, on FIXTURE_DOMAIN unless told. */
 export function startGatewayProcess(env: Record<string, string>, cwd = ROOT): GatewayProcess {
-  // --tsconfig: tsx looks for it in the working directory, which is not always the project here.
-  const child = spawn(process.execPath, [TSX, '--tsconfig', join(ROOT, 'tsconfig.json'), MAIN], {
+  const child = spawn(process.execPath, projectScript('src/main.ts'), {
     cwd,
     env: { ...process.env, DATABASE_URL: '', PORT: '0', LOG_LEVEL: 'info', DOMAIN: FIXTURE_DOMAIN, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,6 +4,17 @@ import { FIXTURE_DOMAIN } from './fixture-domain.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
+/**
+ * The arguments (after node) that run one of the project's scripts as `npm run` does: through tsx,
+ * with the project's tsconfig (tsx looks for it in the working directory, not always the project's).
+ */
+export const projectScript = (script: string) => [
+  join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
+  '--tsconfig',
+  join(ROOT, 'tsconfig.json'),
+  join(ROOT, script),
+];
+
 /** What a CLI of the project printed, and its exit code. */
 export interface CliRun {
   code: number | null;
@@ -12,8 +23,7 @@ export interface CliRun {
 }
 
 /**
- * Runs one of the project's CLIs (`src/db/cli/import-schema.ts`) as `npm run` does, through tsx with
- * the project's tsconfig, on `databaseUrl` (the migration URL unset, so it is the one used), with
+ * Runs one of the project's CLIs (`src/db/cli/import-schema.ts`) as `npm run` does, on `databaseUrl` (the migration URL unset, so it is the one used), with
  * `env` added (DOMAIN, FIXTURE_DOMAIN unless told), from `cwd` (the project root unless told).
  */
 export function runProjectCli(
@@ -24,13 +34,7 @@ export function runProjectCli(
   return new Promise((done) => {
     const child = execFile(
       process.execPath,
-      [
-        join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
-        '--tsconfig',
-        join(ROOT, 'tsconfig.json'),
-        join(ROOT, script),
-        ...args,
-      ],
+      [...projectScript(script), ...args],
       {
         cwd: options.cwd ?? ROOT,
         env: {
