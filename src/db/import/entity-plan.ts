@@ -597,19 +597,19 @@ function tableConstraints(
   };
   const listOf = (properties: string | string[] | undefined) =>
     properties === undefined ? [] : ([] as string[]).concat(properties);
+  // A property's index or unique is its name or `true`; the introspection's expressions are SQL text
+  // (callbacks are for hand-written entities).
+  const textOf = (value: unknown) => (typeof value === 'string' ? value : undefined);
   for (const prop of Object.values(table.meta.properties) as EntityProperty[]) {
-    const name = (value: unknown) => (typeof value === 'string' ? value : undefined);
     // A relation's index is declared with its foreign key.
     if (prop.index && !(prop.kind === 'm:1' && relationColumns.has(prop.fieldNames[0])))
-      declare('Index', name(prop.index), [prop.name]);
-    if (prop.unique && !prop.primary) declare('Unique', name(prop.unique), [prop.name]);
+      declare('Index', textOf(prop.index), [prop.name]);
+    if (prop.unique && !prop.primary) declare('Unique', textOf(prop.unique), [prop.name]);
   }
-  // The introspection's expressions are SQL text (callbacks are for hand-written entities).
-  const sqlOf = (expression: unknown) => (typeof expression === 'string' ? expression : undefined);
   for (const index of table.meta.indexes)
-    declare('Index', index.name, listOf(index.properties as string | string[]), sqlOf(index.expression));
+    declare('Index', index.name, listOf(index.properties as string | string[]), textOf(index.expression));
   for (const unique of table.meta.uniques)
-    declare('Unique', unique.name, listOf(unique.properties as string | string[]), sqlOf(unique.expression));
+    declare('Unique', unique.name, listOf(unique.properties as string | string[]), textOf(unique.expression));
   for (const check of table.meta.checks) {
     if (typeof check.expression !== 'string') continue;
     decorators.push(
