@@ -41,8 +41,8 @@ function defineMethod(
 }
 
 /** Data fields run inside the request's transaction, which carries the user to the database's policies. */
-const inRequestTransaction: MiddlewareFn<RequestContext> = async ({ context }, next) => {
-  await context.transaction?.open();
+const inRequestTransaction: MiddlewareFn<RequestContext> = async ({ context, info }, next) => {
+  await context.transaction?.open(info.operation.operation);
   return next();
 };
 

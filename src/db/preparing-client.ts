@@ -4,47 +4,121 @@ import pg from 'pg';
 /** Prepared statements kept per connection; the least recently used beyond this are deallocated. */
 const STATEMENTS_PER_CONNECTION = 200;
 
-/** What `begin` answers; its result is never read beyond this. */
-const BEGIN_RESULT = { command: 'BEGIN', rowCount: null, oid: null, rows: [], fields: [] };
+/** How a request's read transaction is begun (MikroORM's `begin({ readOnly: true })`, through Kysely). */
+const BEGIN_READ_ONLY = 'start transaction read only';
+
+/** The first statement of a read's frame: what `start transaction read only` would have made it. */
+const READ_ONLY = "select set_config('transaction_read_only', 'on', true)";
+
+/**
+ * A statement that only sets transaction-local settings: a request's (src/db/request-transaction.ts
+ * `setLocal`) and a count's work_mem (src/api/compiled-read.ts). Nobody reads its row, so it may be
+ * answered before it is sent.
+ */
+export const isSettingsStatement = (sql: string) => sql.startsWith('select set_config(');
+
+/** What a statement of the framing answers when it is not sent (yet); nobody reads more of it. */
+const answered = (command: string) => ({ command, rowCount: null, oid: null, rows: [], fields: [] });
+
+/** A named prepared statement with its values, as pg's Query takes it. */
+interface NamedStatement {
+  name: string;
+  text: string;
+  values: unknown[];
+}
 
 /** The parts of pg's connection these classes use (pg's types do not declare them). */
 interface WireConnection {
   parsedStatements: Record<string, string>;
-  parse(message: { text: string }): void;
-  bind(message: object): void;
+  parse(message: { name: string; text: string }): void;
+  bind(message: { statement: string; values: unknown[] }): void;
   execute(message: object): void;
+  sync(): void;
 }
 
 /** The methods of pg's Query that it calls itself (pg's types do not declare them). */
 const queryInternals = pg.Query.prototype as unknown as {
   prepare(this: pg.Query, connection: WireConnection): void;
   handleCommandComplete(this: pg.Query, message: unknown, connection: WireConnection): void;
+  handleDataRow(this: pg.Query, message: unknown): void;
 };
 
+/** pg's query config, with the protocol switch its types do not declare. */
+type StatementConfig = pg.QueryConfig & { queryMode?: 'extended' };
+
+type Callback = (error: Error | undefined, result: unknown) => void;
+
 /**
- * A named prepared statement sent with `begin` ahead of it, in the same write and before the same
- * Sync: PostgreSQL runs both in order, and the transaction begun stays open after it. `begin`'s
- * answer (its CommandComplete) is not one of the statement's results. Only for a statement already
- * parsed on the connection: a Parse of its own that failed would otherwise leave pg believing it
- * parsed (pg records the statement at the first ParseComplete of the exchange).
+ * Parses named statements on the connection and nothing more: one exchange, so that the framed
+ * exchange after it only binds them. A Parse among several that failed cannot be told from those that
+ * succeeded, so the caller forgets all of them then.
  */
-class BeginThenStatement extends pg.Query {
-  private beginAnswered = false;
+class ParseStatements extends pg.Query {
+  constructor(
+    private readonly statements: NamedStatement[],
+    callback: Callback,
+  ) {
+    super({ text: statements.map((statement) => statement.name).join(', ') }, undefined, callback);
+  }
+
+  requiresPreparation(): boolean {
+    return true;
+  }
 
   prepare(connection: WireConnection): void {
-    connection.parse({ text: 'begin' });
-    connection.bind({});
-    connection.execute({});
+    for (const { name, text } of this.statements) connection.parse({ name, text });
+    connection.sync();
+  }
+}
+
+/**
+ * A statement sent behind its frame — statements already parsed on the connection, only bound and
+ * executed — in the same write and before the same Sync, so PostgreSQL runs them in order, in one
+ * round trip. The frame's answers (CommandComplete, a settings row) are not the statement's results;
+ * an error in the frame fails the statement.
+ */
+class FramedStatement extends pg.Query {
+  /** The CommandCompletes still to come before the statement's own. */
+  private frameAnswers: number;
+
+  constructor(
+    statement: StatementConfig,
+    private readonly frame: NamedStatement[],
+    callback: Callback,
+  ) {
+    super(statement, undefined, callback);
+    this.frameAnswers = frame.length;
+  }
+
+  prepare(connection: WireConnection): void {
+    for (const { name, values } of this.frame) {
+      connection.bind({ statement: name, values });
+      connection.execute({});
+    }
     queryInternals.prepare.call(this, connection);
   }
 
-  handleCommandComplete(message: unknown, connection: WireConnection): void {
-    if (!this.beginAnswered) {
-      this.beginAnswered = true;
-      return;
-    }
-    queryInternals.handleCommandComplete.call(this, message, connection);
+  handleDataRow(message: unknown): void {
+    if (this.frameAnswers === 0) queryInternals.handleDataRow.call(this, message);
   }
+
+  handleCommandComplete(message: unknown, connection: WireConnection): void {
+    if (this.frameAnswers > 0) this.frameAnswers--;
+    else queryInternals.handleCommandComplete.call(this, message, connection);
+  }
+}
+
+/**
+ * A transaction answered as begun, whose statements so far were only its settings: nothing of it has
+ * been sent.
+ */
+interface Framing {
+  /**
+   * A read (`start transaction read only`): every statement runs in a read-only transaction of its
+   * own, behind the whole frame. Otherwise the frame begins the transaction, with its first statement.
+   */
+  perStatement: boolean;
+  frame: NamedStatement[];
 }
 
 let nextName = 0;
@@ -57,10 +131,14 @@ let nextName = 0;
  * five-level read 14.3 ms → 3.9 ms). PostGraphile does the same. Names are unique per preparation,
  * so a statement deallocated and prepared again never meets its old self.
  *
- * `begin` is not sent on its own: it goes out with the statement that follows it (a request's
- * transaction settings, src/db/request-transaction.ts), one round trip fewer per request. A
- * transaction's snapshot is taken at its first statement anyway, so nothing is observed differently;
- * a `begin` that fails fails that statement.
+ * A request's transaction (src/db/request-transaction.ts) costs no round trip of its own. Its `begin`
+ * and its settings are answered at once and go out with the statement that follows them, in one
+ * write. A read (`start transaction read only`) goes further: each of its statements is sent behind
+ * the read-only setting and the request's settings, before one Sync, so PostgreSQL runs them as one
+ * implicit transaction that ends with the statement — one round trip per statement, and nothing to
+ * commit. Under READ COMMITTED each statement takes its own snapshot either way, so a read observes
+ * nothing differently; a statement that fails leaves nothing open. A transaction that ends before any
+ * statement was sent had nothing to send.
  */
 export class PreparingClient extends pg.Client {
   private readonly prepared = new LRUCache<string, string>({
@@ -73,55 +151,100 @@ export class PreparingClient extends pg.Client {
     },
   });
 
-  /** A `begin` answered but not sent yet: it goes with the next statement. */
-  private beginDeferred = false;
+  private framing?: Framing;
+
+  /** The last framed exchange queued: a read's end waits for it (see `send`). */
+  private lastFramed: Promise<unknown> = Promise.resolve();
 
   private wire(): WireConnection {
     return (this as unknown as { connection: WireConnection }).connection;
   }
 
-  // pg's query() has many overloads; only (text, values) with values is changed, and `begin`.
+  // pg's query() has many overloads; only (text, values), the form Kysely uses, is changed.
   override query(...args: unknown[]): never {
     const [text, values, callback] = args;
-    const promised = typeof text === 'string' && Array.isArray(values) && typeof callback !== 'function';
-    if (promised && text === 'begin' && values.length === 0 && !this.beginDeferred) {
-      this.beginDeferred = true;
-      return Promise.resolve(BEGIN_RESULT) as never;
+    if (typeof text !== 'string' || !Array.isArray(values) || typeof callback === 'function') {
+      if (this.framing) throw new Error('a framed transaction takes statements as (text, values) only');
+      return (super.query as (...a: unknown[]) => never)(...args);
     }
-    const prepared = promised && values.length > 0;
-    const name = prepared ? this.nameOf(text) : undefined;
-    if (this.beginDeferred) {
-      this.beginDeferred = false;
-      if (name !== undefined && this.wire().parsedStatements[name] === text)
-        return this.afterBegin(name, text as string, values as unknown[]) as never;
-      // Anything else goes after a `begin` of its own, as it was asked for.
-      const begun = (super.query as (text: string) => Promise<unknown>)('begin');
-      if (promised) return begun.then(() => this.query(...args)) as never;
-      begun.catch(() => {}); // the next query, queued behind it, fails too
-    }
-    if (name !== undefined)
-      return super.query({ name, text: text as string, values: values as unknown[] }) as never;
-    return (super.query as (...a: unknown[]) => never)(...args);
+    return this.send(text, values) as never;
   }
 
-  /** The prepared statement's name on this connection, made up (and remembered) on its first use. */
-  private nameOf(text: string): string {
+  private send(text: string, values: unknown[]): Promise<unknown> {
+    const framing = this.framing;
+    if (values.length === 0 && (text === 'begin' || text === BEGIN_READ_ONLY)) {
+      // A transaction that never ended (nothing of it was sent) is replaced, its frame with it.
+      const perStatement = text === BEGIN_READ_ONLY;
+      this.framing = { perStatement, frame: [this.named(perStatement ? READ_ONLY : 'begin', [])] };
+      return Promise.resolve(answered('BEGIN'));
+    }
+    if (framing && values.length === 0 && (text === 'commit' || text === 'rollback')) {
+      this.framing = undefined;
+      // The connection goes back to the pool once the transaction ends: not while a statement of it
+      // still runs (one whose caller gave up — a cancel on its way would queue behind it).
+      const done = () => answered(text.toUpperCase());
+      return this.lastFramed.then(done, done);
+    }
+    if (framing && isSettingsStatement(text)) {
+      framing.frame.push(this.named(text, values));
+      return Promise.resolve(answered('SELECT'));
+    }
+    if (framing) {
+      if (!framing.perStatement) this.framing = undefined;
+      return this.framed(text, values, framing.frame);
+    }
+    if (values.length > 0) return super.query(this.named(text, values));
+    return super.query(text, values);
+  }
+
+  private named(text: string, values: unknown[]): NamedStatement {
     let name = this.prepared.get(text);
     if (!name) {
       name = `gg_${++nextName}`;
       this.prepared.set(text, name);
     }
-    return name;
+    return { name, text, values };
   }
 
-  private afterBegin(name: string, text: string, values: unknown[]): Promise<pg.QueryResult> {
-    return new Promise((resolve, reject) => {
-      const statement = new BeginThenStatement(
-        { name, text, values },
-        undefined,
-        (error: Error | undefined, result) => (error ? reject(error) : resolve(result as pg.QueryResult)),
+  /**
+   * `text` behind `frame`, in one exchange. The frame's statements not parsed on the connection yet
+   * are parsed in an exchange of their own just before it (once per connection): within the exchange
+   * their ParseCompletes would be taken for the statement's own, which pg then believes parsed even
+   * if its Parse fails. Both are queued at once, so nothing else sent on the connection comes between.
+   */
+  private framed(text: string, values: unknown[], frame: NamedStatement[]): Promise<unknown> {
+    // A statement without values (MikroORM's, values inlined) is parsed unnamed within the exchange.
+    const statement: StatementConfig =
+      values.length > 0 ? this.named(text, values) : { text, values, queryMode: 'extended' };
+    const wire = this.wire();
+    const unparsed = frame.filter(({ name, text }) => wire.parsedStatements[name] !== text);
+    const parsed = unparsed.length === 0 ? undefined : this.parse(unique(unparsed));
+    const result = new Promise((resolve, reject) => {
+      super.query(
+        new FramedStatement(statement, frame, (error, rows) => (error ? reject(error) : resolve(rows))),
       );
-      super.query(statement);
+    });
+    this.lastFramed = result;
+    // A failed parse fails the statement too; its own error says why.
+    return parsed ? Promise.all([parsed, result]).then(([, rows]) => rows) : result;
+  }
+
+  private parse(statements: NamedStatement[]): Promise<void> {
+    const wire = this.wire();
+    return new Promise((resolve, reject) => {
+      super.query(
+        new ParseStatements(statements, (error) => {
+          for (const { name, text } of statements) {
+            if (error) this.prepared.delete(text);
+            else wire.parsedStatements[name] = text;
+          }
+          if (error) reject(error);
+          else resolve();
+        }),
+      );
     });
   }
 }
+
+/** Each named statement once (a frame may repeat a setting). */
+const unique = (statements: NamedStatement[]) => [...new Map(statements.map((s) => [s.name, s])).values()];

@@ -1,6 +1,8 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
+import { OperationTypeNode } from 'graphql';
 import { type RequestSecurity } from '../../security/system/request-security.js';
 import { selectBound } from './bound-query.js';
+import { isSettingsStatement } from './preparing-client.js';
 
 /** How requests meet the database's row-level security (see src/db/database-role.ts). */
 export interface DatabaseSecurity {
@@ -32,7 +34,7 @@ export function requestSettings(security: RequestSecurity, database: DatabaseSec
 
 /** The statements a request's transaction adds around its own (begin, the settings, its end). */
 export const isTransactionFraming = (sql: string) =>
-  /^(begin|commit|rollback)$/.test(sql) || sql.startsWith('select set_config(');
+  /^(begin|start transaction read only|commit|rollback)$/.test(sql) || isSettingsStatement(sql);
 
 /**
  * Applies `settings` with set_config(…, true): they last until `em`'s transaction ends. One statement
@@ -46,7 +48,9 @@ export async function setLocal(em: EntityManager, settings: [string, string][]):
 /**
  * One transaction per authenticated request, opened by the first data field and committed when every
  * resolver has settled. Its settings are local to it (set_config(…, true)), so they end with it and
- * never reach the next request on the same pooled connection.
+ * never reach the next request on the same pooled connection. A query's transaction is read-only;
+ * the pool's client runs each of its statements in a transaction of its own with the same settings,
+ * in one round trip (src/db/preparing-client.ts).
  */
 export class RequestTransaction {
   private opened?: Promise<void>;
@@ -61,10 +65,13 @@ export class RequestTransaction {
     private readonly emInTime: () => EntityManager = () => em,
   ) {}
 
-  /** Begins the transaction and applies the settings, once per request. */
-  open(): Promise<void> {
+  /**
+   * Begins the transaction and applies the settings, once per request: read-only for a query (its
+   * first field decides; a request runs one operation).
+   */
+  open(operation: OperationTypeNode): Promise<void> {
     return (this.opened ??= (async () => {
-      await this.emInTime().begin();
+      await this.emInTime().begin({ readOnly: operation === OperationTypeNode.QUERY });
       // `begin` may have waited past the deadline for a connection; close() rolls it back.
       await setLocal(this.emInTime(), this.settings);
     })());

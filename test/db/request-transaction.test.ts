@@ -9,10 +9,24 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 describe('the request transaction', () => {
-  it('frames an authenticated request with begin, one settings statement and commit', async () => {
+  it('frames a query with a read-only transaction, one settings statement and commit', async () => {
     const result = await t.executeCountingSql(ListShippersDocument, { limit: 1 });
     expect(result.errors).toBeUndefined();
     expect(result.statements.length).toBeGreaterThan(0);
+    expect(result.framing).toEqual([
+      'start transaction read only',
+      expect.stringMatching(/^select set_config\(/),
+      'commit',
+    ]);
+  });
+
+  it('frames a mutation with begin, one settings statement and commit', async () => {
+    const before = await t.db.sql.query('select company_name from shipper where id = 1');
+    const result = await t.executeCountingSql(UpdateShipperDocument, {
+      id: '1',
+      input: { companyName: before.rows[0].company_name },
+    });
+    expect(result.errors).toBeUndefined();
     expect(result.framing).toEqual(['begin', expect.stringMatching(/^select set_config\(/), 'commit']);
   });
 
