@@ -1,5 +1,6 @@
 import { type ApolloServerPlugin } from '@apollo/server';
 import {
+  type DocumentNode,
   type GraphQLField,
   GraphQLError,
   type GraphQLSchema,
@@ -11,6 +12,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
+import { LRUCache } from 'lru-cache';
 import { DEFAULT_LIMIT, MAX_LIMIT } from '../api/query-arguments.js';
 
 /**
@@ -68,35 +70,54 @@ export function resultTooLarge(objects: number, bound: number): GraphQLError {
   );
 }
 
+/** Variable sets remembered per document; a key longer than this (large inputs) is counted anew. */
+const COUNTS_PER_DOCUMENT = 64;
+const MAX_KEY_LENGTH = 2048;
+
 /**
  * Refuses, before any resolver runs, an operation whose worst-case result exceeds `maxResultObjects`
  * (SPEC §8). It runs in didResolveOperation rather than as a validation rule because `limit: $n`
  * counts with the variable's value, which validation does not see. One walk of the document per
- * request, nothing per field.
+ * document and variables: the count depends on nothing else (the schema is the gateway's), and
+ * Apollo hands out the same parsed document for the same text, so a repeated request is counted once.
  */
 export function resultBoundPlugin(maxResultObjects: number): ApolloServerPlugin {
+  // Per document: operation name and variables → the worst case, or null when the variables do not
+  // fit their types (execution refuses them with its own error before any resolver runs).
+  const counted = new WeakMap<DocumentNode, LRUCache<string, { objects: number | null }>>();
+  const count = (
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Record<string, unknown> | undefined,
+  ): number | null => {
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
+    if (coerced.errors) return null;
+    try {
+      return worstCaseObjects(schema, document, operation, variables);
+    } catch {
+      // Only a document too large to walk gets here (the walker's node cap): refuse it uncounted.
+      return Infinity;
+    }
+  };
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
           // Apollo answers a document without the requested operation itself, before this hook.
           if (!operation) return;
-          // Variables that do not fit their types: execution refuses them with its own error before
-          // any resolver runs, so there is nothing to count.
-          const coerced = getVariableValues(
-            schema,
-            operation.variableDefinitions ?? [],
-            request.variables ?? {},
-          );
-          if (coerced.errors) return;
-          let objects: number;
-          try {
-            objects = worstCaseObjects(schema, document, operation, request.variables);
-          } catch {
-            // Only a document too large to walk gets here (the walker's node cap): refuse it uncounted.
-            objects = Infinity;
+          const key = `${operation.name?.value ?? ''} ${JSON.stringify(request.variables ?? {})}`;
+          let counts = counted.get(document);
+          let known = key.length <= MAX_KEY_LENGTH ? counts?.get(key) : undefined;
+          if (!known) {
+            known = { objects: count(schema, document, operation, request.variables) };
+            if (key.length <= MAX_KEY_LENGTH) {
+              if (!counts) counted.set(document, (counts = new LRUCache({ max: COUNTS_PER_DOCUMENT })));
+              counts.set(key, known);
+            }
           }
-          if (objects > maxResultObjects) throw resultTooLarge(objects, maxResultObjects);
+          if (known.objects !== null && known.objects > maxResultObjects)
+            throw resultTooLarge(known.objects, maxResultObjects);
         },
       };
     },

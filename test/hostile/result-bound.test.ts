@@ -299,6 +299,23 @@ describe('the boundary', () => {
     expect((await t.execute(query, { n: 11 })).errors?.[0]?.message).toContain('up to 121 objects');
   });
 
+  it('a document counted once is counted again for other variables, in any order', async () => {
+    // The count is remembered per document and variables: a remembered answer for one set of
+    // variables must never decide another.
+    const query = gql(
+      'query($n: Int, $m: Int) { customers(limit: 10) { id orders(limit: $n) { id } } shippers(limit: $m) { id } }',
+    );
+    for (const round of [1, 2]) {
+      expect((await t.execute(query, { n: 10, m: 1 })).errors, `round ${round}`).toBeUndefined();
+      expect((await t.execute(query, { n: 11, m: 1 })).errors?.[0]?.message).toContain('up to 121 objects');
+      expect((await t.execute(query, { n: 10, m: 2 })).errors?.[0]?.message).toContain('up to 112 objects');
+      expect((await t.execute(query, { n: 0, m: 101 })).errors, `round ${round}`).toBeUndefined();
+      expect((await t.execute(query, { n: 10, m: 'x' as never })).errors?.[0]?.extensions?.code).toBe(
+        'BAD_USER_INPUT',
+      );
+    }
+  });
+
   it('counts stay free, and skipped selections are not counted', async () => {
     const result = await t.execute(
       gql(
