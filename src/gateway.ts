@@ -6,7 +6,6 @@ import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
 import { type MikroORM } from '@mikro-orm/postgresql';
 import express from 'express';
 import { buildGatewaySchema } from './api/schema.js';
@@ -16,6 +15,7 @@ import { DEFAULT_MAX_RESULT_OBJECTS } from './config.js';
 import { errorFormatter } from './errors.js';
 import { authRoutes } from './http/auth-routes.js';
 import { documentLimits } from './http/document-limits.js';
+import { graphqlEndpoint } from './http/graphql-endpoint.js';
 import { healthRoutes } from './http/health.js';
 import { assetRoutes } from './http/pages/assets-routes.js';
 import { consoleRoutes } from './http/pages/console-routes.js';
@@ -118,20 +118,19 @@ export async function createGateway(options: {
   app.use(
     '/graphql',
     express.json({ limit: MAX_BODY }),
-    expressMiddleware(apollo, {
-      context: async ({ req }) =>
-        createRequestContext(
-          orm,
-          log,
-          {
-            auth,
-            identity: await auth.identify(req.headers.authorization),
-            clientAddress: req.ip ?? 'unknown',
-            deadline: requestDeadline(requestTimeoutMs),
-          },
-          options.requestContext,
-        ),
-    }),
+    graphqlEndpoint(apollo, async (req) =>
+      createRequestContext(
+        orm,
+        log,
+        {
+          auth,
+          identity: await auth.identify(req.headers.authorization),
+          clientAddress: req.ip ?? 'unknown',
+          deadline: requestDeadline(requestTimeoutMs),
+        },
+        options.requestContext,
+      ),
+    ),
   );
   app.use(notFound, httpErrors(log));
 

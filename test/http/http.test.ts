@@ -43,6 +43,22 @@ describe('GraphQL over HTTP', () => {
     expect(await response.json()).toEqual({ data: { customersCount: rows[0].n } });
   });
 
+  it('answers a query sent by GET, its variables read from the query string; a mutation only by POST', async () => {
+    const search = new URLSearchParams({
+      query: 'query($n: Int) { shippers(limit: $n) { id } }',
+      variables: JSON.stringify({ n: 1 }),
+    });
+    const headers = { authorization, 'apollo-require-preflight': 'true' };
+    const response = await fetch(`${url}?${search}`, { headers });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(((await response.json()) as { data: { shippers: unknown[] } }).data.shippers).toHaveLength(1);
+    const mutation = new URLSearchParams({ query: 'mutation { deleteShipper(id: "1") }' });
+    const refused = await fetch(`${url}?${mutation}`, { headers });
+    expect(refused.status).toBe(405);
+    expect((await t.db.sql.query('select id from shipper where id = 1')).rows).toHaveLength(1);
+  });
+
   it('serves Apollo Sandbox to a browser', async () => {
     const response = await fetch(url, { headers: { accept: 'text/html' } });
     expect(response.status).toBe(200);
