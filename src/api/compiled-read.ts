@@ -72,21 +72,25 @@ export class CompiledRead {
     this.em = emInTime();
   }
 
-  /** The statement that reads the rows of `plan` (see `rows`). */
+  /**
+   * The statement that reads the rows of `plan` (see `rows`): one JSON array of them, in their order,
+   * as the to-many relations are read, so the driver parses one value instead of a row per row.
+   */
   async rowsStatement(plan: ReadPlan, root: RootRead): Promise<Statement> {
     const alias = this.nextAlias();
     const row = await this.rowJson(plan, alias);
-    return this.select(plan.model, alias, { sql: `${row.sql} as "row"`, params: row.params }, (qb) => {
+    const rows = await this.select(plan.model, alias, row, (qb) => {
       qb.where(root.where as never);
       if (root.orderBy) qb.orderBy(root.orderBy as never);
       if (root.limit !== undefined) qb.limit(root.limit, root.offset ?? 0);
     });
+    return { sql: `select to_json(array(${rows.sql})) as "rows"`, params: rows.params };
   }
 
   /** The rows a statement of `rowsStatement` reads, as plain objects. */
   async rows(statement: Statement): Promise<Row[]> {
-    const result = await this.run<{ row: Row }>(statement);
-    return result.map((record) => record.row);
+    const [result] = await this.run<{ rows: Row[] }>(statement);
+    return result!.rows;
   }
 
   /** The statement that counts the rows of `model` matching `where` and the request's row filters. */

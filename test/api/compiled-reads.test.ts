@@ -52,7 +52,7 @@ describe('one data statement per root field', () => {
       `mutation { updateOrder(id: "1", input: { shipCity: "Reims" }) { id shipCity customer { id orders(limit: 2) { id } } details { id product { id } } } }`,
     );
     expect(result.errors).toBeUndefined();
-    const reads = result.statements.filter((statement) => statement.startsWith('select json_build_object'));
+    const reads = result.statements.filter((statement) => statement.startsWith('select to_json(array('));
     expect(reads).toHaveLength(1);
     const [row] = await sql<{ customer_id: string; ship_city: string }>(
       'select customer_id, ship_city from "order" where id = 1',
