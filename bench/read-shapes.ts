@@ -10,7 +10,12 @@
  * `--database-prefix` names them otherwise (`<prefix><N>`), so that benches of several checkouts sharing
  * one server (whose migrations may differ) do not seed into each other's databases.
  *
- *   npm run bench [-- --scales 1,100 --seconds 8 --connections 20 --database-prefix grantgate_bench_s]
+ * `--shapes` picks some of them (`S3,X1`); `--rounds` measures the scales in turn that many times
+ * (each round after the other, so that a machine's passing load falls on every scale alike) and then
+ * prints the median req/s of each shape per scale.
+ *
+ *   npm run bench [-- --scales 1,100 --seconds 8 --connections 20 --shapes S1,S3 --rounds 1
+ *                    --database-prefix grantgate_bench_s]
  */
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -30,6 +35,8 @@ const { values } = parseArgs({
     scales: { type: 'string', default: '1,100' },
     seconds: { type: 'string', default: '8' },
     connections: { type: 'string', default: '20' },
+    shapes: { type: 'string' },
+    rounds: { type: 'string', default: '1' },
     'database-prefix': { type: 'string', default: 'grantgate_bench_s' },
   },
 });
@@ -78,6 +85,21 @@ const SHAPES = [
     query: '{ ordersCount }',
   },
 ];
+
+const shapes = values.shapes
+  ? values.shapes.split(',').map((id) => SHAPES.find((shape) => shape.id === id.trim().toUpperCase()))
+  : SHAPES;
+if (shapes.some((shape) => !shape)) {
+  console.error(
+    `--shapes takes ${SHAPES.map((shape) => shape.id).join(', ')} separated by commas (got "${values.shapes}")`,
+  );
+  process.exit(1);
+}
+const rounds = Number(values.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) {
+  console.error(`--rounds takes a whole number (got "${values.rounds}")`);
+  process.exit(1);
+}
 
 const config = { ...loadConfigOrExit(), logLevel: 'warn' as const };
 const log = createLogger(config);
@@ -161,25 +183,41 @@ const countNested = (value: unknown): number =>
 console.log(
   `production mode, both row-security layers on, ${values.connections} connections, ${values.seconds} s per shape after 2 s warm-up`,
 );
-for (const scale of scales) {
-  const gateway = await startGateway(
-    await databaseNamed(server.url, `${values['database-prefix']}${scale}`),
-    scale,
-  );
-  console.log(`\nscale ${scale}`);
-  console.log('shape  user  objects  statements (+ framing)      req/s   p50 ms  question');
-  for (const shape of SHAPES) {
-    const authorization = await gateway.token(shape.user);
-    const first = await post(gateway, shape.query, authorization);
-    const answer = JSON.parse(first.body) as { data?: unknown; errors?: unknown };
-    if (answer.errors || !answer.data) throw new Error(`${shape.id} failed: ${first.body.slice(0, 300)}`);
-    const data = first.statements.filter((sql) => !isTransactionFraming(sql)).length;
-    const framing = first.statements.length - data;
-    const { rps, p50, bad } = await drive(gateway, shape.query, authorization, first.body);
+/** req/s measured per scale and shape, over the rounds. */
+const measured = new Map<string, number[]>();
+for (let round = 1; round <= rounds; round++) {
+  for (const scale of scales) {
+    const gateway = await startGateway(
+      await databaseNamed(server.url, `${values['database-prefix']}${scale}`),
+      scale,
+    );
+    console.log(`\nscale ${scale}${rounds > 1 ? `, round ${round} of ${rounds}` : ''}`);
+    console.log('shape  user  objects  statements (+ framing)      req/s   p50 ms  question');
+    for (const shape of shapes as typeof SHAPES) {
+      const authorization = await gateway.token(shape.user);
+      const first = await post(gateway, shape.query, authorization);
+      const answer = JSON.parse(first.body) as { data?: unknown; errors?: unknown };
+      if (answer.errors || !answer.data) throw new Error(`${shape.id} failed: ${first.body.slice(0, 300)}`);
+      const data = first.statements.filter((sql) => !isTransactionFraming(sql)).length;
+      const framing = first.statements.length - data;
+      const { rps, p50, bad } = await drive(gateway, shape.query, authorization, first.body);
+      const key = `${shape.id}  scale ${scale}`;
+      measured.set(key, [...(measured.get(key) ?? []), rps]);
+      console.log(
+        `${shape.id.padEnd(5)}  ${shape.user.padEnd(4)}  ${String(countRows(answer.data)).padStart(7)}  ${`${data} (+ ${framing})`.padEnd(24)}  ${rps.toFixed(0).padStart(7)}  ${String(p50).padStart(7)}  ${shape.what}${bad ? `  (${bad} failed or different answers)` : ''}`,
+      );
+    }
+    await gateway.stop();
+  }
+}
+if (rounds > 1) {
+  console.log(`\nmedian req/s of ${rounds} rounds`);
+  for (const [key, all] of [...measured].sort(([a], [b]) => a.localeCompare(b))) {
+    const sorted = [...all].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)]!;
     console.log(
-      `${shape.id.padEnd(5)}  ${shape.user.padEnd(4)}  ${String(countRows(answer.data)).padStart(7)}  ${`${data} (+ ${framing})`.padEnd(24)}  ${rps.toFixed(0).padStart(7)}  ${String(p50).padStart(7)}  ${shape.what}${bad ? `  (${bad} failed or different answers)` : ''}`,
+      `${key.padEnd(16)}  ${median.toFixed(0).padStart(7)}   (${all.map((rps) => rps.toFixed(0)).join(', ')})`,
     );
   }
-  await gateway.stop();
 }
 await server.close();
