@@ -51,13 +51,19 @@ function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
-/** The message a masked error may show: what went wrong in general terms, never its details. */
-function publicMessage(error: unknown): string {
+/**
+ * What a failure that is the service's state rather than a bug (no connection free in time, the
+ * request's deadline, the database away) says, in general terms; undefined for any other failure.
+ */
+export function serviceCondition(error: unknown): string | undefined {
   if (isPoolTimeout(error)) return SERVICE_BUSY;
   if (isRequestDeadline(error)) return new RequestDeadlineExceeded().message;
   if (isDatabaseUnavailable(error)) return DATABASE_UNAVAILABLE;
-  return 'Internal server error';
+  return undefined;
 }
+
+/** The message a masked error may show: what went wrong in general terms, never its details. */
+const publicMessage = (error: unknown) => serviceCondition(error) ?? 'Internal server error';
 
 /** graphql-js's hints ("Did you mean …?") name types, fields and values of the schema to a stranger. */
 const SUGGESTION = / ?Did you mean [^?]*\?/g;

@@ -2,12 +2,12 @@ import { type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
 import { type RequestContext } from '../context.js';
+import { serviceCondition } from '../errors.js';
 
 /**
  * One log line per GraphQL request (operation, duration, outcome, error codes), the rule behind each
- * denial, and the full detail
- * of every unexpected error, which the response only reports as INTERNAL_SERVER_ERROR with the
- * request id (also in the x-request-id header) to find it by.
+ * denial, and the full detail of every unexpected error, which the response only reports as
+ * INTERNAL_SERVER_ERROR with the request id (also in the x-request-id header) to find it by.
  */
 export function requestLoggingPlugin(): ApolloServerPlugin<RequestContext> {
   return {
@@ -25,7 +25,15 @@ export function requestLoggingPlugin(): ApolloServerPlugin<RequestContext> {
               );
             }
             if (!(original instanceof GraphQLError)) {
-              contextValue.log.error({ err: original, path: error.path }, 'unexpected error while resolving');
+              const condition = serviceCondition(original);
+              // A busy pool, the deadline or the database away is the service's state, not a bug: a
+              // warning without a stack, so that load does not bury real errors in the log.
+              if (condition) contextValue.log.warn({ reason: String(original), path: error.path }, condition);
+              else
+                contextValue.log.error(
+                  { err: original, path: error.path },
+                  'unexpected error while resolving',
+                );
             }
           }
         },

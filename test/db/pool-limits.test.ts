@@ -1,11 +1,25 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';
 import { ListOrderIdsDocument } from '../fixtures/northwind/__generated__/graphql.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
+const BUSY = 'The service is busy: no database connection became free in time. Try again.';
+
 let t: TestGateway;
+const logLines: Record<string, unknown>[] = [];
 beforeAll(async () => {
-  t = await startTestGateway({ pool: { size: 1, acquireTimeoutMs: 300, statementTimeoutMs: 2000 } });
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  t = await startTestGateway({
+    pool: { size: 1, acquireTimeoutMs: 300, statementTimeoutMs: 2000 },
+    log: pino({ level: 'info' }, sink),
+  });
 });
 afterAll(() => t?.close());
 
@@ -20,10 +34,15 @@ describe('the connection pool', () => {
       const result = await t.execute(ListOrderIdsDocument, { limit: 1 });
       const waited = performance.now() - started;
       expect(result.errors?.[0]).toMatchObject({
-        message: 'The service is busy: no database connection became free in time. Try again.',
+        message: BUSY,
         extensions: { code: 'INTERNAL_SERVER_ERROR' },
       });
       expect(waited).toBeGreaterThanOrEqual(250);
+      // The log says so once, as a warning without a stack: load is not an error to page anyone for.
+      const logged = logLines.filter((line) => line.msg === BUSY);
+      expect(logged).toMatchObject([{ level: 40, reason: expect.stringMatching(/timeout exceeded/) }]);
+      expect(logged[0]).not.toHaveProperty('err');
+      expect(logLines.filter((line) => Number(line.level) >= 50)).toEqual([]);
     } finally {
       await holder.rollback();
     }
