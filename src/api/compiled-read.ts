@@ -8,7 +8,7 @@ import {
 } from '@mikro-orm/core';
 import { type EntityManager, type QueryBuilder } from '@mikro-orm/postgresql';
 import { selectBound } from '../db/bound-query.js';
-import { REQUEST_WORK_MEM, setLocal } from '../db/request-transaction.js';
+import { REQUEST_WORK_MEM, SERVER_WORK_MEM, setLocal } from '../db/request-transaction.js';
 import { childrenOfVisibleParents } from '../../security/system/row-security.js';
 import { columnJson } from './column-types.js';
 import { type EntityModel } from './entity-model.js';
@@ -41,9 +41,6 @@ const MAX_PAIRS = 50;
 
 /** A scope's condition in a statement (security/system/security-model.ts `parentVisible`). */
 const SCOPE_SUBQUERY = /\bexists \(select /;
-
-/** The server's work_mem until set again: a statement of the transaction's framing (`set_config`). */
-const SERVER_WORK_MEM = `select set_config('work_mem', reset_val, true) from pg_settings where name = 'work_mem'`;
 
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 

@@ -12,10 +12,9 @@ const READ_ONLY = "select set_config('transaction_read_only', 'on', true)";
 
 /**
  * A statement that only sets transaction-local settings: a request's (src/db/request-transaction.ts
- * `setLocal`) and a count's work_mem (src/api/compiled-read.ts). Nobody reads its row, so it may be
- * answered before it is sent.
+ * `setLocal`, `SERVER_WORK_MEM`). Nobody reads what it answers, so it may be answered before it is sent.
  */
-export const isSettingsStatement = (sql: string) => sql.startsWith('select set_config(');
+export const isSettingsStatement = (sql: string) => /^(select set_config\(|set local )/.test(sql);
 
 /** What a statement of the framing answers when it is not sent (yet); nobody reads more of it. */
 const answered = (command: string) => ({ command, rowCount: null, oid: null, rows: [], fields: [] });

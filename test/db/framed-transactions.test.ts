@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PreparingClient } from '../../src/db/preparing-client.js';
+import { SERVER_WORK_MEM } from '../../src/db/request-transaction.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 /**
@@ -135,20 +136,19 @@ describe('a read: each statement in a read-only transaction of its own, behind t
   });
 
   it('replays later settings in order: a count’s work_mem and the request’s again', async () => {
-    await query('start transaction read only');
-    await query('select set_config($1, $2, true)', ['work_mem', '64kB']);
     const workMem = async () =>
       (await query<{ w: string }>('select current_setting($1) as w', ['work_mem'])).rows[0]!.w;
+    const server = await workMem();
+    expect(server).not.toBe('64kB');
+    await query('start transaction read only');
+    await query('select set_config($1, $2, true)', ['work_mem', '64kB']);
     expect(await workMem()).toBe('64kB');
-    await query(`select set_config('work_mem', reset_val, true) from pg_settings where name = 'work_mem'`);
-    const server = (
-      await query<{ w: string }>(`select reset_val as w from pg_settings where name = 'work_mem'`)
-    ).rows[0]!.w;
-    expect(await workMem()).not.toBe('64kB');
-    expect(server).toBeTruthy();
+    await query(SERVER_WORK_MEM);
+    expect(await workMem()).toBe(server);
     await query('select set_config($1, $2, true)', ['work_mem', '64kB']);
     expect(await workMem()).toBe('64kB');
     await query('commit');
+    expect(await workMem()).toBe(server);
   });
 
   it('a statement that fails leaves nothing open: the next one runs, and so does the next read', async () => {
