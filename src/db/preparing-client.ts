@@ -211,7 +211,10 @@ export class PreparingClient extends pg.Client {
    * their ParseCompletes would be taken for the statement's own, which pg then believes parsed even
    * if its Parse fails. Both are queued at once, so nothing else sent on the connection comes between.
    */
-  private framed(text: string, values: unknown[], frame: NamedStatement[]): Promise<unknown> {
+  private framed(text: string, values: unknown[], framing: NamedStatement[]): Promise<unknown> {
+    // The frame as it stands now: a read's frame grows with later settings (a count's work_mem), which
+    // are not this statement's even if it still waits for the connection.
+    const frame = [...framing];
     // A statement without values (MikroORM's, values inlined) is parsed unnamed within the exchange.
     const statement: StatementConfig =
       values.length > 0 ? this.named(text, values) : { text, values, queryMode: 'extended' };
@@ -230,15 +233,16 @@ export class PreparingClient extends pg.Client {
 
   private parse(statements: NamedStatement[]): Promise<void> {
     const wire = this.wire();
+    // Parsed from now on for every statement queued after this exchange, which runs after the parse:
+    // parsing a name twice fails. (Kysely sends a transaction's statements one at a time; this client
+    // does not count on it.)
+    for (const { name, text } of statements) wire.parsedStatements[name] = text;
     return new Promise((resolve, reject) => {
       super.query(
         new ParseStatements(statements, (error) => {
-          for (const { name, text } of statements) {
-            if (error) this.prepared.delete(text);
-            else wire.parsedStatements[name] = text;
-          }
-          if (error) reject(error);
-          else resolve();
+          if (!error) return resolve();
+          for (const { text } of statements) this.prepared.delete(text);
+          reject(error);
         }),
       );
     });

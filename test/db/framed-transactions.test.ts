@@ -151,6 +151,25 @@ describe('a read: each statement in a read-only transaction of its own, behind t
     expect(await workMem()).toBe(server);
   });
 
+  it('statements asked at once behind a setting new to the connection all run (root fields side by side)', async () => {
+    await query('start transaction read only');
+    await query(`select set_config($1, $2, true) -- ${Date.now()}`, ['grantgate.probe', 'both']);
+    expect(await Promise.all([probeBound(), probeBound(), probe()])).toEqual(['both', 'both', 'both']);
+    await query('commit');
+  });
+
+  it('a statement waiting for the connection keeps the settings it was asked under', async () => {
+    await query('start transaction read only');
+    // A setting new to the connection: the first read waits behind the frame's parse while the
+    // second's setting joins the read's frame.
+    await query(`select set_config($1, $2, true) -- ${Date.now()}`, ['grantgate.probe', 'first']);
+    const first = probeBound();
+    const second = setProbe('second').then(probeBound);
+    expect(await first).toBe('first');
+    expect(await second).toBe('second');
+    await query('commit');
+  });
+
   it('a statement that fails leaves nothing open: the next one runs, and so does the next read', async () => {
     await query('start transaction read only');
     await setProbe('inside');
