@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: what row security costs.
+ * `npm run bench:security`: what row security costs.
  * 1. The second layer: `s1`'s secured customer list through a gateway with both layers (application
  *    filter + PostgreSQL policies under the application role, one transaction per request) against
  *    one with the application filter only.
@@ -18,7 +18,7 @@
  * before measuring, so the planner has the statistics autovacuum would keep in production. The
  * gateways follow NODE_ENV as `npm start` does; the demo users are created whatever it says.
  *
- *   npm run bench [-- --seconds 10 --connections 10]
+ *   npm run bench:security [-- --seconds 10 --connections 10]
  */
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
