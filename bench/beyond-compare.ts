@@ -19,8 +19,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import { SignJWT } from 'jose';
+import { driveGraphql, median } from './drive-graphql.js';
 
 const { values } = parseArgs({
   options: {
@@ -182,26 +182,15 @@ const normal = (value: unknown): unknown => {
   );
 };
 
-async function load(url: string, query: string, authorization: string) {
-  const body = JSON.stringify({ query });
-  const expected = (await post(url, query, authorization)).text;
-  const result = await autocannon({
+const load = async (url: string, query: string, authorization: string) =>
+  driveGraphql({
     url,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization },
-    body,
+    query,
+    authorization,
+    expected: (await post(url, query, authorization)).text,
     connections: Number(values.connections),
-    duration: Number(values.duration),
-    expectBody: expected,
-    ...{ warmup: { connections: Number(values.connections), duration: 2 } },
+    seconds: Number(values.duration),
   });
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    bad: result.errors + result.non2xx + result.mismatches,
-  };
-}
-const median = (all: number[]) => [...all].sort((a, b) => a - b)[Math.floor(all.length / 2)]!;
 
 let different = 0;
 console.log(

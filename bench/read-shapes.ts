@@ -18,7 +18,6 @@
  *                    --database-prefix grantgate_bench_s]
  */
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import pg from 'pg';
 import northwind from '../demo/northwind/index.js';
 import { assembleGateway } from '../src/assemble.js';
@@ -28,6 +27,7 @@ import { asMaintenance } from '../src/db/maintenance.js';
 import { isTransactionFraming } from '../src/db/request-transaction.js';
 import { runSql } from '../src/db/raw-sql.js';
 import { createLogger } from '../src/logger.js';
+import { driveGraphql, median } from './drive-graphql.js';
 import { postCountingSql as post } from './post-counting-sql.js';
 
 const { values } = parseArgs({
@@ -149,26 +149,6 @@ async function startGateway(databaseUrl: string, scale: number) {
     `Bearer ${(await auth.service.login(username, 'p', `bench-${username}`)).accessToken}`;
   return { url, token, queryLog, stop: () => gateway.stop() };
 }
-type BenchGateway = Awaited<ReturnType<typeof startGateway>>;
-
-async function drive(gateway: BenchGateway, query: string, authorization: string, expected: string) {
-  const result = await autocannon({
-    url: gateway.url,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization },
-    body: JSON.stringify({ query }),
-    connections: Number(values.connections),
-    duration: Number(values.seconds),
-    expectBody: expected,
-    // autocannon's warm-up (its types do not list it): load that is not counted, plans and JIT settled.
-    ...{ warmup: { connections: Number(values.connections), duration: 2 } },
-  });
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    bad: result.errors + result.non2xx + result.mismatches,
-  };
-}
 
 /** How many rows an answer holds, at every level. */
 function countRows(value: unknown): number {
@@ -200,7 +180,14 @@ for (let round = 1; round <= rounds; round++) {
       if (answer.errors || !answer.data) throw new Error(`${shape.id} failed: ${first.body.slice(0, 300)}`);
       const data = first.statements.filter((sql) => !isTransactionFraming(sql)).length;
       const framing = first.statements.length - data;
-      const { rps, p50, bad } = await drive(gateway, shape.query, authorization, first.body);
+      const { rps, p50, bad } = await driveGraphql({
+        url: gateway.url,
+        query: shape.query,
+        authorization,
+        expected: first.body,
+        connections: Number(values.connections),
+        seconds: Number(values.seconds),
+      });
       const key = `${shape.id}  scale ${scale}`;
       measured.set(key, [...(measured.get(key) ?? []), rps]);
       console.log(
@@ -213,10 +200,8 @@ for (let round = 1; round <= rounds; round++) {
 if (rounds > 1) {
   console.log(`\nmedian req/s of ${rounds} rounds`);
   for (const [key, all] of [...measured].sort(([a], [b]) => a.localeCompare(b))) {
-    const sorted = [...all].sort((a, b) => a - b);
-    const median = sorted[Math.floor(sorted.length / 2)]!;
     console.log(
-      `${key.padEnd(16)}  ${median.toFixed(0).padStart(7)}   (${all.map((rps) => rps.toFixed(0)).join(', ')})`,
+      `${key.padEnd(16)}  ${median(all).toFixed(0).padStart(7)}   (${all.map((rps) => rps.toFixed(0)).join(', ')})`,
     );
   }
 }
