@@ -103,8 +103,7 @@ export class CompiledRead {
     // look-up per row, and the request's small work_mem (src/db/request-transaction.ts) forbids that
     // hash for a large parent set (a tenant's 150 000 orders: 0.5 s → 1-2 s). So the server's own
     // work_mem for this statement, and the request's again after it, for the reads that may follow
-    // (two round trips, both of the transaction's framing; a read of a root field running alongside
-    // may still be planned in between, which costs time, never rows).
+    // (settings of the transaction's framing, sent with the statements: no round trip of their own).
     if (!SCOPE_SUBQUERY.test(statement.sql) || !this.em.isInTransaction())
       return (await this.run<{ count: number }>(statement))[0]!.count;
     await selectBound(this.em, SERVER_WORK_MEM, [], this.deadline);
