@@ -67,7 +67,7 @@ process.on('exit', () => {
   }
 });
 
-/** Starts `command` in a process group of its own and waits until `ready(output)` says it serves. */
+/** Starts `command` in a process group of its own and waits until `ready()` says it serves. */
 async function serve(
   command: string,
   args: string[],
@@ -101,6 +101,8 @@ await serve(
   peerDir,
   {
     PATH: `${peerDir}/node_modules/.bin:${process.env.PATH}`,
+    // The peer's own database and role (compare.sh's), whatever DATABASE_URL says for the gateway.
+    DATABASE_URL: 'postgres://peer_user@127.0.0.1:5432/peer_nw',
     NODE_ENV: 'production',
     GRAPHILE_ENV: 'production',
     PORT: String(peerPort),
