@@ -14,12 +14,13 @@
  *   ../shared/peer-postgraphile/compare.sh    # once: installs the peer, loads both databases
  *   npm run bench:beyond-compare [-- --duration 4 --rounds 3 --connections 20]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
+import { loginAs, startGatewayProcess } from '../test/helpers/gateway-process.js';
 import { driveGraphql, median } from './drive-graphql.js';
 
 const { values } = parseArgs({
@@ -56,76 +57,53 @@ const freePort = () =>
     });
   });
 
-const children: ChildProcess[] = [];
-process.on('exit', () => {
-  for (const child of children) {
-    try {
-      process.kill(-child.pid!, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  }
-});
-
-/** Starts `command` in a process group of its own and waits until `ready()` says it serves. */
-async function serve(
-  command: string,
-  args: string[],
-  cwd: string,
-  env: NodeJS.ProcessEnv,
-  ready: () => Promise<boolean>,
-) {
-  const child = spawn(command, args, {
-    cwd,
-    env: { ...process.env, ...env },
+/** PostGraphile on `port`, as compare.sh starts it, in a process group of its own (stopped on exit). */
+async function startPeer(port: number) {
+  const peer = spawn('node', ['server.mjs'], {
+    cwd: peerDir,
+    env: {
+      ...process.env,
+      PATH: `${peerDir}/node_modules/.bin:${process.env.PATH}`,
+      // The peer's own database and role (compare.sh's), whatever DATABASE_URL says for the gateway.
+      DATABASE_URL: 'postgres://peer_user@127.0.0.1:5432/peer_nw',
+      NODE_ENV: 'production',
+      GRAPHILE_ENV: 'production',
+      PORT: String(port),
+    },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  children.push(child);
+  process.on('exit', () => {
+    try {
+      process.kill(-peer.pid!, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  });
   let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  for (let attempt = 0; attempt < 400; attempt++) {
-    if (child.exitCode !== null) break;
-    if (await ready().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-  throw new Error(`${command} ${args.join(' ')} did not start:\n${output.slice(-2000)}`);
+  peer.stderr.on('data', (chunk) => (output += chunk));
+  await new Promise<void>((ready, failed) => {
+    peer.stdout.on('data', (chunk) => {
+      output += chunk;
+      if (output.includes('peer listening')) ready();
+    });
+    peer.once('exit', () => failed(new Error(`PostGraphile did not start:\n${output.slice(-2000)}`)));
+  });
+  return `http://127.0.0.1:${port}/graphql`;
 }
 
-const peerPort = await freePort();
-const peerUrl = `http://127.0.0.1:${peerPort}/graphql`;
-await serve(
-  'node',
-  ['server.mjs'],
-  peerDir,
-  {
-    PATH: `${peerDir}/node_modules/.bin:${process.env.PATH}`,
-    // The peer's own database and role (compare.sh's), whatever DATABASE_URL says for the gateway.
-    DATABASE_URL: 'postgres://peer_user@127.0.0.1:5432/peer_nw',
-    NODE_ENV: 'production',
-    GRAPHILE_ENV: 'production',
-    PORT: String(peerPort),
-  },
-  async () => (await fetch(peerUrl, { method: 'POST' })).status > 0,
-);
-const gatewayPort = await freePort();
-const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
-await serve(
-  'npm',
-  ['start'],
-  process.cwd(),
-  {
-    DATABASE_URL: values.database,
-    SEED: 'none',
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    HOST: '127.0.0.1',
-    PORT: String(gatewayPort),
-    JWT_SECRET: 'beyond-compare-secret-0123456789abcdef0123456789',
-  },
-  async () => (await fetch(`http://127.0.0.1:${gatewayPort}/readyz`)).ok,
-);
+const peerUrl = await startPeer(await freePort());
+// As compare.sh starts it (`npm start`: the served domain, production mode), in a process of its own.
+const gatewayProcess = startGatewayProcess({
+  DATABASE_URL: values.database,
+  DOMAIN: 'domain',
+  SEED: 'none',
+  NODE_ENV: 'production',
+  LOG_LEVEL: 'warn',
+  JWT_SECRET: 'beyond-compare-secret-0123456789abcdef0123456789',
+});
+process.on('exit', () => void gatewayProcess.stop());
+const gatewayUrl = await gatewayProcess.url;
 
 async function post(url: string, query: string, authorization: string, variables = {}) {
   const response = await fetch(url, {
@@ -137,18 +115,8 @@ async function post(url: string, query: string, authorization: string, variables
   return { text, json: JSON.parse(text) as { data?: unknown; errors?: unknown } };
 }
 
-const gatewayToken = async (username: string) => {
-  const login = await post(
-    gatewayUrl,
-    'mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }',
-    '',
-    { u: username, p: 'p' },
-  );
-  const data = login.json.data as { login?: { accessToken: string } } | undefined;
-  if (!data?.login)
-    throw new Error(`login as ${username} failed (did compare.sh load ${values.database}?): ${login.text}`);
-  return `Bearer ${data.login.accessToken}`;
-};
+const gatewayToken = async (username: string) =>
+  `Bearer ${(await loginAs(gatewayUrl, username)).accessToken}`;
 // The peer's tokens as compare.sh signs them: the fixture's user with its roles and attributes.
 const fixture = JSON.parse(
   readFileSync(new URL('../../shared/fixtures/northwind-reference.json', import.meta.url), 'utf8'),
