@@ -151,7 +151,7 @@ describe('a read: each statement in a read-only transaction of its own, behind t
     expect(await workMem()).toBe(server);
   });
 
-  it('statements asked at once behind a setting new to the connection all run (root fields side by side)', async () => {
+  it('statements asked at once behind a setting new to the connection all run', async () => {
     await query('start transaction read only');
     await query(`select set_config($1, $2, true) -- ${Date.now()}`, ['grantgate.probe', 'both']);
     expect(await Promise.all([probeBound(), probeBound(), probe()])).toEqual(['both', 'both', 'both']);
