@@ -1,24 +1,17 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';
 import { ListOrderIdsDocument } from '../fixtures/northwind/__generated__/graphql.js';
+import { capturedLog } from '../helpers/captured-log.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 const BUSY = 'The service is busy: no database connection became free in time. Try again.';
 
 let t: TestGateway;
-const logLines: Record<string, unknown>[] = [];
+const { log, lines: logLines } = capturedLog('info');
 beforeAll(async () => {
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      logLines.push(JSON.parse(String(chunk)));
-      done();
-    },
-  });
   t = await startTestGateway({
     pool: { size: 1, acquireTimeoutMs: 300, statementTimeoutMs: 2000 },
-    log: pino({ level: 'info' }, sink),
+    log,
   });
 });
 afterAll(() => t?.close());

@@ -1,8 +1,7 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCUMENT_LIMITS } from '../../src/http/document-limits.js';
 import { DEFAULT_GATEWAY_SETTINGS } from '../../src/gateway.js';
+import { capturedLog } from '../helpers/captured-log.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 /** `departments { children { children { … { id } } } }`, `levels` deep. */
@@ -139,17 +138,11 @@ describe('hostile documents', () => {
 describe('production mode', () => {
   let t: TestGateway;
   let url: string;
-  const logLines: Record<string, unknown>[] = [];
+  const { log, lines: logLines } = capturedLog('info');
   beforeAll(async () => {
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        logLines.push(JSON.parse(String(chunk)));
-        done();
-      },
-    });
     t = await startTestGateway({
       settings: { ...DEFAULT_GATEWAY_SETTINGS, production: true, introspection: false },
-      log: pino({ level: 'info' }, sink),
+      log,
     });
     url = await t.gateway.listen(0, '127.0.0.1');
   });

@@ -1,22 +1,15 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListOrdersDocument } from '../fixtures/northwind/__generated__/graphql.js';
+import { capturedLog } from '../helpers/captured-log.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
-const logLines: Record<string, unknown>[] = [];
-const logSink = new Writable({
-  write(chunk, _encoding, done) {
-    logLines.push(JSON.parse(String(chunk)));
-    done();
-  },
-});
+const { log, lines: logLines } = capturedLog('info');
 
 let t: TestGateway;
 let url: string;
 let authorization: string;
 beforeAll(async () => {
-  t = await startTestGateway({ log: pino({ level: 'info' }, logSink) });
+  t = await startTestGateway({ log });
   url = await t.gateway.listen(0, '127.0.0.1');
   const login = await fetch(`${base()}/api/auth/login`, {
     method: 'POST',

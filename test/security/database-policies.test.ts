@@ -1,4 +1,3 @@
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { declareSecurity } from '../../security/system/policy.js';
 import { policyStatements } from '../../security/system/database-policies.js';
@@ -6,6 +5,7 @@ import { compileSecurityModel } from '../../security/system/security-model.js';
 import { prepareRowSecurity } from '../../src/db/row-security-setup.js';
 import northwind from '../fixtures/northwind/index.js';
 import { declaredPolicyStatements, latestSecurityMigration } from '../../src/db/security-migrations.js';
+import { capturedLog } from '../helpers/captured-log.js';
 import { runProjectCli } from '../helpers/project-cli.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
@@ -66,8 +66,7 @@ describe('policies generated from the declarations', () => {
       { attribute: 'discontinued', reason: 'it computes with currentUser.flag' },
     ]);
     // Start-up says so, naming each one.
-    const lines: { msg: string; globalFilter?: string }[] = [];
-    const log = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const { log, lines } = capturedLog('warn');
     await prepareRowSecurity({ orm: t.orm, log, model });
     expect(lines.map((line) => line.globalFilter)).toEqual(['region', 'discontinued']);
     expect(lines[0]!.msg).toBe(

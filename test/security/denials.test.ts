@@ -1,9 +1,8 @@
-import { Writable } from 'node:stream';
 import { parse } from 'graphql';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserStore } from '../../auth-providers/sql/user-store.js';
 import { DEFAULT_GATEWAY_SETTINGS } from '../../src/gateway.js';
+import { capturedLog } from '../helpers/captured-log.js';
 import { type Caller, signIn, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 /**
@@ -86,13 +85,7 @@ const DENIALS: Denial[] = [
   },
 ];
 
-const logLines: Record<string, unknown>[] = [];
-const sink = new Writable({
-  write(chunk, _encoding, done) {
-    logLines.push(JSON.parse(String(chunk)));
-    done();
-  },
-});
+const { log, lines: logLines } = capturedLog('info');
 
 describe.each([
   ['development', false],
@@ -102,7 +95,7 @@ describe.each([
   let caller: (user: string) => Caller;
   beforeAll(async () => {
     t = await startTestGateway({
-      log: pino({ level: 'info' }, sink),
+      log,
       settings: { ...DEFAULT_GATEWAY_SETTINGS, production },
     });
     // A role no rule mentions (the demo's dev user also holds manager).

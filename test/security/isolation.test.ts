@@ -1,25 +1,18 @@
-import { Writable } from 'node:stream';
 import { parse } from 'graphql';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserStore } from '../../auth-providers/sql/user-store.js';
 import { CustomerOrderTreeDocument } from '../fixtures/northwind/__generated__/graphql.js';
+import { capturedLog } from '../helpers/captured-log.js';
 import { type Caller, signIn, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
-const logLines: Record<string, unknown>[] = [];
-const sink = new Writable({
-  write(chunk, _encoding, done) {
-    logLines.push(JSON.parse(String(chunk)));
-    done();
-  },
-});
+const { log, lines: logLines } = capturedLog('debug');
 
 let t: TestGateway;
 let caller: (userId: string) => Caller;
 beforeAll(async () => {
   // 250 requests at once queue for the 10 connections far longer than the 5 s a production request
   // may wait: this file is about isolation, not the pool's limits (test/db/pool-limits.test.ts).
-  t = await startTestGateway({ log: pino({ level: 'debug' }, sink), pool: { acquireTimeoutMs: 120_000 } });
+  t = await startTestGateway({ log, pool: { acquireTimeoutMs: 120_000 } });
   // The demo users span clients 1 and 2; a third tenant's user joins the concurrent mix.
   const users = new UserStore(t.db.url);
   await users.addUser({ id: 'c3', roles: ['renter'], attributes: { clientId: 3 }, password: 'p' });
