@@ -11,7 +11,7 @@ import { selectBound } from '../db/bound-query.js';
 import { REQUEST_WORK_MEM, SERVER_WORK_MEM, setLocal } from '../db/request-transaction.js';
 import { childrenOfVisibleParents } from '../../security/system/row-security.js';
 import { columnJson } from './column-types.js';
-import { type EntityModel } from './entity-model.js';
+import { type EntityModel, type ToManyModel } from './entity-model.js';
 import { type ReadPlan, type RelationRead } from './read-plan.js';
 
 type Row = Record<string, unknown>;
@@ -148,6 +148,33 @@ export class CompiledRead {
     };
   }
 
+  /**
+   * `<target key> in (select <pivot.toTarget> from <pivot> where <pivot.fromParent> = <parent key>)`:
+   * the rows related to the parent through a join table, whose own rows pass its row predicate (a
+   * link the user may not see relates nothing). The join table refers to the parent, so its scope
+   * through that relation need not be checked again.
+   */
+  private async throughPivot(
+    through: NonNullable<ToManyModel['through']>,
+    fromParent: string,
+    parentKey: string,
+    target: EntityModel,
+    targetAlias: string,
+  ): Promise<Fragment> {
+    const alias = this.nextAlias();
+    const links = await this.select(
+      through.pivot,
+      alias,
+      { sql: this.column(through.pivot, alias, through.toTarget), params: [] },
+      (qb) => qb.where(raw(`${this.column(through.pivot, alias, fromParent)} = ${parentKey}`)),
+      childrenOfVisibleParents(this.em, fromParent),
+    );
+    return {
+      sql: `${this.column(target, targetAlias, target.primaryKey.name)} in (${links.sql})`,
+      params: links.params,
+    };
+  }
+
   private nextAlias() {
     return `g${this.aliases++}`;
   }
@@ -209,7 +236,10 @@ export class CompiledRead {
     }
     const { toMany, page } = relation;
     if (page.limit === 0) return { sql: `'[]'::json`, params: [] };
-    const parentKey = `${this.column(target, alias, toMany.mappedBy)} = ${this.column(parent, parentAlias, parent.primaryKey.name)}`;
+    const parentKey = this.column(parent, parentAlias, parent.primaryKey.name);
+    const link = toMany.through
+      ? await this.throughPivot(toMany.through, toMany.mappedBy, parentKey, target, alias)
+      : { sql: `${this.column(target, alias, toMany.mappedBy)} = ${parentKey}`, params: [] };
     const children = await this.select(
       target,
       alias,
@@ -217,12 +247,13 @@ export class CompiledRead {
       (qb) =>
         qb
           .where(page.where as never)
-          .andWhere(raw(parentKey))
+          .andWhere(raw(link.sql, [...link.params]))
           .orderBy(page.orderBy as never)
           .limit(page.limit, page.offset),
       // The parent row passed its own predicate in the enclosing query: the children's scope
-      // through it need not be checked again (every other rule still applies).
-      childrenOfVisibleParents(this.em, toMany.mappedBy),
+      // through it need not be checked again (every other rule still applies). Through a join
+      // table the children do not refer to the parent: their rules all apply.
+      toMany.through ? undefined : childrenOfVisibleParents(this.em, toMany.mappedBy),
     );
     return { sql: `to_json(array(${children.sql}))`, params: children.params };
   }

@@ -37,8 +37,16 @@ export interface ToOneModel {
 export interface ToManyModel {
   name: string;
   target: EntityModel;
-  /** The to-one property on the target that points back here: `Customer.orders` → `Order.customer`. */
+  /**
+   * The to-one property on the target that points back here: `Customer.orders` → `Order.customer`.
+   * Through a join table: the join table's property that points here (`PlaylistTrack.playlist`).
+   */
   mappedBy: string;
+  /**
+   * Set when the rows are reached through a join table (`Playlist.tracks` through `PlaylistTrack`):
+   * the join table and its to-one property that points at the target (`track`).
+   */
+  through?: { pivot: EntityModel; toTarget: string };
 }
 
 /**
@@ -177,6 +185,7 @@ function settleFieldNames(models: EntityModel[]) {
 }
 
 const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
+const upperFirst = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 function scalarKind(graphqlType: unknown, meta: EntityMetadata, name: string): ScalarKind {
   const kind = kindOfGraphQLType(graphqlType);
@@ -309,6 +318,41 @@ export function buildEntityModels(
       };
     });
   }
+  for (const pivot of models.values()) addThroughRelations(pivot);
   settleFieldNames([...models.values()]);
   return [...models.values()];
+}
+
+/**
+ * A join table — a key of two to-one relations (`playlist_track`: playlist, track) — gives each side
+ * a to-many field through it (`playlist.tracks`, `track.playlists`), besides being an entity itself,
+ * as PostGraphile's many-to-many relations do. The field is named after the other side in the plural,
+ * and after the relation too where that name is taken or both sides are one entity
+ * (`peopleByFollowed`); a name that is still taken gets no field rather than shadowing one.
+ */
+function addThroughRelations(pivot: EntityModel) {
+  if (pivot.key.length !== 2 || !pivot.key.every((part) => part.relation)) return;
+  const [first, second] = pivot.key.map((part) => part.relation!) as [ToOneModel, ToOneModel];
+  for (const [from, to] of [
+    [first, second],
+    [second, first],
+  ] as const) {
+    const owner = from.target;
+    const taken = new Set([
+      ...owner.scalars.map((field) => field.name),
+      ...owner.toOne.flatMap((relation) => [relation.name, relation.idField]),
+      ...owner.toMany.map((relation) => relation.name),
+    ]);
+    const plural = pluralize(lowerFirst(to.target.name));
+    const name = [plural, `${plural}By${upperFirst(to.name)}`].find(
+      (candidate, index) => !taken.has(candidate) && (index > 0 || owner !== to.target),
+    );
+    if (name)
+      owner.toMany.push({
+        name,
+        target: to.target,
+        mappedBy: from.name,
+        through: { pivot, toTarget: to.name },
+      });
+  }
 }

@@ -59,6 +59,8 @@ function checkToOne(ctx: RequestContext, relation: ToOneModel): true {
 
 /** The checks of a to-many field, in the order the API has always made them, and its translated page. */
 function checkToMany(ctx: RequestContext, relation: ToManyModel, args: ListArguments): ChildPage {
+  // Through a join table, its rows are read too: they say which rows are related.
+  if (relation.through) authorizeRead(ctx, relation.through.pivot);
   authorizeRead(ctx, relation.target, args);
   const page = pagination(args);
   const related = relationVisibility(ctx.security, relation.target);

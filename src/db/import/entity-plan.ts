@@ -1,6 +1,7 @@
 import { type EntityMetadata, type EntityProperty, UnderscoreNamingStrategy } from '@mikro-orm/core';
 import { type ForeignKey } from '@mikro-orm/postgresql';
 import { enumValueNames } from '../../api/column-types.js';
+import { pluralize } from '../../api/entity-model.js';
 import { fileBaseOf } from './entity-source.js';
 
 /** One property of an entity class to write, with the decorator that maps it. */
@@ -19,6 +20,10 @@ export interface PlannedMember {
   enumName?: string;
   /** The column it maps (a relation: its foreign key). */
   column?: string;
+  /** A to-one relation's column in the target table (its key column, whatever it is called). */
+  referencedColumn?: string;
+  /** A to-many relation (the inverse of a to-one): its member is a collection, not a column. */
+  collection?: boolean;
 }
 
 export interface PlannedEntity {
@@ -371,6 +376,7 @@ export function planEntities(tables: IntrospectedTable[]): {
       }
     }
   }
+  addInverseRelations(entities);
   // Only the enums of the entities written (a table left out may have met one first).
   const used = new Set(entities.flatMap((e) => e.members.flatMap((m) => (m.enumName ? [m.enumName] : []))));
   return {
@@ -449,7 +455,9 @@ function planEntity(
   };
   for (const prop of props) {
     let failure: string | undefined;
-    if (prop.kind === 'm:1') {
+    // A unique foreign key, or a key that is also a foreign key (a "subtype" table), is a to-one
+    // relation like any other: MikroORM calls it one-to-one.
+    if (prop.kind === 'm:1' || prop.kind === '1:1') {
       const relation = planRelation(prop, index, table.foreignKeys?.get(prop.fieldNames.join(',')));
       if (typeof relation === 'string') {
         skipped.push({
@@ -501,6 +509,46 @@ function planEntity(
   };
 }
 
+/**
+ * Gives the target of every to-one relation its inverse to-many field, as the demo's entities have
+ * them (`customer.invoices` for `invoice.customer`): named after the referring class in the plural,
+ * and after the relation too where one name would not say which foreign key it follows (two keys of
+ * one table to the same target, or a self-reference: `employeesByReportsTo`, as PostGraphile names
+ * them). A name one of the target's members has already gets a number.
+ */
+function addInverseRelations(entities: PlannedEntity[]) {
+  const byClass = new Map(entities.map((entity) => [entity.className, entity]));
+  for (const referring of entities) {
+    const relations = referring.members.filter((member) => member.uses === 'ToOne');
+    for (const relation of relations) {
+      const target = byClass.get(relation.target!);
+      if (!target) continue;
+      const plural = pluralize(lowerFirst(referring.className));
+      const ambiguous =
+        referring === target || relations.filter((other) => other.target === relation.target).length > 1;
+      const base = ambiguous ? `${plural}By${upperFirst(relation.name)}` : plural;
+      const taken = new Set(
+        target.members.flatMap((m) => (m.uses === 'ToOne' ? [m.name, `${m.name}Id`] : [m.name])),
+      );
+      let name = base;
+      for (let n = 2; taken.has(name); n++) name = `${base}${n}`;
+      const variable = lowerFirst(referring.className);
+      target.members.push({
+        name,
+        decorator: `@OneToMany(() => ${referring.className}, (${variable}) => ${variable}.${relation.name})`,
+        uses: 'OneToMany',
+        type: `Collection<${referring.className}>`,
+        optional: false,
+        target: referring.className,
+        collection: true,
+      });
+    }
+  }
+}
+
+const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
+const upperFirst = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
 /** A column left out of the API, declared with its type as the catalog has it. */
 function opaqueMember(prop: EntityProperty): PlannedMember {
   const generated = typeof prop.generated === 'string' ? tsString(prop.generated) : undefined;
@@ -548,9 +596,11 @@ const naming = new UnderscoreNamingStrategy();
  */
 function nameColumn(member: PlannedMember) {
   if (!member.column) return;
+  // MikroORM names a relation's column after the property and the target's key column
+  // (`supportRep` → employee.employee_id: `support_rep_employee_id`).
   const derived =
     member.uses === 'ToOne'
-      ? naming.joinKeyColumnName(member.name, 'id')
+      ? naming.joinKeyColumnName(member.name, member.referencedColumn)
       : naming.propertyToColumnName(member.name);
   if (derived === member.column) return;
   const option = `column: ${tsString(member.column)}`;
@@ -653,6 +703,7 @@ function planRelation(
     type: `Rel<${target}>`,
     optional: nullable ?? false,
     column: prop.fieldNames[0],
+    referencedColumn: targetKey[0],
     target,
   };
 }

@@ -24,21 +24,29 @@ export function entitySource(
   entity: PlannedEntity,
   options: { outDir: string; entitiesDir: string },
 ): string {
-  const columns = [...new Set(entity.members.map((m) => m.uses).filter((uses) => uses !== 'ToOne'))].sort();
+  const columns = [
+    ...new Set(entity.members.map((m) => m.uses).filter((uses) => uses !== 'ToOne' && uses !== 'OneToMany')),
+  ].sort();
   const targets = [...new Set(entity.members.flatMap((m) => (m.target ? [m.target] : [])))]
     .filter((target) => target !== entity.className)
     .sort();
   const hasRelations = entity.members.some((m) => m.uses === 'ToOne');
+  const hasCollections = entity.members.some((m) => m.collection);
+  const core = [...(hasCollections ? ['Collection'] : []), ...(hasRelations ? ['type Rel'] : [])];
   const enumNames = [...new Set(entity.members.flatMap((m) => (m.enumName ? [m.enumName] : [])))].sort();
   const table = entity.schema && entity.schema !== 'public' ? `, schema: '${entity.schema}'` : '';
   const tableDecorators = ['Check', 'Index', 'Unique'].filter((name) =>
     entity.tableDecorators.some((decorator) => decorator.startsWith(`@${name}(`)),
   );
   const lines = [
-    ...(hasRelations ? ["import { type Rel } from '@mikro-orm/core';"] : []),
-    `import { ${['Entity', ...tableDecorators].sort().join(', ')} } from '@mikro-orm/decorators/legacy';`,
+    ...(core.length > 0 ? [`import { ${core.join(', ')} } from '@mikro-orm/core';`] : []),
+    `import { ${['Entity', ...tableDecorators, ...(hasCollections ? ['OneToMany'] : [])].sort().join(', ')} } from '@mikro-orm/decorators/legacy';`,
     "import { ObjectType } from 'type-graphql';",
-    `import { ${columns.join(', ')} } from '${importPath(options.outDir, `${options.entitiesDir}/columns.ts`)}';`,
+    ...(columns.length > 0
+      ? [
+          `import { ${columns.join(', ')} } from '${importPath(options.outDir, `${options.entitiesDir}/columns.ts`)}';`,
+        ]
+      : []),
     ...(hasRelations
       ? [`import { ToOne } from '${importPath(options.outDir, `${options.entitiesDir}/relations.ts`)}';`]
       : []),
@@ -51,7 +59,11 @@ export function entitySource(
     `export class ${entity.className} {`,
     ...entity.members.flatMap((member) => [
       `  ${member.decorator}`,
-      member.optional ? `  ${member.name}?: ${member.type} | null;` : `  ${member.name}!: ${member.type};`,
+      member.collection
+        ? `  ${member.name} = new ${member.type}(this);`
+        : member.optional
+          ? `  ${member.name}?: ${member.type} | null;`
+          : `  ${member.name}!: ${member.type};`,
       '',
     ]),
     '}',
