@@ -57,6 +57,18 @@ function stringScalar(options: {
   });
 }
 
+/**
+ * A column of a type GraphQL has no scalar for (interval, money, xml, inet, ranges, tsvector, geometric
+ * and composite types, …): PostgreSQL's text form of the value, read and written as the type's own
+ * input and output functions spell it.
+ */
+export const TextualScalar = stringScalar({
+  name: 'Textual',
+  description:
+    "A value of a PostgreSQL type without a GraphQL scalar (interval, money, xml, ranges, …), in PostgreSQL's text form",
+  check: () => undefined,
+});
+
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 
 /** numeric/decimal: exact, as a string (a JSON number would be read as a double and lose digits). */
@@ -117,6 +129,7 @@ export type ScalarKind =
   | 'UUID'
   | 'JSON'
   | 'Base64'
+  | 'Textual'
   | 'Enum';
 
 export type Operator = 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'nin' | 'like' | 'ilike' | 'isNull';
@@ -170,6 +183,15 @@ export const KINDS: Record<ScalarKind, KindSpec> = {
     sortable: false,
     // encode() breaks base64 into lines of 76 characters.
     json: (column) => `translate(encode(${column}, 'base64'), E'\\n', '')`,
+  },
+  // Some of these types have no equality (xml, point) and some order surprisingly as text: only null
+  // tests, no sorting, for any of them.
+  Textual: {
+    graphql: TextualScalar,
+    operators: ['isNull'],
+    sortable: false,
+    json: asText,
+    jsonList: asTextList,
   },
   Enum: { operators: EQUALITY, sortable: true },
 };

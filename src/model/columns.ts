@@ -138,6 +138,31 @@ export const StringColumn = (options: ColumnOptions & { length?: number } = {}) 
 export const TextColumn = (options: ColumnOptions = {}) =>
   column('String', 'text', { type: 'text' }, options);
 
+/** `char(n)`: a string of at most `length` characters, blank-padded by PostgreSQL. */
+export const CharColumn = (options: ColumnOptions & { length: number }) =>
+  column(
+    'String',
+    `char(${options.length})`,
+    { type: 'string', columnType: `char(${options.length})`, length: options.length },
+    options,
+  );
+
+/**
+ * A case-insensitive `citext` (an extension's type): a GraphQL String whose comparisons ignore case,
+ * as the column's own operators do.
+ */
+export const CitextColumn = (options: ColumnOptions = {}) =>
+  column('String', 'citext', { type: 'string', columnType: 'citext' }, options);
+
+/**
+ * A column of a type GraphQL has no scalar for (`interval`, `money`, `xml`, `inet`, ranges,
+ * `tsvector`, composite types, …), served in PostgreSQL's text form (`Textual`): PostgreSQL converts
+ * the text with the type's own input function on write, so a malformed value is refused there.
+ * `columnType`: the type as the catalog names it (of the elements, for a `list`).
+ */
+export const TextualColumn = (options: ColumnOptions & { columnType: string }) =>
+  column('Textual', options.columnType, { type: 'string', columnType: options.columnType }, options);
+
 export const IntColumn = (options: ColumnOptions = {}) => column('Int', 'int', { type: 'integer' }, options);
 
 /** `smallint`: a GraphQL Int limited to -32768…32767 when written. */

@@ -5,22 +5,20 @@
  * demo's, the list of them, a starting declare-security.ts, the domain's index.ts and its (empty)
  * migrations. Writing the served domain also regenerates schema/schema.graphql, typed operations per
  * entity under schema/operations/ and schema/__generated__/. It prints what it mapped, what it left
- * out and why, and what to do next. It never writes to the database.
+ * out and why, and what to do next. It never writes to the database, and writes no file unless the
+ * whole domain loads, its schema builds and its operations validate (src/db/import/staged-domain.ts).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildSchema } from 'graphql';
-import { emitSchemaText, SCHEMA_FILE } from '../../api/schema-file.js';
-import { domainPath, loadDomain } from '../../domain.js';
+import { domainPath } from '../../domain.js';
 import { domainSource, emptyMigrationIndex, IMPORTED_MARKER } from '../import/domain-source.js';
-import { planEntities } from '../import/entity-plan.js';
+import { type PlannedEntity, planEntities } from '../import/entity-plan.js';
 import { entitySource, enumsSource, fileBaseOf, importPath, indexSource } from '../import/entity-source.js';
 import { introspect } from '../import/introspection.js';
-import { operationsSources } from '../import/operations-source.js';
 import { securitySource } from '../import/security-source.js';
-import { writeFormatted } from './formatted-file.js';
+import { ImportError, stageDomain, writeStagedDomain } from '../import/staged-domain.js';
 import { withCatalog } from './with-database.js';
 
 const { values } = parseArgs({
@@ -48,18 +46,19 @@ async function refusal(folder: string): Promise<string | undefined> {
   return `${folder}/ holds files db:import did not write; choose another --out or move them away`;
 }
 
-/** schema/schema.graphql, schema/operations/<entity>.graphql and schema/__generated__ for the served domain. */
-async function regenerateSchema(folder: string, classNames: string[]) {
-  const text = await emitSchemaText(await loadDomain(folder));
-  await writeFile(SCHEMA_FILE, text);
-  for (const file of await readdir('schema/operations'))
-    if (file !== 'auth.graphql') await rm(join('schema/operations', file));
-  for (const [name, source] of operationsSources(buildSchema(text), classNames))
-    await writeFormatted(join('schema/operations', `${fileBaseOf(name)}.graphql`), source);
-  // The code generator is a development tool: present wherever `npm install` ran.
-  const { generate } = await import('@graphql-codegen/cli');
-  const { parse } = await import('yaml');
-  await generate({ ...parse(await readFile('codegen.yml', 'utf8')), cwd: process.cwd(), silent: true }, true);
+/**
+ * Where an error met while loading the planned classes lies, in the team's words: the tables of the
+ * classes it names (`GraphQL field staffList would serve both Staff and StaffList`).
+ */
+function describeFailure(error: unknown, entities: PlannedEntity[]): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const tables = entities
+    .filter((entity) => new RegExp(`\\b${entity.className}\\b`).test(message))
+    .map(
+      (entity) =>
+        `${entity.className} is table ${entity.schema ? `${entity.schema}.` : ''}${entity.tableName}`,
+    );
+  return tables.length > 0 ? `${message} (${tables.join('; ')})` : message;
 }
 
 await withCatalog(async (orm, config) => {
@@ -81,28 +80,43 @@ await withCatalog(async (orm, config) => {
     return;
   }
 
-  await mkdir(join(folder, 'migrations'), { recursive: true });
-  for (const file of await readdir(folder))
-    if (file.endsWith('.entity.ts') || file === 'enums.ts') await rm(join(folder, file));
-  if (enums.length > 0) await writeFormatted(join(folder, 'enums.ts'), enumsSource(enums));
-  for (const entity of entities) {
-    const file = join(folder, `${fileBaseOf(entity.className)}.entity.ts`);
-    await writeFormatted(file, entitySource(entity, { outDir: folder, entitiesDir: 'src/model' }));
-  }
-  await writeFormatted(join(folder, 'entities.ts'), indexSource(entities));
   const declarations = join(folder, 'declare-security.ts');
   const keptDeclarations = existsSync(declarations);
+  const keptMigrations = existsSync(join(folder, 'migrations/index.ts'));
+  const files = new Map<string, string>();
+  if (enums.length > 0) files.set('enums.ts', enumsSource(enums));
+  for (const entity of entities)
+    files.set(
+      `${fileBaseOf(entity.className)}.entity.ts`,
+      entitySource(entity, { outDir: folder, entitiesDir: 'src/model' }),
+    );
+  files.set('entities.ts', indexSource(entities));
   if (!keptDeclarations)
-    await writeFormatted(
-      declarations,
+    files.set(
+      'declare-security.ts',
       securitySource(entities, {
         policy: importPath(folder, 'security/system/policy.ts'),
         entities: './entities.js',
       }),
     );
-  if (!existsSync(join(folder, 'migrations/index.ts')))
-    await writeFormatted(join(folder, 'migrations/index.ts'), emptyMigrationIndex);
-  await writeFormatted(join(folder, 'index.ts'), domainSource(folder));
+  if (!keptMigrations) files.set('migrations/index.ts', emptyMigrationIndex);
+  files.set('index.ts', domainSource(folder));
+  const served = resolve(folder) === servedPath;
+  let staged;
+  try {
+    staged = await stageDomain(folder, files, {
+      kept: [...(keptDeclarations ? ['declare-security.ts'] : []), ...(keptMigrations ? ['migrations'] : [])],
+      classNames: entities.map((entity) => entity.className),
+      served,
+      describe: (error) => describeFailure(error, entities),
+    });
+  } catch (error) {
+    if (!(error instanceof ImportError)) throw error;
+    console.error(`Could not import: ${error.message}. Nothing was written.`);
+    process.exitCode = 1;
+    return;
+  }
+  await writeStagedDomain(folder, staged);
 
   console.log(`Mapped ${entities.length} table(s) into ${folder}:`);
   for (const entity of entities) console.log(`  ${entity.tableName} → ${entity.className}`);
@@ -112,6 +126,12 @@ await withCatalog(async (orm, config) => {
       `  enum ${e.nativeEnumName} → ${e.name}${renamed.length ? ` (${renamed.map((v) => `'${v.database}' as ${v.graphql}`).join(', ')})` : ''}`,
     );
   }
+  const asText = entities.flatMap((entity) =>
+    entity.members.flatMap((m) => (m.asText ? [`  ${entity.tableName}.${m.column}: ${m.asText}`] : [])),
+  );
+  if (asText.length > 0)
+    console.log("Served in PostgreSQL's text form (GraphQL scalar Textual, filtered by isNull only):");
+  for (const line of asText) console.log(line);
   const left = [...skipped, ...views.map((view) => ({ what: view, why: 'a view: read-only, not imported' }))];
   if (left.length > 0) console.log('Left out:');
   for (const { what, why } of left) console.log(`  ${what}: ${why}`);
@@ -122,14 +142,8 @@ await withCatalog(async (orm, config) => {
   for (const foreignKey of actingForeignKeys) console.log(`  ${foreignKey}`);
   if (keptDeclarations) console.log(`Kept ${declarations}: add rules for any new entity.`);
 
-  const served = resolve(folder) === servedPath;
-  if (served) {
-    await regenerateSchema(
-      folder,
-      entities.map((entity) => entity.className),
-    );
+  if (served)
     console.log('Wrote schema/schema.graphql, schema/operations/ and schema/__generated__/graphql.ts.');
-  }
   console.log(
     `Next: edit ${declarations}, then npm run security:migration, npm run security:check and ` +
       (served ? 'npm start.' : `DOMAIN=${folder} npm start.`),

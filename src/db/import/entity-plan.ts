@@ -24,6 +24,8 @@ export interface PlannedMember {
   referencedColumn?: string;
   /** A to-many relation (the inverse of a to-one): its member is a collection, not a column. */
   collection?: boolean;
+  /** Why a column is served in PostgreSQL's text form (TextualColumn) rather than a scalar of its own. */
+  asText?: string;
 }
 
 export interface PlannedEntity {
@@ -194,20 +196,48 @@ function planScalar(prop: EntityProperty, enums: EnumPlanner, primary = false): 
     };
   }
   const base = baseTypeOf(elementType);
-  const scalar = SCALARS[base];
-  if (!scalar) return `type ${columnType} has no GraphQL mapping`;
-  if (list && !scalar.list) return `array of ${base} (${columnType}): not served as a list`;
   const size = /\((\d+)(?:,\s*(\d+))?\)$/.exec(elementType);
+  /** The column in PostgreSQL's text form, where no scalar of the API fits it, and why. */
+  const asText = (why: string): PlannedMember => ({
+    name: prop.name,
+    decorator: `@TextualColumn(${options({ ...common, columnType: tsString(elementType) })})`,
+    uses: 'TextualColumn',
+    type: list ? 'string[]' : 'string',
+    optional,
+    column: prop.fieldNames[0],
+    asText: why,
+  });
+  if (base === 'char' && size)
+    return {
+      name: prop.name,
+      decorator: `@CharColumn(${options({ ...common, length: size[1] })})`,
+      uses: 'CharColumn',
+      type: list ? 'string[]' : 'string',
+      optional,
+      column: prop.fieldNames[0],
+    };
+  if (base === 'citext')
+    return {
+      name: prop.name,
+      decorator: `@CitextColumn(${options(common)})`,
+      uses: 'CitextColumn',
+      type: list ? 'string[]' : 'string',
+      optional,
+      column: prop.fieldNames[0],
+    };
+  const scalar = SCALARS[base];
+  if (!scalar) return asText(`type ${columnType} has no GraphQL scalar`);
+  if (list && !scalar.list) return asText(`an array of ${base} is not served as a list of ${scalar.uses}`);
   let specific: Record<string, string | undefined> = {};
   if (base === 'varchar') {
-    if (!prop.length && !size) return 'varchar without a length: use text instead';
+    if (!prop.length && !size) return asText('varchar without a length has no column decorator');
     specific = { length: String(prop.length ?? size![1]) };
   } else if (base === 'numeric' && size) {
     specific = { precision: size[1], scale: size[2] ?? '0' };
   } else if ((base === 'timestamp' || base === 'time') && size && size[1] !== '6') {
     specific = { precision: size[1] };
   } else if (base === 'timestamptz' && size && size[1] !== '6') {
-    return `timestamptz(${size[1]}): DateTimeColumn is timestamptz(6)`;
+    return asText(`timestamptz(${size[1]}): DateTimeColumn is timestamptz(6)`);
   } else if (base === 'json') {
     specific = { binary: 'false' };
   }

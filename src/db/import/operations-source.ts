@@ -12,14 +12,26 @@ import {
 /** `customers` → `Customers`: operation names follow the field they call. */
 const capitalized = (name: string) => name[0]!.toUpperCase() + name.slice(1);
 
-/** The fields of a type a client can select without arguments: its columns, and its to-one rows' ids. */
+/**
+ * The fields of a related row a selection names: its `id`, or where its key has other names
+ * (`playlist_id`, a composite key) its non-null columns, the key among them.
+ */
+function relatedSelection(type: GraphQLObjectType): string {
+  const leaves = Object.values(type.getFields()).filter((field) => isLeafType(getNamedType(field.type)));
+  if (leaves.some((field) => field.name === 'id')) return 'id';
+  const required = leaves.filter((field) => isNonNullType(field.type));
+  return (required.length > 0 ? required : leaves.slice(0, 1)).map((field) => field.name).join(' ');
+}
+
+/** The fields of a type a client can select without arguments: its columns, and its to-one rows' keys. */
 function columnSelection(type: GraphQLObjectType): string {
   return Object.values(type.getFields())
     .filter((field) => field.args.every((arg) => !isNonNullType(arg.type)))
     .flatMap((field) => {
       const target = getNullableType(field.type);
       if (isLeafType(getNamedType(target))) return [field.name];
-      return isObjectType(target) && target.getFields().id ? [`${field.name} { id }`] : [];
+      const related = isObjectType(target) ? relatedSelection(target) : '';
+      return related ? [`${field.name} { ${related} }`] : [];
     })
     .join(' ');
 }
