@@ -224,14 +224,18 @@ export class CompiledRead {
       // The related row by its key, if this user may see it: a hidden one reads as null. The key
       // look-up stands alone behind an optimisation fence (`offset 0`), so PostgreSQL takes the
       // primary key rather than an index of the row filter (a tenant's rows, scanned for every row).
-      const table = `from ${quote(this.metadata(target).tableName)} as ${quote(alias)}`;
+      const meta = this.metadata(target);
+      const tableName = meta.schema
+        ? `${quote(meta.schema)}.${quote(meta.tableName)}`
+        : quote(meta.tableName);
+      const table = `from ${tableName} as ${quote(alias)}`;
       const statement = await this.select(target, alias, row, () => {});
       if (!statement.sql.includes(table))
         throw new Error(`compiled read: unexpected to-one of ${target.name}`);
       const keyColumn = quote(
         this.metadata(target).properties[target.primaryKey.name as never]!.fieldNames[0]!,
       );
-      const byKey = `from (select * from ${quote(this.metadata(target).tableName)} where ${keyColumn} = ${this.column(parent, parentAlias, relation.toOne.name)} offset 0) as ${quote(alias)}`;
+      const byKey = `from (select * from ${tableName} where ${keyColumn} = ${this.column(parent, parentAlias, relation.toOne.name)} offset 0) as ${quote(alias)}`;
       return { sql: statement.sql.replace(table, byKey), params: statement.params };
     }
     const { toMany, page } = relation;

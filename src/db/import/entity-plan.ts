@@ -699,6 +699,17 @@ function tableConstraints(
   return { decorators, skipped };
 }
 
+/**
+ * The name of a to-one relation: MikroORM's, which drops a `_id` suffix (`support_rep_id` →
+ * `supportRep`), and also drops an `id` suffix that no underscore sets apart
+ * (`businessentityid` → `businessentity`): a relation named like its key column reads as an id.
+ */
+function relationName(prop: EntityProperty): string {
+  const column = prop.fieldNames[0]!;
+  const likeItsColumn = prop.name.toLowerCase() === column.replace(/_/g, '').toLowerCase();
+  return likeItsColumn && /^.+id$/i.test(prop.name) ? prop.name.slice(0, -2) : prop.name;
+}
+
 /** A to-one relation, or why the API cannot serve it as one. */
 function planRelation(
   prop: EntityProperty,
@@ -727,7 +738,7 @@ function planRelation(
       ].join(', ')} }`
     : '';
   return {
-    name: prop.name,
+    name: relationName(prop),
     decorator: `@ToOne(() => ${target}, { nullable: ${nullable ? 'true' : 'false'}${primary}${existing} })`,
     uses: 'ToOne',
     type: `Rel<${target}>`,
