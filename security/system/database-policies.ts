@@ -1,7 +1,7 @@
 import { type EntityMetadata } from '@mikro-orm/core';
 import { SUPERUSER_ROLE } from './identity.js';
 import { type GlobalFilter } from './policy.js';
-import { type SecurityModel } from './security-model.js';
+import { type SecuredEntity, type SecurityModel } from './security-model.js';
 import { NotStatic, symbolicCondition, UserValue } from './symbolic-filter.js';
 
 /**
@@ -11,7 +11,8 @@ import { NotStatic, symbolicCondition, UserValue } from './symbolic-filter.js';
  * tenant boundary holds down the chain. A row must pass all of them, exactly as
  * `global₁ AND global₂ … AND <parent visible>` in the application layer. The request's user reaches
  * PostgreSQL as transaction-local settings (see `requestSettings`); without them a connection sees no
- * row of any entity table (the permissive base policy requires them).
+ * row of any table with row security (the permissive base policy requires them). Only the tables whose
+ * rows the declarations restrict have it (see `restrictsRows`).
  */
 
 /** Settings the gateway sets per request with set_config(…, true). */
@@ -24,9 +25,9 @@ export const SETTING = {
 /** Prefix of every policy grantgate manages; the migration replaces all of them at once. */
 export const POLICY_PREFIX = 'grantgate_';
 /**
- * The permissive policy each entity table needs (restrictive ones alone would admit no row at all). It
- * admits rows only to a transaction that carries the request's settings: a connection without them
- * sees nothing, even of tables whose filters read no user attribute.
+ * The permissive policy each table with row security needs (restrictive ones alone would admit no row
+ * at all). It admits rows only to a transaction that carries the request's settings: a connection
+ * without them sees nothing, even of tables whose filters read no user attribute.
  */
 export const BASE_POLICY = `${POLICY_PREFIX}rows`;
 const BASE_EXPRESSION = `(select current_setting('${SETTING.superuser}', true) in ('on', 'off'))`;
@@ -46,8 +47,10 @@ export interface AppOnlyFilter {
 }
 
 export interface DatabasePolicies {
-  /** Tables with row-level security enabled and forced: every entity's, in a stable order. */
+  /** Tables with row-level security enabled and forced: those whose rows the declarations restrict. */
   tables: string[];
+  /** Entity tables no rule restricts: no row-level security, so every client reads them as before. */
+  unrestrictedTables: string[];
   policies: TablePolicy[];
   /** The user attributes the policies read, each from the setting `grantgate.user.<attribute>`. */
   attributes: string[];
@@ -110,9 +113,29 @@ function exemption(global: GlobalFilter): string {
   );
 }
 
+/**
+ * Whether the declarations withhold some row of the entity from some user: a global filter applies to
+ * it (even one the database cannot express: its rows are still not everyone's), it is scoped, or a
+ * grant with a filter names it. Only such a table gets row-level security, because forced row security
+ * with the base policy shows no row to any connection that is not a gateway request: every other
+ * client of the database (any role but a superuser or one with BYPASSRLS, the tables' owner included)
+ * reads and writes none. Where no row is withheld (a table shared by all tenants without a filter)
+ * that would protect nothing and only blind those clients. Verbs alone (role permissions, grants
+ * without a filter) withhold no row, and the policies do not carry verbs (they are `for all`): who may
+ * touch a table at all is PostgreSQL's GRANT, which stays the team's.
+ */
+function restrictsRows(model: SecurityModel, meta: SecuredEntity): boolean {
+  return (
+    model.globalFiltersOn(meta).length > 0 ||
+    model.scopeOf(meta.className) !== undefined ||
+    model.policy.grants.some((grant) => grant.entity === meta.class && grant.filter !== undefined)
+  );
+}
+
 /** Derives the policies from the compiled security model. */
 export function databasePolicies(model: SecurityModel): DatabasePolicies {
-  const entities = model.securedEntities();
+  const secured = model.securedEntities();
+  const entities = secured.filter((meta) => restrictsRows(model, meta));
   const policies: TablePolicy[] = [];
   const appOnly: AppOnlyFilter[] = [];
   const attributes = new Set<string>();
@@ -150,6 +173,7 @@ export function databasePolicies(model: SecurityModel): DatabasePolicies {
   }
   return {
     tables: entities.map((meta) => meta.tableName),
+    unrestrictedTables: secured.filter((meta) => !entities.includes(meta)).map((meta) => meta.tableName),
     policies,
     attributes: [...attributes].sort(),
     appOnly,

@@ -217,7 +217,8 @@ describe('a correct policy', () => {
 
   it('gives the database one policy per global filter and table, and one per scope', () => {
     const plan = compileSecurityModel(fixturePolicy, withoutNote).databasePolicies;
-    expect(plan.tables).toEqual(['account', 'country', 'invoice', 'payment']);
+    expect(plan.tables).toEqual(['account', 'invoice', 'payment']);
+    expect(plan.unrestrictedTables).toEqual(['country']);
     expect(plan.policies.map((p) => `${p.table}.${p.name}`)).toEqual([
       'account.grantgate_clientId',
       'invoice.grantgate_archived',

@@ -2,12 +2,15 @@
  * `npm run security:migration`: writes the global filters and scopes of the served domain's
  * declare-security.ts as PostgreSQL policies into a new committed migration in its migrations/
  * folder (when they changed since the last one), so the schema and its policies move together. Run
- * it after changing a global filter or a scope, or adding an entity.
+ * it after changing a global filter or a scope, or adding an entity. It ends with the tables that get
+ * row-level security and those that do not, since that decides what other clients of the database read.
  */
+import { policyStatements } from '../../../security/system/database-policies.js';
 import { loadConfigOrExit } from '../../config.js';
 import { declarationsFileOf, loadDomain, migrationsFolderOf } from '../../domain.js';
 import { importPath } from '../import/entity-source.js';
-import { declaredPolicyStatements, latestSecurityMigration } from '../security-migrations.js';
+import { rowSecuritySummary } from '../row-security-summary.js';
+import { declaredPolicies, latestSecurityMigration } from '../security-migrations.js';
 import { writeFormatted } from './formatted-file.js';
 import { writeMigrationIndex } from './migration-index.js';
 import { reportingCliErrors } from './with-database.js';
@@ -17,7 +20,8 @@ const folder = migrationsFolderOf(domain);
 
 await reportingCliErrors(
   async () => {
-    const statements = declaredPolicyStatements(domain);
+    const plan = declaredPolicies(domain);
+    const statements = policyStatements(plan);
     const latest = latestSecurityMigration(domain);
     if (latest && JSON.stringify(latest.statements) === JSON.stringify(statements)) {
       console.log(`The policies match ${latest.name}: nothing to create.`);
@@ -49,6 +53,7 @@ export class ${name} extends Migration {
       await writeMigrationIndex(folder);
       console.log(`Created ${file}`);
     }
+    for (const line of rowSecuritySummary(plan)) console.log(line);
   },
   undefined,
   declarationsFileOf(domain),

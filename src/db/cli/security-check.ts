@@ -1,7 +1,8 @@
 /**
  * `npm run security:check`: compares the row-level security policies in the database (DATABASE_URL,
  * or the embedded one) with the served domain's declare-security.ts and lists every drift: missing, extra or
- * different policies, and tables where RLS is off or not forced. Exit code 1 on any drift.
+ * different policies, and tables where RLS is off or not forced. Exit code 1 on any drift. It first
+ * lists the tables that get row-level security and those that do not.
  * `-- --apply` replaces the database's policies with the declared ones (what the migrations do).
  * It needs the tables' owner (MIGRATION_DATABASE_URL when set): the comparison creates the declared
  * policies in a transaction it rolls back.
@@ -10,6 +11,7 @@ import { policyStatements } from '../../../security/system/database-policies.js'
 import { asMaintenance } from '../maintenance.js';
 import { policyDrift } from '../policy-drift.js';
 import { runSql } from '../raw-sql.js';
+import { rowSecuritySummary } from '../row-security-summary.js';
 import { declarationsFileOf } from '../../domain.js';
 import { declaredPolicies } from '../security-migrations.js';
 import { withDatabase } from './with-database.js';
@@ -21,6 +23,7 @@ await withDatabase(async (orm, domain) => {
       `note: global filter "${filter.attribute}" is enforced by the gateway only (${filter.reason})`,
     );
   }
+  for (const line of rowSecuritySummary(plan)) console.log(line);
   const drift = await policyDrift(orm, plan);
   if (drift.length === 0) {
     console.log(
