@@ -36,6 +36,18 @@ export interface AuthProvider {
 export const defaultNormalizeUsername = (username: string): string => username.toLowerCase();
 
 /**
+ * The password of every demo user a domain brings (the demo's `admin`, `s1`, …). It is printed in the
+ * README and on start-up, so a production start refuses an auth store in which a user still has it.
+ */
+export const DEMO_PASSWORD = 'p';
+
+/**
+ * Thrown by a provider's init() that will not start for a reason its message says in one line (a user
+ * with the demo password in production): the gateway stops with that line, without a stack trace.
+ */
+export class AuthProviderRefusal extends Error {}
+
+/**
  * Thrown by a provider whose identity system cannot be reached or answers with an error: the login
  * fails with a clear "try again later", never as a wrong password, and already-issued tokens keep working.
  */
@@ -47,8 +59,14 @@ export interface AuthProviderOptions {
   databaseUrl: string;
   /** AUTH_DATABASE_URL when set: where a provider's own data lives instead. */
   authDatabaseUrl?: string;
-  /** True outside production: a provider may then create its demo users. */
-  seedDemoUsers: boolean;
+  /**
+   * The served domain's demo users, for a provider that keeps users to create (password DEMO_PASSWORD)
+   * when missing. Empty in production, with SEED=none, and for a domain that brings none (an imported
+   * one: the team's database gets no demo users).
+   */
+  demoUsers: readonly AuthUser[];
+  /** NODE_ENV=production: a provider that keeps passwords refuses to start while a user's is DEMO_PASSWORD. */
+  production: boolean;
   env: NodeJS.ProcessEnv;
 }
 

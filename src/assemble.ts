@@ -78,6 +78,7 @@ export async function assembleGateway(options: GatewayAssembly): Promise<Assembl
       ...options.auth,
       databaseUrl: options.migrationDatabaseUrl ?? options.databaseUrl,
       log,
+      demoUsers: options.domain.demoUsers,
     });
     opened.unshift(auth);
     const requestContext: RequestContextOptions = {

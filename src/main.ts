@@ -1,18 +1,20 @@
 /**
- * `npm start`: configuration → database (DATABASE_URL or the embedded one) → migrations → seed →
- * GraphQL on HOST:PORT. SIGINT/SIGTERM drain in-flight requests, close the pool and stop the
+ * `npm start`: configuration → a free PORT → the domain → database (DATABASE_URL or the embedded one)
+ * → migrations → seed → GraphQL on HOST:PORT. SIGINT/SIGTERM drain in-flight requests, close the pool and stop the
  * embedded database before exiting.
  */
-import { DEMO_PASSWORD, DEMO_USERS } from '../auth-providers/sql/demo-users.js';
+import { AuthProviderRefusal } from '../auth-providers/auth-provider.js';
 import { assembleGateway } from './assemble.js';
-import { type Config, loadConfigOrExit } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { unreachableDatabase } from './db/connection-failure.js';
 import { DATA_DIR, type Database, openDatabase } from './db/database.js';
 import { DatabaseRoleError } from './db/database-role.js';
 import { EmbeddedDatabaseError } from './db/embedded-postgres.js';
-import { DomainError, loadDomain } from './domain.js';
+import { DomainError, loadDomain, requireDatabaseOf } from './domain.js';
 import { type Gateway } from './gateway.js';
+import { checkPortFree, listenFailure } from './http/listen-port.js';
 import { createLogger } from './logger.js';
+import { startBanner } from './start-banner.js';
 import { SecurityDeclarationError } from '../security/system/security-model.js';
 
 /** A shutdown that takes longer than this (a stuck request, a hung database) is cut short. */
@@ -28,13 +30,6 @@ let gateway: Gateway | undefined;
 async function stopEverything() {
   await gateway?.stop();
   await database?.close();
-}
-
-function demoUsersHint(config: Config): string {
-  const seeded = config.authProvider === 'sql' && config.nodeEnv !== 'production' && config.seed !== 'none';
-  return seeded
-    ? `\n  Demo users (password ${DEMO_PASSWORD}): ${DEMO_USERS.map((user) => user.id).join(', ')}`
-    : '';
 }
 
 let shuttingDown = false;
@@ -61,7 +56,9 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 
 try {
+  await checkPortFree(config.port, config.host);
   const domain = await loadDomain(config.domain);
+  requireDatabaseOf(domain, config.databaseUrl);
   database = await openDatabase(config, log, { holder: 'the gateway', share: false });
   ({ gateway } = await assembleGateway({
     domain,
@@ -92,20 +89,16 @@ try {
     },
     'grantgate is listening',
   );
-  console.log(`
-  grantgate is ready at ${url}
-  Open it in a browser for Apollo Sandbox, or try:
-    curl -s ${url} -H 'content-type: application/json' \\
-      -d '{"query":"mutation { login(username: \\"s1\\", password: \\"p\\") { accessToken } }"}'
-  then send the token as  Authorization: Bearer <accessToken>  with
-      ${JSON.stringify({ query: domain.exampleQuery ?? '{ me { id roles attributes } }' })}${demoUsersHint(config)}
-`);
+  console.log(startBanner(url, config, domain));
 } catch (error) {
   const unreachable = unreachableDatabase(error, database?.url ?? config.databaseUrl);
-  const message = unreachable ?? (error instanceof Error ? error.message : String(error));
+  const cannotListen = listenFailure(error, config.port, config.host);
+  const message = unreachable ?? cannotListen ?? (error instanceof Error ? error.message : String(error));
   // A refusal that explains itself needs no stack trace; anything else keeps it for diagnosis.
   const explained =
     unreachable !== undefined ||
+    cannotListen !== undefined ||
+    error instanceof AuthProviderRefusal ||
     error instanceof DatabaseRoleError ||
     error instanceof SecurityDeclarationError ||
     error instanceof EmbeddedDatabaseError ||

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -66,15 +67,50 @@ describe('npm start against DATABASE_URL', () => {
     );
   });
 
-  it('reports a port already in use in one line and exits', async () => {
+  it('refuses a PORT in use in one line, before any database work', async () => {
     const db = await emptyDatabase();
-    const first = startGatewayProcess({ DATABASE_URL: db.url, SEED: 'none' });
-    const port = new URL(await first.url).port;
-    const second = startGatewayProcess({ DATABASE_URL: db.url, SEED: 'none', PORT: port });
-    expect(await second.exited).toBe(1);
-    expect(second.output()).toMatch(/could not start: listen EADDRINUSE/);
-    expect(await first.stop()).toBe(0);
+    const taken = createServer();
+    await new Promise<void>((done) => taken.listen(0, '127.0.0.1', done));
+    cleanups.push(() => new Promise((done) => taken.close(done)));
+    const port = (taken.address() as AddressInfo).port;
+    const started = startGatewayProcess({ DATABASE_URL: db.url, PORT: String(port), LOG_LEVEL: 'fatal' });
+    expect(await started.exited).toBe(1);
+    const lines = started.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!).msg).toBe(
+      `could not start: Invalid configuration: PORT ${port} is in use on 127.0.0.1: stop what listens there, or choose another PORT (0: any free port)`,
+    );
+    // Nothing was migrated, seeded or created in the database.
+    const { rows } = await db.sql.query(
+      "select count(*)::int as n from pg_class where relnamespace in ('public'::regnamespace, (select oid from pg_namespace where nspname = 'auth'))",
+    );
+    expect(rows[0].n).toBe(0);
   });
+
+  it('in production, refuses a database where a user still has the demo password, naming them', async () => {
+    const db = await emptyDatabase();
+    const demo = startGatewayProcess({ DATABASE_URL: db.url, SEED: 'users' });
+    await demo.url;
+    expect(await demo.stop()).toBe(0);
+    const users = new UserStore(db.url);
+    await users.setPassword('u1', 'a password of its own');
+    await users.setDisabled('u2', true);
+    await users.close();
+    const production = startGatewayProcess({
+      DATABASE_URL: db.url,
+      NODE_ENV: 'production',
+      JWT_SECRET: 'x'.repeat(32),
+      LOG_LEVEL: 'fatal',
+    });
+    expect(await production.exited).toBe(1);
+    const lines = production.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!).msg).toBe(
+      'could not start: NODE_ENV=production, and the demo password "p" still logs in as ALFKI, ANATR, admin, aneu, p1, r1, s1, sa, sam: ' +
+        'give each a password of its own (npm run auth -- user set-password <id> --password <p>) or disable it (npm run auth -- user disable <id>)',
+    );
+    expect(lines[0]).not.toMatch(/"stack"/);
+  }, 60_000);
 });
 
 describe('npm start with no database configured', () => {

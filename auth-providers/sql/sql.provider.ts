@@ -1,5 +1,10 @@
-import { type AuthProvider, type AuthProviderOptions, type AuthUser } from '../auth-provider.js';
-import { DEMO_PASSWORD, DEMO_USERS } from './demo-users.js';
+import {
+  type AuthProvider,
+  type AuthProviderOptions,
+  AuthProviderRefusal,
+  type AuthUser,
+  DEMO_PASSWORD,
+} from '../auth-provider.js';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from './password-hashing.js';
 import { UserStore } from './user-store.js';
 
@@ -16,12 +21,29 @@ export class SqlAuthProvider implements AuthProvider {
 
   async init(): Promise<void> {
     await this.store.migrate();
-    if (this.options.seedDemoUsers) {
-      const existing = new Set((await this.store.list()).map((user) => user.id));
-      for (const user of DEMO_USERS) {
-        if (!existing.has(user.id)) await this.store.addUser({ ...user, password: DEMO_PASSWORD });
-      }
+    if (this.options.production) await this.refuseDemoPasswords();
+    const existing = new Set((await this.store.list()).map((user) => user.id));
+    for (const user of this.options.demoUsers) {
+      if (!existing.has(user.id)) await this.store.addUser({ ...user, password: DEMO_PASSWORD });
     }
+  }
+
+  /**
+   * Production does not start while a user can log in with the demo password: a database once served
+   * with the demo (or seeded outside production) holds `admin`/`p` with the role `sa`, and `p` is in
+   * the README. Each user costs one argon2 verification (about 17 ms of a core, four at a time on
+   * libuv's pool): this provider keeps a team's own users, tens or hundreds (a directory of thousands
+   * belongs in LDAP or Keycloak), so it adds well under a second or two to a production start.
+   */
+  private async refuseDemoPasswords(): Promise<void> {
+    const users = await this.store.enabledPasswordHashes();
+    const verified = await Promise.all(users.map((user) => verifyPassword(user.passwordHash, DEMO_PASSWORD)));
+    const withDemoPassword = users.filter((_, i) => verified[i]).map((user) => user.id);
+    if (withDemoPassword.length === 0) return;
+    throw new AuthProviderRefusal(
+      `NODE_ENV=production, and the demo password "${DEMO_PASSWORD}" still logs in as ${withDemoPassword.join(', ')}: ` +
+        'give each a password of its own (npm run auth -- user set-password <id> --password <p>) or disable it (npm run auth -- user disable <id>)',
+    );
   }
 
   /** Users are found by `id = $1`, text equality: `ALICE` and `alice ` are other (unknown) users. */

@@ -78,6 +78,14 @@ export class UserStore {
     return rows[0] ? { passwordHash: rows[0].password_hash, disabled: rows[0].disabled } : null;
   }
 
+  /** The password hash of every user who can log in (not disabled). */
+  async enabledPasswordHashes(): Promise<{ id: string; passwordHash: string }[]> {
+    const { rows } = await this.pool.query(
+      'select id, password_hash from auth."user" where not disabled order by id',
+    );
+    return rows.map((row) => ({ id: row.id, passwordHash: row.password_hash }));
+  }
+
   async replaceHash(id: string, passwordHash: string): Promise<void> {
     await this.pool.query('update auth."user" set password_hash = $2 where id = $1', [id, passwordHash]);
   }

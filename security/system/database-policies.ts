@@ -76,6 +76,14 @@ function literal(value: unknown): string {
 
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
+/**
+ * A table as the policies name it: `customer`, or `sales.customer` outside the default schema (an
+ * imported database's several schemas), quoted part by part in SQL.
+ */
+const tableOf = (meta: { schema?: string; tableName: string }) =>
+  meta.schema && meta.schema !== 'public' ? `${meta.schema}.${meta.tableName}` : meta.tableName;
+const quoteTable = (table: string) => table.split('.').map(quoteIdent).join('.');
+
 function columnExpression(meta: EntityMetadata, property: string, value: unknown): string {
   const prop = meta.properties[property as never] as EntityMetadata['props'][number] | undefined;
   if (!prop?.fieldNames?.length) throw new NotStatic(`${property} is not a column of ${meta.className}`);
@@ -148,7 +156,7 @@ export function databasePolicies(model: SecurityModel): DatabasePolicies {
           .map(([property, value]) => columnExpression(meta, property, value))
           .join(' and ');
         policies.push({
-          table: meta.tableName,
+          table: tableOf(meta),
           name: `${POLICY_PREFIX}${global.attribute}`,
           expression: `(${exemption(global)}) or (${predicate})`,
         });
@@ -164,16 +172,16 @@ export function databasePolicies(model: SecurityModel): DatabasePolicies {
     if (!scope) continue;
     const parent = model.entity(scope.parent);
     policies.push({
-      table: meta.tableName,
+      table: tableOf(meta),
       name: SCOPE_POLICY,
       expression:
-        `${SUPERUSER} or exists (select 1 from ${quoteIdent(parent.tableName)} p` +
-        ` where p.${quoteIdent(scope.parentKey)} = ${quoteIdent(meta.tableName)}.${quoteIdent(scope.foreignKey)})`,
+        `${SUPERUSER} or exists (select 1 from ${quoteTable(tableOf(parent))} p` +
+        ` where p.${quoteIdent(scope.parentKey)} = ${quoteTable(tableOf(meta))}.${quoteIdent(scope.foreignKey)})`,
     });
   }
   return {
-    tables: entities.map((meta) => meta.tableName),
-    unrestrictedTables: secured.filter((meta) => !entities.includes(meta)).map((meta) => meta.tableName),
+    tables: entities.map(tableOf),
+    unrestrictedTables: secured.filter((meta) => !entities.includes(meta)).map(tableOf),
     policies,
     attributes: [...attributes].sort(),
     appOnly,
@@ -200,12 +208,12 @@ export function policyStatements(plan: DatabasePolicies): string[] {
   return [
     RESET_POLICIES,
     ...plan.tables.flatMap((table) => [
-      `alter table ${quoteIdent(table)} enable row level security, force row level security;`,
-      `create policy ${quoteIdent(BASE_POLICY)} on ${quoteIdent(table)} as permissive for all using (${BASE_EXPRESSION}) with check (${BASE_EXPRESSION});`,
+      `alter table ${quoteTable(table)} enable row level security, force row level security;`,
+      `create policy ${quoteIdent(BASE_POLICY)} on ${quoteTable(table)} as permissive for all using (${BASE_EXPRESSION}) with check (${BASE_EXPRESSION});`,
     ]),
     ...plan.policies.map(
       (p) =>
-        `create policy ${quoteIdent(p.name)} on ${quoteIdent(p.table)} as restrictive for all using (${p.expression}) with check (${p.expression});`,
+        `create policy ${quoteIdent(p.name)} on ${quoteTable(p.table)} as restrictive for all using (${p.expression}) with check (${p.expression});`,
     ),
   ];
 }

@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
+import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import { type Config } from '../config.js';
+import { type DemoUsers } from '../domain.js';
 import { type Logger } from '../logger.js';
 import { AuthService } from './auth-service.js';
 import { loadAuthProvider } from './load-provider.js';
@@ -34,6 +36,17 @@ export type AuthConfig = Pick<
 >;
 
 /**
+ * The demo users a provider is to create: the served domain's, outside production and unless
+ * SEED=none. A domain that brings none (an imported one) gets none, whatever SEED says.
+ */
+export function demoUsersToCreate(
+  config: Pick<Config, 'nodeEnv' | 'seed'>,
+  demoUsers: DemoUsers | undefined,
+): AuthUser[] {
+  return config.nodeEnv !== 'production' && config.seed !== 'none' ? (demoUsers?.users ?? []) : [];
+}
+
+/**
  * Assembles authentication: the signing key, the refresh-token store (schema `auth` of the
  * application database), the login throttle and the provider AUTH_PROVIDER names.
  */
@@ -42,6 +55,8 @@ export async function createAuth(options: {
   databaseUrl: string;
   dataDir: string;
   log: Logger;
+  /** The served domain's demo users, if it brings any. */
+  demoUsers?: DemoUsers;
   /** Where providers read their own settings (LDAP_*, KEYCLOAK_*, …). */
   env?: NodeJS.ProcessEnv;
 }): Promise<Auth> {
@@ -73,7 +88,8 @@ export async function createAuth(options: {
   const provider = await loadAuthProvider(config.authProvider, {
     databaseUrl: options.databaseUrl,
     authDatabaseUrl: config.authDatabaseUrl,
-    seedDemoUsers: config.nodeEnv !== 'production' && config.seed !== 'none',
+    demoUsers: demoUsersToCreate(config, options.demoUsers),
+    production: config.nodeEnv === 'production',
     env: options.env ?? process.env,
   });
   const throttle = LoginThrottle.create(config.redisUrl, options.log);

@@ -32,14 +32,17 @@ export interface Drift {
 async function readState(em: EntityManager): Promise<{ policies: PolicyRow[]; tables: TableRow[] }> {
   const policies = await runSql<PolicyRow>(
     em,
-    `select tablename as table, policyname as name, permissive, cmd as command, qual as using, with_check as check
-       from pg_policies where schemaname = current_schema() and policyname like '${POLICY_PREFIX}%'
+    `select case when schemaname = 'public' then tablename else schemaname || '.' || tablename end as table,
+            policyname as name, permissive, cmd as command, qual as using, with_check as check
+       from pg_policies where policyname like '${POLICY_PREFIX}%'
       order by 1, 2`,
   );
   const tables = await runSql<TableRow>(
     em,
-    `select relname as table, relrowsecurity as enabled, relforcerowsecurity as forced
-       from pg_class where relnamespace = current_schema()::regnamespace and relkind = 'r' order by 1`,
+    `select case when n.nspname = 'public' then relname else n.nspname || '.' || relname end as table,
+            relrowsecurity as enabled, relforcerowsecurity as forced
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where relkind in ('r', 'p') and n.nspname not in ('pg_catalog', 'information_schema') order by 1`,
   );
   return { policies, tables };
 }

@@ -47,7 +47,8 @@ const keycloakEnv = (overrides: Record<string, string> = {}) => ({
 const provider = (overrides: Record<string, string> = {}) =>
   new KeycloakAuthProvider({
     databaseUrl: 'postgres://unused',
-    seedDemoUsers: false,
+    demoUsers: [],
+    production: false,
     env: keycloakEnv(overrides),
   });
 
@@ -108,9 +109,9 @@ describe('keycloak provider', () => {
   });
 
   it('refuses to start without the settings it needs, naming them', () => {
-    expect(() => new KeycloakAuthProvider({ databaseUrl: 'x', seedDemoUsers: false, env: {} })).toThrow(
-      'the keycloak auth provider needs KEYCLOAK_URL',
-    );
+    expect(
+      () => new KeycloakAuthProvider({ databaseUrl: 'x', demoUsers: [], production: false, env: {} }),
+    ).toThrow('the keycloak auth provider needs KEYCLOAK_URL');
   });
 });
 

@@ -40,7 +40,8 @@ const common = () => ({
 const searchThenBind = () =>
   new LdapAuthProvider({
     databaseUrl: 'postgres://unused',
-    seedDemoUsers: false,
+    demoUsers: [],
+    production: false,
     env: {
       ...common(),
       LDAP_BIND_DN: `cn=gateway,ou=services,${LDAP_SUFFIX}`,
@@ -51,7 +52,8 @@ const searchThenBind = () =>
 const directBind = () =>
   new LdapAuthProvider({
     databaseUrl: 'postgres://unused',
-    seedDemoUsers: false,
+    demoUsers: [],
+    production: false,
     env: { ...common(), LDAP_USER_DN_TEMPLATE: `uid={username},ou=people,${LDAP_SUFFIX}` },
   });
 
@@ -157,7 +159,7 @@ describe('ldap provider', () => {
 
   it('refuses to start without the settings it needs, naming them', () => {
     const create = (env: Record<string, string>) => () =>
-      new LdapAuthProvider({ databaseUrl: 'postgres://unused', seedDemoUsers: false, env });
+      new LdapAuthProvider({ databaseUrl: 'postgres://unused', demoUsers: [], production: false, env });
     expect(create({})).toThrow('the ldap auth provider needs LDAP_URL');
     expect(create({ LDAP_URL: 'ldap://x' })).toThrow('LDAP_USER_DN_TEMPLATE or LDAP_BIND_DN');
     expect(create({ LDAP_URL: 'ldap://x', LDAP_USER_DN_TEMPLATE: 'uid=x' })).toThrow(

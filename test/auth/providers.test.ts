@@ -18,7 +18,7 @@ describeAuthProviderContract('sql', async () => {
     if (disabled) await store.setDisabled(user.id, true);
   }
   await store.close();
-  const provider = new SqlAuthProvider({ databaseUrl: db.url, seedDemoUsers: false, env: {} });
+  const provider = new SqlAuthProvider({ databaseUrl: db.url, demoUsers: [], production: false, env: {} });
   await provider.init();
   return {
     provider,
@@ -41,7 +41,8 @@ describeAuthProviderContract('custom (JSON file, loaded through AUTH_PROVIDER)',
   await writeFile(file, JSON.stringify(users));
   const provider = await loadAuthProvider('./auth-providers/examples/json-file.provider.ts', {
     databaseUrl: 'postgres://unused',
-    seedDemoUsers: false,
+    demoUsers: [],
+    production: false,
     env: { AUTH_USERS_FILE: file },
   });
   if (!(provider instanceof JsonFileAuthProvider)) throw new Error('expected the example provider class');

@@ -43,7 +43,13 @@ async function auth(...args: string[]) {
 }
 
 const provider = () =>
-  new SqlAuthProvider({ databaseUrl: appDb.url, authDatabaseUrl: authDb.url, seedDemoUsers: false, env: {} });
+  new SqlAuthProvider({
+    databaseUrl: appDb.url,
+    authDatabaseUrl: authDb.url,
+    demoUsers: [],
+    production: false,
+    env: {},
+  });
 
 describe('npm run auth (SQL provider administration)', () => {
   it('adds a user with roles and typed attributes into AUTH_DATABASE_URL, who can then log in', async () => {

@@ -92,12 +92,13 @@ export const LOGIN = `mutation Login($username: String!, $password: String!) {
   login(username: $username, password: $password) { accessToken refreshToken }
 }`;
 
-/** Logs in a demo user (password "p") and returns its tokens. */
+/** Logs in a user (a demo user's password "p" unless told) and returns its tokens. */
 export async function loginAs(
   url: string,
   username: string,
+  password = 'p',
 ): Promise<{ accessToken: string; refreshToken: string }> {
-  const result = await postGraphQL(url, LOGIN, { variables: { username, password: 'p' } });
+  const result = await postGraphQL(url, LOGIN, { variables: { username, password } });
   if (!result.data?.login) throw new Error(`login as ${username} failed: ${JSON.stringify(result.errors)}`);
   return result.data.login as { accessToken: string; refreshToken: string };
 }

@@ -4,7 +4,7 @@ import { type MikroORM } from '@mikro-orm/postgresql';
 import { type GraphQLFormattedError } from 'graphql';
 import { type Logger, pino } from 'pino';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
-import { DEMO_PASSWORD } from '../../auth-providers/sql/demo-users.js';
+import { DEMO_PASSWORD } from '../../auth-providers/auth-provider.js';
 import { LoginDocument } from '../fixtures/northwind/__generated__/graphql.js';
 import northwind from '../fixtures/northwind/index.js';
 import { type SecurityPolicy } from '../../security/system/policy.js';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuth } from '../../src/auth/create-auth.js';
+import northwind from '../fixtures/northwind/index.js';
 import { createTestDatabase } from '../helpers/test-database.js';
 import { startTestGateway, TEST_AUTH_CONFIG, type TestGateway } from '../helpers/test-gateway.js';
 import { pino } from 'pino';
@@ -63,6 +64,7 @@ describe('demo users', () => {
         databaseUrl: db.url,
         dataDir: '/nonexistent',
         log: pino({ level: 'silent' }),
+        demoUsers: northwind.demoUsers,
       });
       await auth.close();
       const { rows } = await db.sql.query('select count(*)::int as n from auth."user"');

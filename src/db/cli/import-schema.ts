@@ -46,6 +46,14 @@ async function refusal(folder: string): Promise<string | undefined> {
   return `${folder}/ holds files db:import did not write; choose another --out or move them away`;
 }
 
+const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
+/** The classes a join table's key relates: its two to-one key columns' targets. */
+const joined = (entity: PlannedEntity) =>
+  entity.members.filter((m) => m.uses === 'ToOne' && m.primary).map((m) => m.target!);
+/** A key of two to-one relations: the gateway serves a to-many field through it on both sides. */
+const isJoinTable = (entity: PlannedEntity) =>
+  joined(entity).length === 2 && entity.members.filter((m) => m.primary).length === 2;
+
 /**
  * Where an error met while loading the planned classes lies, in the team's words: the tables of the
  * classes it names (`GraphQL field staffList would serve both Staff and StaffList`).
@@ -126,6 +134,16 @@ await withCatalog(async (orm, config) => {
       `  enum ${e.nativeEnumName} → ${e.name}${renamed.length ? ` (${renamed.map((v) => `'${v.database}' as ${v.graphql}`).join(', ')})` : ''}`,
     );
   }
+  console.log('Relations, both ways (to-one ← its inverse to-many):');
+  for (const entity of entities)
+    for (const member of entity.members.filter((m) => m.collection))
+      console.log(
+        `  ${lowerFirst(member.target!)}.${member.inverseOf} ← ${lowerFirst(entity.className)}.${member.name}`,
+      );
+  for (const entity of entities.filter(isJoinTable))
+    console.log(
+      `  ${entity.tableName} joins ${joined(entity).join(' and ')}: each has a to-many field of the other through it`,
+    );
   const asText = entities.flatMap((entity) =>
     entity.members.flatMap((m) => (m.asText ? [`  ${entity.tableName}.${m.column}: ${m.asText}`] : [])),
   );
@@ -144,6 +162,12 @@ await withCatalog(async (orm, config) => {
 
   if (served)
     console.log('Wrote schema/schema.graphql, schema/operations/ and schema/__generated__/graphql.ts.');
+  console.log(
+    'Row security: npm run security:migration enables and forces PostgreSQL row-level security on each table\n' +
+      'whose rows the declarations restrict (a global filter, a scope, a filtered grant) and lists them; the others\n' +
+      'stay as they are. Other clients of this database (any role but a superuser or one with BYPASSRLS, the\n' +
+      'tables\' owner included) then read and write no row of those tables: see README, "Other clients of the same database".',
+  );
   console.log(
     `Next: edit ${declarations}, then npm run security:migration, npm run security:check and ` +
       (served ? 'npm start.' : `DOMAIN=${folder} npm start.`),

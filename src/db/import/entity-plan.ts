@@ -24,6 +24,10 @@ export interface PlannedMember {
   referencedColumn?: string;
   /** A to-many relation (the inverse of a to-one): its member is a collection, not a column. */
   collection?: boolean;
+  /** A column of the primary key (a to-one relation that is one too). */
+  primary?: boolean;
+  /** A to-many relation's to-one property on its target: `invoice.customer` for `customer.invoices`. */
+  inverseOf?: string;
   /** Why a column is served in PostgreSQL's text form (TextualColumn) rather than a scalar of its own. */
   asText?: string;
 }
@@ -457,7 +461,7 @@ function planEntity(
   /** Maps `prop`, or says why not; a required column that cannot be mapped leaves the table out. */
   const add = (prop: EntityProperty, outcome: PlannedMember | string): string | undefined => {
     if (typeof outcome !== 'string') {
-      members.push(outcome);
+      members.push(prop.primary ? { ...outcome, primary: true } : outcome);
       return undefined;
     }
     const fillable =
@@ -571,6 +575,7 @@ function addInverseRelations(entities: PlannedEntity[]) {
         optional: false,
         target: referring.className,
         collection: true,
+        inverseOf: relation.name,
       });
     }
   }
@@ -746,5 +751,6 @@ function planRelation(
     column: prop.fieldNames[0],
     referencedColumn: targetKey[0],
     target,
+    primary: Boolean(prop.primary),
   };
 }

@@ -1,8 +1,7 @@
-import { type AuthUser } from '../auth-provider.js';
+import { type AuthUser } from '../../auth-providers/auth-provider.js';
+import { type DemoUsers } from '../../src/domain.js';
 
-/** The demo users of SPEC §5, all with the password `p`. Created only outside production. */
-export const DEMO_PASSWORD = 'p';
-
+/** The demo's users of SPEC §5, all with the password DEMO_PASSWORD (`p`); created only outside production. */
 export const DEMO_USERS: AuthUser[] = [
   { id: 'admin', name: 'Administrator', roles: ['sa'], attributes: {} },
   { id: 'sa', name: 'Superuser', roles: ['sa'], attributes: {} },
@@ -36,3 +35,5 @@ export const DEMO_USERS: AuthUser[] = [
   },
   { id: 'p1', name: 'Public One', roles: [], attributes: { clientId: 2 } },
 ];
+
+export const demoUsers: DemoUsers = { users: DEMO_USERS, loginAs: 's1' };

@@ -1,0 +1,314 @@
+import { randomBytes } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pluralize } from '../../src/api/entity-model.js';
+import { type PlannedEntity, planEntities } from '../../src/db/import/entity-plan.js';
+import { introspect } from '../../src/db/import/introspection.js';
+import {
+  type GatewayProcess,
+  loginAs,
+  postGraphQL,
+  startGatewayProcess,
+} from '../helpers/gateway-process.js';
+import { runProjectCli } from '../helpers/project-cli.js';
+import { loadRealSchema, type RealSchema } from '../helpers/real-schemas.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/**
+ * SPEC §9 "Real schemas, first time": public sample databases nobody on the project wrote
+ * (test/fixtures/real-schemas/README.md), imported as a team would, given a rule of their own, and
+ * served: every table answers its count as SQL does, every foreign key is walked both ways, join
+ * tables reach both sides, and the team's schemas are exactly as they were, apart from the policies.
+ */
+interface Sample {
+  name: RealSchema;
+  schemas: string[];
+  /** declare-security.ts for the imported domain (`POLICY` is the path of security/system/policy.ts). */
+  declarations: string;
+  /** The users the team adds with `npm run auth -- user add`: id, roles, attributes. */
+  users: { id: string; roles: string; attrs?: string[] }[];
+  /** What the sample's filtered user must see: GraphQL counts and the SQL that counts the same rows. */
+  rule: { user: string; counts: Record<string, string>; nested: string; nestedSql: string };
+}
+
+const CHINOOK: Sample = {
+  name: 'chinook',
+  schemas: ['public'],
+  declarations: `
+    import { Invoice, InvoiceLine } from './entities.js';
+    import { declareSecurity } from 'POLICY';
+
+    export default declareSecurity(({ rolePermission, globalFilter, scope }) => {
+      // Support representatives read and write, but delete nothing.
+      rolePermission('rep', { delete: false });
+      // A representative sees only the customers they look after.
+      globalFilter('supportRep', (currentUser) => ({ supportRep: currentUser.supportRep }), {
+        rolesNotFiltered: ['sa'],
+      });
+      // An invoice is visible where its customer is, and a line where its invoice is.
+      scope(Invoice, 'customer');
+      scope(InvoiceLine, 'invoice');
+    });`,
+  users: [
+    { id: 'root', roles: 'sa' },
+    { id: 'jane', roles: 'rep', attrs: ['supportRep=3'] },
+  ],
+  rule: {
+    user: 'jane',
+    counts: {
+      customersCount: 'select count(*) from customer where support_rep_id = 3',
+      invoicesCount:
+        'select count(*) from invoice join customer using (customer_id) where support_rep_id = 3',
+      invoiceLinesCount: `select count(*) from invoice_line join invoice using (invoice_id)
+        join customer using (customer_id) where support_rep_id = 3`,
+      employeesCount: 'select count(*) from employee',
+    },
+    // Two levels down through inverse relations, from a shared row.
+    nested:
+      '{ employees(limit: 10) { customers(limit: 100) { invoices(limit: 10) { invoiceLines(limit: 20) { quantity } } } } }',
+    nestedSql: `select count(*) from invoice_line join invoice using (invoice_id)
+      join customer using (customer_id) where support_rep_id = 3`,
+  },
+};
+
+/** What grantgate may change in the team's schemas: nothing but row security and its policies. */
+async function teamSchemas(db: TestDatabase, schemas: string[]) {
+  const query = async (sql: string) => (await db.sql.query(sql, [schemas])).rows;
+  return {
+    columns: await query(
+      `select table_schema, table_name, column_name, data_type, udt_name, is_nullable, column_default,
+              is_identity, is_generated from information_schema.columns
+        where table_schema = any($1) order by 1, 2, ordinal_position`,
+    ),
+    constraints: await query(
+      `select n.nspname, conrelid::regclass::text, conname, pg_get_constraintdef(c.oid)
+         from pg_constraint c join pg_namespace n on n.oid = c.connamespace
+        where n.nspname = any($1) order by 1, 2, 3`,
+    ),
+    indexes: await query(
+      `select schemaname, indexname, indexdef from pg_indexes where schemaname = any($1) order by 1, 2`,
+    ),
+    views: await query(
+      `select schemaname, viewname, definition from pg_views where schemaname = any($1) order by 1, 2`,
+    ),
+    triggers: await query(
+      `select tgrelid::regclass::text, tgname from pg_trigger t join pg_class c on c.oid = t.tgrelid
+         join pg_namespace n on n.oid = c.relnamespace where n.nspname = any($1) and not tgisinternal order by 1, 2`,
+    ),
+    types: await query(
+      `select n.nspname, typname, typtype from pg_type t join pg_namespace n on n.oid = t.typnamespace
+        where n.nspname = any($1) and typtype in ('e', 'd', 'c') order by 1, 2`,
+    ),
+  };
+}
+
+/** The import's plan, as db:import makes it, to know each foreign key's fields on both sides. */
+async function planOf(db: TestDatabase, schemas: string[]): Promise<PlannedEntity[]> {
+  const orm = await MikroORM.init({
+    clientUrl: db.url,
+    entities: [],
+    discovery: { warnWhenNoEntities: false },
+  });
+  try {
+    return planEntities((await introspect(orm, schemas)).tables).entities;
+  } finally {
+    await orm.close();
+  }
+}
+
+const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
+const tableOf = (entity: PlannedEntity) => `"${entity.schema ?? 'public'}"."${entity.tableName}"`;
+/** The GraphQL fields of an entity's single key (an `id`-like field named as its column). */
+const keyField = (entity: PlannedEntity) =>
+  entity.members.find((member) => /GeneratedId|NaturalId|primary: true/.test(member.decorator))!;
+
+function describeSample(sample: Sample) {
+  const out = `test/imported-${sample.name}-${randomBytes(4).toString('hex')}`;
+  let db: TestDatabase;
+  let before: Awaited<ReturnType<typeof teamSchemas>>;
+  let plan: PlannedEntity[];
+  let imported: { code: number | null; stdout: string; stderr: string };
+  let gateway: GatewayProcess;
+  let url: string;
+  const tokens = new Map<string, string>();
+  /** A CLI of the project on the sample's database, serving the imported domain (DOMAIN) unless told. */
+  const runIn = (domain: string, script: string, ...args: string[]) =>
+    runProjectCli(script, args, { databaseUrl: db.url, env: { DOMAIN: domain } });
+  const run = (script: string, ...args: string[]) => runIn(out, script, ...args);
+  const gql = async (user: string, query: string) => {
+    const result = await postGraphQL(url, query, { token: tokens.get(user) });
+    expect(result.errors).toBeUndefined();
+    return result.data!;
+  };
+  /** The list field of an entity, as the gateway names it. */
+  const listField = (entity: PlannedEntity, fields: Set<string>) => {
+    const plural = pluralize(lowerFirst(entity.className));
+    return fields.has(`${plural}Count`) && fields.has(plural)
+      ? plural
+      : `${lowerFirst(entity.className)}List`;
+  };
+  let rootFields: Set<string>;
+
+  describe(`${sample.name}, imported as a team would (${sample.schemas.join(', ')})`, () => {
+    beforeAll(async () => {
+      db = await createTestDatabase({ empty: true });
+      await loadRealSchema(db.sql, sample.name);
+      before = await teamSchemas(db, sample.schemas);
+      plan = await planOf(db, sample.schemas);
+      // Written beside the served domain (`domain/`), as a team's --out is.
+      imported = await runIn(
+        'domain',
+        'src/db/cli/import-schema.ts',
+        '--out',
+        out,
+        ...sample.schemas.flatMap((s) => ['--schema', s]),
+      );
+      expect(imported).toMatchObject({ code: 0, stderr: '' });
+      await writeFile(
+        join(ROOT, out, 'declare-security.ts'),
+        sample.declarations.replace('POLICY', '../../security/system/policy.js'),
+      );
+      const policies = await run('src/db/cli/create-security-migration.ts');
+      expect(policies).toMatchObject({ code: 0, stderr: '' });
+      for (const user of sample.users) {
+        const added = await run(
+          'auth-providers/sql/cli.ts',
+          ...['user', 'add', user.id, '--password', 'secret-1', '--roles', user.roles],
+          ...(user.attrs ?? []).flatMap((attr) => ['--attr', attr]),
+        );
+        expect(added).toMatchObject({ code: 0, stderr: '' });
+      }
+      gateway = startGatewayProcess({
+        DATABASE_URL: db.url,
+        DOMAIN: out,
+        JWT_SECRET: 'x'.repeat(32),
+        MAX_RESULT_OBJECTS: '10000000',
+      });
+      url = await gateway.url;
+      for (const user of sample.users)
+        tokens.set(user.id, (await loginAs(url, user.id, 'secret-1')).accessToken);
+      const schema = (await gql('root', '{ __schema { queryType { fields { name } } } }')) as {
+        __schema: { queryType: { fields: { name: string }[] } };
+      };
+      rootFields = new Set(schema.__schema.queryType.fields.map((field) => field.name));
+    }, 240_000);
+
+    afterAll(async () => {
+      await gateway?.stop();
+      await rm(join(ROOT, out), { recursive: true, force: true });
+      await db?.drop();
+    });
+
+    it('maps every table of the schemas, and db:migration:create then finds nothing to create', async () => {
+      const { rows } = await db.sql.query<{ n: number }>(
+        `select count(*)::int as n from pg_class c join pg_namespace n on n.oid = c.relnamespace
+          where n.nspname = any($1) and c.relkind in ('r', 'p') and not c.relispartition`,
+        [sample.schemas],
+      );
+      expect(imported.stdout).toContain(`Mapped ${rows[0]!.n} table(s) into ${out}:`);
+      expect(plan).toHaveLength(rows[0]!.n);
+      expect(await run('src/db/cli/create-migration.ts')).toMatchObject({
+        code: 0,
+        stdout: 'The entities match the migrations: nothing to create.\n',
+      });
+    });
+
+    it('answers every count as SQL does', async () => {
+      const fields = plan.map((entity) => `${listField(entity, rootFields)}Count`);
+      const counts = (await gql('root', `{ ${fields.join(' ')} }`)) as Record<string, number>;
+      for (const [index, entity] of plan.entries()) {
+        const { rows } = await db.sql.query<{ n: number }>(
+          `select count(*)::int as n from ${tableOf(entity)}`,
+        );
+        expect({ [entity.tableName]: counts[fields[index]!] }).toEqual({ [entity.tableName]: rows[0]!.n });
+      }
+    });
+
+    it('walks every foreign key both ways, with the rows SQL relates', async () => {
+      const byClass = new Map(plan.map((entity) => [entity.className, entity]));
+      let walked = 0;
+      for (const referring of plan) {
+        const referringKey = keyField(referring);
+        const composite = referring.members.filter((m) => /primary: true/.test(m.decorator)).length > 1;
+        for (const relation of referring.members.filter((m) => m.uses === 'ToOne')) {
+          const target = byClass.get(relation.target!)!;
+          const inverse = target.members.find(
+            (m) =>
+              m.collection && m.target === referring.className && m.decorator.endsWith(`.${relation.name})`),
+          )!;
+          expect(inverse, `${referring.className}.${relation.name} has an inverse`).toBeDefined();
+          const targetKey = keyField(target);
+          // Forward: each referring row's related key, as the column holds it.
+          const related = (await gql(
+            'root',
+            `{ rows: ${listField(referring, rootFields)}(limit: 1000) { ${composite ? '' : referringKey.name} ${relation.name} { ${targetKey.name} } } }`,
+          )) as { rows: Record<string, unknown>[] };
+          const { rows: sql } = await db.sql.query<{ fk: string | null }>(
+            `select "${relation.column}"::text as fk from ${tableOf(referring)} order by ${composite ? 1 : `"${referringKey.column}"`} limit 1000`,
+          );
+          const forward = related.rows.map(
+            (row) => (row[relation.name] as Record<string, unknown> | null)?.[targetKey.name] ?? null,
+          );
+          // A page of rows in no given order: compared only where the whole table fits in it.
+          if (sql.length < 1000)
+            expect(forward.map((value) => (value === null ? null : String(value))).sort()).toEqual(
+              sql.map((row) => row.fk).sort(),
+            );
+          // Backward: how many referring rows each target row has.
+          const children = (await gql(
+            'root',
+            `{ rows: ${listField(target, rootFields)}(limit: 1000) { ${targetKey.name} ${inverse.name}(limit: 1000) { __typename } } }`,
+          )) as { rows: Record<string, unknown[] | string>[] };
+          const { rows: counted } = await db.sql.query<{ key: string; n: number }>(
+            `select t."${targetKey.column}"::text as key, least(count(r."${relation.column}"), 1000)::int as n
+               from ${tableOf(target)} t left join ${tableOf(referring)} r on r."${relation.column}" = t."${targetKey.column}"
+              group by 1 order by min(t."${targetKey.column}") limit 1000`,
+          );
+          expect(
+            Object.fromEntries(
+              children.rows.map((row) => [
+                String(row[targetKey.name]),
+                (row[inverse.name] as unknown[]).length,
+              ]),
+            ),
+          ).toEqual(Object.fromEntries(counted.map((row) => [row.key, row.n])));
+          walked++;
+        }
+      }
+      expect(walked).toBe(11);
+    });
+
+    it("leaves the team's schemas as they were, apart from row security", async () => {
+      expect(await teamSchemas(db, sample.schemas)).toEqual(before);
+    });
+
+    it(`keeps ${sample.rule.user} to the rows the rule admits, nested reads included`, async () => {
+      const counts = await gql(sample.rule.user, `{ ${Object.keys(sample.rule.counts).join(' ')} }`);
+      for (const [field, sql] of Object.entries(sample.rule.counts)) {
+        const { rows } = await db.sql.query<{ count: string }>(sql);
+        expect({ [field]: counts[field] }).toEqual({ [field]: Number(rows[0]!.count) });
+      }
+      const nested = JSON.stringify(await gql(sample.rule.user, sample.rule.nested));
+      const leaves = (nested.match(/\{"(quantity|salesorderid)"/g) ?? []).length;
+      const { rows } = await db.sql.query<{ count: string }>(sample.rule.nestedSql);
+      expect(leaves).toBe(Number(rows[0]!.count));
+      expect(leaves).toBeGreaterThan(0);
+    });
+
+    it('lets no demo account in', async () => {
+      const login = await postGraphQL(
+        url,
+        'mutation { login(username: "admin", password: "p") { accessToken } }',
+      );
+      expect(login.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      const { rows } = await db.sql.query<{ id: string }>('select id from auth."user" order by id');
+      expect(rows.map((row) => row.id)).toEqual(sample.users.map((user) => user.id).sort());
+    });
+  });
+}
+
+describeSample(CHINOOK);
