@@ -184,8 +184,10 @@ function settleFieldNames(models: EntityModel[]) {
   }
 }
 
-const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
-const upperFirst = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+/** `OrderDetail` → `orderDetail`: a class name as a field name. */
+export const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
+/** `reportsTo` → `ReportsTo`: a field name inside a longer one (`employeesByReportsTo`). */
+export const upperFirst = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 function scalarKind(graphqlType: unknown, meta: EntityMetadata, name: string): ScalarKind {
   const kind = kindOfGraphQLType(graphqlType);

@@ -3,7 +3,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pluralize } from '../../src/api/entity-model.js';
+import { lowerFirst, pluralize } from '../../src/api/entity-model.js';
 import { type PlannedEntity, planEntities } from '../../src/db/import/entity-plan.js';
 import { introspect } from '../../src/db/import/introspection.js';
 import {
@@ -120,7 +120,6 @@ async function planOf(db: TestDatabase, schemas: string[]): Promise<PlannedEntit
   }
 }
 
-const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
 const tableOf = (entity: PlannedEntity) => `"${entity.schema ?? 'public'}"."${entity.tableName}"`;
 /** The GraphQL fields of an entity's single key (an `id`-like field named as its column). */
 const keyField = (entity: PlannedEntity) =>

@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { lowerFirst } from '../../api/entity-model.js';
 import { domainPath } from '../../domain.js';
 import { domainSource, emptyMigrationIndex, IMPORTED_MARKER } from '../import/domain-source.js';
 import { type PlannedEntity, planEntities } from '../import/entity-plan.js';
@@ -46,7 +47,6 @@ async function refusal(folder: string): Promise<string | undefined> {
   return `${folder}/ holds files db:import did not write; choose another --out or move them away`;
 }
 
-const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
 /** The classes a join table's key relates: its two to-one key columns' targets. */
 const joined = (entity: PlannedEntity) =>
   entity.members.filter((m) => m.uses === 'ToOne' && m.primary).map((m) => m.target!);

@@ -1,7 +1,7 @@
 import { type EntityMetadata, type EntityProperty, UnderscoreNamingStrategy } from '@mikro-orm/core';
 import { type ForeignKey } from '@mikro-orm/postgresql';
 import { enumValueNames } from '../../api/column-types.js';
-import { pluralize } from '../../api/entity-model.js';
+import { lowerFirst, pluralize, upperFirst } from '../../api/entity-model.js';
 import { fileBaseOf } from './entity-source.js';
 
 /** One property of an entity class to write, with the decorator that maps it. */
@@ -580,9 +580,6 @@ function addInverseRelations(entities: PlannedEntity[]) {
     }
   }
 }
-
-const lowerFirst = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
-const upperFirst = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** A column left out of the API, declared with its type as the catalog has it. */
 function opaqueMember(prop: EntityProperty): PlannedMember {

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { buildSchema, parse, validate } from 'graphql';
@@ -105,7 +104,7 @@ export async function writeStagedDomain(
 ): Promise<void> {
   await mkdir(join(folder, 'migrations'), { recursive: true });
   // Entity classes of an earlier import whose table is gone go with it.
-  for (const file of existsSync(folder) ? await readdir(folder) : [])
+  for (const file of await readdir(folder))
     if ((file.endsWith('.entity.ts') || file === 'enums.ts') && !staged.files.has(file))
       await rm(join(folder, file));
   for (const [file, text] of staged.files) await writeFile(join(folder, file), text);
