@@ -32,8 +32,15 @@ interface ColumnOptions {
   generated?: string;
   /** One column of a composite primary key (a single key is a GeneratedId or NaturalId). */
   primary?: boolean;
+  /** A key column a sequence fills when no value is given (a `serial` column of a composite key). */
+  serial?: boolean;
   /** The column's name, where it is not the property's in snake_case (an imported table's). */
   column?: string;
+  /**
+   * The column's comment as the database has it (an imported table's): kept so a migration leaves
+   * it be, and the field's description unless one is given.
+   */
+  comment?: string;
 }
 
 /**
@@ -114,13 +121,17 @@ function column(
       // A key column is the client's (or its default's) unless the database generates it: MikroORM
       // would otherwise take a lone integer key for a serial and give it a sequence.
       ...(options.primary
-        ? { primary: true, autoincrement: Boolean(options.generated?.endsWith('identity')) }
+        ? {
+            primary: true,
+            autoincrement: Boolean(options.generated?.endsWith('identity')) || Boolean(options.serial),
+          }
         : {}),
       ...(options.column ? { fieldName: options.column } : {}),
+      ...(options.comment === undefined ? {} : { comment: options.comment }),
     })(target, name);
     Field(() => (options.list ? [graphqlType] : graphqlType), {
       nullable,
-      description: options.description,
+      description: options.description ?? options.comment,
     })(target, name);
     if (options.readableBy) Authorized(...options.readableBy)(target, name);
   };
@@ -266,8 +277,9 @@ export const EnumColumn = (
         ...(options.index ? { index: true } : {}),
         ...(options.primary ? { primary: true } : {}),
         ...(options.column ? { fieldName: options.column } : {}),
+        ...(options.comment === undefined ? {} : { comment: options.comment }),
       })(target, name);
-      Field(() => values, { nullable, description: options.description })(target, name);
+      Field(() => values, { nullable, description: options.description ?? options.comment })(target, name);
       if (options.readableBy) Authorized(...options.readableBy)(target, name);
     };
   }
@@ -280,26 +292,36 @@ export const EnumColumn = (
  * imported table may have) when `identity` says which kind; `bigint` for an int8 key.
  */
 export const GeneratedId =
-  (options: { identity?: 'identity' | 'by default as identity'; bigint?: boolean; column?: string } = {}) =>
+  (
+    options: {
+      identity?: 'identity' | 'by default as identity';
+      bigint?: boolean;
+      column?: string;
+      comment?: string;
+    } = {},
+  ) =>
   (target: object, name: string) => {
     PrimaryKey({
       type: options.bigint ? new BigIntType('string') : 'integer',
       autoincrement: true,
       generated: options.identity,
       ...(options.column ? { fieldName: options.column } : {}),
+      ...(options.comment === undefined ? {} : { comment: options.comment }),
     })(target, name);
-    Field(() => ID)(target, name);
+    Field(() => ID, { description: options.comment })(target, name);
   };
 
 /** A natural string primary key chosen by the client (e.g. a customer code). */
-export const NaturalId = (options: { length: number; column?: string }) => (target: object, name: string) => {
-  PrimaryKey({
-    type: 'string',
-    length: options.length,
-    ...(options.column ? { fieldName: options.column } : {}),
-  })(target, name);
-  Field(() => ID)(target, name);
-};
+export const NaturalId =
+  (options: { length: number; column?: string; comment?: string }) => (target: object, name: string) => {
+    PrimaryKey({
+      type: 'string',
+      length: options.length,
+      ...(options.column ? { fieldName: options.column } : {}),
+      ...(options.comment === undefined ? {} : { comment: options.comment }),
+    })(target, name);
+    Field(() => ID, { description: options.comment })(target, name);
+  };
 
 /**
  * A column the API cannot serve (`tsvector`, geometric types, …), declared only so that migrations
@@ -314,12 +336,14 @@ export const OpaqueColumn =
     generated?: string;
     /** The column's name, where it is not the property's in snake_case (an imported table's). */
     column?: string;
+    comment?: string;
   }) =>
   (target: object, name: string) =>
     Property({
       type: 'unknown',
       columnType: options.columnType,
       ...(options.column ? { fieldName: options.column } : {}),
+      ...(options.comment === undefined ? {} : { comment: options.comment }),
       nullable: options.nullable ?? false,
       lazy: true,
       ...(options.defaultRaw === undefined ? {} : { defaultRaw: options.defaultRaw }),

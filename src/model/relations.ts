@@ -28,9 +28,19 @@ export const ToOne = <T extends object>(
   target: () => EntityName<T>,
   /**
    * `primary`: the foreign key is also a column of the row's composite primary key. `column`: the
-   * foreign key's name, where it is not `<property>_id` (an imported table's).
+   * foreign key's name, where it is not `<property>_id` (an imported table's). An imported table's
+   * column may also have a type of its own (`smallint` referring to an `integer` key: `columnType`),
+   * a default (`defaultRaw`, SQL) and a comment.
    */
-  options: { nullable: boolean; primary?: boolean; column?: string; foreignKey?: ExistingForeignKey },
+  options: {
+    nullable: boolean;
+    primary?: boolean;
+    column?: string;
+    columnType?: string;
+    defaultRaw?: string;
+    comment?: string;
+    foreignKey?: ExistingForeignKey;
+  },
 ) =>
   ManyToOne(target, {
     nullable: options.nullable,
@@ -44,4 +54,7 @@ export const ToOne = <T extends object>(
       : { index: true, deleteRule: 'restrict' }),
     ...(options.primary ? { primary: true } : {}),
     ...(options.column ? { fieldName: options.column } : {}),
+    ...(options.columnType ? { columnType: options.columnType } : {}),
+    ...(options.defaultRaw === undefined ? {} : { defaultRaw: options.defaultRaw }),
+    ...(options.comment === undefined ? {} : { comment: options.comment }),
   });

@@ -31,6 +31,22 @@ interface Sample {
   declarations: string;
   /** The users the team adds with `npm run auth -- user add`: id, roles, attributes. */
   users: { id: string; roles: string; attrs?: string[] }[];
+  /** How many of its foreign keys are relations (single-column, to a single key). */
+  foreignKeys: number;
+  /** Its join tables (a key of two foreign keys). */
+  joinTables: string[];
+  /**
+   * A create, an update and a delete through the API by the superuser, each with the row SQL reads
+   * afterwards (`$key`: the created row's key).
+   */
+  roundTrip: {
+    create: string;
+    created: Record<string, unknown>;
+    update: string;
+    updated: Record<string, unknown>;
+    remove: string;
+    row: string;
+  };
   /** What the sample's filtered user must see: GraphQL counts and the SQL that counts the same rows. */
   rule: { user: string; counts: Record<string, string>; nested: string; nestedSql: string };
 }
@@ -38,6 +54,17 @@ interface Sample {
 const CHINOOK: Sample = {
   name: 'chinook',
   schemas: ['public'],
+  foreignKeys: 11,
+  joinTables: ['playlist_track'],
+  // Chinook's keys are the client's.
+  roundTrip: {
+    create: 'mutation { row: createGenre(input: { genreId: 900, name: "Chiptune" }) { key: genreId name } }',
+    created: { genre_id: 900, name: 'Chiptune' },
+    update: 'mutation { row: updateGenre(id: "$key", input: { name: "Bitpop" }) { key: genreId name } }',
+    updated: { genre_id: 900, name: 'Bitpop' },
+    remove: 'mutation { deleteGenre(id: "$key") }',
+    row: 'select genre_id, name from genre where genre_id = $1',
+  },
   declarations: `
     import { Invoice, InvoiceLine } from './entities.js';
     import { declareSecurity } from 'POLICY';
@@ -72,6 +99,61 @@ const CHINOOK: Sample = {
       '{ employees(limit: 10) { customers(limit: 100) { invoices(limit: 10) { invoiceLines(limit: 20) { quantity } } } } }',
     nestedSql: `select count(*) from invoice_line join invoice using (invoice_id)
       join customer using (customer_id) where support_rep_id = 3`,
+  },
+};
+
+const ADVENTUREWORKS: Sample = {
+  name: 'adventureworks',
+  schemas: ['person', 'humanresources', 'production', 'purchasing', 'sales'],
+  foreignKeys: 89,
+  joinTables: [
+    'productdocument',
+    'productinventory',
+    'productmodelillustration',
+    'productproductphoto',
+    'productvendor',
+    'countryregioncurrency',
+    'personcreditcard',
+    'salesorderheadersalesreason',
+    'specialofferproduct',
+  ],
+  // The key comes from a sequence, modifieddate from a default, and name is a domain ("Name").
+  roundTrip: {
+    create:
+      'mutation { row: createShift(input: { name: "Late", starttime: "22:00:00", endtime: "06:00:00" }) { key: shiftid name } }',
+    created: { name: 'Late', starttime: '22:00:00', stamped: true },
+    update: 'mutation { row: updateShift(id: "$key", input: { endtime: "07:00:00" }) { key: shiftid name } }',
+    updated: { name: 'Late', starttime: '22:00:00', endtime: '07:00:00', stamped: true },
+    remove: 'mutation { deleteShift(id: "$key") }',
+    row: `select name, starttime::text, endtime::text, modifieddate is not null as stamped
+            from humanresources.shift where shiftid = $1`,
+  },
+  declarations: `
+    import { declareSecurity } from 'POLICY';
+
+    export default declareSecurity(({ rolePermission, globalFilter }) => {
+      // Staff read and write everything, but delete nothing.
+      rolePermission('staff', { delete: false });
+      // A territory's staff see only the rows of their sales territory.
+      globalFilter('territory', (currentUser) => ({ territory: currentUser.territory }), {
+        rolesNotFiltered: ['sa'],
+      });
+    });`,
+  users: [
+    { id: 'root', roles: 'sa' },
+    { id: 'terry', roles: 'staff', attrs: ['territory=1'] },
+  ],
+  rule: {
+    user: 'terry',
+    counts: {
+      customersCount: 'select count(*) from sales.customer where territoryid = 1',
+      salesorderheadersCount: 'select count(*) from sales.salesorderheader where territoryid = 1',
+      productsCount: 'select count(*) from production.product',
+    },
+    nested:
+      '{ salesterritories(limit: 10) { customers(limit: 100) { salesorderheaders(limit: 100) { salesorderid } } } }',
+    nestedSql: `select count(*) from sales.salesorderheader h join sales.customer c using (customerid)
+      where c.territoryid = 1 and h.territoryid = 1`,
   },
 };
 
@@ -120,10 +202,32 @@ async function planOf(db: TestDatabase, schemas: string[]): Promise<PlannedEntit
   }
 }
 
+/**
+ * A column's value as PostgreSQL prints it, as the API serves it (`char(3)` keeps its padding, which a
+ * cast to text would drop).
+ */
+const asOutput = (column: string) => `case when ${column} is null then null else concat(${column}) end`;
 const tableOf = (entity: PlannedEntity) => `"${entity.schema ?? 'public'}"."${entity.tableName}"`;
-/** The GraphQL fields of an entity's single key (an `id`-like field named as its column). */
-const keyField = (entity: PlannedEntity) =>
-  entity.members.find((member) => /GeneratedId|NaturalId|primary: true/.test(member.decorator))!;
+/**
+ * The first key column of an entity: its column, how a selection reaches it (through the related row
+ * where the key is a to-one relation: `businessentity { businessentityid }`) and its value in a row.
+ */
+interface KeyPath {
+  column: string;
+  selection: string;
+  valueIn(row: Record<string, unknown> | null): unknown;
+}
+function keyPath(entity: PlannedEntity, byClass: Map<string, PlannedEntity>): KeyPath {
+  const member = entity.members.find((m) => m.primary || /GeneratedId|NaturalId/.test(m.uses))!;
+  if (member.uses !== 'ToOne')
+    return { column: member.column!, selection: member.name, valueIn: (row) => row?.[member.name] ?? null };
+  const inner = keyPath(byClass.get(member.target!)!, byClass);
+  return {
+    column: member.column!,
+    selection: `${member.name} { ${inner.selection} }`,
+    valueIn: (row) => inner.valueIn((row?.[member.name] ?? null) as Record<string, unknown> | null),
+  };
+}
 
 function describeSample(sample: Sample) {
   const out = `test/imported-${sample.name}-${randomBytes(4).toString('hex')}`;
@@ -227,12 +331,40 @@ function describeSample(sample: Sample) {
       }
     });
 
+    /**
+     * `<owner list> { <key> <field>(limit: 1000) }` gives each owner row as many related rows as
+     * `referring` has rows whose `column` holds its key (the first 1000 owners, at most 1000 each).
+     */
+    const expectChildCounts = async (
+      owner: PlannedEntity,
+      field: string,
+      referring: PlannedEntity,
+      column: string,
+    ) => {
+      const ownerKey = keyPath(owner, new Map(plan.map((entity) => [entity.className, entity])));
+      const children = (await gql(
+        'root',
+        `{ rows: ${listField(owner, rootFields)}(limit: 1000) { ${ownerKey.selection} ${field}(limit: 1000) { __typename } } }`,
+      )) as { rows: Record<string, unknown>[] };
+      const { rows: counted } = await db.sql.query<{ key: string; n: number }>(
+        `select ${asOutput(`t."${ownerKey.column}"`)} as key, least(count(r."${column}"), 1000)::int as n
+           from ${tableOf(owner)} t left join ${tableOf(referring)} r on r."${column}" = t."${ownerKey.column}"
+          group by 1 order by min(t."${ownerKey.column}") limit 1000`,
+      );
+      expect(
+        Object.fromEntries(
+          children.rows.map((row) => [String(ownerKey.valueIn(row)), (row[field] as unknown[]).length]),
+        ),
+        `${owner.className}.${field}`,
+      ).toEqual(Object.fromEntries(counted.map((row) => [row.key, row.n])));
+    };
+
     it('walks every foreign key both ways, with the rows SQL relates', async () => {
       const byClass = new Map(plan.map((entity) => [entity.className, entity]));
       let walked = 0;
       for (const referring of plan) {
-        const referringKey = keyField(referring);
-        const composite = referring.members.filter((m) => /primary: true/.test(m.decorator)).length > 1;
+        const referringKey = keyPath(referring, byClass);
+        const composite = referring.members.filter((m) => m.primary).length > 1;
         for (const relation of referring.members.filter((m) => m.uses === 'ToOne')) {
           const target = byClass.get(relation.target!)!;
           const inverse = target.members.find(
@@ -240,17 +372,17 @@ function describeSample(sample: Sample) {
               m.collection && m.target === referring.className && m.decorator.endsWith(`.${relation.name})`),
           )!;
           expect(inverse, `${referring.className}.${relation.name} has an inverse`).toBeDefined();
-          const targetKey = keyField(target);
+          const targetKey = keyPath(target, byClass);
           // Forward: each referring row's related key, as the column holds it.
           const related = (await gql(
             'root',
-            `{ rows: ${listField(referring, rootFields)}(limit: 1000) { ${composite ? '' : referringKey.name} ${relation.name} { ${targetKey.name} } } }`,
+            `{ rows: ${listField(referring, rootFields)}(limit: 1000) { ${relation.name} { ${targetKey.selection} } } }`,
           )) as { rows: Record<string, unknown>[] };
           const { rows: sql } = await db.sql.query<{ fk: string | null }>(
-            `select "${relation.column}"::text as fk from ${tableOf(referring)} order by ${composite ? 1 : `"${referringKey.column}"`} limit 1000`,
+            `select ${asOutput(`"${relation.column}"`)} as fk from ${tableOf(referring)} order by ${composite ? 1 : `"${referringKey.column}"`} limit 1000`,
           );
-          const forward = related.rows.map(
-            (row) => (row[relation.name] as Record<string, unknown> | null)?.[targetKey.name] ?? null,
+          const forward = related.rows.map((row) =>
+            targetKey.valueIn(row[relation.name] as Record<string, unknown> | null),
           );
           // A page of rows in no given order: compared only where the whole table fits in it.
           if (sql.length < 1000)
@@ -258,27 +390,43 @@ function describeSample(sample: Sample) {
               sql.map((row) => row.fk).sort(),
             );
           // Backward: how many referring rows each target row has.
-          const children = (await gql(
-            'root',
-            `{ rows: ${listField(target, rootFields)}(limit: 1000) { ${targetKey.name} ${inverse.name}(limit: 1000) { __typename } } }`,
-          )) as { rows: Record<string, unknown[] | string>[] };
-          const { rows: counted } = await db.sql.query<{ key: string; n: number }>(
-            `select t."${targetKey.column}"::text as key, least(count(r."${relation.column}"), 1000)::int as n
-               from ${tableOf(target)} t left join ${tableOf(referring)} r on r."${relation.column}" = t."${targetKey.column}"
-              group by 1 order by min(t."${targetKey.column}") limit 1000`,
-          );
-          expect(
-            Object.fromEntries(
-              children.rows.map((row) => [
-                String(row[targetKey.name]),
-                (row[inverse.name] as unknown[]).length,
-              ]),
-            ),
-          ).toEqual(Object.fromEntries(counted.map((row) => [row.key, row.n])));
+          await expectChildCounts(target, inverse.name, referring, relation.column!);
           walked++;
         }
       }
-      expect(walked).toBe(11);
+      expect(walked).toBe(sample.foreignKeys);
+    });
+
+    it('reaches each side of a join table from the other, through it', async () => {
+      const byClass = new Map(plan.map((entity) => [entity.className, entity]));
+      const joins = plan.filter(
+        (entity) =>
+          entity.members.filter((m) => m.primary).length === 2 &&
+          entity.members.filter((m) => m.primary && m.uses === 'ToOne').length === 2,
+      );
+      expect(joins.map((join) => join.tableName)).toEqual(sample.joinTables);
+      for (const join of joins) {
+        const sides = join.members.filter((m) => m.primary);
+        for (const [from, to] of [sides, [...sides].reverse()] as const) {
+          const field = pluralize(lowerFirst(to!.target!));
+          await expectChildCounts(byClass.get(from!.target!)!, field, join, from!.column!);
+        }
+      }
+    });
+
+    it('creates, updates and deletes a row, and the database shows each', async () => {
+      const { roundTrip } = sample;
+      const created = (await gql('root', roundTrip.create)) as { row: { key: string | number } };
+      const key = String(created.row.key);
+      expect((await db.sql.query(roundTrip.row, [key])).rows).toEqual([
+        expect.objectContaining(roundTrip.created),
+      ]);
+      await gql('root', roundTrip.update.replace('$key', key));
+      expect((await db.sql.query(roundTrip.row, [key])).rows).toEqual([
+        expect.objectContaining(roundTrip.updated),
+      ]);
+      expect(Object.values(await gql('root', roundTrip.remove.replace('$key', key)))).toEqual([true]);
+      expect((await db.sql.query(roundTrip.row, [key])).rows).toEqual([]);
     });
 
     it("leaves the team's schemas as they were, apart from row security", async () => {
@@ -311,3 +459,4 @@ function describeSample(sample: Sample) {
 }
 
 describeSample(CHINOOK);
+describeSample(ADVENTUREWORKS);

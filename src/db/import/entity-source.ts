@@ -8,6 +8,9 @@ export const fileBaseOf = (className: string) =>
     .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
     .toLowerCase();
 
+/** `text` as a TypeScript string literal in the written source. */
+export const tsString = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
 /** An import path from `fromDir` to a TypeScript module, as NodeNext resolution wants it (`.js`). */
 export function importPath(fromDir: string, module: string): string {
   const path = relative(fromDir, module).replace(/\.ts$/, '.js');
@@ -53,9 +56,9 @@ export function entitySource(
     ...targets.map((target) => `import { ${target} } from './${fileBaseOf(target)}.entity.js';`),
     ...(enumNames.length > 0 ? [`import { ${enumNames.join(', ')} } from './enums.js';`] : []),
     '',
-    `@Entity({ tableName: '${entity.tableName}'${table} })`,
+    `@Entity({ tableName: '${entity.tableName}'${table}${entity.comment ? `, comment: ${tsString(entity.comment)}` : ''} })`,
     ...entity.tableDecorators,
-    '@ObjectType()',
+    entity.comment ? `@ObjectType({ description: ${tsString(entity.comment)} })` : '@ObjectType()',
     `export class ${entity.className} {`,
     ...entity.members.flatMap((member) => [
       `  ${member.decorator}`,
@@ -98,7 +101,7 @@ export function enumsSource(enums: PlannedEnum[]): string {
     ...enums.flatMap((e) => [
       `/** PostgreSQL enum \`${e.nativeEnumName}\`. */`,
       `export const ${e.name} = {`,
-      ...e.values.map((v) => `  ${v.graphql}: '${v.database.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}',`),
+      ...e.values.map((v) => `  ${v.graphql}: ${tsString(v.database)},`),
       '} as const;',
       `registerEnumType(${e.name}, { name: '${e.name}' });`,
       '',

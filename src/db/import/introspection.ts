@@ -45,6 +45,7 @@ export async function introspect(
       schema: table.schema,
       meta: table.getEntityDeclaration(naming, helper, 'never'),
       foreignKeys: new Map(Object.values(table.getForeignKeys()).map((fk) => [fk.columnNames.join(','), fk])),
+      primaryKeyColumns: table.getIndexes().find((index) => index.primary)?.columnNames ?? [],
       columns: new Map(
         table.getColumns().map((column) => [column.name, scalarDeclaration(table, column, naming, helper)]),
       ),
