@@ -142,7 +142,9 @@ function restrictsRows(model: SecurityModel, meta: SecuredEntity): boolean {
 
 /** Derives the policies from the compiled security model. */
 export function databasePolicies(model: SecurityModel): DatabasePolicies {
-  const secured = model.securedEntities();
+  // A view has no row security of its own (PostgreSQL refuses it): it reads its tables under theirs,
+  // as its owner, whom forced row security does not exempt. The gateway filters it like a table.
+  const secured = model.securedEntities().filter((meta) => !meta.view);
   const entities = secured.filter((meta) => restrictsRows(model, meta));
   const policies: TablePolicy[] = [];
   const appOnly: AppOnlyFilter[] = [];

@@ -497,7 +497,10 @@ export class SecurityModel {
       grants,
       globals,
       scope: this.scopes.get(entityName),
-      matchNothing: { [meta.primaryKeys[0]!]: { $in: [] } },
+      // Any column will do (a view may have no key): `in ()` matches no row.
+      matchNothing: {
+        [meta.primaryKeys[0] ?? meta.props.find((prop) => prop.fieldNames?.length)!.name]: { $in: [] },
+      },
     };
   }
 

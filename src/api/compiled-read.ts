@@ -11,7 +11,7 @@ import { selectBound } from '../db/bound-query.js';
 import { REQUEST_WORK_MEM, SERVER_WORK_MEM, setLocal } from '../db/request-transaction.js';
 import { childrenOfVisibleParents } from '../../security/system/row-security.js';
 import { columnJson } from './column-types.js';
-import { type EntityModel, type ToManyModel } from './entity-model.js';
+import { type EntityModel, primaryKeyOf, type ToManyModel } from './entity-model.js';
 import { type ReadPlan, type RelationRead } from './read-plan.js';
 
 type Row = Record<string, unknown>;
@@ -170,7 +170,7 @@ export class CompiledRead {
       childrenOfVisibleParents(this.em, fromParent),
     );
     return {
-      sql: `${this.column(target, targetAlias, target.primaryKey.name)} in (${links.sql})`,
+      sql: `${this.column(target, targetAlias, primaryKeyOf(target).name)} in (${links.sql})`,
       params: links.params,
     };
   }
@@ -233,14 +233,14 @@ export class CompiledRead {
       if (!statement.sql.includes(table))
         throw new Error(`compiled read: unexpected to-one of ${target.name}`);
       const keyColumn = quote(
-        this.metadata(target).properties[target.primaryKey.name as never]!.fieldNames[0]!,
+        this.metadata(target).properties[primaryKeyOf(target).name as never]!.fieldNames[0]!,
       );
       const byKey = `from (select * from ${tableName} where ${keyColumn} = ${this.column(parent, parentAlias, relation.toOne.name)} offset 0) as ${quote(alias)}`;
       return { sql: statement.sql.replace(table, byKey), params: statement.params };
     }
     const { toMany, page } = relation;
     if (page.limit === 0) return { sql: `'[]'::json`, params: [] };
-    const parentKey = this.column(parent, parentAlias, parent.primaryKey.name);
+    const parentKey = this.column(parent, parentAlias, primaryKeyOf(parent).name);
     const link = toMany.through
       ? await this.throughPivot(toMany.through, toMany.mappedBy, parentKey, target, alias)
       : { sql: `${this.column(target, alias, toMany.mappedBy)} = ${parentKey}`, params: [] };

@@ -14,7 +14,7 @@ export interface ScalarFieldModel {
   name: string;
   kind: ScalarKind;
   nullable: boolean;
-  /** The database fills it in (a default or a generated key), so create inputs may omit it. */
+  /** The database fills it in (a default, a generated key, a trigger), so create inputs may omit it. */
   hasDefault: boolean;
   maxLength?: number;
   /** An array column: a GraphQL list. */
@@ -67,6 +67,18 @@ export interface KeyPartModel {
   enumType?: ScalarFieldModel['enumType'];
 }
 
+export interface PrimaryKeyModel {
+  name: string;
+  kind: 'Int' | 'String' | 'BigInt';
+  generated: boolean;
+}
+
+/** The key of an entity that has one: every entity but a keyless view, which nothing asks this of. */
+export function primaryKeyOf(model: EntityModel): PrimaryKeyModel {
+  if (!model.primaryKey) throw new Error(`${model.name} has no key`);
+  return model.primaryKey;
+}
+
 /**
  * What the generic API needs to know of one entity, derived from MikroORM's metadata (columns,
  * relations) and type-graphql's (which columns are GraphQL fields). Nothing here is written per entity.
@@ -81,10 +93,15 @@ export interface EntityModel {
    * entity's by-key field (`staff`, or `people` beside an entity `People`), it is `<singular>List`.
    */
   plural: string;
-  /** The key column of a single-column key; for a composite key, its first column. */
-  primaryKey: { name: string; kind: 'Int' | 'String' | 'BigInt'; generated: boolean };
-  /** Every column of the key, in the table's order: one for a single key (`id`). */
+  /**
+   * The key column of a single-column key; for a composite key, its first column. Absent only for a
+   * view without a key (`readOnly`): listed and counted, never fetched by key nor related to.
+   */
+  primaryKey?: PrimaryKeyModel;
+  /** Every column of the key, in the table's order: one for a single key (`id`), none for a keyless view. */
   key: KeyPartModel[];
+  /** A view: read, never written (no create, update or delete field). */
+  readOnly: boolean;
   scalars: ScalarFieldModel[];
   toOne: ToOneModel[];
   toMany: ToManyModel[];
@@ -155,21 +172,27 @@ export function pluralize(word: string): string {
     last === lower ? plural : plural.charAt(0).toUpperCase() + plural.slice(1);
   if (UNCOUNTABLE.has(lower)) return word;
   if (IRREGULAR[lower]) return head + keepCase(IRREGULAR[lower]);
+  // Names of sciences and of data about things are plural already (`demographics`, `statistics`).
+  if (/ics$/.test(lower)) return word;
   if (/[^aeiou]y$/.test(word)) return `${word.slice(0, -1)}ies`;
   if (/(s|x|z|ch|sh)$/.test(word)) return `${word}es`;
   return `${word}s`;
 }
 
 /**
- * The list field of each entity, distinct from every by-key field: the plural, or `<singular>List`
- * where the plural is some entity's by-key field (`staff` is both; `people` is Person's plural and
- * People's singular). Root fields that still coincide stop the schema with their names, never
- * silently shadowing one another.
+ * The list field of each entity, distinct from every by-key field and from every other list field:
+ * the plural, or `<singular>List` where the plural is some entity's by-key field (`staff` is both;
+ * `people` is Person's plural and People's singular), or `all<Plural>` where that is taken too (Pagila's
+ * `staff` table lists as `allStaff` beside its `staff_list` view, whose by-key field is `staffList`).
+ * Root fields that still coincide stop the schema with their names, never silently shadowing one
+ * another.
  */
 function settleFieldNames(models: EntityModel[]) {
-  const singulars = new Set(models.map((model) => model.singular));
+  const taken = new Set(models.map((model) => model.singular));
   for (const model of models) {
-    if (singulars.has(model.plural)) model.plural = `${model.singular}List`;
+    const candidates = [model.plural, `${model.singular}List`, `all${upperFirst(model.plural)}`];
+    model.plural = candidates.find((name) => !taken.has(name) && !taken.has(`${name}Count`)) ?? model.plural;
+    taken.add(model.plural).add(`${model.plural}Count`);
   }
   const owners = new Map<string, string>();
   for (const model of models) {
@@ -230,7 +253,7 @@ export function buildEntityModels(
   const models = new Map<ClassType, EntityModel>();
   for (const cls of classes) {
     const meta = metadata.get(cls);
-    const primary = meta.getPrimaryProps()[0]!;
+    const primary = meta.getPrimaryProps()[0];
     const composite = meta.getPrimaryProps().length > 1;
     const exposed = graphqlFields.filter((field) => field.target === cls);
     models.set(cls, {
@@ -238,12 +261,14 @@ export function buildEntityModels(
       name: meta.className,
       singular: lowerFirst(meta.className),
       plural: pluralize(lowerFirst(meta.className)),
-      primaryKey: {
+      primaryKey: primary && {
         name: primary.name,
         kind: primaryKeyKind(primary),
         generated: !composite && Boolean(primary.autoincrement),
       },
       key: [],
+      // A view: a view entity (with a key) or a virtual one reading it (without).
+      readOnly: Boolean(meta.view || meta.virtual || meta.expression),
       scalars: exposed
         .filter((field) => meta.properties[field.name]?.kind === ReferenceKind.SCALAR)
         .map((field) => {
@@ -258,7 +283,9 @@ export function buildEntityModels(
               prop.default !== undefined ||
               prop.defaultRaw !== undefined ||
               Boolean(prop.autoincrement) ||
-              Boolean(prop.generated),
+              Boolean(prop.generated) ||
+              // A column a trigger fills (src/model/columns.ts `filledByTrigger`).
+              Boolean(prop.onCreate),
             maxLength: prop.runtimeType === 'string' ? prop.length : undefined,
             list: Boolean(field.typeOptions.array),
             readOnly: Boolean(prop.generated) && !prop.primary,
@@ -299,12 +326,12 @@ export function buildEntityModels(
     const parts = metadata.get(cls).getPrimaryProps();
     model.key = parts.map((prop) => {
       const relation = model.toOne.find((toOne) => toOne.name === prop.name);
-      if (parts.length === 1) return { name: prop.name, argument: 'id', kind: model.primaryKey.kind };
+      if (parts.length === 1) return { name: prop.name, argument: 'id', kind: primaryKeyOf(model).kind };
       if (relation)
         return {
           name: prop.name,
           argument: relation.idField,
-          kind: relation.target.primaryKey.kind,
+          kind: primaryKeyOf(relation.target).kind,
           relation,
         };
       const scalar = model.scalars.find((field) => field.name === prop.name);

@@ -14,7 +14,7 @@ import { unauthenticated } from '../auth/auth-service.js';
 import { badUserInput, notFound } from '../errors.js';
 import { misfit } from './column-types.js';
 import { CompiledRead, type Statement } from './compiled-read.js';
-import { type EntityModel } from './entity-model.js';
+import { type EntityModel, primaryKeyOf } from './entity-model.js';
 import {
   type ListArguments,
   pagination,
@@ -143,7 +143,7 @@ function keyOf(em: EntityManager, model: EntityModel, entity: object): Row {
   const values =
     em.getMetadata().get(model.cls).getPrimaryProps().length > 1
       ? (wrap(entity, true).getPrimaryKeys(true) as unknown[])
-      : [(entity as Row)[model.primaryKey.name]];
+      : [(entity as Row)[primaryKeyOf(model).name]];
   return Object.fromEntries(model.key.map((part, index) => [part.name, values[index]]));
 }
 
@@ -244,7 +244,7 @@ async function findForWrite(em: EntityManager, model: EntityModel, args: KeyArgu
   const key = parseKey(model, args);
   const entity = await em.findOne(model.cls, key);
   if (!entity) {
-    const shown = model.key.length === 1 ? key[model.primaryKey.name] : args;
+    const shown = model.key.length === 1 ? key[primaryKeyOf(model).name] : args;
     throw notFound(`${model.name} ${JSON.stringify(shown)} not found`);
   }
   return entity;
@@ -273,7 +273,7 @@ async function toEntityData(
       const problem = misfit({ ...scalar.column, maxLength: scalar.maxLength }, element);
       if (problem) throw badUserInput(`${model.name}.${scalar.name} ${problem}`);
     }
-    if (verb === 'create' && scalar.name === model.primaryKey.name && value === '') {
+    if (verb === 'create' && scalar.name === primaryKeyOf(model).name && value === '') {
       throw badUserInput(`${model.name}.${scalar.name} must not be empty`);
     }
     data[scalar.name] = value;
@@ -287,7 +287,7 @@ async function toEntityData(
       continue;
     }
     const key = parseId(relation.target, id as string, relation.idField);
-    const target = await em.findOne(relation.target.cls, { [relation.target.primaryKey.name]: key });
+    const target = await em.findOne(relation.target.cls, { [primaryKeyOf(relation.target).name]: key });
     if (!target)
       throw notFound(`${relation.target.name} ${JSON.stringify(key)} not found (${relation.idField})`);
     data[relation.name] = target;

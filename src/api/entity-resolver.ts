@@ -66,7 +66,8 @@ const listArgs = (inputs: EntityInputs, target: string): ParameterDecorator[] =>
 ];
 
 /**
- * Builds the resolver of one entity: the six root fields of SPEC §4 and a field per relation.
+ * Builds the resolver of one entity: the six root fields of SPEC §4 (of a view: its list, its count,
+ * and its by-key field where it has a key) and a field per relation.
  * Everything comes from the model, so a new entity class gets its API without a resolver of its own.
  */
 export function createEntityResolver(
@@ -110,25 +111,27 @@ export function createEntityResolver(
   const keyName =
     model.key.length === 1 ? 'id' : `key (${model.key.map((part) => part.argument).join(', ')})`;
   const keyCount = model.key.length;
-  defineMethod(
-    prototype,
-    singular,
-    (...args: unknown[]) =>
-      operations.byId(
-        args[keyCount] as RequestContext,
-        model,
-        keyOf(args.slice(0, keyCount)),
-        args[keyCount + 1] as Info,
+  // A view without a key has no row to fetch by one.
+  if (keyCount > 0)
+    defineMethod(
+      prototype,
+      singular,
+      (...args: unknown[]) =>
+        operations.byId(
+          args[keyCount] as RequestContext,
+          model,
+          keyOf(args.slice(0, keyCount)),
+          args[keyCount + 1] as Info,
+        ),
+      guarded(
+        Query(() => model.cls, {
+          name: singular,
+          nullable: true,
+          description: `The ${name} with this ${keyName}, or null`,
+        }),
       ),
-    guarded(
-      Query(() => model.cls, {
-        name: singular,
-        nullable: true,
-        description: `The ${name} with this ${keyName}, or null`,
-      }),
-    ),
-    [...keyArgs, Ctx(), Info()],
-  );
+      [...keyArgs, Ctx(), Info()],
+    );
   defineMethod(
     prototype,
     `${plural}Count`,
@@ -163,14 +166,17 @@ export function createEntityResolver(
       guarded(Mutation(() => model.cls, { name: `update${name}` })),
       [...keyArgs, Arg('input', () => update), Ctx(), Info()],
     );
-  defineMethod(
-    prototype,
-    `delete${name}`,
-    (...args: unknown[]) =>
-      operations.remove(args[keyCount] as RequestContext, model, keyOf(args.slice(0, keyCount))),
-    guarded(Mutation(() => Boolean, { name: `delete${name}`, description: 'True once the row is deleted' })),
-    [...keyArgs, Ctx()],
-  );
+  if (!model.readOnly)
+    defineMethod(
+      prototype,
+      `delete${name}`,
+      (...args: unknown[]) =>
+        operations.remove(args[keyCount] as RequestContext, model, keyOf(args.slice(0, keyCount))),
+      guarded(
+        Mutation(() => Boolean, { name: `delete${name}`, description: 'True once the row is deleted' }),
+      ),
+      [...keyArgs, Ctx()],
+    );
 
   // Relation fields only hand out what their root field's statement read with the parent row. These
   // declare them and their arguments; the schema resolves them without type-graphql's per-call work

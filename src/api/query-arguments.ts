@@ -1,6 +1,6 @@
 import { type FilterQuery, type QueryOrderMap } from '@mikro-orm/core';
 import { badUserInput } from '../errors.js';
-import { type EntityModel, type ToOneModel } from './entity-model.js';
+import { type EntityModel, primaryKeyOf, type ToOneModel } from './entity-model.js';
 import { type SortDirection } from './inputs/entity-inputs.js';
 import { type Operator, type ScalarFilter } from './inputs/scalar-filters.js';
 
@@ -206,8 +206,9 @@ export function parseKey(model: EntityModel, args: Record<string, unknown>): Rec
 /** Parses an `ID` argument for the entity's key type; a malformed id is bad input, not a missing row. */
 export function parseId(model: EntityModel, id: string | number, field = 'id'): string | number {
   const text = String(id);
-  if (model.primaryKey.kind === 'String') return text;
-  if (model.primaryKey.kind === 'BigInt') {
+  const { kind } = primaryKeyOf(model);
+  if (kind === 'String') return text;
+  if (kind === 'BigInt') {
     if (!/^-?\d{1,19}$/.test(text) || BigInt(text) > 2n ** 63n - 1n || BigInt(text) < -(2n ** 63n)) {
       throw badUserInput(`${field} must be an integer id of ${model.name} (got "${text.slice(0, 40)}")`);
     }

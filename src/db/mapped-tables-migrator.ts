@@ -20,7 +20,8 @@ export const MIGRATIONS_TABLE = 'auth.mikro_orm_migrations';
  * map: the `auth` schema and its tables, a team's own tables, views, enums and functions (SPEC §9:
  * those are never grantgate's to drop). Here the database side of the comparison holds only the
  * tables, views and enums the entities map (and of those tables only the foreign keys over columns a
- * relation maps), so a migration can add to or change the mapped tables and nothing else.
+ * relation maps, and the triggers they declare), so a migration can add to or change the mapped tables
+ * and nothing else.
  */
 export class MappedTablesMigrator extends Migrator {
   static override register(orm: MikroORM): void {
@@ -78,7 +79,10 @@ export class MappedTablesMigrator extends Migrator {
 
     const targetTables = new Map(target.getTables().map((table) => [key(table), table]));
     const tables = current.getTables().filter((table) => targetTables.has(key(table)));
-    for (const table of tables) keepDeclaredForeignKeys(table, targetTables.get(key(table))!);
+    for (const table of tables) {
+      keepDeclaredForeignKeys(table, targetTables.get(key(table))!);
+      keepDeclaredTriggers(table, targetTables.get(key(table))!);
+    }
     current.setTables(tables);
     current.setViews(current.getViews().filter((view) => mappedViews.has(key(view))));
     current.setNativeEnums(
@@ -110,6 +114,15 @@ function keepDeclaredForeignKeys(table: DatabaseTable, target: DatabaseTable) {
       Object.entries(table.getForeignKeys()).filter(([, fk]) => declared.has(columnsOf(fk))),
     ),
   );
+}
+
+/**
+ * A trigger the entities do not declare is the team's (Pagila's `last_updated`, a `tsvector` kept up
+ * to date): out of the comparison, so a migration never drops it. grantgate declares none.
+ */
+function keepDeclaredTriggers(table: DatabaseTable, target: DatabaseTable) {
+  const declared = new Set(target.getTriggers().map((trigger) => trigger.name));
+  table.setTriggers(table.getTriggers().filter((trigger) => declared.has(trigger.name)));
 }
 
 // MikroORM.init() adds its stock migrator unless an extension named `Migrator` is registered.

@@ -34,6 +34,11 @@ interface ColumnOptions {
   primary?: boolean;
   /** A key column a sequence fills when no value is given (a `serial` column of a composite key). */
   serial?: boolean;
+  /**
+   * Required, without a default, and filled by a BEFORE INSERT trigger (an imported table's, e.g. a
+   * `tsvector` kept up to date): optional on create, and left out of the insert when not given.
+   */
+  filledByTrigger?: boolean;
   /** The column's name, where it is not the property's in snake_case (an imported table's). */
   column?: string;
   /**
@@ -128,6 +133,9 @@ function column(
         : {}),
       ...(options.column ? { fieldName: options.column } : {}),
       ...(options.comment === undefined ? {} : { comment: options.comment }),
+      // MikroORM requires a value of a required column on insert unless something supplies one: this
+      // supplies none, so the column is left out and the trigger fills it.
+      ...(options.filledByTrigger ? { onCreate: () => undefined } : {}),
     })(target, name);
     Field(() => (options.list ? [graphqlType] : graphqlType), {
       nullable,
@@ -144,6 +152,10 @@ export const StringColumn = (options: ColumnOptions & { length?: number } = {}) 
     { type: 'string', length: options.length ?? 255 },
     options,
   );
+
+/** `varchar` without a length: a string of any length, as `text`. */
+export const VarcharColumn = (options: ColumnOptions = {}) =>
+  column('String', 'varchar', { type: 'string', columnType: 'varchar' }, options);
 
 /** `text`: a string of any length, as PostgreSQL stores it (a StringColumn is a varchar of a length). */
 export const TextColumn = (options: ColumnOptions = {}) =>

@@ -63,6 +63,8 @@ describe('pluralize', () => {
     ['child', 'children'],
     ['series', 'series'],
     ['analysis', 'analyses'],
+    ['personDemographics', 'personDemographics'],
+    ['vpersondemographics', 'vpersondemographics'],
   ])('%s → %s', (word, plural) => {
     expect(pluralize(word)).toBe(plural);
   });

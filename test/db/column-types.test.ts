@@ -7,6 +7,7 @@ import { loadDomain } from '../../src/domain.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 import { type OperationResult, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 import { runProjectCli } from '../helpers/project-cli.js';
+import { ROW_SECURITY_NOTE } from '../helpers/import-report.js';
 
 /**
  * The column types real schemas hold, end to end: `npm run db:import` maps them (or says why not),
@@ -139,16 +140,21 @@ describe('npm run db:import on the types real schemas hold', () => {
     expect(run.stderr).toBe('');
     expect(run.stdout).toBe(
       [
-        `Mapped 5 table(s) into ${OUT}:`,
+        `Mapped 6 table(s) into ${OUT}:`,
         '  counter → Counter',
+        '  document → Document',
         '  gadget → Gadget',
         '  ledger → Ledger',
         '  shift → Shift',
         '  token → Token',
         "  enum mood → Mood ('calm' as CALM, 'busy' as BUSY, 'in progress' as IN_PROGRESS, '1st' as _1ST, 'Busy' as BUSY_2)",
-        'Left out:',
-        '  document: column body is required and cannot be mapped: type tsvector has no GraphQL mapping',
-        '  gadget.search: type tsvector has no GraphQL mapping',
+        'Relations, both ways (to-one ← its inverse to-many):',
+        '  shift.gadget ← gadget.shifts',
+        // A required column of a type without a scalar is still served, so is its table.
+        "Served in PostgreSQL's text form (GraphQL scalar Textual, filtered by isNull only):",
+        '  document.body: type tsvector has no GraphQL scalar',
+        '  gadget.search: type tsvector has no GraphQL scalar',
+        ...ROW_SECURITY_NOTE,
         `Next: edit ${OUT}/declare-security.ts, then npm run security:migration, npm run security:check and DOMAIN=${OUT} npm start.`,
         '',
       ].join('\n'),
@@ -182,8 +188,8 @@ describe('npm run db:import on the types real schemas hold', () => {
       "@IntColumn({ generated: 'identity' })\n  serialNo?: number | null;",
       "@DecimalColumn({ nullable: true, generated: '(price * (2)::numeric) stored' })\n  doubled?: string | null;",
       "@DateTimeColumn({ defaultRaw: 'now()' })\n  created!: Date;",
-      // Outside the API, declared so that migrations leave the column be.
-      "@OpaqueColumn({ columnType: 'tsvector', nullable: true })\n  search?: unknown | null;",
+      // In its text form, declared with its own type so that migrations leave the column be.
+      "@TextualColumn({ nullable: true, columnType: 'tsvector' })\n  search?: string | null;",
     ])
       expect(gadget).toContain(line);
     const enums = await readFile(join(ROOT, OUT, 'enums.ts'), 'utf8');

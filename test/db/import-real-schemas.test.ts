@@ -33,6 +33,8 @@ interface Sample {
   users: { id: string; roles: string; attrs?: string[] }[];
   /** How many of its foreign keys are relations (single-column, to a single key). */
   foreignKeys: number;
+  /** How many views its schemas hold (materialized views aside). */
+  views: number;
   /** Its join tables (a key of two foreign keys). */
   joinTables: string[];
   /**
@@ -55,6 +57,7 @@ const CHINOOK: Sample = {
   name: 'chinook',
   schemas: ['public'],
   foreignKeys: 11,
+  views: 0,
   joinTables: ['playlist_track'],
   // Chinook's keys are the client's.
   roundTrip: {
@@ -106,6 +109,7 @@ const ADVENTUREWORKS: Sample = {
   name: 'adventureworks',
   schemas: ['person', 'humanresources', 'production', 'purchasing', 'sales'],
   foreignKeys: 89,
+  views: 19,
   joinTables: [
     'productdocument',
     'productinventory',
@@ -157,6 +161,48 @@ const ADVENTUREWORKS: Sample = {
   },
 };
 
+const PAGILA: Sample = {
+  name: 'pagila',
+  schemas: ['public'],
+  // Its payments' foreign keys are on the partitions, not on the partitioned table the API serves.
+  foreignKeys: 18,
+  views: 7,
+  joinTables: ['film_actor', 'film_category'],
+  // film.fulltext is required and has no default: a trigger fills it, on create and on update.
+  roundTrip: {
+    create:
+      'mutation { row: createFilm(input: { title: "GRANTGATE", languageId: "1" }) { key: filmId title } }',
+    created: { title: 'GRANTGATE', fulltext: "'grantgat':1" },
+    update: 'mutation { row: updateFilm(id: "$key", input: { title: "GATEKEEPER" }) { key: filmId title } }',
+    updated: { title: 'GATEKEEPER', fulltext: "'gatekeep':1" },
+    remove: 'mutation { deleteFilm(id: "$key") }',
+    row: 'select title, fulltext::text from film where film_id = $1',
+  },
+  declarations: `
+    import { declareSecurity } from 'POLICY';
+
+    export default declareSecurity(({ rolePermission, globalFilter }) => {
+      // Clerks read and write, but delete nothing.
+      rolePermission('clerk', { delete: false });
+      // A store's clerks see only its customers, inventory and staff.
+      globalFilter('store', (currentUser) => ({ store: currentUser.store }), { rolesNotFiltered: ['sa'] });
+    });`,
+  users: [
+    { id: 'root', roles: 'sa' },
+    { id: 'mike', roles: 'clerk', attrs: ['store=1'] },
+  ],
+  rule: {
+    user: 'mike',
+    counts: {
+      customersCount: 'select count(*) from customer where store_id = 1',
+      inventoriesCount: 'select count(*) from inventory where store_id = 1',
+      filmsCount: 'select count(*) from film',
+    },
+    nested: '{ stores { customers(limit: 100) { rentals(limit: 100) { rentalId } } } }',
+    nestedSql: 'select count(*) from rental join customer using (customer_id) where store_id = 1',
+  },
+};
+
 /** What grantgate may change in the team's schemas: nothing but row security and its policies. */
 async function teamSchemas(db: TestDatabase, schemas: string[]) {
   const query = async (sql: string) => (await db.sql.query(sql, [schemas])).rows;
@@ -196,7 +242,8 @@ async function planOf(db: TestDatabase, schemas: string[]): Promise<PlannedEntit
     discovery: { warnWhenNoEntities: false },
   });
   try {
-    return planEntities((await introspect(orm, schemas)).tables).entities;
+    const { tables, views } = await introspect(orm, schemas);
+    return planEntities([...tables, ...views]).entities;
   } finally {
     await orm.close();
   }
@@ -248,13 +295,9 @@ function describeSample(sample: Sample) {
     return result.data!;
   };
   /** The list field of an entity, as the gateway names it. */
-  const listField = (entity: PlannedEntity, fields: Set<string>) => {
-    const plural = pluralize(lowerFirst(entity.className));
-    return fields.has(`${plural}Count`) && fields.has(plural)
-      ? plural
-      : `${lowerFirst(entity.className)}List`;
-  };
-  let rootFields: Set<string>;
+  /** The root list field of each entity type, as the served schema names it (`[Staff!]!`: `allStaff`). */
+  let lists: Map<string, string>;
+  const listField = (entity: PlannedEntity) => lists.get(entity.className)!;
 
   describe(`${sample.name}, imported as a team would (${sample.schemas.join(', ')})`, () => {
     beforeAll(async () => {
@@ -294,10 +337,18 @@ function describeSample(sample: Sample) {
       url = await gateway.url;
       for (const user of sample.users)
         tokens.set(user.id, (await loginAs(url, user.id, 'secret-1')).accessToken);
-      const schema = (await gql('root', '{ __schema { queryType { fields { name } } } }')) as {
-        __schema: { queryType: { fields: { name: string }[] } };
-      };
-      rootFields = new Set(schema.__schema.queryType.fields.map((field) => field.name));
+      type TypeRef = { kind: string; name: string | null; ofType: TypeRef | null };
+      const schema = (await gql(
+        'root',
+        '{ __schema { queryType { fields { name type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }',
+      )) as { __schema: { queryType: { fields: { name: string; type: TypeRef }[] } } };
+      lists = new Map(
+        schema.__schema.queryType.fields.flatMap(({ name, type }) =>
+          type.kind === 'NON_NULL' && type.ofType?.kind === 'LIST' && type.ofType.ofType?.ofType?.name
+            ? [[type.ofType.ofType.ofType.name, name] as const]
+            : [],
+        ),
+      );
     }, 240_000);
 
     afterAll(async () => {
@@ -306,14 +357,20 @@ function describeSample(sample: Sample) {
       await db?.drop();
     });
 
-    it('maps every table of the schemas, and db:migration:create then finds nothing to create', async () => {
-      const { rows } = await db.sql.query<{ n: number }>(
-        `select count(*)::int as n from pg_class c join pg_namespace n on n.oid = c.relnamespace
-          where n.nspname = any($1) and c.relkind in ('r', 'p') and not c.relispartition`,
+    it('maps every table and view of the schemas, and db:migration:create then finds nothing to create', async () => {
+      const { rows } = await db.sql.query<{ tables: number; views: number }>(
+        `select count(*) filter (where c.relkind in ('r', 'p'))::int as tables,
+                count(*) filter (where c.relkind = 'v')::int as views
+           from pg_class c join pg_namespace n on n.oid = c.relnamespace
+          where n.nspname = any($1) and c.relkind in ('r', 'p', 'v') and not c.relispartition`,
         [sample.schemas],
       );
-      expect(imported.stdout).toContain(`Mapped ${rows[0]!.n} table(s) into ${out}:`);
-      expect(plan).toHaveLength(rows[0]!.n);
+      const { tables, views } = rows[0]!;
+      expect(views).toBe(sample.views);
+      expect(imported.stdout).toContain(
+        `Mapped ${tables} table(s)${views > 0 ? ` and ${views} view(s)` : ''} into ${out}:`,
+      );
+      expect(plan).toHaveLength(tables + views);
       expect(await run('src/db/cli/create-migration.ts')).toMatchObject({
         code: 0,
         stdout: 'The entities match the migrations: nothing to create.\n',
@@ -321,7 +378,7 @@ function describeSample(sample: Sample) {
     });
 
     it('answers every count as SQL does', async () => {
-      const fields = plan.map((entity) => `${listField(entity, rootFields)}Count`);
+      const fields = plan.map((entity) => `${listField(entity)}Count`);
       const counts = (await gql('root', `{ ${fields.join(' ')} }`)) as Record<string, number>;
       for (const [index, entity] of plan.entries()) {
         const { rows } = await db.sql.query<{ n: number }>(
@@ -344,7 +401,7 @@ function describeSample(sample: Sample) {
       const ownerKey = keyPath(owner, new Map(plan.map((entity) => [entity.className, entity])));
       const children = (await gql(
         'root',
-        `{ rows: ${listField(owner, rootFields)}(limit: 1000) { ${ownerKey.selection} ${field}(limit: 1000) { __typename } } }`,
+        `{ rows: ${listField(owner)}(limit: 1000) { ${ownerKey.selection} ${field}(limit: 1000) { __typename } } }`,
       )) as { rows: Record<string, unknown>[] };
       const { rows: counted } = await db.sql.query<{ key: string; n: number }>(
         `select ${asOutput(`t."${ownerKey.column}"`)} as key, least(count(r."${column}"), 1000)::int as n
@@ -362,7 +419,8 @@ function describeSample(sample: Sample) {
     it('walks every foreign key both ways, with the rows SQL relates', async () => {
       const byClass = new Map(plan.map((entity) => [entity.className, entity]));
       let walked = 0;
-      for (const referring of plan) {
+      // Views have no foreign keys (nor, some of them, a key).
+      for (const referring of plan.filter((entity) => !entity.view)) {
         const referringKey = keyPath(referring, byClass);
         const composite = referring.members.filter((m) => m.primary).length > 1;
         for (const relation of referring.members.filter((m) => m.uses === 'ToOne')) {
@@ -376,7 +434,7 @@ function describeSample(sample: Sample) {
           // Forward: each referring row's related key, as the column holds it.
           const related = (await gql(
             'root',
-            `{ rows: ${listField(referring, rootFields)}(limit: 1000) { ${relation.name} { ${targetKey.selection} } } }`,
+            `{ rows: ${listField(referring)}(limit: 1000) { ${relation.name} { ${targetKey.selection} } } }`,
           )) as { rows: Record<string, unknown>[] };
           const { rows: sql } = await db.sql.query<{ fk: string | null }>(
             `select ${asOutput(`"${relation.column}"`)} as fk from ${tableOf(referring)} order by ${composite ? 1 : `"${referringKey.column}"`} limit 1000`,
@@ -414,6 +472,22 @@ function describeSample(sample: Sample) {
       }
     });
 
+    it('serves every view read-only: no create, update or delete field', async () => {
+      const schema = (await gql('root', '{ __schema { mutationType { fields { name } } } }')) as {
+        __schema: { mutationType: { fields: { name: string }[] } };
+      };
+      const mutations = schema.__schema.mutationType.fields.map((field) => field.name);
+      const views = plan.filter((entity) => entity.view).map((entity) => entity.className);
+      expect(views).toHaveLength(sample.views);
+      for (const view of views)
+        expect(
+          mutations.filter((name) => name.endsWith(view) && /^(create|update|delete)/.test(name)),
+        ).toEqual([]);
+      // The tables still are writable: the check above can fail.
+      const table = plan.find((entity) => !entity.view)!.className;
+      expect(mutations).toContain(`delete${table}`);
+    });
+
     it('creates, updates and deletes a row, and the database shows each', async () => {
       const { roundTrip } = sample;
       const created = (await gql('root', roundTrip.create)) as { row: { key: string | number } };
@@ -440,7 +514,7 @@ function describeSample(sample: Sample) {
         expect({ [field]: counts[field] }).toEqual({ [field]: Number(rows[0]!.count) });
       }
       const nested = JSON.stringify(await gql(sample.rule.user, sample.rule.nested));
-      const leaves = (nested.match(/\{"(quantity|salesorderid)"/g) ?? []).length;
+      const leaves = (nested.match(/\{"(quantity|salesorderid|rentalId)"/g) ?? []).length;
       const { rows } = await db.sql.query<{ count: string }>(sample.rule.nestedSql);
       expect(leaves).toBe(Number(rows[0]!.count));
       expect(leaves).toBeGreaterThan(0);
@@ -460,3 +534,4 @@ function describeSample(sample: Sample) {
 
 describeSample(CHINOOK);
 describeSample(ADVENTUREWORKS);
+describeSample(PAGILA);

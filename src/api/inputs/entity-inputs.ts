@@ -1,6 +1,6 @@
 import { GraphQLID } from 'graphql';
 import { type ClassType, Field, InputType, registerEnumType } from 'type-graphql';
-import { type EntityModel } from '../entity-model.js';
+import { type EntityModel, primaryKeyOf } from '../entity-model.js';
 import { KINDS } from '../column-types.js';
 import { filterInputOf, inputTypeOf } from './scalar-filters.js';
 
@@ -36,11 +36,11 @@ function filterableFields(model: EntityModel) {
     ...model.scalars
       .filter((scalar) => !scalar.list)
       .map((scalar) =>
-        model.key.length === 1 && scalar.name === model.primaryKey.name
+        model.key.length === 1 && scalar.name === model.primaryKey?.name
           ? { name: scalar.name, kind: model.primaryKey.kind }
           : scalar,
       ),
-    ...model.toOne.map((relation) => ({ name: relation.idField, kind: relation.target.primaryKey.kind })),
+    ...model.toOne.map((relation) => ({ name: relation.idField, kind: primaryKeyOf(relation.target).kind })),
   ];
 }
 
@@ -78,12 +78,17 @@ export function createEntityInputs(
       .map(({ name }): [string, Decorate] => [name, Field(() => SortDirection, { nullable: true })]),
   );
 
-  const writable = model.scalars.filter(
-    (scalar) => !scalar.readOnly && (scalar.name !== model.primaryKey.name || !model.primaryKey.generated),
-  );
+  // A view is read only: no column of it is written through the API.
+  const writable = model.readOnly
+    ? []
+    : model.scalars.filter(
+        (scalar) =>
+          !scalar.readOnly && (scalar.name !== model.primaryKey?.name || !model.primaryKey.generated),
+      );
+  const writableRelations = model.readOnly ? [] : model.toOne;
   /** A row's key is given when it is created and stays: update inputs leave its columns out. */
   const inKey = (name: string) => model.key.some((part) => part.name === name);
-  const singleKey = model.key.length === 1 ? model.primaryKey.name : undefined;
+  const singleKey = model.key.length === 1 ? model.primaryKey?.name : undefined;
   const createFields: [string, Decorate][] = [
     ...writable.map((scalar): [string, Decorate] => [
       scalar.name,
@@ -92,7 +97,7 @@ export function createEntityInputs(
         nullable: scalar.nullable || scalar.hasDefault || stamped.has(scalar.name),
       }),
     ]),
-    ...model.toOne.map((relation): [string, Decorate] => [
+    ...writableRelations.map((relation): [string, Decorate] => [
       relation.idField,
       Field(() => GraphQLID, { nullable: relation.nullable }),
     ]),
@@ -104,7 +109,7 @@ export function createEntityInputs(
         scalar.name,
         Field(() => inputTypeOf(scalar), { nullable: true }),
       ]),
-    ...model.toOne
+    ...writableRelations
       .filter((relation) => !inKey(relation.name))
       .map((relation): [string, Decorate] => [relation.idField, Field(() => GraphQLID, { nullable: true })]),
   ];

@@ -47,6 +47,15 @@ async function refusal(folder: string): Promise<string | undefined> {
   return `${folder}/ holds files db:import did not write; choose another --out or move them away`;
 }
 
+/** How a view is served: read-only, and by key only where the catalog shows one (introspection.ts `viewKeys`). */
+function viewNote(entity: PlannedEntity): string {
+  if (!entity.view) return '';
+  const key = entity.members.filter((m) => m.primary).map((m) => m.column);
+  return key.length > 0
+    ? ` (a view: read-only, by key ${key.join(', ')})`
+    : ' (a view: read-only, listed and counted, no key to fetch a row by)';
+}
+
 /** The classes a join table's key relates: its two to-one key columns' targets. */
 const joined = (entity: PlannedEntity) =>
   entity.members.filter((m) => m.uses === 'ToOne' && m.primary).map((m) => m.target!);
@@ -79,8 +88,9 @@ await withCatalog(async (orm, config) => {
     process.exitCode = 1;
     return;
   }
-  const { tables, views } = await introspect(orm, values.schema);
-  const { entities, enums, skipped, actingForeignKeys } = planEntities(tables);
+  const { tables, views, materializedViews } = await introspect(orm, values.schema);
+  // Tables first: they keep a class name a view would also take.
+  const { entities, enums, skipped, actingForeignKeys } = planEntities([...tables, ...views]);
   if (entities.length === 0) {
     console.error(`No table of schema ${values.schema.join(', ')} could be mapped; ${folder}/ is unchanged.`);
     for (const { what, why } of skipped) console.error(`  ${what}: ${why}`);
@@ -126,8 +136,12 @@ await withCatalog(async (orm, config) => {
   }
   await writeStagedDomain(folder, staged);
 
-  console.log(`Mapped ${entities.length} table(s) into ${folder}:`);
-  for (const entity of entities) console.log(`  ${entity.tableName} → ${entity.className}`);
+  const viewCount = entities.filter((entity) => entity.view).length;
+  console.log(
+    `Mapped ${entities.length - viewCount} table(s)${viewCount > 0 ? ` and ${viewCount} view(s)` : ''} into ${folder}:`,
+  );
+  for (const entity of entities)
+    console.log(`  ${entity.tableName} → ${entity.className}${viewNote(entity)}`);
   for (const e of enums) {
     const renamed = e.values.filter((v) => v.graphql !== v.database);
     console.log(
@@ -144,13 +158,23 @@ await withCatalog(async (orm, config) => {
     console.log(
       `  ${entity.tableName} joins ${joined(entity).join(' and ')}: each has a to-many field of the other through it`,
     );
+  const filled = entities.flatMap((entity) =>
+    entity.members.flatMap((m) =>
+      m.filledBy ? [`  ${entity.tableName}.${m.column} (trigger ${m.filledBy})`] : [],
+    ),
+  );
+  if (filled.length > 0) console.log('Filled by a trigger on insert, so optional on create:');
+  for (const line of filled) console.log(line);
   const asText = entities.flatMap((entity) =>
     entity.members.flatMap((m) => (m.asText ? [`  ${entity.tableName}.${m.column}: ${m.asText}`] : [])),
   );
   if (asText.length > 0)
     console.log("Served in PostgreSQL's text form (GraphQL scalar Textual, filtered by isNull only):");
   for (const line of asText) console.log(line);
-  const left = [...skipped, ...views.map((view) => ({ what: view, why: 'a view: read-only, not imported' }))];
+  const left = [
+    ...skipped,
+    ...materializedViews.map((view) => ({ what: view, why: 'a materialized view: not served' })),
+  ];
   if (left.length > 0) console.log('Left out:');
   for (const { what, why } of left) console.log(`  ${what}: ${why}`);
   if (actingForeignKeys.length > 0)
@@ -162,6 +186,11 @@ await withCatalog(async (orm, config) => {
 
   if (served)
     console.log('Wrote schema/schema.graphql, schema/operations/ and schema/__generated__/graphql.ts.');
+  if (viewCount > 0)
+    console.log(
+      "Views: read-only, under rules of their own, not their tables': a view of a tenant's rows needs a filter of\n" +
+        'its own before anyone but sa reads it (declare-security.ts lists them apart).',
+    );
   console.log(
     'Row security: npm run security:migration enables and forces PostgreSQL row-level security on each table\n' +
       'whose rows the declarations restrict (a global filter, a scope, a filtered grant) and lists them; the others\n' +

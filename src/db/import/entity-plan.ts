@@ -24,6 +24,8 @@ export interface PlannedMember {
   referencedColumn?: string;
   /** A to-many relation (the inverse of a to-one): its member is a collection, not a column. */
   collection?: boolean;
+  /** The trigger that fills a required column without a default on insert: optional on create. */
+  filledBy?: string;
   /** A column of the primary key (a to-one relation that is one too). */
   primary?: boolean;
   /** A to-many relation's to-one property on its target: `invoice.customer` for `customer.invoices`. */
@@ -41,6 +43,8 @@ export interface PlannedEntity {
   tableDecorators: string[];
   /** The table's comment: kept, and the GraphQL type's description. */
   comment?: string;
+  /** A view: served read-only, by its key where it has one. */
+  view?: { definition: string };
 }
 
 export interface Skipped {
@@ -64,6 +68,10 @@ export interface IntrospectedTable {
   foreignKeys?: Map<string, ForeignKey>;
   /** The primary key's columns in the constraint's order (MikroORM's declaration has the table's). */
   primaryKeyColumns?: string[];
+  /** Set for a view: its SQL as the catalog gives it (pg_get_viewdef). */
+  view?: { definition: string };
+  /** Required columns without a default that a BEFORE INSERT trigger fills, with the trigger's name. */
+  triggerFilled?: Map<string, string>;
 }
 
 /**
@@ -172,7 +180,12 @@ class EnumPlanner {
  * Why `prop` cannot be written with the project's decorators, or its member. `primary`: a column of a composite key (or a single key that is neither a GeneratedId nor a
  * NaturalId), given by the client and never null.
  */
-function planScalar(prop: EntityProperty, enums: EnumPlanner, primary = false): PlannedMember | string {
+function planScalar(
+  prop: EntityProperty,
+  enums: EnumPlanner,
+  primary = false,
+  filledBy?: string,
+): PlannedMember | string {
   const columnType = columnTypeOf(prop);
   const list = Boolean(prop.array) || columnType.endsWith('[]');
   const elementType = columnType.replace(/\[\]$/, '');
@@ -187,9 +200,10 @@ function planScalar(prop: EntityProperty, enums: EnumPlanner, primary = false): 
     primary: primary ? 'true' : undefined,
     // A serial column of a composite key: its sequence fills it when the client gives none.
     serial: primary && prop.autoincrement ? 'true' : undefined,
+    filledByTrigger: filledBy && !primary ? 'true' : undefined,
     comment: commentOf(prop),
   };
-  const optional = !primary && (Boolean(prop.nullable) || Boolean(prop.generated));
+  const optional = !primary && (Boolean(prop.nullable) || Boolean(prop.generated) || Boolean(filledBy));
   // A native enum (a check constraint's `in (…)` list on text is served as text).
   if (prop.enum && (prop.nativeEnumName || (list && !SCALARS[baseTypeOf(elementType)]))) {
     const nativeEnumName = prop.nativeEnumName ?? elementType;
@@ -243,7 +257,15 @@ function planScalar(prop: EntityProperty, enums: EnumPlanner, primary = false): 
   if (base === 'varchar') {
     // MikroORM gives a varchar without a length the length -1.
     const length = (prop.length ?? 0) > 0 ? prop.length : size?.[1];
-    if (!length) return asText('varchar without a length has no column decorator');
+    if (!length)
+      return {
+        name: prop.name,
+        decorator: `@VarcharColumn(${options(common)})`,
+        uses: 'VarcharColumn',
+        type: list ? 'string[]' : 'string',
+        optional,
+        column: prop.fieldNames[0],
+      };
     specific = { length: String(length) };
   } else if (base === 'numeric' && size) {
     specific = { precision: size[1], scale: size[2] ?? '0' };
@@ -478,7 +500,8 @@ function planEntity(
 ): { entity: PlannedEntity; skipped: Skipped[] } | string {
   const props = Object.values(table.meta.properties) as EntityProperty[];
   const keyColumns = index.keyColumns.get(tableKey(table))!;
-  if (keyColumns.length === 0) return 'no primary key: the API addresses a row by its key';
+  // A view without a key is still listed and counted; a table without one cannot be written.
+  if (keyColumns.length === 0 && !table.view) return 'no primary key: the API addresses a row by its key';
   const composite = keyColumns.length > 1;
   const members: PlannedMember[] = [];
   const skipped: Skipped[] = [];
@@ -530,7 +553,9 @@ function planEntity(
     } else if (prop.primary) {
       failure = add(prop, planPrimaryKey(prop, composite, enums));
     } else if (prop.kind === 'scalar') {
-      failure = add(prop, planScalar(prop, enums));
+      const filledBy = table.triggerFilled?.get(prop.fieldNames[0]!);
+      const outcome = planScalar(prop, enums, false, filledBy);
+      failure = add(prop, typeof outcome === 'string' || !filledBy ? outcome : { ...outcome, filledBy });
     } else {
       failure = add(prop, `relation of kind ${prop.kind}`);
     }
@@ -569,6 +594,7 @@ function planEntity(
       members,
       tableDecorators: constraints.decorators,
       comment: table.meta.comment,
+      view: table.view,
     },
     skipped: [...skipped, ...constraints.skipped],
   };
@@ -633,9 +659,22 @@ function opaqueMember(prop: EntityProperty): PlannedMember {
 }
 
 /**
+ * A name GraphQL and TypeScript both take (`[_A-Za-z][_0-9A-Za-z]*`) for a column MikroORM names as
+ * it is quoted in the table (`"Name.Prefix"`, `"unit price"` → `namePrefix`, `unitPrice`).
+ */
+function fieldNameOf(name: string): string {
+  if (/^[_A-Za-z][_0-9A-Za-z]*$/.test(name)) return name;
+  const words = name.split(/[^0-9A-Za-z]+/).filter(Boolean);
+  const joined = words
+    .map((word, i) => (i === 0 ? word.charAt(0).toLowerCase() : word.charAt(0).toUpperCase()) + word.slice(1))
+    .join('');
+  return /^[A-Za-z_]/.test(joined) ? joined : `_${joined}`;
+}
+
+/**
  * Gives each member a name no other member (nor a relation's `<name>Id` field of the API) of the
- * class has. Columns keep their names, in order; a later column or a relation that would take a
- * name already given gets a number (`team2`).
+ * class has, and that GraphQL takes. Columns keep their names, in order; a later column or a relation
+ * that would take a name already given gets a number (`team2`).
  */
 function distinctNames(members: PlannedMember[]) {
   const taken = new Set<string>();
@@ -645,6 +684,7 @@ function distinctNames(members: PlannedMember[]) {
   ];
   for (const member of columnsFirst) {
     const names = (name: string) => (member.uses === 'ToOne' ? [name, `${name}Id`] : [name]);
+    member.name = fieldNameOf(member.name);
     let name = member.name;
     for (let n = 2; names(name).some((each) => taken.has(each)); n++) name = `${member.name}${n}`;
     member.name = name;
@@ -698,12 +738,17 @@ function tableConstraints(
     name: string | undefined,
     properties: string[],
     expression?: string,
+    method?: string,
   ) => {
     const named = name ? `name: ${tsString(name)}, ` : '';
     if (expression) return decorators.push(`@${kind}({ ${named}expression: ${tsString(expression)} })`);
     const mapped = membersOf(properties);
+    // An index of another access method than btree says which (`gist` on a tsvector).
+    const using = method ? `, type: ${tsString(method)}` : '';
     if (mapped)
-      return decorators.push(`@${kind}({ ${named}properties: [${mapped.map(tsString).join(', ')}] })`);
+      return decorators.push(
+        `@${kind}({ ${named}properties: [${mapped.map(tsString).join(', ')}]${using} })`,
+      );
     return skipped.push({
       what: `${table.name}: ${kind === 'Index' ? 'index' : 'unique constraint'} ${name ?? properties.join(', ')}`,
       why: 'its columns are not all mapped, so it is not declared: a migration would drop it',
@@ -721,7 +766,13 @@ function tableConstraints(
     if (prop.unique && !prop.primary) declare('Unique', textOf(prop.unique), [prop.name]);
   }
   for (const index of table.meta.indexes)
-    declare('Index', index.name, listOf(index.properties as string | string[]), textOf(index.expression));
+    declare(
+      'Index',
+      index.name,
+      listOf(index.properties as string | string[]),
+      textOf(index.expression),
+      textOf(index.type),
+    );
   for (const unique of table.meta.uniques)
     declare('Unique', unique.name, listOf(unique.properties as string | string[]), textOf(unique.expression));
   for (const check of table.meta.checks) {

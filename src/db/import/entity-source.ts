@@ -9,12 +9,27 @@ export const fileBaseOf = (className: string) =>
     .toLowerCase();
 
 /** `text` as a TypeScript string literal in the written source. */
-export const tsString = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+export const tsString = (text: string) =>
+  `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
 
 /** An import path from `fromDir` to a TypeScript module, as NodeNext resolution wants it (`.js`). */
 export function importPath(fromDir: string, module: string): string {
   const path = relative(fromDir, module).replace(/\.ts$/, '.js');
   return path.startsWith('.') ? path : `./${path}`;
+}
+
+/**
+ * How a view is declared. With a key: a view entity with its SQL as the database has it, so a
+ * migration sees it unchanged. Without one (MikroORM's view entities need a key): a virtual entity
+ * reading the view, which migrations do not see at all.
+ */
+function viewOptions(entity: PlannedEntity): string {
+  if (entity.members.some((member) => member.primary))
+    return `, view: true, expression: ${tsString(entity.view!.definition)}`;
+  const name = [entity.schema, entity.tableName]
+    .filter(Boolean)
+    .map((part) => `"${part!.replaceAll('"', '""')}"`);
+  return `, expression: ${tsString(`select * from ${name.join('.')}`)}`;
 }
 
 /**
@@ -38,6 +53,7 @@ export function entitySource(
   const core = [...(hasCollections ? ['Collection'] : []), ...(hasRelations ? ['type Rel'] : [])];
   const enumNames = [...new Set(entity.members.flatMap((m) => (m.enumName ? [m.enumName] : [])))].sort();
   const table = entity.schema && entity.schema !== 'public' ? `, schema: '${entity.schema}'` : '';
+  const view = entity.view ? viewOptions(entity) : '';
   const tableDecorators = ['Check', 'Index', 'Unique'].filter((name) =>
     entity.tableDecorators.some((decorator) => decorator.startsWith(`@${name}(`)),
   );
@@ -56,7 +72,7 @@ export function entitySource(
     ...targets.map((target) => `import { ${target} } from './${fileBaseOf(target)}.entity.js';`),
     ...(enumNames.length > 0 ? [`import { ${enumNames.join(', ')} } from './enums.js';`] : []),
     '',
-    `@Entity({ tableName: '${entity.tableName}'${table}${entity.comment ? `, comment: ${tsString(entity.comment)}` : ''} })`,
+    `@Entity({ tableName: '${entity.tableName}'${table}${view}${entity.comment ? `, comment: ${tsString(entity.comment)}` : ''} })`,
     ...entity.tableDecorators,
     entity.comment ? `@ObjectType({ description: ${tsString(entity.comment)} })` : '@ObjectType()',
     `export class ${entity.className} {`,

@@ -41,7 +41,11 @@ export function securitySource(
       }
     }
   }
-  const shared = names.filter((name) => !withTenant.includes(name) && !scoped.has(name));
+  const isView = (name: string) => entities.some((e) => e.className === name && e.view);
+  const unfiltered = names.filter((name) => !withTenant.includes(name) && !scoped.has(name));
+  const shared = unfiltered.filter((name) => !isView(name));
+  // A view shows its tables' rows under rules of its own, not theirs: said apart, to be decided on.
+  const sharedViews = unfiltered.filter(isView);
   const rules = [
     '    // Written by `npm run db:import`: a start to edit, not a policy. Users with the role `reader`',
     '    // may read every entity; no one else may do anything but the superuser (`sa`), until granted.',
@@ -65,13 +69,21 @@ export function securitySource(
         `    sharedByAllTenants(${shared.join(', ')});`,
       );
     }
+    if (sharedViews.length > 0) {
+      rules.push(
+        `    // Views without a ${tenant} column. A view shows rows of its tables under these rules, not under`,
+        "    // the tables' own: before anyone but `sa` reads one, filter it (tenantFilter covers a view that",
+        `    // has the column), grant it with a filter, or drop it from entities.ts.`,
+        `    sharedByAllTenants(${sharedViews.join(', ')});`,
+      );
+    }
   } else {
     rules.push(`    // No tenant column was found. The imported entities: ${names.join(', ')}.`);
   }
   const api = tenant
-    ? `{ rolePermission, tenantFilter${scoped.size > 0 ? ', scope' : ''}${shared.length > 0 ? ', sharedByAllTenants' : ''} }`
+    ? `{ rolePermission, tenantFilter${scoped.size > 0 ? ', scope' : ''}${unfiltered.length > 0 ? ', sharedByAllTenants' : ''} }`
     : '{ rolePermission }';
-  const imported = tenant ? [...scoped.keys(), ...shared].sort() : [];
+  const imported = tenant ? [...scoped.keys(), ...unfiltered].sort() : [];
   return [
     ...(imported.length > 0 ? [`import { ${imported.join(', ')} } from '${paths.entities}';`] : []),
     `import { declareSecurity } from '${paths.policy}';`,

@@ -43,7 +43,9 @@ export async function stageDomain(
     await mkdir(join(staging, 'migrations'), { recursive: true });
     for (const kept of options.kept) await cp(join(folder, kept), join(staging, kept), { recursive: true });
     for (const [file, source] of files) {
-      const text = await formatted(join(folder, file), source);
+      const text = await formatted(join(folder, file), source).catch((error: unknown) => {
+        throw new ImportError(options.describe(error));
+      });
       rendered.set(file, text);
       await writeFile(join(staging, file), text);
     }
