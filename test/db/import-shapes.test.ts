@@ -92,6 +92,8 @@ const user = (id: string, roles: string[], clientId?: number): AuthUser => ({
 const SA = user('root', ['sa']);
 const RED = user('red', ['member'], 1);
 const BLUE = user('blue', ['member'], 2);
+/** A viewer of client 1: it may read staff and skills, not staff_skill, the table that joins them. */
+const VIEWER = user('viewer', ['viewer'], 1);
 /** A lead of client 1: its grant on Assignment admits only assignments of fewer than 100 hours. */
 const LEAD = user('lead', ['member', 'lead'], 1);
 
@@ -162,6 +164,9 @@ beforeAll(async () => {
     // Skills and the billing staff are shared, and so is the view of busy staff, as the starting
     // declarations have it.
     rules.sharedByAllTenants(c.Skill!, c.BillingStaff!, c.BusyStaff!);
+    // Viewers read teams, staff and skills, but not who has which skill.
+    for (const entity of [c.Team!, c.Staff!, c.Skill!])
+      rules.grant(entity, 'viewer', { verbs: { insert: false, update: false, delete: false } });
     // Leads see the small assignments only.
     rules.grant(c.Assignment!, 'lead', { filter: () => ({ hours: { $lt: 100 } }) });
   });
@@ -516,5 +521,91 @@ describe('row security on composite keys', () => {
     expect(await data(RED, `{ assignments(where: { teamId: { in: [1, 2] } }) { code } }`)).toEqual({
       assignments: [{ code: 'a-1' }, { code: 'a-2' }, { code: 'a-3' }],
     });
+  });
+});
+
+describe('row security through inverse relations and join tables', () => {
+  it("never reaches another tenant's row from a shared one, through the join table or its inverse", async () => {
+    // The oracle: skill `sql` is held by Ada (client 1) and Cy (client 2), `ops` by Bo (client 1).
+    expect(
+      await rows(`select k.name as skill, s.name as staff, t.client_id from staff_skill ss join skill k on k.id = ss.skill_id
+                   join staff s on s.id = ss.staff_id join team t on t.id = s.team_id order by 1, 2`),
+    ).toEqual([
+      { skill: 'ops', staff: 'Bo', client_id: 1 },
+      { skill: 'sql', staff: 'Ada', client_id: 1 },
+      { skill: 'sql', staff: 'Cy', client_id: 2 },
+    ]);
+    const query = `{ skills(orderBy: [{ name: ASC }]) { name staff(orderBy: [{ name: ASC }]) { name }
+                     staffSkills { level staff { name } } } }`;
+    expect(await data(RED, query)).toEqual({
+      skills: [
+        { name: 'ops', staff: [{ name: 'Bo' }], staffSkills: [{ level: 1, staff: { name: 'Bo' } }] },
+        { name: 'sql', staff: [{ name: 'Ada' }], staffSkills: [{ level: 3, staff: { name: 'Ada' } }] },
+      ],
+    });
+    expect(await data(BLUE, query)).toEqual({
+      skills: [
+        { name: 'ops', staff: [], staffSkills: [] },
+        { name: 'sql', staff: [{ name: 'Cy' }], staffSkills: [{ level: 5, staff: { name: 'Cy' } }] },
+      ],
+    });
+    expect(await data(SA, query)).toMatchObject({
+      skills: [{ staff: [{ name: 'Bo' }] }, { staff: [{ name: 'Ada' }, { name: 'Cy' }] }],
+    });
+  });
+
+  it('matches and sorts through a join table only among the rows the caller may see', async () => {
+    // Asking for the other tenant's staff by name finds nothing, as asking for a name no one has.
+    const named = (name: string) =>
+      `{ skills(where: { name: { eq: "sql" } }) { staff(where: { name: { eq: "${name}" } }) { name } } }`;
+    expect(await data(RED, named('Cy'))).toEqual(await data(RED, named('Nobody')));
+    expect(await data(RED, named('Cy'))).toEqual({ skills: [{ staff: [] }] });
+    // Paging through the related rows never counts a hidden one.
+    expect(
+      await data(RED, `{ skills(where: { name: { eq: "sql" } }) { staff(limit: 1, offset: 1) { name } } }`),
+    ).toEqual({ skills: [{ staff: [] }] });
+  });
+
+  it('follows a team to its staff and a staff member to its skills, both ways, within the tenant', async () => {
+    // (Staff written by the tests above are left out by name.)
+    expect(
+      await data(
+        RED,
+        `{ teams(limit: 10) { name staff(limit: 10, where: { name: { in: ["Ada", "Bo", "Cy"] } }, orderBy: [{ name: ASC }])
+           { name skills(limit: 10) { name } } } }`,
+      ),
+    ).toEqual({
+      teams: [
+        {
+          name: 'Red',
+          staff: [
+            { name: 'Ada', skills: [{ name: 'sql' }] },
+            { name: 'Bo', skills: [{ name: 'ops' }] },
+          ],
+        },
+      ],
+    });
+    expect(
+      await data(
+        BLUE,
+        `{ staffList(where: { name: { eq: "Cy" } }) { name manager { name } staffByManager { name } } }`,
+      ),
+    ).toEqual({
+      staffList: [{ name: 'Cy', manager: null, staffByManager: [] }],
+    });
+  });
+
+  it('refuses a relation through a join table the caller may not read, as it refuses the table', async () => {
+    expect(await data(VIEWER, `{ skills { name } staffList { name } }`)).toMatchObject({
+      skills: [{ name: 'sql' }, { name: 'ops' }],
+    });
+    const through = await execute(VIEWER, `{ skills { name staff { name } } }`);
+    // Refused like the join table itself, naming it; no related row is answered.
+    expect(codes(through)).toEqual(['FORBIDDEN']);
+    expect(through.errors![0]!.message).toBe(
+      'User viewer with roles [viewer] does not have read access on entity: StaffSkill',
+    );
+    expect(through.data).toBeNull();
+    expect(codes(await execute(VIEWER, `{ staffSkills { level } }`))).toEqual(['FORBIDDEN']);
   });
 });
