@@ -29,6 +29,7 @@ import { runSql } from '../src/db/raw-sql.js';
 import { createLogger } from '../src/logger.js';
 import { driveGraphql, median } from './drive-graphql.js';
 import { postCountingSql as post } from './post-counting-sql.js';
+import { SHAPE_HEADER, shapeLine } from './shape-line.js';
 
 const { values } = parseArgs({
   options: {
@@ -150,16 +151,6 @@ async function startGateway(databaseUrl: string, scale: number) {
   return { url, token, queryLog, stop: () => gateway.stop() };
 }
 
-/** How many rows an answer holds, at every level. */
-function countRows(value: unknown): number {
-  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + 1 + countNested(item), 0);
-  return countNested(value);
-}
-const countNested = (value: unknown): number =>
-  value && typeof value === 'object'
-    ? Object.values(value).reduce((sum: number, v) => sum + countRows(v), 0)
-    : 0;
-
 console.log(
   `production mode, both row-security layers on, ${values.connections} connections, ${values.seconds} s per shape after 2 s warm-up`,
 );
@@ -172,7 +163,7 @@ for (let round = 1; round <= rounds; round++) {
       scale,
     );
     console.log(`\nscale ${scale}${rounds > 1 ? `, round ${round} of ${rounds}` : ''}`);
-    console.log('shape  user  objects  statements (+ framing)      req/s   p50 ms  question');
+    console.log(SHAPE_HEADER);
     for (const shape of shapes as typeof SHAPES) {
       const authorization = await gateway.token(shape.user);
       const first = await post(gateway, shape.query, authorization);
@@ -190,9 +181,7 @@ for (let round = 1; round <= rounds; round++) {
       });
       const key = `${shape.id}  scale ${scale}`;
       measured.set(key, [...(measured.get(key) ?? []), rps]);
-      console.log(
-        `${shape.id.padEnd(5)}  ${shape.user.padEnd(4)}  ${String(countRows(answer.data)).padStart(7)}  ${`${data} (+ ${framing})`.padEnd(24)}  ${rps.toFixed(0).padStart(7)}  ${String(p50).padStart(7)}  ${shape.what}${bad ? `  (${bad} failed or different answers)` : ''}`,
-      );
+      console.log(shapeLine(shape, { data: answer.data, statements: data, framing, rps, p50, bad }));
     }
     await gateway.stop();
   }
