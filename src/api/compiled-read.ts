@@ -217,6 +217,7 @@ export class CompiledRead {
     parentAlias: string,
     relation: RelationRead,
   ): Promise<Fragment> {
+    if ('count' in relation) return this.countJson(parent, parentAlias, relation.count, relation.where);
     const alias = this.nextAlias();
     const target = relation.plan.model;
     const row = await this.rowJson(relation.plan, alias);
@@ -240,25 +241,61 @@ export class CompiledRead {
     }
     const { toMany, page } = relation;
     if (page.limit === 0) return { sql: `'[]'::json`, params: [] };
+    const children = await this.children(parent, parentAlias, toMany, alias, row, (qb) =>
+      qb
+        .where(page.where as never)
+        .orderBy(page.orderBy as never)
+        .limit(page.limit, page.offset),
+    );
+    return { sql: `to_json(array(${children.sql}))`, params: children.params };
+  }
+
+  /** How many rows of a to-many relation of the parent match `where` and the request's row filters. */
+  private countJson(
+    parent: EntityModel,
+    parentAlias: string,
+    toMany: ToManyModel,
+    where: FilterQuery<object>,
+  ): Promise<Fragment> {
+    return this.children(
+      parent,
+      parentAlias,
+      toMany,
+      this.nextAlias(),
+      { sql: 'count(*)::int', params: [] },
+      (qb) => qb.where(where as never),
+    );
+  }
+
+  /**
+   * `select <value>` from the rows of a to-many relation of the parent row aliased `parentAlias`
+   * (through its join table, if it has one), shaped by `build`, under the request's row filters.
+   */
+  private async children(
+    parent: EntityModel,
+    parentAlias: string,
+    toMany: ToManyModel,
+    alias: string,
+    value: Fragment,
+    build: (qb: QueryBuilder<object>) => void,
+  ): Promise<Fragment> {
+    const target = toMany.target;
     const parentKey = this.column(parent, parentAlias, primaryKeyOf(parent).name);
     const link = toMany.through
       ? await this.throughPivot(toMany.through, toMany.mappedBy, parentKey, target, alias)
       : { sql: `${this.column(target, alias, toMany.mappedBy)} = ${parentKey}`, params: [] };
-    const children = await this.select(
+    return this.select(
       target,
       alias,
-      row,
-      (qb) =>
-        qb
-          .where(page.where as never)
-          .andWhere(raw(link.sql, [...link.params]))
-          .orderBy(page.orderBy as never)
-          .limit(page.limit, page.offset),
+      value,
+      (qb) => {
+        build(qb);
+        qb.andWhere(raw(link.sql, [...link.params]));
+      },
       // The parent row passed its own predicate in the enclosing query: the children's scope
       // through it need not be checked again (every other rule still applies). Through a join
       // table the children do not refer to the parent: their rules all apply.
       toMany.through ? undefined : childrenOfVisibleParents(this.em, toMany.mappedBy),
     );
-    return { sql: `to_json(array(${children.sql}))`, params: children.params };
   }
 }

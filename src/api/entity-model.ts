@@ -47,6 +47,11 @@ export interface ToManyModel {
    * the join table and its to-one property that points at the target (`track`).
    */
   through?: { pivot: EntityModel; toTarget: string };
+  /**
+   * The field that counts the related rows (`ordersCount(where:)`), where no other field of the
+   * parent has that name.
+   */
+  countField?: string;
 }
 
 /**
@@ -348,8 +353,22 @@ export function buildEntityModels(
     });
   }
   for (const pivot of models.values()) addThroughRelations(pivot);
+  for (const model of models.values()) nameCountFields(model);
   settleFieldNames([...models.values()]);
   return [...models.values()];
+}
+
+/** Gives each to-many relation its count field, `<relation>Count`, unless the name is taken. */
+function nameCountFields(model: EntityModel) {
+  const taken = new Set([
+    ...model.scalars.map((field) => field.name),
+    ...model.toOne.flatMap((relation) => [relation.name, relation.idField]),
+    ...model.toMany.map((relation) => relation.name),
+  ]);
+  for (const relation of model.toMany) {
+    const name = `${relation.name}Count`;
+    if (!taken.has(name)) relation.countField = name;
+  }
 }
 
 /**

@@ -19,7 +19,7 @@ import * as operations from './entity-operations.js';
 import { type EntityInputs } from './inputs/entity-inputs.js';
 import { inputTypeOf } from './inputs/scalar-filters.js';
 import { DEFAULT_LIMIT, MAX_LIMIT } from './query-arguments.js';
-import { toManyValue, toOneValue } from './read-plan.js';
+import { countValue, toManyValue, toOneValue } from './read-plan.js';
 
 type Row = Record<string, unknown>;
 type Method = (...args: never[]) => unknown;
@@ -207,6 +207,20 @@ export function createEntityResolver(
       [FieldResolver(() => [relation.target.cls], { name: relation.name })],
       [Root(), ...listArgs(inputsOf(relation.target), relation.target.name), Ctx(), Info()],
     );
+    if (relation.countField)
+      defineMethod(
+        prototype,
+        relation.countField,
+        (parent: Row, where: never, ctx: RequestContext, info: Info) =>
+          countValue(ctx, relation, { where }, parent, info),
+        [
+          FieldResolver(() => GraphQLInt, {
+            name: relation.countField,
+            description: `How many of its ${relation.name} match where`,
+          }),
+        ],
+        [Root(), Arg('where', () => inputsOf(relation.target).where, { nullable: true }), Ctx(), Info()],
+      );
   }
   return EntityResolver;
 }

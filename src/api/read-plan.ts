@@ -34,7 +34,8 @@ export interface ReadPlan {
 
 export type RelationRead =
   | { key: string; plan: ReadPlan; toOne: ToOneModel }
-  | { key: string; plan: ReadPlan; toMany: ToManyModel; page: ChildPage };
+  | { key: string; plan: ReadPlan; toMany: ToManyModel; page: ChildPage }
+  | { key: string; count: ToManyModel; where: FilterQuery<object> };
 
 /** A to-many relation's per-parent page, translated and checked. */
 export interface ChildPage {
@@ -69,6 +70,11 @@ function checkToMany(ctx: RequestContext, relation: ToManyModel, args: ListArgum
     orderBy: translateOrderBy(relation.target, args.orderBy, related),
     ...page,
   };
+}
+
+/** The checks of a to-many relation's count field, as its list's (it counts what the list would hold). */
+function checkCount(ctx: RequestContext, relation: ToManyModel, args: Pick<ListArguments, 'where'>) {
+  return checkToMany(ctx, relation, { where: args.where }).where;
 }
 
 /** The result of `check`, or undefined when it refuses with an error meant for the client. */
@@ -113,6 +119,13 @@ function planLevel(
       plan.relations.push({ key: relationKey(responseKey), plan: target, toOne });
       continue;
     }
+    const counted = model.toMany.find((relation) => relation.countField === name);
+    if (counted) {
+      const args = getArgumentValues(type.getFields()[name]!, fieldNodes[0]!, info.variableValues);
+      const where = unlessRefused(() => checkCount(ctx, counted, args));
+      if (where) plan.relations.push({ key: relationKey(responseKey), count: counted, where });
+      continue;
+    }
     const toMany = model.toMany.find((relation) => relation.name === name);
     if (toMany) {
       const args = getArgumentValues(type.getFields()[name]!, fieldNodes[0]!, info.variableValues);
@@ -143,6 +156,14 @@ export const toOneValue = (
   info: GraphQLResolveInfo,
 ) => relationValue(parent, info, () => checkToOne(ctx, relation));
 
+export const countValue = (
+  ctx: RequestContext,
+  relation: ToManyModel,
+  args: Pick<ListArguments, 'where'>,
+  parent: Row,
+  info: GraphQLResolveInfo,
+) => relationValue(parent, info, () => checkCount(ctx, relation, args));
+
 export const toManyValue = (
   ctx: RequestContext,
   relation: ToManyModel,
@@ -170,6 +191,13 @@ export function resolveRelationsDirectly(schema: GraphQLSchema, models: EntityMo
     for (const relation of model.toMany) {
       fields[relation.name]!.resolve = (parent: Row, args: ListArguments, ctx: RequestContext, info) =>
         toManyValue(ctx, relation, args, parent, info);
+      if (relation.countField)
+        fields[relation.countField]!.resolve = (
+          parent: Row,
+          args: ListArguments,
+          ctx: RequestContext,
+          info,
+        ) => countValue(ctx, relation, args, parent, info);
     }
   }
   return schema;

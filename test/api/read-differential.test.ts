@@ -35,8 +35,11 @@ function fieldsOf(type: GraphQLObjectType) {
   const toMany: [string, GraphQLObjectType][] = [];
   for (const field of Object.values(type.getFields())) {
     const named = getNamedType(field.type);
-    if (isLeafType(named)) scalars.push(field.name);
-    else if (isObjectType(named)) {
+    // A relation's count (`ordersCount(where:)`) came after the snapshot's path: test/api/relations.test.ts
+    // holds it to the relation's own rows.
+    if (isLeafType(named)) {
+      if (field.args.length === 0) scalars.push(field.name);
+    } else if (isObjectType(named)) {
       const list = isListType(field.type instanceof GraphQLNonNull ? field.type.ofType : field.type);
       (list ? toMany : toOne).push([field.name, named]);
     }

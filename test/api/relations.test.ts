@@ -1,3 +1,5 @@
+import { type TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CategoryProductsDocument,
@@ -6,7 +8,7 @@ import {
   DepartmentTreeDocument,
   OrderDetailsUpwardDocument,
 } from '../fixtures/northwind/__generated__/graphql.js';
-import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { signIn, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 let t: TestGateway;
 beforeAll(async () => {
@@ -136,5 +138,51 @@ describe('nested to-many arguments apply per parent', () => {
     const result = await t.execute(CustomersWithRecentOrdersDocument, { orderLimit: 1001 });
     expect(result.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
     expect(result.errors?.[0]?.message).toMatch(/limit must be between 0 and 1000/);
+  });
+});
+
+describe("a to-many relation's count", () => {
+  const USERS = ['aneu', 'u1', 'u2', 'sam', 's1', 'r1', 'ALFKI', 'ANATR', 'p1'];
+  type Counted = {
+    customers: {
+      orders: { freight: number | null }[];
+      ordersCount: number;
+      large: number;
+    }[];
+    categories: { products: unknown[]; productsCount: number }[];
+  };
+  const document = parse(`{
+    customers(limit: 200) { orders(limit: 200) { freight } ordersCount large: ordersCount(where: { freight: { gt: 50 } }) }
+    categories(limit: 100) { products(limit: 200) { id } productsCount } }`) as TypedDocumentNode<
+    Counted,
+    Record<string, never>
+  >;
+
+  it('counts exactly the rows its list holds, for every user, with and without where, in the same statement', async () => {
+    const caller = await signIn(t, USERS);
+    for (const user of USERS) {
+      const result = await t.executeCountingSql(document, {}, caller(user));
+      expect(result.errors, user).toBeUndefined();
+      // Two root fields, two statements: the counts are read with their parents' rows.
+      expect(result.statements, user).toHaveLength(2);
+      const { customers, categories } = result.data!;
+      expect(customers.length, user).toBeGreaterThan(0);
+      for (const customer of customers) {
+        expect(customer.ordersCount).toBe(customer.orders.length);
+        expect(customer.large).toBe(customer.orders.filter((order) => (order.freight ?? 0) > 50).length);
+      }
+      for (const category of categories) expect(category.productsCount).toBe(category.products.length);
+    }
+  });
+
+  it("counts none of another tenant's rows: a tenant's customers' orders as SQL counts them", async () => {
+    const result = await t.execute(document, {}, await t.callerFor('u1'));
+    const [orders] = await sqlRows<{ count: string }>(
+      `select count(*) from "order" o join customer c on c.id = o.customer_id where c.client_id = 1`,
+    );
+    const [all] = await sqlRows<{ count: string }>('select count(*) from "order"');
+    const counted = result.data!.customers.reduce((sum, customer) => sum + customer.ordersCount, 0);
+    expect(counted).toBe(Number(orders!.count));
+    expect(counted).toBeLessThan(Number(all!.count));
   });
 });

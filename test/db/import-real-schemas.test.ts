@@ -389,8 +389,9 @@ function describeSample(sample: Sample) {
     });
 
     /**
-     * `<owner list> { <key> <field>(limit: 1000) }` gives each owner row as many related rows as
-     * `referring` has rows whose `column` holds its key (the first 1000 owners, at most 1000 each).
+     * `<owner list> { <key> <field>(limit: 1000) <field>Count }` gives each owner row as many related
+     * rows as `referring` has rows whose `column` holds its key (the first 1000 owners; at most 1000
+     * rows each, and the count uncapped).
      */
     const expectChildCounts = async (
       owner: PlannedEntity,
@@ -401,10 +402,11 @@ function describeSample(sample: Sample) {
       const ownerKey = keyPath(owner, new Map(plan.map((entity) => [entity.className, entity])));
       const children = (await gql(
         'root',
-        `{ rows: ${listField(owner)}(limit: 1000) { ${ownerKey.selection} ${field}(limit: 1000) { __typename } } }`,
+        `{ rows: ${listField(owner)}(limit: 1000) { ${ownerKey.selection} ${field}(limit: 1000) { __typename } ${field}Count } }`,
       )) as { rows: Record<string, unknown>[] };
-      const { rows: counted } = await db.sql.query<{ key: string; n: number }>(
-        `select ${asOutput(`t."${ownerKey.column}"`)} as key, least(count(r."${column}"), 1000)::int as n
+      const { rows: counted } = await db.sql.query<{ key: string; n: number; all: number }>(
+        `select ${asOutput(`t."${ownerKey.column}"`)} as key, least(count(r."${column}"), 1000)::int as n,
+                count(r."${column}")::int as "all"
            from ${tableOf(owner)} t left join ${tableOf(referring)} r on r."${column}" = t."${ownerKey.column}"
           group by 1 order by min(t."${ownerKey.column}") limit 1000`,
       );
@@ -414,6 +416,10 @@ function describeSample(sample: Sample) {
         ),
         `${owner.className}.${field}`,
       ).toEqual(Object.fromEntries(counted.map((row) => [row.key, row.n])));
+      expect(
+        Object.fromEntries(children.rows.map((row) => [String(ownerKey.valueIn(row)), row[`${field}Count`]])),
+        `${owner.className}.${field}Count`,
+      ).toEqual(Object.fromEntries(counted.map((row) => [row.key, row.all])));
     };
 
     it('walks every foreign key both ways, with the rows SQL relates', async () => {

@@ -560,6 +560,17 @@ describe('row security through inverse relations and join tables', () => {
       `{ skills(where: { name: { eq: "sql" } }) { staff(where: { name: { eq: "${name}" } }) { name } } }`;
     expect(await data(RED, named('Cy'))).toEqual(await data(RED, named('Nobody')));
     expect(await data(RED, named('Cy'))).toEqual({ skills: [{ staff: [] }] });
+    // Nor does counting them, through the join table or through the relation's inverse.
+    const counted = (name: string) =>
+      `{ skills(where: { name: { eq: "sql" } }) { staffCount(where: { name: { eq: "${name}" } })
+           all: staffCount staffSkillsCount } }`;
+    expect(await data(RED, counted('Cy'))).toEqual(await data(RED, counted('Nobody')));
+    expect(await data(RED, counted('Cy'))).toEqual({
+      skills: [{ staffCount: 0, all: 1, staffSkillsCount: 1 }],
+    });
+    expect(await data(SA, counted('Cy'))).toEqual({
+      skills: [{ staffCount: 1, all: 2, staffSkillsCount: 2 }],
+    });
     // Paging through the related rows never counts a hidden one.
     expect(
       await data(RED, `{ skills(where: { name: { eq: "sql" } }) { staff(limit: 1, offset: 1) { name } } }`),
@@ -607,5 +618,7 @@ describe('row security through inverse relations and join tables', () => {
     );
     expect(through.data).toBeNull();
     expect(codes(await execute(VIEWER, `{ staffSkills { level } }`))).toEqual(['FORBIDDEN']);
+    // Counting through it is reading it.
+    expect(codes(await execute(VIEWER, `{ skills { name staffCount } }`))).toEqual(['FORBIDDEN']);
   });
 });
