@@ -1,7 +1,7 @@
 import { type EntityMetadata } from '@mikro-orm/core';
 import { SUPERUSER_ROLE } from './identity.js';
 import { type GlobalFilter } from './policy.js';
-import { type SecuredEntity, type SecurityModel } from './security-model.js';
+import { isView, type SecuredEntity, type SecurityModel } from './security-model.js';
 import { NotStatic, symbolicCondition, UserValue } from './symbolic-filter.js';
 
 /**
@@ -144,7 +144,7 @@ function restrictsRows(model: SecurityModel, meta: SecuredEntity): boolean {
 export function databasePolicies(model: SecurityModel): DatabasePolicies {
   // A view has no row security of its own (PostgreSQL refuses it): it reads its tables under theirs,
   // as its owner, whom forced row security does not exempt. The gateway filters it like a table.
-  const secured = model.securedEntities().filter((meta) => !meta.view);
+  const secured = model.securedEntities().filter((meta) => !isView(meta));
   const entities = secured.filter((meta) => restrictsRows(model, meta));
   const policies: TablePolicy[] = [];
   const appOnly: AppOnlyFilter[] = [];

@@ -33,6 +33,12 @@ import { comparedAttributes, NotStatic, symbolicCondition } from './symbolic-fil
 export class SecurityDeclarationError extends Error {}
 
 /** An entity the declarations apply to: a table-backed MikroORM entity. */
+/**
+ * Whether an entity reads a view (db:import declares one with a key as a view entity, one without as
+ * a virtual entity reading it): read-only, and without row security of its own in the database.
+ */
+export const isView = (meta: EntityMetadata): boolean => Boolean(meta.view || (meta.virtual && meta.expression));
+
 export type SecuredEntity = EntityMetadata;
 
 /** A scope through a to-one relation, with what the database's policy needs to follow it. */
@@ -46,7 +52,12 @@ export interface ScopeRule {
 }
 
 /** How the tenant filter covers an entity (SPEC §5, coverage). */
-export type TenantCoverage = 'column' | 'scope' | 'shared';
+/**
+ * `withheld`: a view no declaration covers. A view shows its tables' rows under rules of its own, so
+ * one left undecided is read by the roles the tenant filter exempts only (fail closed, and no refusal
+ * to start: an imported database's views are many, and each is the team's to decide on).
+ */
+export type TenantCoverage = 'column' | 'scope' | 'shared' | 'withheld';
 
 interface AppliedFilter {
   label: string;
@@ -81,6 +92,8 @@ interface EntityPlan {
   /** Global filters on the entity that the user's roles are not exempt from: all must admit the row. */
   globals: GlobalFilter[];
   scope?: ScopeRule;
+  /** The tenant filter, when it withholds an uncovered view from these roles entirely. */
+  withheldBy?: GlobalFilter;
   matchNothing: FilterQuery<object>;
 }
 
@@ -107,7 +120,8 @@ export class SecurityModel {
   ) {
     this.entities = new Map(
       [...metadata.getAll().values()]
-        .filter((meta) => !meta.embeddable && !meta.virtual && meta.tableName)
+        // A view without a key is a virtual entity that reads it: secured like any other.
+        .filter((meta) => !meta.embeddable && (!meta.virtual || isView(meta)) && meta.tableName)
         .map((meta) => [meta.className, meta]),
     );
     const check = new DeclarationChecks(policy, this.entities);
@@ -207,6 +221,8 @@ export class SecurityModel {
       const condition = this.evaluate(global.filter, user) ?? plan.matchNothing;
       parts.push({ kind: 'global filter', label: global.label, condition });
     }
+    if (plan.withheldBy)
+      parts.push({ kind: 'global filter', label: plan.withheldBy.label, condition: plan.matchNothing });
     if (plan.scope && plan.scope.relation !== options.parentsVisibleThrough) {
       const { relation, parent, label } = plan.scope;
       const depth = (options.depth ?? 0) + 1;
@@ -497,6 +513,12 @@ export class SecurityModel {
       grants,
       globals,
       scope: this.scopes.get(entityName),
+      withheldBy:
+        this.coverage.get(entityName) === 'withheld'
+          ? this.policy.globalFilters.find(
+              (global) => global.tenant && !global.rolesNotFiltered.some((role) => roles.includes(role)),
+            )
+          : undefined,
       // Any column will do (a view may have no key): `in ()` matches no row.
       matchNothing: {
         [meta.primaryKeys[0] ?? meta.props.find((prop) => prop.fieldNames?.length)!.name]: { $in: [] },
@@ -655,7 +677,7 @@ class DeclarationChecks {
       return scope && covered(scope.parent) ? 'scope' : undefined;
     };
     for (const name of [...this.entities.keys()].sort()) {
-      const how = covered(name);
+      const how = covered(name) ?? (isView(this.entities.get(name)!) ? 'withheld' : undefined);
       if (!how) {
         const scope = scopes.get(name);
         throw new SecurityDeclarationError(

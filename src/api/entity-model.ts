@@ -5,6 +5,7 @@ import {
   ReferenceKind,
 } from '@mikro-orm/core';
 import { GraphQLID, type GraphQLScalarType } from 'graphql';
+import { isView } from '../../security/system/security-model.js';
 import { type ClassType, getMetadataStorage } from 'type-graphql';
 import { type ColumnFacts, kindOfGraphQLType, type ScalarKind } from './column-types.js';
 
@@ -272,8 +273,7 @@ export function buildEntityModels(
         generated: !composite && Boolean(primary.autoincrement),
       },
       key: [],
-      // A view: a view entity (with a key) or a virtual one reading it (without).
-      readOnly: Boolean(meta.view || meta.virtual || meta.expression),
+      readOnly: isView(meta),
       scalars: exposed
         .filter((field) => meta.properties[field.name]?.kind === ReferenceKind.SCALAR)
         .map((field) => {

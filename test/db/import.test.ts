@@ -29,8 +29,12 @@ const TEAM_SCHEMA = `
     photo bytea, search tsvector, active boolean not null default true, hired_at timestamptz, big bigint,
     name_upper text generated always as (upper(full_name)) stored);
   create table staff_skill (staff_id int references staff (id), skill text, primary key (staff_id, skill));
-  create table badge (id serial primary key, code bytea not null);
+  create table badge (id serial primary key, code bytea not null, label text not null);
+  create function badge_label() returns trigger language plpgsql as $$
+    begin new.label := 'badge ' || new.id; return new; end $$;
+  create trigger badge_label before insert on badge for each row execute function badge_label();
   create view busy_staff as select * from staff where mood = 'busy';
+  create view staff_by_client as select client_id as id, id as staff_id, full_name from staff;
   create table measurement (id int, taken_at date not null, primary key (id, taken_at)) partition by range (taken_at);
   create table measurement_2026 partition of measurement for values from ('2026-01-01') to ('2027-01-01');`;
 
@@ -76,23 +80,27 @@ describe('npm run db:import', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(
       [
-        `Mapped 5 table(s) and 1 view(s) into ${OUT}:`,
+        `Mapped 5 table(s) and 2 view(s) into ${OUT}:`,
         '  badge → Badge',
         '  measurement → Measurement',
         '  region → Region',
         '  staff → Staff',
         '  staff_skill → StaffSkill',
         '  busy_staff → BusyStaff (a view: read-only, by key id)',
+        // Its `id` is the staff's client_id: no key.
+        '  staff_by_client → StaffByClient (a view: read-only, listed and counted, no key to fetch a row by)',
         "  enum mood → Mood ('calm' as CALM, 'busy' as BUSY)",
         'Relations, both ways (to-one ← its inverse to-many):',
         '  region.parent ← region.regionsByParent',
         '  staff.region ← region.staff',
         '  staffSkill.staff ← staff.staffSkills',
+        'Filled by a trigger on insert, so optional on create:',
+        '  badge.label (trigger badge_label)',
         "Served in PostgreSQL's text form (GraphQL scalar Textual, filtered by isNull only):",
         '  staff.search: type tsvector has no GraphQL scalar',
         '  busy_staff.search: type tsvector has no GraphQL scalar',
-        "Views: read-only, under rules of their own, not their tables': a view of a tenant's rows needs a filter of",
-        'its own before anyone but sa reads it (declare-security.ts lists them apart).',
+        "Views: read-only, under rules of their own, not their tables': a view without the tenant column is read by",
+        'sa alone until declare-security.ts shares it (it lists them apart).',
         ...ROW_SECURITY_NOTE,
         `Next: edit ${OUT}/declare-security.ts, then npm run security:migration, npm run security:check and DOMAIN=${OUT} npm start.`,
         '',
@@ -117,6 +125,7 @@ describe('npm run db:import', () => {
       'migrations',
       'migrations/index.ts',
       'region.entity.ts',
+      'staff-by-client.entity.ts',
       'staff-skill.entity.ts',
       'staff.entity.ts',
     ]);
@@ -125,6 +134,10 @@ describe('npm run db:import', () => {
       const source = await readFile(path, 'utf8');
       expect(await check(source, { ...(await resolveConfig(path)), filepath: path })).toBe(true);
     }
+    // A required column a trigger fills is optional on create, and left out of the insert.
+    expect(await readFile(join(ROOT, OUT, 'badge.entity.ts'), 'utf8')).toContain(
+      '@TextColumn({ filledByTrigger: true })\n  label?: string | null;',
+    );
     const staff = await readFile(join(ROOT, OUT, 'staff.entity.ts'), 'utf8');
     expect(staff).toContain("@Entity({ tableName: 'staff' })");
     expect(staff).toContain('@StringColumn({ length: 80 })\n  fullName!: string;');

@@ -188,8 +188,8 @@ await withCatalog(async (orm, config) => {
     console.log('Wrote schema/schema.graphql, schema/operations/ and schema/__generated__/graphql.ts.');
   if (viewCount > 0)
     console.log(
-      "Views: read-only, under rules of their own, not their tables': a view of a tenant's rows needs a filter of\n" +
-        'its own before anyone but sa reads it (declare-security.ts lists them apart).',
+      "Views: read-only, under rules of their own, not their tables': a view without the tenant column is read by\n" +
+        'sa alone until declare-security.ts shares it (it lists them apart).',
     );
   console.log(
     'Row security: npm run security:migration enables and forces PostgreSQL row-level security on each table\n' +

@@ -90,11 +90,11 @@ export async function introspect(
  * The key each view can be addressed by, where the catalog shows one: a view PostgreSQL can update
  * automatically (one table, no aggregate, join, DISTINCT or set operation, so one view row is one
  * table row) whose columns include that table's primary key columns, selected as they are and under
- * their own names. By view (`schema.name`), the key's columns in the constraint's order.
+ * their own names (a view column named like a key column but selected from another is no key). By view (`schema.name`), the key's columns in the constraint's order.
  */
 async function viewKeys(orm: MikroORM, schemas: string[]): Promise<Map<string, string[]>> {
   const rows = await orm.em.getConnection().execute<{ view: string; key: string }[]>(
-    `select v.table_schema || '.' || v.table_name as view, json_agg(a.attname order by k.ordinality)::text as key
+    String.raw`select v.table_schema || '.' || v.table_name as view, json_agg(a.attname order by k.ordinality)::text as key
        from information_schema.views v
        join information_schema.view_table_usage u on u.view_schema = v.table_schema and u.view_name = v.table_name
        join pg_constraint c on c.contype = 'p'
@@ -103,6 +103,8 @@ async function viewKeys(orm: MikroORM, schemas: string[]): Promise<Map<string, s
        join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum
        join information_schema.columns vc on vc.table_schema = v.table_schema and vc.table_name = v.table_name
         and vc.column_name = a.attname and vc.is_updatable = 'YES'
+        -- named so in the view because it is that column (pg_get_viewdef writes a renamed one "x AS id")
+        and v.view_definition !~* ('\mAS\s+"{0,1}' || a.attname || '"{0,1}\M')
       where v.table_schema in (?) and v.is_updatable = 'YES'
         and (select count(*) from information_schema.view_table_usage w
               where w.view_schema = v.table_schema and w.view_name = v.table_name) = 1
@@ -166,9 +168,10 @@ async function triggerFilledColumns(
         and a.attnotnull and not a.atthasdef and a.attidentity = '' and a.attgenerated = ''
       where not t.tgisinternal and t.tgtype & 7 = 7 and n.nspname in (?)
         and (a.attname = (string_to_array(encode(t.tgargs, 'escape'), '\000'))[1]
-             or p.prosrc ~* ('new\s*\.\s*"?' || regexp_replace(a.attname, '(\W)', '\\\1', 'g') || '"?\s*:?='))
+             or p.prosrc ~* (? || regexp_replace(a.attname, '(\W)', '\\\1', 'g') || ?))
       group by 1, 2`,
-    [schemas],
+    // The pattern's own question marks go in as values: MikroORM takes a `?` in the SQL for a value.
+    [schemas, String.raw`new\s*\.\s*"?`, String.raw`"?\s*:?=`],
   );
   const byTable = new Map<string, Map<string, string>>();
   for (const row of rows)

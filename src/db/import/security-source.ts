@@ -72,18 +72,18 @@ export function securitySource(
     if (sharedViews.length > 0) {
       rules.push(
         `    // Views without a ${tenant} column. A view shows rows of its tables under these rules, not under`,
-        "    // the tables' own: before anyone but `sa` reads one, filter it (tenantFilter covers a view that",
-        `    // has the column), grant it with a filter, or drop it from entities.ts.`,
-        `    sharedByAllTenants(${sharedViews.join(', ')});`,
+        "    // the tables' own: until you decide, only the superuser reads them. Share one whose rows are",
+        "    // everyone's (then restrict it with grants, if need be), or drop it from entities.ts.",
+        `    // sharedByAllTenants(${sharedViews.join(', ')});`,
       );
     }
   } else {
     rules.push(`    // No tenant column was found. The imported entities: ${names.join(', ')}.`);
   }
   const api = tenant
-    ? `{ rolePermission, tenantFilter${scoped.size > 0 ? ', scope' : ''}${unfiltered.length > 0 ? ', sharedByAllTenants' : ''} }`
+    ? `{ rolePermission, tenantFilter${scoped.size > 0 ? ', scope' : ''}${shared.length > 0 ? ', sharedByAllTenants' : ''} }`
     : '{ rolePermission }';
-  const imported = tenant ? [...scoped.keys(), ...unfiltered].sort() : [];
+  const imported = tenant ? [...scoped.keys(), ...shared].sort() : [];
   return [
     ...(imported.length > 0 ? [`import { ${imported.join(', ')} } from '${paths.entities}';`] : []),
     `import { declareSecurity } from '${paths.policy}';`,
