@@ -51,6 +51,8 @@ export interface DatabasePolicies {
   tables: string[];
   /** Entity tables no rule restricts: no row-level security, so every client reads them as before. */
   unrestrictedTables: string[];
+  /** The views served (they have no row security of their own: see `databasePolicies`). */
+  views: string[];
   policies: TablePolicy[];
   /** The user attributes the policies read, each from the setting `grantgate.user.<attribute>`. */
   attributes: string[];
@@ -184,6 +186,7 @@ export function databasePolicies(model: SecurityModel): DatabasePolicies {
   return {
     tables: entities.map(tableOf),
     unrestrictedTables: secured.filter((meta) => !entities.includes(meta)).map(tableOf),
+    views: model.securedEntities().filter(isView).map(tableOf),
     policies,
     attributes: [...attributes].sort(),
     appOnly,

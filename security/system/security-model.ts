@@ -37,7 +37,8 @@ export class SecurityDeclarationError extends Error {}
  * Whether an entity reads a view (db:import declares one with a key as a view entity, one without as
  * a virtual entity reading it): read-only, and without row security of its own in the database.
  */
-export const isView = (meta: EntityMetadata): boolean => Boolean(meta.view || (meta.virtual && meta.expression));
+export const isView = (meta: EntityMetadata): boolean =>
+  Boolean(meta.view || (meta.virtual && meta.expression));
 
 export type SecuredEntity = EntityMetadata;
 

@@ -478,6 +478,14 @@ function describeSample(sample: Sample) {
       }
     });
 
+    it('security:check finds the policies as declared, and names the views they do not reach', async () => {
+      const check = await run('src/db/cli/security-check.ts');
+      expect(check).toMatchObject({ code: 0, stderr: '' });
+      expect(check.stdout).toContain("The database's policies match the declarations");
+      // The samples' views belong to the test's superuser: their tables' policies never see the reader.
+      expect(check.stdout.includes("Views the database's policies do not reach")).toBe(sample.views > 0);
+    });
+
     it('serves every view read-only: no create, update or delete field', async () => {
       const schema = (await gql('root', '{ __schema { mutationType { fields { name } } } }')) as {
         __schema: { mutationType: { fields: { name: string }[] } };

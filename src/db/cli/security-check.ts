@@ -11,7 +11,7 @@ import { policyStatements } from '../../../security/system/database-policies.js'
 import { asMaintenance } from '../maintenance.js';
 import { policyDrift } from '../policy-drift.js';
 import { runSql } from '../raw-sql.js';
-import { rowSecuritySummary } from '../row-security-summary.js';
+import { rowSecuritySummary, viewsOutsideRowSecurity } from '../row-security-summary.js';
 import { declarationsFileOf } from '../../domain.js';
 import { declaredPolicies } from '../security-migrations.js';
 import { withDatabase } from './with-database.js';
@@ -24,6 +24,7 @@ await withDatabase(async (orm, domain) => {
     );
   }
   for (const line of rowSecuritySummary(plan)) console.log(line);
+  for (const line of await viewsOutsideRowSecurity(orm.em.fork(), plan)) console.log(line);
   const drift = await policyDrift(orm, plan);
   if (drift.length === 0) {
     console.log(
