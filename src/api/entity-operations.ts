@@ -295,6 +295,17 @@ async function toEntityData(
   return data as EntityData<object>;
 }
 
+/**
+ * A value in PostgreSQL's text form (a Textual column) is read by its type's input function, which
+ * refuses some values with codes of its own rather than class 22: `tsquery`/`jsonpath` with a syntax
+ * error (42601), `regclass` a relation that does not exist (42P01), `regtype` a type (42704).
+ */
+const TEXTUAL_REFUSALS = new Set(['42601', '42P01', '42704']);
+const refusedTextual = (model: EntityModel, verb: 'create' | 'update' | 'delete', sqlState: string) =>
+  verb !== 'delete' &&
+  TEXTUAL_REFUSALS.has(sqlState) &&
+  model.scalars.some((field) => field.kind === 'Textual');
+
 /** Database refusals become messages about the input; they never carry SQL, constraint names or values. */
 function toUserError(
   error: unknown,
@@ -320,7 +331,7 @@ function toUserError(
   // Data exceptions (SQLSTATE class 22): a value the column's type refuses (out of range, malformed).
   const sqlState =
     (error as { code?: unknown }).code ?? (error as { cause?: { code?: unknown } }).cause?.code;
-  if (typeof sqlState === 'string' && sqlState.startsWith('22')) {
+  if (typeof sqlState === 'string' && (sqlState.startsWith('22') || refusedTextual(model, verb, sqlState))) {
     return badUserInput(`A value of this ${model.name} does not fit its column; nothing was written`);
   }
   // The database's own WITH CHECK (its policies mirror the global filters) refused the written row.

@@ -47,7 +47,11 @@ const TEAM_SCHEMA = `
     serial_no int generated always as identity,
     doubled numeric generated always as (price * 2) stored,
     search tsvector,
-    created timestamptz not null default now());
+    created timestamptz not null default now(),
+    -- Types without a scalar whose input functions refuse with codes of their own (not class 22).
+    query tsquery,
+    rel regclass,
+    path jsonpath);
   create table counter (id int generated always as identity primary key, hits bigint not null default 0);
   -- Single keys the database does not generate: a uuid with a default, a bigint the client gives.
   create table token (id uuid primary key default gen_random_uuid(), label text not null);
@@ -154,6 +158,9 @@ describe('npm run db:import on the types real schemas hold', () => {
         "Served in PostgreSQL's text form (GraphQL scalar Textual, filtered by isNull only):",
         '  document.body: type tsvector has no GraphQL scalar',
         '  gadget.search: type tsvector has no GraphQL scalar',
+        '  gadget.query: type tsquery has no GraphQL scalar',
+        '  gadget.rel: type regclass has no GraphQL scalar',
+        '  gadget.path: type jsonpath has no GraphQL scalar',
         ...ROW_SECURITY_NOTE,
         `Next: edit ${OUT}/declare-security.ts, then npm run security:migration, npm run security:check and DOMAIN=${OUT} npm start.`,
         '',
@@ -511,6 +518,13 @@ describe('bad values: BAD_USER_INPUT with a clear message, nothing written', () 
     ['a domain check violation (short_code)', { price: '1', code: 'abc' }, /breaks a check of the database/],
     ['an integer array element out of range', { price: '1', scores: [1, 2147483648] }, /Int/],
     ['a decimal array element malformed', { price: '1', amounts: ['1', 'x'] }, /Not a valid Decimal/],
+    ['a malformed tsquery (42601)', { price: '1', query: 'a & ' }, /does not fit its column/],
+    [
+      'a regclass naming no relation (42P01)',
+      { price: '1', rel: 'no_such_table' },
+      /does not fit its column/,
+    ],
+    ['a malformed jsonpath (42601)', { price: '1', path: '$.a +' }, /does not fit its column/],
   ];
 
   for (const [label, input, message] of BAD) {
