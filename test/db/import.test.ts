@@ -226,3 +226,29 @@ describe('npm run db:import', () => {
     }
   });
 });
+
+describe('an import that cannot finish', () => {
+  it('writes nothing and says why in one line: a schema holding a name its introspection cannot read', async () => {
+    const odd = await createTestDatabase({ empty: true });
+    const out = `test/.imported-odd-${randomBytes(4).toString('hex')}`;
+    try {
+      await odd.sql.query(`${TEAM_SCHEMA}; create table "Odd ""Table" (id serial primary key);`);
+      const served = await readFile(join(ROOT, 'domain/index.ts'), 'utf8');
+      const refused = await runProjectCli('src/db/cli/import-schema.ts', ['--out', out], {
+        databaseUrl: odd.url,
+      });
+      expect(refused).toMatchObject({
+        code: 1,
+        stdout: '',
+        stderr: 'Could not read the schema: invalid name syntax. Nothing was written.\n',
+      });
+      await expect(readdir(join(ROOT, out))).rejects.toThrow(/ENOENT/);
+      expect(await readFile(join(ROOT, 'domain/index.ts'), 'utf8')).toBe(served);
+      // No staging folder is left behind either.
+      expect((await readdir(join(ROOT, 'test'))).filter((name) => name.startsWith(out.slice(5)))).toEqual([]);
+    } finally {
+      await rm(join(ROOT, out), { recursive: true, force: true });
+      await odd.drop();
+    }
+  });
+});

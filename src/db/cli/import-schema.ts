@@ -63,6 +63,10 @@ const joined = (entity: PlannedEntity) =>
 const isJoinTable = (entity: PlannedEntity) =>
   joined(entity).length === 2 && entity.members.filter((m) => m.primary).length === 2;
 
+/** An error PostgreSQL answered (it has a SQLSTATE), rather than one of the import's own. */
+const isDatabaseError = (error: unknown): error is Error & { code: string } =>
+  error instanceof Error && typeof (error as { code?: unknown }).code === 'string';
+
 /**
  * Where an error met while loading the planned classes lies, in the team's words: the tables of the
  * classes it names (`GraphQL field staffList would serve both Staff and StaffList`).
@@ -88,7 +92,18 @@ await withCatalog(async (orm, config) => {
     process.exitCode = 1;
     return;
   }
-  const { tables, views, materializedViews } = await introspect(orm, values.schema);
+  let introspected;
+  try {
+    introspected = await introspect(orm, values.schema);
+  } catch (error) {
+    // MikroORM's introspection quotes some names itself and fails on a few (a table named with a quote
+    // or a dot): one line, nothing written, rather than its stack.
+    if (!isDatabaseError(error)) throw error;
+    console.error(`Could not read the schema: ${error.message}. Nothing was written.`);
+    process.exitCode = 1;
+    return;
+  }
+  const { tables, views, materializedViews } = introspected;
   // Tables first: they keep a class name a view would also take.
   const { entities, enums, skipped, actingForeignKeys } = planEntities([...tables, ...views]);
   if (entities.length === 0) {
