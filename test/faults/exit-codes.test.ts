@@ -9,7 +9,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.js';
 import { databaseUrl } from '../helpers/database-url.js';
 import { FIXTURE_DOMAIN } from '../helpers/fixture-domain.js';
-import { type CliRun, projectScript } from '../helpers/project-cli.js';
+import { type CliRun, projectScript, runProjectCli } from '../helpers/project-cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -98,4 +98,23 @@ describe('a CLI that fails on the embedded PostgreSQL exits non-zero', () => {
     // A cleanly stopped PostgreSQL removes its pid file.
     expect(existsSync(join(home, '.data/postgres/postmaster.pid'))).toBe(false);
   }, 120_000);
+});
+
+describe('a database CLI on a DOMAIN that holds no domain', () => {
+  it.each([
+    'src/db/cli/create-migration.ts',
+    'src/db/cli/security-check.ts',
+    'src/db/cli/migrate.ts',
+    'src/db/cli/create-security-migration.ts',
+  ])('%s says so in one line and exits 1, before opening a database', async (script) => {
+    const run = await runProjectCli(script, [], {
+      databaseUrl: databaseUrl(inject('serverUrl'), 'no_such_database'),
+      env: { DOMAIN: 'test/no-such-domain' },
+    });
+    expect(run).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'DOMAIN: test/no-such-domain/index.ts does not exist\n',
+    });
+  });
 });

@@ -23,13 +23,14 @@ await withDatabase(async (orm, domain) => {
       `note: global filter "${filter.attribute}" is enforced by the gateway only (${filter.reason})`,
     );
   }
-  for (const line of rowSecuritySummary(plan)) console.log(line);
-  for (const line of await viewsOutsideRowSecurity(orm.em.fork(), plan)) console.log(line);
   const drift = await policyDrift(orm, plan);
+  // The verdict first; then what the policies mean for the tables and views (once the database answered).
+  const summary = [...rowSecuritySummary(plan), ...(await viewsOutsideRowSecurity(orm.em.fork(), plan))];
   if (drift.length === 0) {
     console.log(
       `The database's policies match the declarations (${plan.policies.length} policies on ${plan.tables.length} tables).`,
     );
+    for (const line of summary) console.log(line);
     return;
   }
   console.log(`${drift.length} difference(s) between the database and ${declarationsFileOf(domain)}:`);
@@ -37,6 +38,7 @@ await withDatabase(async (orm, domain) => {
     console.log(
       `  ${d.kind}: ${d.table}${d.policy ? ` ${d.policy}` : ''}${d.detail ? ` — ${d.detail}` : ''}`,
     );
+  for (const line of summary) console.log(line);
   if (process.argv.includes('--apply')) {
     await asMaintenance(orm, async (em) => {
       for (const statement of policyStatements(plan)) {

@@ -5,7 +5,7 @@ import { createLogger } from '../../logger.js';
 import { unreachableDatabase } from '../connection-failure.js';
 import { openDatabase } from '../database.js';
 import { EmbeddedDatabaseError } from '../embedded-postgres.js';
-import { declarationsFileOf, type Domain, loadDomain } from '../../domain.js';
+import { declarationsFileOf, type Domain, DomainError, loadDomain } from '../../domain.js';
 import { createOrmOptions, domainOrmOptions } from '../orm-config.js';
 import { QueryLog } from '../query-log.js';
 
@@ -39,8 +39,24 @@ export async function reportingCliErrors(
  */
 export async function withDatabase(work: (orm: MikroORM, domain: Domain) => Promise<void>): Promise<void> {
   const config = loadConfigOrExit();
-  const domain = await loadDomain(config.domain);
+  const domain = await loadServedDomain(config);
+  if (!domain) return;
   await withOrm(config, domainOrmOptions(domain), declarationsFileOf(domain), (orm) => work(orm, domain));
+}
+
+/**
+ * The domain DOMAIN names, or undefined after one line on stderr and exit code 1 when the folder holds
+ * none (as `npm start` says it).
+ */
+export async function loadServedDomain(config: Pick<Config, 'domain'>): Promise<Domain | undefined> {
+  try {
+    return await loadDomain(config.domain);
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    console.error(error.message);
+    process.exitCode = 1;
+    return undefined;
+  }
 }
 
 /** The same frame with an ORM of no entities, for a command that reads the catalog (db:import). */
