@@ -21,7 +21,7 @@ import { runSql } from '../src/db/raw-sql.js';
 import { loadDomain } from '../src/domain.js';
 import { createLogger } from '../src/logger.js';
 import { runProjectCli } from '../test/helpers/project-cli.js';
-import { loadRealSchema } from '../test/helpers/real-schemas.js';
+import { chinookRepresentativeRule, loadRealSchema } from '../test/helpers/real-schemas.js';
 import { driveGraphql } from './drive-graphql.js';
 import { postCountingSql as post } from './post-counting-sql.js';
 import { SHAPE_HEADER, shapeLine } from './shape-line.js';
@@ -35,23 +35,6 @@ const { values } = parseArgs({
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DATABASE = 'grantgate_bench_chinook';
-
-const DECLARATIONS = `
-import { Invoice, InvoiceLine } from './entities.js';
-import { declareSecurity } from 'POLICY';
-
-export default declareSecurity(({ rolePermission, globalFilter, scope }) => {
-  // Support representatives read and write, but delete nothing.
-  rolePermission('rep', { delete: false });
-  // A representative sees only the customers they look after.
-  globalFilter('supportRep', (currentUser) => ({ supportRep: currentUser.supportRep }), {
-    rolesNotFiltered: ['sa'],
-  });
-  // An invoice is visible where its customer is, and a line where its invoice is.
-  scope(Invoice, 'customer');
-  scope(InvoiceLine, 'invoice');
-});
-`;
 
 /** Reads through imported relations: inverse to-many fields, two levels deep, and a join table. */
 const SHAPES = [
@@ -111,7 +94,7 @@ try {
   await cli(databaseUrl, 'domain', 'src/db/cli/import-schema.ts', '--out', folder);
   await writeFile(
     join(ROOT, folder, 'declare-security.ts'),
-    DECLARATIONS.replace('POLICY', relative(join(ROOT, folder), join(ROOT, 'security/system/policy.js'))),
+    chinookRepresentativeRule(relative(join(ROOT, folder), join(ROOT, 'security/system/policy.js'))),
   );
   await cli(databaseUrl, folder, 'src/db/cli/create-security-migration.ts');
   await cli(

@@ -13,7 +13,7 @@ import {
   startGatewayProcess,
 } from '../helpers/gateway-process.js';
 import { runProjectCli } from '../helpers/project-cli.js';
-import { loadRealSchema, type RealSchema } from '../helpers/real-schemas.js';
+import { chinookRepresentativeRule, loadRealSchema, type RealSchema } from '../helpers/real-schemas.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -68,21 +68,7 @@ const CHINOOK: Sample = {
     remove: 'mutation { deleteGenre(id: "$key") }',
     row: 'select genre_id, name from genre where genre_id = $1',
   },
-  declarations: `
-    import { Invoice, InvoiceLine } from './entities.js';
-    import { declareSecurity } from 'POLICY';
-
-    export default declareSecurity(({ rolePermission, globalFilter, scope }) => {
-      // Support representatives read and write, but delete nothing.
-      rolePermission('rep', { delete: false });
-      // A representative sees only the customers they look after.
-      globalFilter('supportRep', (currentUser) => ({ supportRep: currentUser.supportRep }), {
-        rolesNotFiltered: ['sa'],
-      });
-      // An invoice is visible where its customer is, and a line where its invoice is.
-      scope(Invoice, 'customer');
-      scope(InvoiceLine, 'invoice');
-    });`,
+  declarations: chinookRepresentativeRule('POLICY'),
   users: [
     { id: 'root', roles: 'sa' },
     { id: 'jane', roles: 'rep', attrs: ['supportRep=3'] },

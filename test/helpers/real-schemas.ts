@@ -25,3 +25,25 @@ export async function loadRealSchema(sql: pg.Client | pg.Pool, name: RealSchema)
   // pg_dump header changed (it empties search_path) and the connection goes back as it came.
   await sql.query(`${files.join('\n;\n')}\n;\nRESET ALL;`);
 }
+
+/**
+ * declare-security.ts for an import of Chinook, a representative's rule as a team would write it:
+ * representatives (role `rep`, attribute `supportRep`) see their customers, and those customers'
+ * invoices and lines. `policy` is the import path of security/system/policy.ts from the domain.
+ */
+export const chinookRepresentativeRule = (policy: string) => `
+import { Invoice, InvoiceLine } from './entities.js';
+import { declareSecurity } from '${policy}';
+
+export default declareSecurity(({ rolePermission, globalFilter, scope }) => {
+  // Support representatives read and write, but delete nothing.
+  rolePermission('rep', { delete: false });
+  // A representative sees only the customers they look after.
+  globalFilter('supportRep', (currentUser) => ({ supportRep: currentUser.supportRep }), {
+    rolesNotFiltered: ['sa'],
+  });
+  // An invoice is visible where its customer is, and a line where its invoice is.
+  scope(Invoice, 'customer');
+  scope(InvoiceLine, 'invoice');
+});
+`;

@@ -222,34 +222,22 @@ function planScalar(
   }
   const base = baseTypeOf(elementType);
   const size = /\((\d+)(?:,\s*(\d+))?\)$/.exec(elementType);
-  /** The column in PostgreSQL's text form, where no scalar of the API fits it, and why. */
-  const asText = (why: string): PlannedMember => ({
+  /** The column with `uses`, a decorator of columns.ts, and these options besides the common ones. */
+  const member = (uses: string, type: string, specific: Record<string, string | undefined> = {}) => ({
     name: prop.name,
-    decorator: `@TextualColumn(${options({ ...common, columnType: tsString(elementType) })})`,
-    uses: 'TextualColumn',
-    type: list ? 'string[]' : 'string',
+    decorator: `@${uses}(${options({ ...common, ...specific })})`,
+    uses,
+    type: list ? `${type}[]` : type,
     optional,
     column: prop.fieldNames[0],
+  });
+  /** The column in PostgreSQL's text form, where no scalar of the API fits it, and why. */
+  const asText = (why: string): PlannedMember => ({
+    ...member('TextualColumn', 'string', { columnType: tsString(elementType) }),
     asText: why,
   });
-  if (base === 'char' && size)
-    return {
-      name: prop.name,
-      decorator: `@CharColumn(${options({ ...common, length: size[1] })})`,
-      uses: 'CharColumn',
-      type: list ? 'string[]' : 'string',
-      optional,
-      column: prop.fieldNames[0],
-    };
-  if (base === 'citext')
-    return {
-      name: prop.name,
-      decorator: `@CitextColumn(${options(common)})`,
-      uses: 'CitextColumn',
-      type: list ? 'string[]' : 'string',
-      optional,
-      column: prop.fieldNames[0],
-    };
+  if (base === 'char' && size) return member('CharColumn', 'string', { length: size[1] });
+  if (base === 'citext') return member('CitextColumn', 'string');
   const scalar = SCALARS[base];
   if (!scalar) return asText(`type ${columnType} has no GraphQL scalar`);
   if (list && !scalar.list) return asText(`an array of ${base} is not served as a list of ${scalar.uses}`);
@@ -257,15 +245,7 @@ function planScalar(
   if (base === 'varchar') {
     // MikroORM gives a varchar without a length the length -1.
     const length = (prop.length ?? 0) > 0 ? prop.length : size?.[1];
-    if (!length)
-      return {
-        name: prop.name,
-        decorator: `@VarcharColumn(${options(common)})`,
-        uses: 'VarcharColumn',
-        type: list ? 'string[]' : 'string',
-        optional,
-        column: prop.fieldNames[0],
-      };
+    if (!length) return member('VarcharColumn', 'string');
     specific = { length: String(length) };
   } else if (base === 'numeric' && size) {
     specific = { precision: size[1], scale: size[2] ?? '0' };
@@ -276,14 +256,7 @@ function planScalar(
   } else if (base === 'json') {
     specific = { binary: 'false' };
   }
-  return {
-    name: prop.name,
-    decorator: `@${scalar.uses}(${options({ ...common, ...specific })})`,
-    uses: scalar.uses,
-    type: list ? `${scalar.type}[]` : scalar.type,
-    optional,
-    column: prop.fieldNames[0],
-  };
+  return member(scalar.uses, scalar.type, specific);
 }
 
 /**
