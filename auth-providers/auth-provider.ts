@@ -65,8 +65,17 @@ export interface AuthProviderOptions {
    * one: the team's database gets no demo users).
    */
   demoUsers: readonly AuthUser[];
-  /** NODE_ENV=production: a provider that keeps passwords refuses to start while a user's is DEMO_PASSWORD. */
+  /**
+   * NODE_ENV=production: a provider that keeps passwords refuses to start while a user's is
+   * DEMO_PASSWORD, unless the user is one of `demoAccounts`.
+   */
   production: boolean;
+  /**
+   * The served domain's demo accounts (the demo's `admin`, `u1`, …; none for an imported domain): in
+   * production they are the demo's own, which the gateway warns of; any other user with the demo
+   * password is a leftover in a team's database (a demo once served on it).
+   */
+  demoAccounts: readonly string[];
   env: NodeJS.ProcessEnv;
 }
 

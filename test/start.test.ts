@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
@@ -8,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { UserStore } from '../auth-providers/sql/user-store.js';
 import { isAlive, waitUntilGone } from '../src/db/process-info.js';
 import { loginAs, postGraphQL, startGatewayProcess } from './helpers/gateway-process.js';
+import { runProjectCli } from './helpers/project-cli.js';
 import { createTestDatabase, type TestDatabase } from './helpers/test-database.js';
 
 /** Logs in as the demo superuser, then sends `query` with its token. */
@@ -87,7 +89,7 @@ describe('npm start against DATABASE_URL', () => {
     expect(rows[0].n).toBe(0);
   });
 
-  it('in production, refuses a database where a user still has the demo password, naming them', async () => {
+  it("in production serves the demo with a warning, and refuses a team's domain on a database where a user still has the demo password, naming them", async () => {
     const db = await emptyDatabase();
     const demo = startGatewayProcess({ DATABASE_URL: db.url, SEED: 'users' });
     await demo.url;
@@ -96,21 +98,32 @@ describe('npm start against DATABASE_URL', () => {
     await users.setPassword('u1', 'a password of its own');
     await users.setDisabled('u2', true);
     await users.close();
-    const production = startGatewayProcess({
-      DATABASE_URL: db.url,
-      NODE_ENV: 'production',
-      JWT_SECRET: 'x'.repeat(32),
-      LOG_LEVEL: 'fatal',
+    const production = { DATABASE_URL: db.url, NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) };
+
+    // The demo in production is a demo: its own accounts, and a warning saying so.
+    const demoInProduction = startGatewayProcess({ ...production, LOG_LEVEL: 'warn' });
+    await demoInProduction.url;
+    expect(demoInProduction.output()).toMatch(/NODE_ENV=production serves a demo/);
+    expect(await demoInProduction.stop()).toBe(0);
+
+    // The team imports that database: the demo's accounts are leftovers in it now.
+    const out = `test/.imported-start-${randomBytes(4).toString('hex')}`;
+    cleanups.push(() => rm(resolve(ROOT, out), { recursive: true, force: true }));
+    const imported = await runProjectCli('src/db/cli/import-schema.ts', ['--out', out], {
+      databaseUrl: db.url,
+      env: { DOMAIN: 'domain' },
     });
-    expect(await production.exited).toBe(1);
-    const lines = production.output().trim().split('\n');
+    expect(imported.code).toBe(0);
+    const team = startGatewayProcess({ ...production, DOMAIN: out, LOG_LEVEL: 'fatal' });
+    expect(await team.exited).toBe(1);
+    const lines = team.output().trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!).msg).toBe(
       'could not start: NODE_ENV=production, and the demo password "p" still logs in as ALFKI, ANATR, admin, aneu, p1, r1, s1, sa, sam: ' +
         'give each a password of its own (npm run auth -- user set-password <id> --password <p>) or disable it (npm run auth -- user disable <id>)',
     );
     expect(lines[0]).not.toMatch(/"stack"/);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('npm start with no database configured', () => {

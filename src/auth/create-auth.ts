@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
-import { type AuthUser } from '../../auth-providers/auth-provider.js';
+import { type AuthUser, DEMO_PASSWORD } from '../../auth-providers/auth-provider.js';
 import { type Config } from '../config.js';
 import { type DemoUsers } from '../domain.js';
 import { type Logger } from '../logger.js';
@@ -90,8 +90,13 @@ export async function createAuth(options: {
     authDatabaseUrl: config.authDatabaseUrl,
     demoUsers: demoUsersToCreate(config, options.demoUsers),
     production: config.nodeEnv === 'production',
+    demoAccounts: options.demoUsers?.users.map((user) => user.id) ?? [],
     env: options.env ?? process.env,
   });
+  if (config.nodeEnv === 'production' && options.demoUsers)
+    options.log.warn(
+      `NODE_ENV=production serves a demo: its demo users, where they exist, log in with the password "${DEMO_PASSWORD}"`,
+    );
   const throttle = LoginThrottle.create(config.redisUrl, options.log);
   return {
     service: new AuthService(provider, tokens, refreshTokens, throttle, options.log),

@@ -49,6 +49,7 @@ const provider = (overrides: Record<string, string> = {}) =>
     databaseUrl: 'postgres://unused',
     demoUsers: [],
     production: false,
+    demoAccounts: [],
     env: keycloakEnv(overrides),
   });
 
@@ -110,7 +111,14 @@ describe('keycloak provider', () => {
 
   it('refuses to start without the settings it needs, naming them', () => {
     expect(
-      () => new KeycloakAuthProvider({ databaseUrl: 'x', demoUsers: [], production: false, env: {} }),
+      () =>
+        new KeycloakAuthProvider({
+          databaseUrl: 'x',
+          demoUsers: [],
+          production: false,
+          demoAccounts: [],
+          env: {},
+        }),
     ).toThrow('the keycloak auth provider needs KEYCLOAK_URL');
   });
 });

@@ -42,6 +42,7 @@ const searchThenBind = () =>
     databaseUrl: 'postgres://unused',
     demoUsers: [],
     production: false,
+    demoAccounts: [],
     env: {
       ...common(),
       LDAP_BIND_DN: `cn=gateway,ou=services,${LDAP_SUFFIX}`,
@@ -54,6 +55,7 @@ const directBind = () =>
     databaseUrl: 'postgres://unused',
     demoUsers: [],
     production: false,
+    demoAccounts: [],
     env: { ...common(), LDAP_USER_DN_TEMPLATE: `uid={username},ou=people,${LDAP_SUFFIX}` },
   });
 
@@ -159,7 +161,13 @@ describe('ldap provider', () => {
 
   it('refuses to start without the settings it needs, naming them', () => {
     const create = (env: Record<string, string>) => () =>
-      new LdapAuthProvider({ databaseUrl: 'postgres://unused', demoUsers: [], production: false, env });
+      new LdapAuthProvider({
+        databaseUrl: 'postgres://unused',
+        demoUsers: [],
+        production: false,
+        demoAccounts: [],
+        env,
+      });
     expect(create({})).toThrow('the ldap auth provider needs LDAP_URL');
     expect(create({ LDAP_URL: 'ldap://x' })).toThrow('LDAP_USER_DN_TEMPLATE or LDAP_BIND_DN');
     expect(create({ LDAP_URL: 'ldap://x', LDAP_USER_DN_TEMPLATE: 'uid=x' })).toThrow(

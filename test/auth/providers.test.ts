@@ -18,7 +18,13 @@ describeAuthProviderContract('sql', async () => {
     if (disabled) await store.setDisabled(user.id, true);
   }
   await store.close();
-  const provider = new SqlAuthProvider({ databaseUrl: db.url, demoUsers: [], production: false, env: {} });
+  const provider = new SqlAuthProvider({
+    databaseUrl: db.url,
+    demoUsers: [],
+    production: false,
+    demoAccounts: [],
+    env: {},
+  });
   await provider.init();
   return {
     provider,
@@ -43,6 +49,7 @@ describeAuthProviderContract('custom (JSON file, loaded through AUTH_PROVIDER)',
     databaseUrl: 'postgres://unused',
     demoUsers: [],
     production: false,
+    demoAccounts: [],
     env: { AUTH_USERS_FILE: file },
   });
   if (!(provider instanceof JsonFileAuthProvider)) throw new Error('expected the example provider class');

@@ -48,6 +48,7 @@ const provider = () =>
     authDatabaseUrl: authDb.url,
     demoUsers: [],
     production: false,
+    demoAccounts: [],
     env: {},
   });
 
