@@ -233,10 +233,12 @@ export class CompiledRead {
       const statement = await this.select(target, alias, row, () => {});
       if (!statement.sql.includes(table))
         throw new Error(`compiled read: unexpected to-one of ${target.name}`);
-      const keyColumn = quote(
-        this.metadata(target).properties[primaryKeyOf(target).name as never]!.fieldNames[0]!,
+      const pairs = relation.toOne.byColumns ?? [[relation.toOne.name, primaryKeyOf(target).name]];
+      const matches = pairs.map(
+        ([own, theirs]) =>
+          `${quote(this.metadata(target).properties[theirs as never]!.fieldNames[0]!)} = ${this.column(parent, parentAlias, own)}`,
       );
-      const byKey = `from (select * from ${tableName} where ${keyColumn} = ${this.column(parent, parentAlias, relation.toOne.name)} offset 0) as ${quote(alias)}`;
+      const byKey = `from (select * from ${tableName} where ${matches.join(' and ')} offset 0) as ${quote(alias)}`;
       return { sql: statement.sql.replace(table, byKey), params: statement.params };
     }
     const { toMany, page } = relation;
@@ -281,9 +283,18 @@ export class CompiledRead {
   ): Promise<Fragment> {
     const target = toMany.target;
     const parentKey = this.column(parent, parentAlias, primaryKeyOf(parent).name);
+    const pairs = toMany.byColumns ?? [[primaryKeyOf(parent).name, toMany.mappedBy]];
     const link = toMany.through
       ? await this.throughPivot(toMany.through, toMany.mappedBy, parentKey, target, alias)
-      : { sql: `${this.column(target, alias, toMany.mappedBy)} = ${parentKey}`, params: [] };
+      : {
+          sql: pairs
+            .map(
+              ([own, theirs]) =>
+                `${this.column(target, alias, theirs)} = ${this.column(parent, parentAlias, own)}`,
+            )
+            .join(' and '),
+          params: [],
+        };
     return this.select(
       target,
       alias,
@@ -294,8 +305,9 @@ export class CompiledRead {
       },
       // The parent row passed its own predicate in the enclosing query: the children's scope
       // through it need not be checked again (every other rule still applies). Through a join
-      // table the children do not refer to the parent: their rules all apply.
-      toMany.through ? undefined : childrenOfVisibleParents(this.em, toMany.mappedBy),
+      // table, or by columns outside MikroORM's relations, the children do not refer to the parent as
+      // a scope sees it: their rules all apply.
+      toMany.through || toMany.byColumns ? undefined : childrenOfVisibleParents(this.em, toMany.mappedBy),
     );
   }
 }

@@ -7,6 +7,7 @@ import {
 import { GraphQLID, type GraphQLScalarType } from 'graphql';
 import { isView } from '../../security/system/security-model.js';
 import { type ClassType, getMetadataStorage } from 'type-graphql';
+import { type ColumnReference, columnReferencesOf } from '../model/relations.js';
 import { type ColumnFacts, kindOfGraphQLType, type ScalarKind } from './column-types.js';
 
 export type { ScalarKind };
@@ -27,12 +28,29 @@ export interface ScalarFieldModel {
   column: ColumnFacts;
 }
 
+/** The to-one relations written and filtered by an id field (all but the references by columns). */
+export const toOneById = (model: EntityModel) =>
+  model.toOne.filter(
+    (relation): relation is ToOneModel & { idField: string } => relation.idField !== undefined,
+  );
+
+/** A column of one entity and the column of another it equals: their properties. */
+export type ColumnPair = readonly [string, string];
+
 export interface ToOneModel {
   name: string;
-  /** The input and filter field that carries the foreign key: `customer` → `customerId`. */
-  idField: string;
+  /**
+   * The input and filter field that carries the foreign key: `customer` → `customerId`. None for a
+   * reference by columns, whose columns are written and filtered as the scalar fields they are.
+   */
+  idField?: string;
   target: EntityModel;
   nullable: boolean;
+  /**
+   * A reference by columns (src/model/relations.ts `ReferencesByColumns`): each of this entity's
+   * scalar properties with the target's property it equals.
+   */
+  byColumns?: readonly ColumnPair[];
 }
 
 export interface ToManyModel {
@@ -48,6 +66,11 @@ export interface ToManyModel {
    * the join table and its to-one property that points at the target (`track`).
    */
   through?: { pivot: EntityModel; toTarget: string };
+  /**
+   * The inverse of a reference by columns (`mappedBy` names it): each of this entity's properties
+   * with the target's property that equals it.
+   */
+  byColumns?: readonly ColumnPair[];
   /**
    * The field that counts the related rows (`ordersCount(where:)`), where no other field of the
    * parent has that name.
@@ -327,10 +350,11 @@ export function buildEntityModels(
       }
     }
   }
+  for (const [cls, model] of models) addColumnReferences(model, columnReferencesOf(cls), models, metadata);
   for (const [cls, model] of models) {
     const parts = metadata.get(cls).getPrimaryProps();
     model.key = parts.map((prop) => {
-      const relation = model.toOne.find((toOne) => toOne.name === prop.name);
+      const relation = toOneById(model).find((toOne) => toOne.name === prop.name);
       if (parts.length === 1) return { name: prop.name, argument: 'id', kind: primaryKeyOf(model).kind };
       if (relation)
         return {
@@ -358,13 +382,61 @@ export function buildEntityModels(
   return [...models.values()];
 }
 
+/** The names of the model's fields so far: its scalars and its relations, with their id fields. */
+const fieldNamesOf = (model: EntityModel) => [
+  ...model.scalars.map((field) => field.name),
+  ...model.toOne.flatMap((relation) => [relation.name, ...(relation.idField ? [relation.idField] : [])]),
+  ...model.toMany.map((relation) => relation.name),
+];
+
+/**
+ * The to-one fields of `model`'s references by columns and their targets' inverse to-many fields.
+ * Each column, on both sides, must be a field of its entity — a scalar or a to-one relation whose
+ * column it is — since its values are what relate the rows, and who may read them decides who may
+ * follow the reference; the names must be free.
+ */
+function addColumnReferences(
+  model: EntityModel,
+  references: readonly ColumnReference[],
+  models: ReadonlyMap<ClassType, EntityModel>,
+  metadata: MetadataStorage,
+) {
+  for (const reference of references) {
+    const where = `${model.name}.${reference.name}`;
+    const target = models.get(reference.target() as ClassType);
+    if (!target) throw new Error(`${where}: its target is not an entity the gateway serves`);
+    const pairs = Object.entries(reference.columns);
+    if (pairs.length === 0) throw new Error(`${where}: a reference names its columns`);
+    const columnOf = (owner: EntityModel, name: string): EntityProperty => {
+      const prop = metadata.get(owner.cls).properties[name as never] as EntityProperty | undefined;
+      const served =
+        owner.scalars.some((field) => field.name === name) ||
+        toOneById(owner).some((relation) => relation.name === name);
+      if (!prop || !served || prop.fieldNames.length !== 1)
+        throw new Error(`${where}: ${owner.name}.${name} is not a field of one column`);
+      return prop;
+    };
+    const nullable = pairs.some(([own, theirs]) => (columnOf(target, theirs), columnOf(model, own).nullable));
+    for (const [owner, name] of [
+      [model, reference.name],
+      [target, reference.inverse],
+    ] as const) {
+      if (fieldNamesOf(owner).includes(name))
+        throw new Error(`${where}: ${owner.name} has a field ${name} already`);
+    }
+    model.toOne.push({ name: reference.name, target, nullable: Boolean(nullable), byColumns: pairs });
+    target.toMany.push({
+      name: reference.inverse,
+      target: model,
+      mappedBy: reference.name,
+      byColumns: pairs.map(([own, theirs]) => [theirs, own] as const),
+    });
+  }
+}
+
 /** Gives each to-many relation its count field, `<relation>Count`, unless the name is taken. */
 function nameCountFields(model: EntityModel) {
-  const taken = new Set([
-    ...model.scalars.map((field) => field.name),
-    ...model.toOne.flatMap((relation) => [relation.name, relation.idField]),
-    ...model.toMany.map((relation) => relation.name),
-  ]);
+  const taken = new Set([...model.scalars.map((field) => field.name), ...fieldNamesOf(model)]);
   for (const relation of model.toMany) {
     const name = `${relation.name}Count`;
     if (!taken.has(name)) relation.countField = name;
@@ -386,11 +458,7 @@ function addThroughRelations(pivot: EntityModel) {
     [second, first],
   ] as const) {
     const owner = from.target;
-    const taken = new Set([
-      ...owner.scalars.map((field) => field.name),
-      ...owner.toOne.flatMap((relation) => [relation.name, relation.idField]),
-      ...owner.toMany.map((relation) => relation.name),
-    ]);
+    const taken = new Set(fieldNamesOf(owner));
     const plural = pluralize(lowerFirst(to.target.name));
     const name = [plural, `${plural}By${upperFirst(to.name)}`].find(
       (candidate, index) => !taken.has(candidate) && (index > 0 || owner !== to.target),

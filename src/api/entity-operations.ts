@@ -14,7 +14,7 @@ import { unauthenticated } from '../auth/auth-service.js';
 import { badUserInput, notFound } from '../errors.js';
 import { misfit } from './column-types.js';
 import { CompiledRead, type Statement } from './compiled-read.js';
-import { type EntityModel, primaryKeyOf } from './entity-model.js';
+import { type EntityModel, primaryKeyOf, toOneById } from './entity-model.js';
 import {
   type ListArguments,
   pagination,
@@ -278,7 +278,7 @@ async function toEntityData(
     }
     data[scalar.name] = value;
   }
-  for (const relation of model.toOne) {
+  for (const relation of toOneById(model)) {
     const id = input[relation.idField];
     if (id === undefined) continue;
     if (id === null) {

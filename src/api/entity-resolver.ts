@@ -185,7 +185,7 @@ export function createEntityResolver(
     defineMethod(
       prototype,
       relation.name,
-      (parent: Row, ctx: RequestContext, info: Info) => toOneValue(ctx, relation, parent, info),
+      (parent: Row, ctx: RequestContext, info: Info) => toOneValue(ctx, model, relation, parent, info),
       // Always nullable: the related row may be hidden from the caller.
       [FieldResolver(() => relation.target.cls, { name: relation.name, nullable: true })],
       [Root(), Ctx(), Info()],
@@ -203,7 +203,7 @@ export function createEntityResolver(
         offset: never,
         ctx: RequestContext,
         info: Info,
-      ) => toManyValue(ctx, relation, { where, orderBy, limit, offset }, parent, info),
+      ) => toManyValue(ctx, model, relation, { where, orderBy, limit, offset }, parent, info),
       [FieldResolver(() => [relation.target.cls], { name: relation.name })],
       [Root(), ...listArgs(inputsOf(relation.target), relation.target.name), Ctx(), Info()],
     );
@@ -212,7 +212,7 @@ export function createEntityResolver(
         prototype,
         relation.countField,
         (parent: Row, where: never, ctx: RequestContext, info: Info) =>
-          countValue(ctx, relation, { where }, parent, info),
+          countValue(ctx, model, relation, { where }, parent, info),
         [
           FieldResolver(() => GraphQLInt, {
             name: relation.countField,

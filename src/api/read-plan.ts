@@ -53,16 +53,39 @@ export interface ChildPage {
 const relationKey = (responseKey: string) => `@${responseKey}`;
 
 /** The checks of a to-one field: the verb on the related entity. */
-function checkToOne(ctx: RequestContext, relation: ToOneModel): true {
+function checkToOne(ctx: RequestContext, model: EntityModel, relation: ToOneModel): true {
   authorizeRead(ctx, relation.target);
+  authorizeColumns(ctx, model, relation.target, relation.byColumns);
   return true;
 }
 
+/**
+ * A reference by columns relates rows by the values of those columns on both sides: following it
+ * tells what they hold, so it takes leave to read each of them.
+ */
+function authorizeColumns(
+  ctx: RequestContext,
+  model: EntityModel,
+  target: EntityModel,
+  byColumns: ToOneModel['byColumns'],
+) {
+  for (const [own, theirs] of byColumns ?? []) {
+    securityOf(ctx).authorizeField(model.name, own);
+    securityOf(ctx).authorizeField(target.name, theirs);
+  }
+}
+
 /** The checks of a to-many field, in the order the API has always made them, and its translated page. */
-function checkToMany(ctx: RequestContext, relation: ToManyModel, args: ListArguments): ChildPage {
+function checkToMany(
+  ctx: RequestContext,
+  model: EntityModel,
+  relation: ToManyModel,
+  args: ListArguments,
+): ChildPage {
   // Through a join table, its rows are read too: they say which rows are related.
   if (relation.through) authorizeRead(ctx, relation.through.pivot);
   authorizeRead(ctx, relation.target, args);
+  authorizeColumns(ctx, model, relation.target, relation.byColumns);
   const page = pagination(args);
   const related = relationVisibility(ctx.security, relation.target);
   return {
@@ -73,8 +96,13 @@ function checkToMany(ctx: RequestContext, relation: ToManyModel, args: ListArgum
 }
 
 /** The checks of a to-many relation's count field, as its list's (it counts what the list would hold). */
-function checkCount(ctx: RequestContext, relation: ToManyModel, args: Pick<ListArguments, 'where'>) {
-  return checkToMany(ctx, relation, { where: args.where }).where;
+function checkCount(
+  ctx: RequestContext,
+  model: EntityModel,
+  relation: ToManyModel,
+  args: Pick<ListArguments, 'where'>,
+) {
+  return checkToMany(ctx, model, relation, { where: args.where }).where;
 }
 
 /** The result of `check`, or undefined when it refuses with an error meant for the client. */
@@ -114,7 +142,7 @@ function planLevel(
     // statement; its field then resolves to the error of the same check (see `relationValue`).
     const toOne = model.toOne.find((relation) => relation.name === name);
     if (toOne) {
-      if (!unlessRefused(() => checkToOne(ctx, toOne))) continue;
+      if (!unlessRefused(() => checkToOne(ctx, model, toOne))) continue;
       const target = planLevel(ctx, toOne.target, info, fieldNodes);
       plan.relations.push({ key: relationKey(responseKey), plan: target, toOne });
       continue;
@@ -122,14 +150,14 @@ function planLevel(
     const counted = model.toMany.find((relation) => relation.countField === name);
     if (counted) {
       const args = getArgumentValues(type.getFields()[name]!, fieldNodes[0]!, info.variableValues);
-      const where = unlessRefused(() => checkCount(ctx, counted, args));
+      const where = unlessRefused(() => checkCount(ctx, model, counted, args));
       if (where) plan.relations.push({ key: relationKey(responseKey), count: counted, where });
       continue;
     }
     const toMany = model.toMany.find((relation) => relation.name === name);
     if (toMany) {
       const args = getArgumentValues(type.getFields()[name]!, fieldNodes[0]!, info.variableValues);
-      const page = unlessRefused(() => checkToMany(ctx, toMany, args));
+      const page = unlessRefused(() => checkToMany(ctx, model, toMany, args));
       if (!page) continue;
       const target = planLevel(ctx, toMany.target, info, fieldNodes);
       plan.relations.push({ key: relationKey(responseKey), plan: target, toMany, page });
@@ -151,26 +179,29 @@ function relationValue(parent: Row, info: GraphQLResolveInfo, check: () => unkno
 
 export const toOneValue = (
   ctx: RequestContext,
+  model: EntityModel,
   relation: ToOneModel,
   parent: Row,
   info: GraphQLResolveInfo,
-) => relationValue(parent, info, () => checkToOne(ctx, relation));
+) => relationValue(parent, info, () => checkToOne(ctx, model, relation));
 
 export const countValue = (
   ctx: RequestContext,
+  model: EntityModel,
   relation: ToManyModel,
   args: Pick<ListArguments, 'where'>,
   parent: Row,
   info: GraphQLResolveInfo,
-) => relationValue(parent, info, () => checkCount(ctx, relation, args));
+) => relationValue(parent, info, () => checkCount(ctx, model, relation, args));
 
 export const toManyValue = (
   ctx: RequestContext,
+  model: EntityModel,
   relation: ToManyModel,
   args: ListArguments,
   parent: Row,
   info: GraphQLResolveInfo,
-) => relationValue(parent, info, () => checkToMany(ctx, relation, args));
+) => relationValue(parent, info, () => checkToMany(ctx, model, relation, args));
 
 /**
  * Resolves every relation field of `models` in `schema` with `toOneValue` / `toManyValue` directly.
@@ -186,18 +217,18 @@ export function resolveRelationsDirectly(schema: GraphQLSchema, models: EntityMo
     const fields = (schema.getType(model.name) as GraphQLObjectType).getFields();
     for (const relation of model.toOne) {
       fields[relation.name]!.resolve = (parent: Row, _args, ctx: RequestContext, info) =>
-        toOneValue(ctx, relation, parent, info);
+        toOneValue(ctx, model, relation, parent, info);
     }
     for (const relation of model.toMany) {
       fields[relation.name]!.resolve = (parent: Row, args: ListArguments, ctx: RequestContext, info) =>
-        toManyValue(ctx, relation, args, parent, info);
+        toManyValue(ctx, model, relation, args, parent, info);
       if (relation.countField)
         fields[relation.countField]!.resolve = (
           parent: Row,
           args: ListArguments,
           ctx: RequestContext,
           info,
-        ) => countValue(ctx, relation, args, parent, info);
+        ) => countValue(ctx, model, relation, args, parent, info);
     }
   }
   return schema;

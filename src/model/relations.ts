@@ -58,3 +58,31 @@ export const ToOne = <T extends object>(
     ...(options.defaultRaw === undefined ? {} : { defaultRaw: options.defaultRaw }),
     ...(options.comment === undefined ? {} : { comment: options.comment }),
   });
+
+/**
+ * A reference by several columns: a foreign key of several columns, or one to a column other than
+ * its target's single key (`salesorderdetail (specialofferid, productid) → specialofferproduct`).
+ * MikroORM cannot write such a relation through the columns an imported table also serves, so the
+ * columns stay plain columns (written and filtered as such) and the API alone adds the to-one field
+ * (`name`) and the target's inverse to-many field (`inverse`), matching every pair of columns.
+ */
+export interface ColumnReference {
+  name: string;
+  target: () => EntityName<object>;
+  /** This class's property of each column, to the target's property of the column it refers to. */
+  columns: Record<string, string>;
+  inverse: string;
+}
+
+const columnReferences = new Map<object, ColumnReference[]>();
+
+/** Declares a reference by columns on the class (see `ColumnReference`). */
+export const ReferencesByColumns =
+  (reference: ColumnReference) =>
+  (cls: object): void => {
+    columnReferences.set(cls, [...(columnReferences.get(cls) ?? []), reference]);
+  };
+
+/** The references by columns declared on `cls`. */
+export const columnReferencesOf = (cls: object): readonly ColumnReference[] =>
+  columnReferences.get(cls) ?? [];

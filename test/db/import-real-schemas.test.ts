@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lowerFirst, pluralize } from '../../src/api/entity-model.js';
-import { type PlannedEntity, planEntities } from '../../src/db/import/entity-plan.js';
+import { type PlannedEntity, type PlannedMember, planEntities } from '../../src/db/import/entity-plan.js';
 import { introspect } from '../../src/db/import/introspection.js';
 import {
   type GatewayProcess,
@@ -33,6 +33,8 @@ interface Sample {
   users: { id: string; roles: string; attrs?: string[] }[];
   /** How many of its foreign keys are relations (single-column, to a single key). */
   foreignKeys: number;
+  /** How many foreign keys it has of several columns, or to a column other than a single key. */
+  columnReferences: number;
   /** How many views its schemas hold (materialized views aside). */
   views: number;
   /** Its join tables (a key of two foreign keys). */
@@ -57,6 +59,7 @@ const CHINOOK: Sample = {
   name: 'chinook',
   schemas: ['public'],
   foreignKeys: 11,
+  columnReferences: 0,
   views: 0,
   joinTables: ['playlist_track'],
   // Chinook's keys are the client's.
@@ -95,6 +98,7 @@ const ADVENTUREWORKS: Sample = {
   name: 'adventureworks',
   schemas: ['person', 'humanresources', 'production', 'purchasing', 'sales'],
   foreignKeys: 89,
+  columnReferences: 1,
   views: 19,
   joinTables: [
     'productdocument',
@@ -152,6 +156,7 @@ const PAGILA: Sample = {
   schemas: ['public'],
   // Its payments' foreign keys are on the partitions, not on the partitioned table the API serves.
   foreignKeys: 18,
+  columnReferences: 0,
   views: 7,
   joinTables: ['film_actor', 'film_category'],
   // film.fulltext is required and has no default: a trigger fills it, on create and on update.
@@ -251,7 +256,13 @@ interface KeyPath {
   valueIn(row: Record<string, unknown> | null): unknown;
 }
 function keyPath(entity: PlannedEntity, byClass: Map<string, PlannedEntity>): KeyPath {
-  const member = entity.members.find((m) => m.primary || /GeneratedId|NaturalId/.test(m.uses))!;
+  return memberPath(
+    entity.members.find((m) => m.primary || /GeneratedId|NaturalId/.test(m.uses))!,
+    byClass,
+  );
+}
+/** The column of a member, as keyPath gives a key's. */
+function memberPath(member: PlannedMember, byClass: Map<string, PlannedEntity>): KeyPath {
   if (member.uses !== 'ToOne')
     return { column: member.column!, selection: member.name, valueIn: (row) => row?.[member.name] ?? null };
   const inner = keyPath(byClass.get(member.target!)!, byClass);
@@ -445,6 +456,74 @@ function describeSample(sample: Sample) {
         }
       }
       expect(walked).toBe(sample.foreignKeys);
+    });
+
+    it('walks every foreign key of several columns both ways, with the rows SQL relates', async () => {
+      const byClass = new Map(plan.map((entity) => [entity.className, entity]));
+      const pathsOf = (entity: PlannedEntity, names: string[]) =>
+        names.map((name) =>
+          memberPath(
+            entity.members.find((m) => m.name === name)!,
+            byClass,
+          ),
+        );
+      const valuesIn = (paths: KeyPath[], row: Record<string, unknown> | null) =>
+        JSON.stringify(paths.map((path) => (path.valueIn(row) === null ? null : String(path.valueIn(row)))));
+      let walked = 0;
+      for (const referring of plan) {
+        for (const reference of referring.columnReferences) {
+          const target = byClass.get(reference.target)!;
+          const own = pathsOf(
+            referring,
+            reference.columns.map(([column]) => column),
+          );
+          const theirs = pathsOf(
+            target,
+            reference.columns.map(([, column]) => column),
+          );
+          const selection = (paths: KeyPath[]) => paths.map((path) => path.selection).join(' ');
+          // Forward: a referring row's related row holds the values of its columns, when all are set.
+          const { rows } = (await gql(
+            'root',
+            `{ rows: ${listField(referring)}(limit: 1000) { ${selection(own)} ref: ${reference.name} { ${selection(theirs)} } } }`,
+          )) as { rows: Record<string, unknown>[] };
+          expect(rows.length).toBeGreaterThan(0);
+          for (const row of rows) {
+            const values = valuesIn(own, row);
+            expect(row.ref === null ? null : valuesIn(theirs, row.ref as Record<string, unknown>)).toBe(
+              values.includes('null') ? null : values,
+            );
+          }
+          // Backward: each target row's referring rows, as many as SQL counts, holding its values.
+          const children = (await gql(
+            'root',
+            `{ rows: ${listField(target)}(limit: 1000) { ${selection(theirs)} children: ${reference.inverse}(limit: 1000) { ${selection(own)} } n: ${reference.inverse}Count } }`,
+          )) as { rows: Record<string, unknown>[] };
+          const columns = (paths: KeyPath[], alias: string) =>
+            paths.map((path) => `${alias}."${path.column}"`);
+          const counted = await db.sql.query<{ key: string; n: number }>(
+            `select json_build_array(${columns(theirs, 't')
+              .map((column) => `${column}::text`)
+              .join(', ')})::text as key,
+                    count(r.*)::int as n
+               from ${tableOf(target)} t left join ${tableOf(referring)} r
+                 on ${columns(theirs, 't')
+                   .map((column, i) => `${column} = ${columns(own, 'r')[i]}`)
+                   .join(' and ')}
+              group by 1`,
+          );
+          const expected = new Map(counted.rows.map((row) => [JSON.stringify(JSON.parse(row.key)), row.n]));
+          for (const row of children.rows) {
+            const key = valuesIn(theirs, row);
+            expect(row.n, `${target.className}.${reference.inverse}Count of ${key}`).toBe(expected.get(key));
+            const related = row.children as Record<string, unknown>[];
+            expect(related.length).toBe(Math.min(1000, expected.get(key)!));
+            for (const child of related) expect(valuesIn(own, child)).toBe(key);
+          }
+          walked++;
+        }
+      }
+      expect(walked).toBe(sample.columnReferences);
     });
 
     it('reaches each side of a join table from the other, through it', async () => {

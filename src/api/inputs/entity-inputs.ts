@@ -1,6 +1,6 @@
 import { GraphQLID } from 'graphql';
 import { type ClassType, Field, InputType, registerEnumType } from 'type-graphql';
-import { type EntityModel, primaryKeyOf } from '../entity-model.js';
+import { type EntityModel, primaryKeyOf, toOneById } from '../entity-model.js';
 import { KINDS } from '../column-types.js';
 import { filterInputOf, inputTypeOf } from './scalar-filters.js';
 
@@ -40,7 +40,10 @@ function filterableFields(model: EntityModel) {
           ? { name: scalar.name, kind: model.primaryKey.kind }
           : scalar,
       ),
-    ...model.toOne.map((relation) => ({ name: relation.idField, kind: primaryKeyOf(relation.target).kind })),
+    ...toOneById(model).map((relation) => ({
+      name: relation.idField,
+      kind: primaryKeyOf(relation.target).kind,
+    })),
   ];
 }
 
@@ -85,7 +88,7 @@ export function createEntityInputs(
         (scalar) =>
           !scalar.readOnly && (scalar.name !== model.primaryKey?.name || !model.primaryKey.generated),
       );
-  const writableRelations = model.readOnly ? [] : model.toOne;
+  const writableRelations = model.readOnly ? [] : toOneById(model);
   /** A row's key is given when it is created and stays: update inputs leave its columns out. */
   const inKey = (name: string) => model.key.some((part) => part.name === name);
   const singleKey = model.key.length === 1 ? model.primaryKey?.name : undefined;

@@ -169,6 +169,11 @@ await withCatalog(async (orm, config) => {
       console.log(
         `  ${lowerFirst(member.target!)}.${member.inverseOf} ← ${lowerFirst(entity.className)}.${member.name}`,
       );
+  for (const entity of entities)
+    for (const reference of entity.columnReferences)
+      console.log(
+        `  ${lowerFirst(entity.className)}.${reference.name} ← ${lowerFirst(reference.target)}.${reference.inverse} (by its columns ${reference.columns.map(([own]) => own).join(', ')})`,
+      );
   for (const entity of entities.filter(isJoinTable))
     console.log(
       `  ${entity.tableName} joins ${joined(entity).join(' and ')}: each has a to-many field of the other through it`,

@@ -45,6 +45,27 @@ export interface PlannedEntity {
   comment?: string;
   /** A view: served read-only, by its key where it has one. */
   view?: { definition: string };
+  /** Its foreign keys served as references by columns (src/model/relations.ts `ReferencesByColumns`). */
+  columnReferences: PlannedColumnReference[];
+}
+
+/**
+ * A foreign key MikroORM cannot make a relation of (several columns, or a column other than its
+ * target's single key), served by the API as a reference by its columns, both ways.
+ */
+export interface PlannedColumnReference {
+  name: string;
+  target: string;
+  /** Each member carrying one of its columns, with the target's member of the column it refers to. */
+  columns: [string, string][];
+  inverse: string;
+}
+
+/** A foreign key served as its columns, to be made a reference by them once every entity is planned. */
+interface PendingReference {
+  columns: string[];
+  targetTable: string;
+  referencedColumns: string[];
 }
 
 export interface Skipped {
@@ -413,10 +434,12 @@ export function planEntities(tables: IntrospectedTable[]): {
   let enums = new EnumPlanner(typeNames);
   let skippedColumns: Skipped[] = [];
   let entities: PlannedEntity[] = [];
+  let pending = new Map<PlannedEntity, PendingReference[]>();
   for (let changed = true; changed;) {
     changed = false;
     skippedColumns = [];
     entities = [];
+    pending = new Map();
     enums = new EnumPlanner(typeNames);
     for (const table of tables) {
       if (index.skipped.has(tableKey(table))) continue;
@@ -427,10 +450,12 @@ export function planEntities(tables: IntrospectedTable[]): {
       } else {
         entities.push(outcome.entity);
         skippedColumns.push(...outcome.skipped);
+        pending.set(outcome.entity, outcome.references);
       }
     }
   }
   addInverseRelations(entities);
+  skippedColumns.push(...addColumnReferences(entities, pending, index));
   // Only the enums of the entities written (a table left out may have met one first).
   const used = new Set(entities.flatMap((e) => e.members.flatMap((m) => (m.enumName ? [m.enumName] : []))));
   return {
@@ -470,8 +495,9 @@ function planEntity(
   table: IntrospectedTable,
   index: TableIndex,
   enums: EnumPlanner,
-): { entity: PlannedEntity; skipped: Skipped[] } | string {
+): { entity: PlannedEntity; skipped: Skipped[]; references: PendingReference[] } | string {
   const props = Object.values(table.meta.properties) as EntityProperty[];
+  const references: PendingReference[] = [];
   const keyColumns = index.keyColumns.get(tableKey(table))!;
   // A view without a key is still listed and counted; a table without one cannot be written.
   if (keyColumns.length === 0 && !table.view) return 'no primary key: the API addresses a row by its key';
@@ -515,10 +541,17 @@ function planEntity(
     if (prop.kind === 'm:1' || prop.kind === '1:1') {
       const relation = planRelation(prop, index, table.foreignKeys?.get(prop.fieldNames.join(',')));
       if (typeof relation === 'string') {
-        skipped.push({
-          what: `${table.name}.${prop.name}`,
-          why: `${relation}: served as its column${prop.fieldNames.length > 1 ? 's' : ''} ${prop.fieldNames.join(', ')}, not as a relation`,
-        });
+        if (relation === BY_COLUMNS)
+          references.push({
+            columns: prop.fieldNames,
+            targetTable: qualified(prop.referencedTableName),
+            referencedColumns: prop.referencedColumnNames,
+          });
+        else
+          skipped.push({
+            what: `${table.name}.${prop.name}`,
+            why: `${relation}: served as its column${prop.fieldNames.length > 1 ? 's' : ''} ${prop.fieldNames.join(', ')}, not as a relation`,
+          });
         failure = asColumns(prop.fieldNames);
       } else {
         failure = add(prop, relation);
@@ -538,16 +571,14 @@ function planEntity(
   // is left without a property in its declaration: its columns are still the table's.
   const unmapped = [...(table.columns?.keys() ?? [])].filter((column) => !mapped.has(column));
   if (unmapped.length > 0) {
-    const foreignKeyColumns = new Set(
-      [...(table.foreignKeys?.values() ?? [])].flatMap((fk) => fk.columnNames),
-    );
-    const lostRelations = unmapped.filter((column) => foreignKeyColumns.has(column));
-    if (lostRelations.length > 0) {
-      skipped.push({
-        what: `${table.name}.${lostRelations.join(', ')}`,
-        why: 'a foreign key whose relation would take the name of a column: served as its column',
-      });
-    }
+    // Those are still references, by their columns.
+    for (const fk of table.foreignKeys?.values() ?? [])
+      if (fk.columnNames.every((column) => unmapped.includes(column)))
+        references.push({
+          columns: fk.columnNames,
+          targetTable: qualified(fk.referencedTableName),
+          referencedColumns: fk.referencedColumnNames,
+        });
     const failure = asColumns(unmapped);
     if (failure) return failure;
   }
@@ -568,8 +599,10 @@ function planEntity(
       tableDecorators: constraints.decorators,
       comment: table.meta.comment,
       view: table.view,
+      columnReferences: [],
     },
     skipped: [...skipped, ...constraints.skipped],
+    references,
   };
 }
 
@@ -609,6 +642,80 @@ function addInverseRelations(entities: PlannedEntity[]) {
       });
     }
   }
+}
+
+/**
+ * Makes each foreign key served as its columns a reference by them (`salesOrderDetail
+ * .specialOfferProduct` ↔ `specialOfferProduct.salesOrderDetails`), named after its target and,
+ * inversely, after the referring class in the plural, numbered where a name is taken. What cannot be
+ * one — a column left out of the API on either side — is said, with the columns still served.
+ */
+function addColumnReferences(
+  entities: PlannedEntity[],
+  pending: ReadonlyMap<PlannedEntity, PendingReference[]>,
+  index: TableIndex,
+): Skipped[] {
+  const byClass = new Map(entities.map((entity) => [entity.className, entity]));
+  const skipped: Skipped[] = [];
+  const served = (entity: PlannedEntity, column: string) =>
+    entity.members.find((m) => m.column === column && m.uses !== 'OpaqueColumn')?.name;
+  const freeName = (entity: PlannedEntity, base: string) => {
+    const taken = new Set([
+      ...entity.members.flatMap((m) => (m.uses === 'ToOne' ? [m.name, `${m.name}Id`] : [m.name])),
+      ...entity.columnReferences.map((reference) => reference.name),
+      ...entities.flatMap((other) =>
+        other.columnReferences.filter((r) => r.target === entity.className).map((r) => r.inverse),
+      ),
+    ]);
+    let name = base;
+    for (let n = 2; taken.has(name); n++) name = `${base}${n}`;
+    return name;
+  };
+  for (const [referring, references] of pending) {
+    for (const reference of references) {
+      const targetClass = index.classNames.get(reference.targetTable);
+      const target = targetClass === undefined ? undefined : byClass.get(targetClass);
+      const what = `${referring.tableName}.${reference.columns.join(', ')}`;
+      if (!target) {
+        skipped.push({
+          what,
+          why: `refers to ${reference.targetTable}, which is not imported: served as its columns`,
+        });
+        continue;
+      }
+      const columns = reference.columns.map((column, i) => [
+        served(referring, column),
+        served(target, reference.referencedColumns[i]!),
+      ]);
+      if (columns.some(([own, theirs]) => own === undefined || theirs === undefined)) {
+        skipped.push({
+          what,
+          why: 'a column of the foreign key is not served: served as its columns, not as a relation',
+        });
+        continue;
+      }
+      const name = freeName(referring, lowerFirst(target.className));
+      const plural = pluralize(lowerFirst(referring.className));
+      referring.columnReferences.push({
+        name,
+        target: target.className,
+        columns: columns as [string, string][],
+        inverse: '',
+      });
+      referring.columnReferences.at(-1)!.inverse = freeName(
+        target,
+        referring === target ? `${plural}By${upperFirst(name)}` : plural,
+      );
+    }
+  }
+  for (const entity of entities)
+    entity.tableDecorators.push(...entity.columnReferences.map(referenceDecorator));
+  return skipped;
+}
+
+function referenceDecorator(reference: PlannedColumnReference): string {
+  const columns = reference.columns.map(([own, theirs]) => `${own}: ${tsString(theirs)}`).join(', ');
+  return `@ReferencesByColumns({ name: ${tsString(reference.name)}, target: () => ${reference.target}, columns: { ${columns} }, inverse: ${tsString(reference.inverse)} })`;
 }
 
 /** A column left out of the API, declared with its type as the catalog has it. */
@@ -769,22 +876,27 @@ function relationName(prop: EntityProperty): string {
 }
 
 /** A to-one relation, or why the API cannot serve it as one. */
+/** planRelation's answer for a foreign key the API serves as a reference by columns instead. */
+const BY_COLUMNS = 'by columns';
+
+const qualified = (table: string) => (table.includes('.') ? table : `public.${table}`);
+
 function planRelation(
   prop: EntityProperty,
   index: TableIndex,
   foreignKey: ForeignKey | undefined,
 ): PlannedMember | string {
-  const targetTable = prop.referencedTableName.includes('.')
-    ? prop.referencedTableName
-    : `public.${prop.referencedTableName}`;
+  const targetTable = qualified(prop.referencedTableName);
   const target = index.classNames.get(targetTable);
   const targetKey = index.keyColumns.get(targetTable) ?? [];
   if (!target || index.skipped.has(targetTable))
     return `refers to ${prop.referencedTableName}, which is not imported`;
-  if (prop.fieldNames.length !== 1)
-    return `a foreign key of several columns (${prop.fieldNames.join(', ')} → ${prop.referencedTableName})`;
-  if (targetKey.length !== 1 || targetKey[0] !== prop.referencedColumnNames[0])
-    return `refers to ${prop.referencedTableName} by ${prop.referencedColumnNames.join(', ')}, not by its single key column`;
+  if (
+    prop.fieldNames.length !== 1 ||
+    targetKey.length !== 1 ||
+    targetKey[0] !== prop.referencedColumnNames[0]
+  )
+    return BY_COLUMNS;
   const primary = prop.primary ? ', primary: true' : '';
   const nullable = prop.nullable && !prop.primary;
   // MikroORM gives the column the type of the key it refers to; a team's may differ (smallint → int).

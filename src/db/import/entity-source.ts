@@ -45,11 +45,20 @@ export function entitySource(
   const columns = [
     ...new Set(entity.members.map((m) => m.uses).filter((uses) => uses !== 'ToOne' && uses !== 'OneToMany')),
   ].sort();
-  const targets = [...new Set(entity.members.flatMap((m) => (m.target ? [m.target] : [])))]
+  const targets = [
+    ...new Set([
+      ...entity.members.flatMap((m) => (m.target ? [m.target] : [])),
+      ...entity.columnReferences.map((reference) => reference.target),
+    ]),
+  ]
     .filter((target) => target !== entity.className)
     .sort();
   const hasRelations = entity.members.some((m) => m.uses === 'ToOne');
   const hasCollections = entity.members.some((m) => m.collection);
+  const relationDecorators = [
+    ...(entity.columnReferences.length > 0 ? ['ReferencesByColumns'] : []),
+    ...(hasRelations ? ['ToOne'] : []),
+  ];
   const core = [...(hasCollections ? ['Collection'] : []), ...(hasRelations ? ['type Rel'] : [])];
   const enumNames = [...new Set(entity.members.flatMap((m) => (m.enumName ? [m.enumName] : [])))].sort();
   const table = entity.schema && entity.schema !== 'public' ? `, schema: '${entity.schema}'` : '';
@@ -66,8 +75,10 @@ export function entitySource(
           `import { ${columns.join(', ')} } from '${importPath(options.outDir, `${options.entitiesDir}/columns.ts`)}';`,
         ]
       : []),
-    ...(hasRelations
-      ? [`import { ToOne } from '${importPath(options.outDir, `${options.entitiesDir}/relations.ts`)}';`]
+    ...(relationDecorators.length > 0
+      ? [
+          `import { ${relationDecorators.join(', ')} } from '${importPath(options.outDir, `${options.entitiesDir}/relations.ts`)}';`,
+        ]
       : []),
     ...targets.map((target) => `import { ${target} } from './${fileBaseOf(target)}.entity.js';`),
     ...(enumNames.length > 0 ? [`import { ${enumNames.join(', ')} } from './enums.js';`] : []),
