@@ -8,6 +8,7 @@ import { GraphQLID, type GraphQLScalarType } from 'graphql';
 import { isView } from '../../security/system/security-model.js';
 import { type ClassType, getMetadataStorage } from 'type-graphql';
 import { type ColumnReference, columnReferencesOf } from '../model/relations.js';
+import { isWritableView } from '../model/views.js';
 import { type ColumnFacts, kindOfGraphQLType, type ScalarKind } from './column-types.js';
 
 export type { ScalarKind };
@@ -129,7 +130,7 @@ export interface EntityModel {
   primaryKey?: PrimaryKeyModel;
   /** Every column of the key, in the table's order: one for a single key (`id`), none for a keyless view. */
   key: KeyPartModel[];
-  /** A view: read, never written (no create, update or delete field). */
+  /** A view not declared writable: read, never written (no create, update or delete field). */
   readOnly: boolean;
   scalars: ScalarFieldModel[];
   toOne: ToOneModel[];
@@ -296,7 +297,7 @@ export function buildEntityModels(
         generated: !composite && Boolean(primary.autoincrement),
       },
       key: [],
-      readOnly: isView(meta),
+      readOnly: isView(meta) && !isWritableView(cls),
       scalars: exposed
         .filter((field) => meta.properties[field.name]?.kind === ReferenceKind.SCALAR)
         .map((field) => {

@@ -334,6 +334,11 @@ function toUserError(
   if (typeof sqlState === 'string' && (sqlState.startsWith('22') || refusedTextual(model, verb, sqlState))) {
     return badUserInput(`A value of this ${model.name} does not fit its column; nothing was written`);
   }
+  // A writable view's WITH CHECK OPTION (src/model/views.ts): the row would not be in the view.
+  if (sqlState === '44000')
+    return badUserInput(
+      `This ${model.name} would not be in the view it is written through; nothing was written`,
+    );
   // The database's own WITH CHECK (its policies mirror the global filters) refused the written row.
   if ((error as { code?: unknown }).code === '42501' && /row-level security/.test((error as Error).message)) {
     return security.refusedByDatabase(model.name, (error as Error).message);

@@ -1,11 +1,12 @@
 import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
-import { type EntityClass, type MigrationObject } from '@mikro-orm/core';
+import { type EntityClass, type EntityMetadata, type MigrationObject } from '@mikro-orm/core';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { securityFilter } from '../../security/system/row-security.js';
 import { type Domain, migrationsFolderOf } from '../domain.js';
 import { MappedTablesMigrator, MIGRATIONS_TABLE } from './mapped-tables-migrator.js';
 import { PreparingClient } from './preparing-client.js';
 import { type QueryLog } from './query-log.js';
+import { isWritableView } from '../model/views.js';
 
 export interface PoolSettings {
   size: number;
@@ -56,7 +57,12 @@ export function createOrmOptions(options: {
     },
     loggerFactory: () => options.queryLog,
     // No entities on purpose only for a command that reads the catalog (db:import).
-    discovery: { warnWhenNoEntities: options.entities.length > 0 },
+    discovery: {
+      warnWhenNoEntities: options.entities.length > 0,
+      afterDiscovered: (storage) => {
+        for (const meta of storage.getAll().values()) if (isWritableView(meta.class)) writeThrough(meta);
+      },
+    },
     // Row security: every read of every entity goes through this filter (security/system/).
     filters: { [securityFilter.name]: securityFilter },
     // SPEC §5: a row is judged by its own attributes; a hidden to-one target reads as null, it does
@@ -73,3 +79,13 @@ export const domainOrmOptions = (domain: Domain) => ({
   entities: domain.entities,
   migrations: { list: domain.migrations, folder: migrationsFolderOf(domain) },
 });
+
+/**
+ * A view declared writable (src/model/views.ts) is written like a table: MikroORM computes no change
+ * for a read-only entity, and marks every view entity so. Only a view entity with a key can be one.
+ */
+function writeThrough(meta: EntityMetadata) {
+  if (!meta.view || meta.primaryKeys.length === 0)
+    throw new Error(`${meta.className}: @WritableView() is for a view entity with a key (view: true)`);
+  meta.readonly = false;
+}

@@ -172,7 +172,7 @@ describe('the gateway on an imported database', () => {
         '  region → Region',
         '  staff → Staff',
         '  task → Task',
-        '  busy_staff → BusyStaff (a view: read-only, by key id)',
+        '  busy_staff → BusyStaff (a view: read-only, by key id; writable if declared @WritableView())',
         "  enum stage → Stage ('new' as NEW, 'active' as ACTIVE, 'done' as DONE)",
         'Relations, both ways (to-one ← its inverse to-many):',
         '  task.project ← project.tasks',

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { type EntityClass } from '@mikro-orm/core';
 import { type GraphQLFormattedError } from 'graphql';
 import { pino } from 'pino';
@@ -28,7 +28,8 @@ import { ROW_SECURITY_NOTE } from '../helpers/import-report.js';
  *   assignment ← assignment_note (a foreign key of two columns: a reference by its columns, both ways)
  *   project ⇄ task (circular foreign keys), reading (range-partitioned, two partitions)
  *   person / people (plurals that collide), billing.staff (a class name that collides), a view,
- *   desk (a column `team` beside the foreign key `team_id`), ab_test and "ABTest" (one file name)
+ *   desk (a column `team` beside the foreign key `team_id`), ab_test and "ABTest" (one file name),
+ *   busy_staff (an updatable view with a check option, declared writable after the import)
  */
 const ROOT = resolve(import.meta.dirname, '../..');
 const OUT = `test/.imported-shapes-${randomBytes(4).toString('hex')}`;
@@ -59,7 +60,7 @@ const TEAM_SCHEMA = `
   create table desk (id serial primary key, team text, team_id int references team (id), client_id int not null);
   create table ab_test (id serial primary key, client_id int not null);
   create table "ABTest" (id serial primary key, client_id int not null);
-  create view busy_staff as select * from staff where manager_id is not null;`;
+  create view busy_staff as select * from staff where manager_id is not null with check option;`;
 
 const TEAM_DATA = `
   insert into team (name, client_id) values ('Red', 1), ('Blue', 2);
@@ -154,6 +155,14 @@ beforeAll(async () => {
   const codeColumn = /@TextColumn\(\)(\n\s+code!)/;
   expect(note).toMatch(codeColumn);
   await writeFile(notePath, note.replace(codeColumn, "@TextColumn({ readableBy: ['lead'] })$1"));
+  // And the view of busy staff is declared writable.
+  const viewPath = join(ROOT, OUT, 'busy-staff.entity.ts');
+  const view = await readFile(viewPath, 'utf8');
+  expect(view).toContain('@ObjectType()\nexport class BusyStaff');
+  await writeFile(
+    viewPath,
+    `import { WritableView } from '${relative(join(ROOT, OUT), join(ROOT, 'src/model/views.js'))}';\n${view.replace('@ObjectType()', '@WritableView()\n@ObjectType()')}`,
+  );
   classes = (await import(join(ROOT, OUT, 'entities.ts'))) as Record<string, EntityClass<object>>;
   const c = classes as Record<string, EntityClass<never>>;
   const policy = declareSecurity((rules) => {
@@ -217,7 +226,7 @@ describe('importing the shapes real schemas hold', () => {
         '  task → Task',
         '  team → Team',
         '  staff → BillingStaff',
-        '  busy_staff → BusyStaff (a view: read-only, by key id)',
+        '  busy_staff → BusyStaff (a view: read-only, by key id; writable if declared @WritableView())',
         'Relations, both ways (to-one ← its inverse to-many):',
         '  task.project ← project.tasks',
         '  staffSkill.skill ← skill.staffSkills',
@@ -726,6 +735,68 @@ describe('row security through inverse relations and join tables', () => {
     expect(codes(await execute(VIEWER, `{ staffSkills { level } }`))).toEqual(['FORBIDDEN']);
     // Counting through it is reading it.
     expect(codes(await execute(VIEWER, `{ skills { name staffCount } }`))).toEqual(['FORBIDDEN']);
+  });
+});
+
+describe('a view declared writable', () => {
+  const staffRow = async (name: string) =>
+    rows('select name, team_id, manager_id from staff where name = $1', [name]) as Promise<
+      { name: string; team_id: number; manager_id: number | null }[]
+    >;
+
+  it("creates, updates and deletes its table's rows through it, and the table shows each", async () => {
+    const created = await data(
+      SA,
+      `mutation { createBusyStaff(input: { name: "Eve", teamId: 1, managerId: 1 }) { id name managerId } }`,
+    );
+    const { id } = created.createBusyStaff as { id: string };
+    expect(created.createBusyStaff).toEqual({ id, name: 'Eve', managerId: 1 });
+    expect(await staffRow('Eve')).toEqual([{ name: 'Eve', team_id: 1, manager_id: 1 }]);
+    await data(SA, `mutation($id: ID!) { updateBusyStaff(id: $id, input: { name: "Eva" }) { name } }`, {
+      id,
+    });
+    expect(await staffRow('Eva')).toEqual([{ name: 'Eva', team_id: 1, manager_id: 1 }]);
+    expect(await data(SA, `mutation($id: ID!) { deleteBusyStaff(id: $id) }`, { id })).toEqual({
+      deleteBusyStaff: true,
+    });
+    expect(await rows('select * from staff where id = $1', [id])).toEqual([]);
+  });
+
+  it('refuses a row its check option would not show, and writes nothing', async () => {
+    const before = await rows('select * from staff order by id');
+    const created = await execute(
+      SA,
+      `mutation { createBusyStaff(input: { name: "Idle", teamId: 1 }) { id } }`,
+    );
+    expect(codes(created)).toEqual(['BAD_USER_INPUT']);
+    expect(created.errors![0]!.message).toBe(
+      'This BusyStaff would not be in the view it is written through; nothing was written',
+    );
+    const moved = await execute(SA, `mutation { updateBusyStaff(id: 2, input: { managerId: null }) { id } }`);
+    expect(codes(moved)).toEqual(['BAD_USER_INPUT']);
+    expect(await rows('select * from staff order by id')).toEqual(before);
+  });
+
+  it('is written under its own rules: a view no rule covers is written by the superuser alone', async () => {
+    const before = await rows('select * from staff order by id');
+    for (const caller of [RED, BLUE, LEAD]) {
+      const created = await execute(
+        caller,
+        `mutation { createBusyStaff(input: { name: "Mallory", teamId: 1, managerId: 1 }) { id } }`,
+      );
+      expect(created.data).toBeNull();
+      // As for a table: a row the writer would not see afterwards is not written.
+      expect(codes(created)).toEqual(['BAD_USER_INPUT']);
+      expect(created.errors![0]!.message).toBe(
+        'This BusyStaff would not be visible to you after the change; nothing was written',
+      );
+      for (const mutation of [
+        `mutation { updateBusyStaff(id: 2, input: { name: "Mallory" }) { id } }`,
+        `mutation { deleteBusyStaff(id: 2) }`,
+      ])
+        expect(codes(await execute(caller, mutation)), mutation).toEqual(['NOT_FOUND']);
+    }
+    expect(await rows('select * from staff order by id')).toEqual(before);
   });
 });
 

@@ -86,7 +86,7 @@ describe('npm run db:import', () => {
         '  region → Region',
         '  staff → Staff',
         '  staff_skill → StaffSkill',
-        '  busy_staff → BusyStaff (a view: read-only, by key id)',
+        '  busy_staff → BusyStaff (a view: read-only, by key id; writable if declared @WritableView())',
         // Its `id` is the staff's client_id: no key.
         '  staff_by_client → StaffByClient (a view: read-only, listed and counted, no key to fetch a row by)',
         "  enum mood → Mood ('calm' as CALM, 'busy' as BUSY)",

@@ -52,7 +52,7 @@ function viewNote(entity: PlannedEntity): string {
   if (!entity.view) return '';
   const key = entity.members.filter((m) => m.primary).map((m) => m.column);
   return key.length > 0
-    ? ` (a view: read-only, by key ${key.join(', ')})`
+    ? ` (a view: read-only, by key ${key.join(', ')}; writable if declared @WritableView())`
     : ' (a view: read-only, listed and counted, no key to fetch a row by)';
 }
 

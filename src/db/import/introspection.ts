@@ -76,25 +76,54 @@ export async function introspect(
         const view = views.find(
           (each) => each.name === table.name && schemaOf(each.schema) === schemaOf(table.schema),
         )!;
-        const key = keys.get(`${schemaOf(table.schema)}.${table.name}`) ?? [];
+        const keyed = keys.get(`${schemaOf(table.schema)}.${table.name}`);
+        const key = keyed?.key ?? [];
         const declared = introspected(table, key);
-        // The key the catalog shows, declared as a table's would be: not null, primary.
-        for (const prop of Object.values(declared.meta.properties) as EntityProperty[])
-          if (key.includes(prop.fieldNames[0]!)) Object.assign(prop, { primary: true, nullable: false });
+        // A view column is nullable and has no default to the catalog; one of a keyed view that is its
+        // table's column as it is (a row of the view is a row of the table) has the column's
+        // nullability, default and identity, which a view declared writable inserts with.
+        const base = tables.find((each) => `${schemaOf(each.schema)}.${each.name}` === keyed?.table);
+        for (const prop of Object.values(declared.meta.properties) as EntityProperty[]) {
+          const column = prop.fieldNames[0]!;
+          const own = keyed?.columns.includes(column) ? base?.columns?.get(column) : undefined;
+          if (own)
+            Object.assign(prop, {
+              nullable: own.nullable,
+              default: own.default,
+              defaultRaw: own.defaultRaw,
+              autoincrement: own.autoincrement,
+              generated: own.generated,
+            });
+          // The key the catalog shows, declared as a table's would be: not null, primary.
+          if (key.includes(column)) Object.assign(prop, { primary: true, nullable: false });
+        }
         return { ...declared, view: { definition: view.definition } };
       }),
   };
 }
 
 /**
- * The key each view can be addressed by, where the catalog shows one: a view PostgreSQL can update
+ * The key each view can be addressed by, where the catalog shows one, with its one table and the
+ * columns it selects from that table as they are: a view PostgreSQL can update
  * automatically (one table, no aggregate, join, DISTINCT or set operation, so one view row is one
  * table row) whose columns include that table's primary key columns, selected as they are and under
  * their own names (a view column named like a key column but selected from another is no key). By view (`schema.name`), the key's columns in the constraint's order.
  */
-async function viewKeys(orm: MikroORM, schemas: string[]): Promise<Map<string, string[]>> {
-  const rows = await orm.em.getConnection().execute<{ view: string; key: string }[]>(
-    String.raw`select v.table_schema || '.' || v.table_name as view, json_agg(a.attname order by k.ordinality)::text as key
+async function viewKeys(
+  orm: MikroORM,
+  schemas: string[],
+): Promise<Map<string, { key: string[]; table: string; columns: string[] }>> {
+  const rows = await orm.em
+    .getConnection()
+    .execute<{ view: string; key: string; table: string; columns: string }[]>(
+      String.raw`select v.table_schema || '.' || v.table_name as view, json_agg(a.attname order by k.ordinality)::text as key,
+            min(u.table_schema || '.' || u.table_name) as table,
+            (select json_agg(tc.column_name)::text
+               from information_schema.columns tc
+               join information_schema.columns wc on wc.table_schema = v.table_schema and wc.table_name = v.table_name
+                and wc.column_name = tc.column_name and wc.is_updatable = 'YES'
+              where tc.table_schema = min(u.table_schema) and tc.table_name = min(u.table_name)
+                and v.view_definition !~* ('\mAS\s+"{0,1}' || tc.column_name || '"{0,1}\M')) as columns
        from information_schema.views v
        join information_schema.view_table_usage u on u.view_schema = v.table_schema and u.view_name = v.table_name
        join pg_constraint c on c.contype = 'p'
@@ -108,11 +137,20 @@ async function viewKeys(orm: MikroORM, schemas: string[]): Promise<Map<string, s
       where v.table_schema in (?) and v.is_updatable = 'YES'
         and (select count(*) from information_schema.view_table_usage w
               where w.view_schema = v.table_schema and w.view_name = v.table_name) = 1
-      group by 1, c.conkey
+      group by v.table_schema, v.table_name, v.view_definition, c.conkey
      having count(*) = cardinality(c.conkey)`,
-    [schemas],
+      [schemas],
+    );
+  return new Map(
+    rows.map((row) => [
+      row.view,
+      {
+        key: JSON.parse(row.key) as string[],
+        table: row.table,
+        columns: (JSON.parse(row.columns) as string[] | null) ?? [],
+      },
+    ]),
   );
-  return new Map(rows.map((row) => [row.view, JSON.parse(row.key) as string[]]));
 }
 
 /**
