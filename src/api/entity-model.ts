@@ -15,6 +15,8 @@ export type { ScalarKind };
 
 export interface ScalarFieldModel {
   name: string;
+  /** The table's column: `unit_price`, or an imported table's `"Name.Prefix"` as it is named. */
+  columnName: string;
   kind: ScalarKind;
   nullable: boolean;
   /** The database fills it in (a default, a generated key, a trigger), so create inputs may omit it. */
@@ -306,6 +308,7 @@ export function buildEntityModels(
           const enumType = enumOf(type);
           return {
             name: field.name,
+            columnName: prop.fieldNames[0]!,
             kind: scalarKind(type, meta, field.name),
             nullable: Boolean(prop.nullable),
             hasDefault:

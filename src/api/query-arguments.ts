@@ -1,4 +1,4 @@
-import { type FilterQuery, type QueryOrderMap } from '@mikro-orm/core';
+import { type FilterQuery, type QueryOrderMap, raw } from '@mikro-orm/core';
 import { badUserInput } from '../errors.js';
 import { type EntityModel, primaryKeyOf, type ToOneModel } from './entity-model.js';
 import { type SortDirection } from './inputs/entity-inputs.js';
@@ -176,12 +176,26 @@ export function translateOrderBy(
     }
     const [field, direction] = fields[0]!;
     const relation = model.toOne.find((toOne) => toOne.idField === field);
-    order.push({ [(relation && related.sortKey(relation)) ?? propertyOf(model, field)]: direction });
+    order.push({
+      [(relation && related.sortKey(relation)) ?? sortKeyOf(model, propertyOf(model, field))]: direction,
+    });
   }
   for (const part of model.key) {
-    if (!order.some((key) => part.name in key)) order.push({ [part.name]: 'asc' });
+    const key = sortKeyOf(model, part.name);
+    if (!order.some((entry) => key in entry)) order.push({ [key]: 'asc' });
   }
   return order;
+}
+
+/**
+ * The order key of a property: its name, or for a column whose name holds a dot (`"Name.Prefix"`)
+ * the column itself as SQL, since MikroORM splits an order-by column at its dots.
+ */
+function sortKeyOf(model: EntityModel, property: string): string {
+  const column = model.scalars.find((field) => field.name === property)?.columnName;
+  return column?.includes('.')
+    ? raw((alias: string) => `${alias}."${column.replaceAll('"', '""')}"`)
+    : property;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
-import { type EntityClass, type EntityMetadata, type MigrationObject } from '@mikro-orm/core';
+import { type EntityClass, type EntityMetadata, type MigrationObject, type Platform } from '@mikro-orm/core';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { securityFilter } from '../../security/system/row-security.js';
 import { type Domain, migrationsFolderOf } from '../domain.js';
@@ -59,8 +59,13 @@ export function createOrmOptions(options: {
     // No entities on purpose only for a command that reads the catalog (db:import).
     discovery: {
       warnWhenNoEntities: options.entities.length > 0,
-      afterDiscovered: (storage) => {
-        for (const meta of storage.getAll().values()) if (isWritableView(meta.class)) writeThrough(meta);
+      afterDiscovered: (storage, platform) => {
+        const metas = [...storage.getAll().values()];
+        for (const meta of metas) if (isWritableView(meta.class)) writeThrough(meta);
+        quoteWhole(
+          platform,
+          metas.flatMap((meta) => meta.props.flatMap((prop) => prop.fieldNames ?? [])),
+        );
       },
     },
     // Row security: every read of every entity goes through this filter (security/system/).
@@ -88,4 +93,18 @@ function writeThrough(meta: EntityMetadata) {
   if (!meta.view || meta.primaryKeys.length === 0)
     throw new Error(`${meta.className}: @WritableView() is for a view entity with a key (view: true)`);
   meta.readonly = false;
+}
+
+/**
+ * MikroORM quotes `a.b` as a qualified name, `"a"."b"`; an imported table's column may be named with
+ * a dot (`"Name.Prefix"`), which an insert, an update or a returning list then misses. This ORM's
+ * platform quotes such a column's name whole (a qualified `alias."Name.Prefix"` already comes out
+ * right: only the first dot is split).
+ */
+function quoteWhole(platform: Platform, columns: string[]) {
+  const dotted = new Set(columns.filter((column) => column.includes('.')));
+  if (dotted.size === 0) return;
+  const quote = platform.quoteIdentifier.bind(platform);
+  platform.quoteIdentifier = (id, mark) =>
+    typeof id === 'string' && dotted.has(id) ? `"${id.replaceAll('"', '""')}"` : quote(id, mark);
 }

@@ -29,6 +29,7 @@ import { ROW_SECURITY_NOTE } from '../helpers/import-report.js';
  *   project ⇄ task (circular foreign keys), reading (range-partitioned, two partitions)
  *   person / people (plurals that collide), billing.staff (a class name that collides), a view,
  *   desk (a column `team` beside the foreign key `team_id`), ab_test and "ABTest" (one file name),
+ *   label (columns named with a dot and a space),
  *   busy_staff (an updatable view with a check option, declared writable after the import)
  */
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -60,6 +61,7 @@ const TEAM_SCHEMA = `
   create table desk (id serial primary key, team text, team_id int references team (id), client_id int not null);
   create table ab_test (id serial primary key, client_id int not null);
   create table "ABTest" (id serial primary key, client_id int not null);
+  create table label (id serial primary key, "Name.Prefix" text, "unit price" int not null, client_id int not null);
   create view busy_staff as select * from staff where manager_id is not null with check option;`;
 
 const TEAM_DATA = `
@@ -77,7 +79,8 @@ const TEAM_DATA = `
   insert into person (name, client_id) values ('Pat', 1);
   insert into people (label, client_id) values ('everyone', 1);
   insert into billing.staff (code) values ('B1');
-  insert into desk (team, team_id, client_id) values ('red desk', 1, 1);`;
+  insert into desk (team, team_id, client_id) values ('red desk', 1, 1);
+  insert into label ("Name.Prefix", "unit price", client_id) values ('Dr.', 3, 1), ('Mx.', 2, 1), ('Ms.', 1, 2);`;
 
 let db: TestDatabase;
 let run: { code: number | null; stdout: string; stderr: string };
@@ -209,13 +212,14 @@ describe('importing the shapes real schemas hold', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(
       [
-        `Mapped 15 table(s) and 1 view(s) into ${OUT}:`,
+        `Mapped 16 table(s) and 1 view(s) into ${OUT}:`,
         '  ab_test → AbTest',
         // Its file would be ab-test.entity.ts too.
         '  ABTest → PublicABTest',
         '  assignment → Assignment',
         '  assignment_note → AssignmentNote',
         '  desk → Desk',
+        '  label → Label',
         '  people → People',
         '  person → Person',
         '  project → Project',
@@ -412,6 +416,42 @@ describe('the API of the imported tables', () => {
     expect(
       await rows(`select tableoid::regclass::text as part, client_id from reading where id = 4`),
     ).toEqual([{ part: 'reading_2025', client_id: 1 }]);
+  });
+
+  it('reads, filters, sorts and writes columns whose names hold a dot or a space', async () => {
+    expect(
+      await data(
+        RED,
+        `{ labels(orderBy: [{ namePrefix: DESC }], where: { namePrefix: { like: "%." }, unitPrice: { gte: 2 } }) { namePrefix unitPrice } }`,
+      ),
+    ).toEqual({
+      labels: [
+        { namePrefix: 'Mx.', unitPrice: 2 },
+        { namePrefix: 'Dr.', unitPrice: 3 },
+      ],
+    });
+    const created = await data(
+      RED,
+      `mutation { createLabel(input: { namePrefix: "Sr.", unitPrice: 5 }) { id namePrefix unitPrice } }`,
+    );
+    const { id } = created.createLabel as { id: number };
+    await data(
+      RED,
+      `mutation($id: ID!) { updateLabel(id: $id, input: { namePrefix: "Sra.", unitPrice: 6 }) { id } }`,
+      {
+        id,
+      },
+    );
+    expect(
+      await rows(
+        `select "Name.Prefix" as prefix, "unit price" as price, client_id from label where id = $1`,
+        [id],
+      ),
+    ).toEqual([{ prefix: 'Sra.', price: 6, client_id: 1 }]);
+    expect(await data(RED, `mutation($id: ID!) { deleteLabel(id: $id) }`, { id })).toEqual({
+      deleteLabel: true,
+    });
+    expect(await rows('select * from label where id = $1', [id])).toEqual([]);
   });
 
   it('serves a column and a relation of one name', async () => {
