@@ -69,6 +69,17 @@ const publicMessage = (error: unknown) => serviceCondition(error) ?? 'Internal s
 const SUGGESTION = / ?Did you mean [^?]*\?/g;
 
 /**
+ * An error Apollo wrapped as a GraphQLError on its way out of a plugin hook (a RangeError in a
+ * request-pipeline hook): its code is INTERNAL_SERVER_ERROR and it carries another error inside, whose
+ * message is the raw JavaScript one. A GraphQLError raised on purpose carries none, and one graphql-js
+ * makes of a refused value (a variable a scalar rejects) has its own code.
+ */
+const isWrappedFailure = (error: GraphQLError, formatted: GraphQLFormattedError) =>
+  formatted.extensions?.code === 'INTERNAL_SERVER_ERROR' &&
+  error.originalError !== undefined &&
+  !(error.originalError instanceof GraphQLError);
+
+/**
  * Apollo's formatError: errors the gateway raised on purpose (GraphQLErrors, with their codes) pass
  * unchanged (in production without the deciding rule of a denial); anything else (a database error, a bug) is replaced by a generic message, so no SQL,
  * constraint name, stack trace or row value ever reaches a client. The original is logged with the
@@ -78,7 +89,7 @@ const SUGGESTION = / ?Did you mean [^?]*\?/g;
 export function errorFormatter(options: { production: boolean }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
-    if (original instanceof GraphQLError) {
+    if (original instanceof GraphQLError && !isWrappedFailure(original, formatted)) {
       const { stacktrace: _stacktrace, rule, ...extensions } = formatted.extensions ?? {};
       const message = options.production ? formatted.message.replace(SUGGESTION, '') : formatted.message;
       // The rule behind a denial helps whoever writes the rules; in production it would tell a stranger

@@ -82,6 +82,7 @@ export async function createGateway(options: {
     // A browser cannot send a "simple" cross-site request that Apollo executes; GET cannot mutate.
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    parseOptions: limits.parseOptions,
     validationRules: limits.validationRules,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),

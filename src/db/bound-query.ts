@@ -1,5 +1,9 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { CompiledQuery, type Transaction } from 'kysely';
+import { badUserInput } from '../errors.js';
+
+/** PostgreSQL's bound on a statement's parameters (the protocol's 16-bit count). */
+export const MAX_BIND_PARAMETERS = 65_535;
 
 /**
  * `?` placeholders to PostgreSQL's `$1, $2, …`, skipping quoted literals and identifiers (a builder
@@ -43,6 +47,13 @@ export async function selectBound<T>(
   params: readonly unknown[],
   deadline?: AbortSignal,
 ): Promise<T[]> {
+  // The protocol counts a statement's parameters in 16 bits: past it the count wraps and PostgreSQL
+  // reads another statement than the one meant. The variables' bounds (src/http/variable-bounds.ts)
+  // keep a request far below it; a document that reuses one large variable in many places is refused.
+  if (params.length > MAX_BIND_PARAMETERS)
+    throw badUserInput(
+      `This request needs more than ${MAX_BIND_PARAMETERS} values in one statement (MAX_BIND_PARAMETERS); ask for less at once`,
+    );
   const transaction = em.getTransactionContext<Transaction<object>>();
   if (!transaction) return em.execute<T[]>(sql, [...params], 'all', em.getLoggerContext());
   const query = CompiledQuery.raw(numberedPlaceholders(sql, params.length), [...params]);
