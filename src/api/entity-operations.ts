@@ -1,11 +1,4 @@
-import {
-  CheckConstraintViolationException,
-  type EntityData,
-  ForeignKeyConstraintViolationException,
-  NotNullConstraintViolationException,
-  UniqueConstraintViolationException,
-  wrap,
-} from '@mikro-orm/core';
+import { type EntityData, wrap } from '@mikro-orm/core';
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { type GraphQLResolveInfo } from 'graphql';
 import { type RequestContext } from '../context.js';
@@ -27,6 +20,7 @@ import {
   type WhereInput,
 } from './query-arguments.js';
 import { planRead } from './read-plan.js';
+import { type Attempt, toUserError } from './write-refusals.js';
 
 type Row = Record<string, unknown>;
 type Input = Record<string, unknown>;
@@ -167,8 +161,9 @@ export async function create(
   const security = securityOf(ctx);
   security.authorizeWrite(model.name, 'insert', Object.keys(input));
   const stamped = security.stampInsert(model.name, input);
-  const key = await write(ctx, model, 'create', async (em) => {
+  const key = await write(ctx, model, 'create', async (em, attempt) => {
     const entity = em.create(model.cls, await toEntityData(em, model, stamped, 'create'));
+    attempt.entity = entity;
     await em.flush();
     await requireStillVisible(em, model, entity, security);
     return keyOf(em, model, entity);
@@ -186,9 +181,10 @@ export async function update(
   const security = securityOf(ctx);
   security.authorizeWrite(model.name, 'update', Object.keys(input));
   security.refuseForeignValues(model.name, input);
-  const key = await write(ctx, model, 'update', async (em) => {
+  const key = await write(ctx, model, 'update', async (em, attempt) => {
     const entity = await findForWrite(em, model, args);
     em.assign(entity, await toEntityData(em, model, input, 'update'));
+    attempt.entity = entity;
     await em.flush();
     await requireStillVisible(em, model, entity, security);
     return keyOf(em, model, entity);
@@ -198,8 +194,10 @@ export async function update(
 
 export async function remove(ctx: RequestContext, model: EntityModel, args: KeyArguments): Promise<boolean> {
   securityOf(ctx).authorize(model.name, 'delete');
-  return write(ctx, model, 'delete', async (em) => {
-    em.remove(await findForWrite(em, model, args));
+  return write(ctx, model, 'delete', async (em, attempt) => {
+    const entity = await findForWrite(em, model, args);
+    attempt.key = keyOf(em, model, entity);
+    em.remove(entity);
     await em.flush();
     return true;
   });
@@ -213,13 +211,16 @@ async function write<T>(
   ctx: RequestContext,
   model: EntityModel,
   verb: 'create' | 'update' | 'delete',
-  work: (em: EntityManager) => Promise<T>,
+  work: (em: EntityManager, attempt: Attempt) => Promise<T>,
 ): Promise<T> {
   ctx.em.clear();
+  const attempt: Attempt = {};
   try {
-    return await ctx.em.transactional(work);
+    return await ctx.em.transactional((em) => work(em, attempt));
   } catch (error) {
-    throw toUserError(error, model, verb, securityOf(ctx));
+    // The write ran in a savepoint of the request's transaction, rolled back now: what the refusal
+    // may say is read there, under the caller's filters.
+    throw await toUserError(error, ctx.em, model, verb, securityOf(ctx), attempt);
   }
 }
 
@@ -293,55 +294,4 @@ async function toEntityData(
     data[relation.name] = target;
   }
   return data as EntityData<object>;
-}
-
-/**
- * A value in PostgreSQL's text form (a Textual column) is read by its type's input function, which
- * refuses some values with codes of its own rather than class 22: `tsquery`/`jsonpath` with a syntax
- * error (42601), `regclass` a relation that does not exist (42P01), `regtype` a type (42704).
- */
-const TEXTUAL_REFUSALS = new Set(['42601', '42P01', '42704']);
-const refusedTextual = (model: EntityModel, verb: 'create' | 'update' | 'delete', sqlState: string) =>
-  verb !== 'delete' &&
-  TEXTUAL_REFUSALS.has(sqlState) &&
-  model.scalars.some((field) => field.kind === 'Textual');
-
-/** Database refusals become messages about the input; they never carry SQL, constraint names or values. */
-function toUserError(
-  error: unknown,
-  model: EntityModel,
-  verb: 'create' | 'update' | 'delete',
-  security: RequestSecurity,
-): unknown {
-  if (error instanceof UniqueConstraintViolationException) {
-    return badUserInput(`A ${model.name} with the same id already exists`);
-  }
-  if (error instanceof ForeignKeyConstraintViolationException) {
-    return verb === 'delete'
-      ? badUserInput(`This ${model.name} cannot be deleted while other rows refer to it`)
-      : notFound(`A row this ${model.name} refers to does not exist`);
-  }
-  if (error instanceof NotNullConstraintViolationException) {
-    return badUserInput(`A required field of ${model.name} is missing`);
-  }
-  // A domain's or table's CHECK: the rule stays in the database, its name and the values stay out.
-  if (error instanceof CheckConstraintViolationException) {
-    return badUserInput(`A value of this ${model.name} breaks a check of the database; nothing was written`);
-  }
-  // Data exceptions (SQLSTATE class 22): a value the column's type refuses (out of range, malformed).
-  const sqlState =
-    (error as { code?: unknown }).code ?? (error as { cause?: { code?: unknown } }).cause?.code;
-  if (typeof sqlState === 'string' && (sqlState.startsWith('22') || refusedTextual(model, verb, sqlState))) {
-    return badUserInput(`A value of this ${model.name} does not fit its column; nothing was written`);
-  }
-  // A writable view's WITH CHECK OPTION (src/model/views.ts): the row would not be in the view.
-  if (sqlState === '44000')
-    return badUserInput(
-      `This ${model.name} would not be in the view it is written through; nothing was written`,
-    );
-  // The database's own WITH CHECK (its policies mirror the global filters) refused the written row.
-  if ((error as { code?: unknown }).code === '42501' && /row-level security/.test((error as Error).message)) {
-    return security.refusedByDatabase(model.name, (error as Error).message);
-  }
-  return error;
 }

@@ -5,6 +5,7 @@ import {
   type CreateCustomerMutationVariables,
   CreateOrderDetailDocument,
   CreateOrderDocument,
+  DeleteCategoryDocument,
   DeleteCustomerDocument,
   DeleteOrderDocument,
   GetCustomerDocument,
@@ -214,5 +215,79 @@ describe('unexpected failures', () => {
       extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) },
     });
     expectNothingInternal(result.errors);
+  });
+});
+
+/**
+ * A refusal caused by other rows (a key taken, rows referring to a deleted one) tells a tenant no more
+ * than that the write cannot be made when those rows are not the tenant's: the same words as any
+ * refused write, naming no key, row or constraint. Among the caller's own rows it may say what collided.
+ */
+describe('refusals caused by rows the caller cannot see', () => {
+  const notSaved = (entity: string, verb: string) => ({
+    message: `This ${entity} could not be ${verb}; nothing was written`,
+    extensions: { code: 'BAD_USER_INPUT' },
+  });
+  const customerOf = async (clientId: number) =>
+    (
+      (await t.db.sql.query('select id from customer where client_id = $1 order by id limit 1', [clientId]))
+        .rows[0] as { id: string }
+    ).id;
+
+  it("a key another tenant's row holds is refused like any write, and names nothing", async () => {
+    const u1 = await t.callerFor('u1');
+    const theirs = await customerOf(2);
+    const before = await databaseState();
+    const taken = await t.execute(
+      CreateCustomerDocument,
+      { input: { id: theirs, companyName: 'Probe' } },
+      u1,
+    );
+    expect(taken.errors).toEqual([expect.objectContaining(notSaved('Customer', 'saved'))]);
+    expect(JSON.stringify(taken.errors)).not.toContain(theirs);
+    expect(await databaseState()).toEqual(before);
+    // A key of the caller's own tenant may say what collided.
+    const own = await t.execute(
+      CreateCustomerDocument,
+      { input: { id: await customerOf(1), companyName: 'Again' } },
+      u1,
+    );
+    expect(own.errors).toEqual([
+      expect.objectContaining({
+        message: 'A Customer with the same id already exists',
+        extensions: { code: 'BAD_USER_INPUT' },
+      }),
+    ]);
+    expect(await databaseState()).toEqual(before);
+  });
+
+  it('a row only rows the caller cannot see refer to is refused like any write, and is kept', async () => {
+    const u1 = await t.callerFor('u1');
+    // A category of u1's tenant whose one product is discontinued: hidden from tenants.
+    const {
+      rows: [category],
+    } = await t.db.sql.query<{ id: number }>(
+      `insert into category (category_name, client_id) values ('Probe', 1) returning id`,
+    );
+    await t.db.sql.query(
+      `insert into product (product_name, unit_price, discontinued, category_id) values ('Old', 1, true, $1)`,
+      [category!.id],
+    );
+    const before = await databaseState();
+    const hidden = await t.execute(DeleteCategoryDocument, { id: String(category!.id) }, u1);
+    expect(hidden.errors).toEqual([expect.objectContaining(notSaved('Category', 'deleted'))]);
+    expect(await databaseState()).toEqual(before);
+    // Once a product the caller sees refers to it too, the refusal may say so.
+    await t.db.sql.query(
+      `insert into product (product_name, unit_price, discontinued, category_id) values ('New', 1, false, $1)`,
+      [category!.id],
+    );
+    const visible = await t.execute(DeleteCategoryDocument, { id: String(category!.id) }, u1);
+    expect(visible.errors).toEqual([
+      expect.objectContaining({
+        message: 'This Category cannot be deleted while other rows refer to it',
+        extensions: { code: 'BAD_USER_INPUT' },
+      }),
+    ]);
   });
 });
