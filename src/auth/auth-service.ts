@@ -37,7 +37,7 @@ export const unauthenticated = (message: string, extensions: Record<string, unkn
 export const MAX_USERNAME_LENGTH = 256;
 
 /** The same answer for an unknown user and a wrong password: nothing tells them apart. */
-const INVALID_CREDENTIALS = 'Invalid username or password';
+export const INVALID_CREDENTIALS = 'Invalid username or password';
 const PROVIDER_UNAVAILABLE =
   'Login is unavailable: the identity provider cannot be reached. Try again later.';
 
@@ -62,7 +62,7 @@ export class AuthService {
 
   /**
    * The user whose credentials these are, through the same length limits and throttle as a login, but
-   * without issuing tokens: for pages that ask for HTTP Basic credentials (the security console).
+   * without issuing tokens: for the security console's sign-in.
    */
   async verifyCredentials(username: string, password: string, clientAddress: string): Promise<AuthUser> {
     if (username.length > MAX_USERNAME_LENGTH) {
@@ -84,6 +84,21 @@ export class AuthService {
     if (!user) throw unauthenticated(INVALID_CREDENTIALS);
     await this.throttle.succeeded(account, clientAddress);
     return user;
+  }
+
+  /** A signed console session for `user` (its cookie): see TokenService.issueConsoleSession. */
+  issueConsoleSession(user: AuthUser): Promise<{ token: string; expiresIn: number }> {
+    return this.tokens.issueConsoleSession(user);
+  }
+
+  /** The user (id and roles) a console session speaks for, or null for any token that is not a valid one. */
+  async consoleSessionUser(token: string): Promise<AuthUser | null> {
+    try {
+      return await this.tokens.verifyConsoleSession(token);
+    } catch (error) {
+      if (error instanceof InvalidTokenError) return null;
+      throw error;
+    }
   }
 
   /**

@@ -14,6 +14,16 @@ import { type AuthUser } from '../../auth-providers/auth-provider.js';
 
 /** The `typ` header of our access tokens: a token of another kind (an ID token, a refresh JWT) is refused. */
 const ACCESS_TOKEN_TYPE = 'at+jwt';
+/**
+ * The `typ` of a security console session (the console's cookie): signed with the same key, but never
+ * accepted as an access token, nor an access token as a console session.
+ */
+export const CONSOLE_SESSION_TYPE = 'console+jwt';
+/**
+ * The audience of a console session: the gateway's own with this suffix, so that a service which
+ * accepts the gateway's access tokens by its published keys (and may not look at `typ`) refuses it.
+ */
+export const consoleSessionAudience = (audience: string) => `${audience}#console`;
 const CLOCK_TOLERANCE_SECONDS = 30;
 /**
  * Access tokens whose signature and claims were checked, kept with the user they speak for: a client
@@ -104,6 +114,53 @@ export class TokenService {
       .setJti(randomUUID())
       .sign(this.key.sign);
     return { token, expiresIn: this.settings.accessTokenTtlSeconds };
+  }
+
+  /**
+   * A security console session for `user` (its id and roles, nothing else), as long-lived as an access
+   * token: the console's cookie carries it, so that later views need no password (SPEC §8).
+   */
+  async issueConsoleSession(user: AuthUser): Promise<{ token: string; expiresIn: number }> {
+    const token = await new SignJWT({ roles: user.roles })
+      .setProtectedHeader({
+        alg: this.key.algorithm,
+        typ: CONSOLE_SESSION_TYPE,
+        ...(this.key.keyId ? { kid: this.key.keyId } : {}),
+      })
+      .setSubject(user.id)
+      .setIssuer(this.settings.issuer)
+      .setAudience(consoleSessionAudience(this.settings.audience))
+      .setIssuedAt()
+      .setExpirationTime(`${this.settings.accessTokenTtlSeconds}s`)
+      .sign(this.key.sign);
+    return { token, expiresIn: this.settings.accessTokenTtlSeconds };
+  }
+
+  /**
+   * The user id and roles a valid console session speaks for, checked like an access token (pinned
+   * algorithm, iss, aud, typ, exp and age); anything else is an InvalidTokenError. Not cached: a view
+   * of the console runs many queries, one signature check is nothing beside them.
+   */
+  async verifyConsoleSession(token: string): Promise<AuthUser> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.key.verify, {
+        algorithms: [this.key.algorithm],
+        issuer: this.settings.issuer,
+        audience: consoleSessionAudience(this.settings.audience),
+        typ: CONSOLE_SESSION_TYPE,
+        requiredClaims: ['exp', 'iat', 'sub'],
+        maxTokenAge: `${this.settings.accessTokenTtlSeconds}s`,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      }));
+    } catch {
+      throw new InvalidTokenError('invalid or expired console session');
+    }
+    const { roles } = payload as JWTPayload & Record<string, unknown>;
+    if (!Array.isArray(roles) || !roles.every((role) => typeof role === 'string')) {
+      throw new InvalidTokenError('console session without roles');
+    }
+    return { id: payload.sub!, name: null, roles: [...(roles as string[])], attributes: {} };
   }
 
   /** The user a valid access token speaks for; any other token is an InvalidTokenError. */

@@ -6,7 +6,7 @@ import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 /**
  * The gateway's own pages over HTTP: what they send and to whom (the browser tests in test/pages show
  * what they do). In development the explorer and the console are open; in production the explorer is
- * off with introspection and the console asks for a superuser's credentials.
+ * off with introspection and the console asks the superuser to sign in.
  */
 async function serve(production: boolean) {
   const t = await startTestGateway({
@@ -81,16 +81,37 @@ describe('in production', () => {
     expect((await fetch(`${origin}/graphiql/schema.json`)).status).toBe(404);
   });
 
-  it('asks for credentials at /console, refuses anyone but the superuser, and shows it to the superuser', async () => {
+  it('asks the superuser to sign in at /console, and shows it after one sign-in (test/http/console-sign-in.test.ts: how)', async () => {
     const anonymous = await fetch(`${origin}/console?user=u1`);
     expect(anonymous.status).toBe(401);
-    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic /);
-    expect((await fetch(`${origin}/console?user=u1`, { headers: basic('sa', 'wrong') })).status).toBe(401);
-    const s1 = await fetch(`${origin}/console?user=u1`, { headers: basic('s1', 'p') });
-    expect(s1.status).toBe(403);
-    expect(await s1.text()).not.toContain('data-user');
-    const sa = await fetch(`${origin}/console?user=u1`, { headers: basic('sa', 'p') });
+    expect(anonymous.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    expect(anonymous.headers.get('www-authenticate')).toBeNull();
+    const html = await anonymous.text();
+    expect(html).toContain('action="/console/sign-in"');
+    expect(html).not.toContain('data-user');
+    const signIn = await fetch(`${origin}/console/sign-in`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { origin },
+      body: new URLSearchParams({ username: 'sa', password: 'p', user: 'u1' }),
+    });
+    expect(signIn.status).toBe(303);
+    const cookie = signIn.headers.getSetCookie()[0]!.split(';')[0]!;
+    const sa = await fetch(`${origin}${signIn.headers.get('location')}`, { headers: { cookie } });
     expect(sa.status).toBe(200);
     expect(await sa.text()).toContain('<section data-user="u1">');
+  });
+
+  it('takes no HTTP Basic credentials at /console: they are neither checked nor counted', async () => {
+    const keys = t.auth.throttle.keysInMemory();
+    for (const [user, password] of [
+      ['sa', 'p'],
+      ['sa', 'wrong'],
+    ]) {
+      const response = await fetch(`${origin}/console?user=u1`, { headers: basic(user!, password!) });
+      expect(response.status).toBe(401);
+      expect(await response.text()).not.toContain('data-user');
+    }
+    expect(t.auth.throttle.keysInMemory()).toBe(keys);
   });
 });

@@ -1,17 +1,18 @@
-import { type Request, type Response, Router } from 'express';
-import { GraphQLError } from 'graphql';
+import { Router } from 'express';
 import { type AuthUser } from '../../../auth-providers/auth-provider.js';
-import { isSuperuser } from '../../../security/system/identity.js';
 import { type AuthService } from '../../auth/auth-service.js';
 import { describeUser, rowsText } from '../../explain/explain-text.js';
 import { type ExplainContext, type Explanation, explainUser } from '../../explain/explain-user.js';
+import { clearConsoleSession, consoleSessionToken, consoleSessionUser } from './console-session.js';
+import { consoleSignInRoutes, consoleView, signInPage } from './console-sign-in.js';
 import { escapeHtml, pageSecurity } from './page-security.js';
 
 /**
  * The security console at /console (SPEC §10): pick a user, or two side by side, and see per entity
  * the verbs, the rules that apply, the predicate and the rows visible — `security:explain` as a web
  * page, rendered on the server from the same module. Open in development; in production only to the
- * superuser, by HTTP Basic with their credentials (checked through the login throttle).
+ * superuser, who signs in once (console-sign-in.ts) and is then known by a signed session cookie
+ * (console-session.ts): a view costs no password check and no login throttle budget (SPEC §8).
  */
 export function consoleRoutes(options: {
   explain: ExplainContext;
@@ -19,12 +20,23 @@ export function consoleRoutes(options: {
   production: boolean;
 }): Router {
   const router = Router();
+  if (options.production) router.use(consoleSignInRoutes(options.auth));
   router.get('/console', pageSecurity, async (req, res, next) => {
     try {
-      if (options.production && !(await superuserByBasicAuth(req, res, options.auth))) return;
-      const ids = [req.query.user, req.query.compare]
-        .map((value) => (typeof value === 'string' ? value.trim() : ''))
-        .filter(Boolean);
+      const view = consoleView(req.query);
+      let signedIn: AuthUser | undefined;
+      if (options.production) {
+        const user = await consoleSessionUser(req, options.auth);
+        if (!user) {
+          // A cookie that no longer works (expired, tampered, not the superuser's) is dropped.
+          if (consoleSessionToken(req) !== undefined) clearConsoleSession(req, res);
+          return signInPage(res, 401, view);
+        }
+        signedIn = user;
+        // What the superuser sees of everyone's rows stays out of caches.
+        res.setHeader('Cache-Control', 'no-store');
+      }
+      const ids = [view.user, view.compare].filter(Boolean);
       const sections: string[] = [];
       for (const id of ids) {
         const user = await options.auth.findUser(id);
@@ -34,7 +46,7 @@ export function consoleRoutes(options: {
             : `<section><h2>${escapeHtml(id)}</h2><p class="error">The auth provider does not know this user.</p></section>`,
         );
       }
-      res.type('html').send(page(ids, sections));
+      res.type('html').send(page(ids, sections, signedIn));
     } catch (error) {
       next(error);
     }
@@ -42,39 +54,7 @@ export function consoleRoutes(options: {
   return router;
 }
 
-/**
- * True when the request carries the credentials of a superuser; otherwise it has answered 401 (ask
- * for credentials) or 403 (a user, but not the superuser).
- */
-async function superuserByBasicAuth(req: Request, res: Response, auth: AuthService): Promise<boolean> {
-  const match = /^Basic ([A-Za-z0-9+/=]+)$/.exec(req.headers.authorization ?? '');
-  const decoded = match ? Buffer.from(match[1]!, 'base64').toString('utf8') : '';
-  const colon = decoded.indexOf(':');
-  let user: AuthUser | undefined;
-  if (colon > 0) {
-    try {
-      user = await auth.verifyCredentials(
-        decoded.slice(0, colon),
-        decoded.slice(colon + 1),
-        req.ip ?? 'unknown',
-      );
-    } catch (error) {
-      if (!(error instanceof GraphQLError)) throw error;
-    }
-  }
-  if (!user) {
-    res.setHeader('WWW-Authenticate', 'Basic realm="grantgate security console", charset="UTF-8"');
-    res.status(401).type('text').send('The security console needs the credentials of a superuser (role sa).');
-    return false;
-  }
-  if (!isSuperuser(user)) {
-    res.status(403).type('text').send('The security console is for the superuser (role sa) only.');
-    return false;
-  }
-  return true;
-}
-
-function page(ids: string[], sections: string[]): string {
+function page(ids: string[], sections: string[], signedIn: AuthUser | undefined): string {
   const [user = '', compare = ''] = ids;
   return `<!doctype html>
 <html lang="en">
@@ -90,7 +70,9 @@ function page(ids: string[], sections: string[]): string {
   <label>User <input name="user" value="${escapeHtml(user)}" required></label>
   <label>Compare with <input name="compare" value="${escapeHtml(compare)}"></label>
   <button type="submit">Show</button>
+  ${signedIn ? `<span class="session">Signed in as ${escapeHtml(signedIn.id)} <button type="submit" form="sign-out">Sign out</button></span>` : ''}
 </form>
+${signedIn ? '<form id="sign-out" method="post" action="/console/sign-out"></form>' : ''}
 <main>
 ${sections.length ? `<div class="users">${sections.join('\n')}</div>` : '<p>Pick a user (an id the auth provider knows, e.g. <code>s1</code>) to see what it may do and see, entity by entity; add a second to compare.</p>'}
 </main>
