@@ -32,8 +32,15 @@ export default declareSecurity(
     // A product belongs to its category's tenant.
     scope(Product, 'category');
 
-    // Departments, employees, suppliers and shippers are the company's own, read by every tenant.
+    // Departments, employees, suppliers and shippers are the company's own: read by every tenant,
+    // written by no tenant (the superuser and a grant's role alone write shared rows).
     sharedByAllTenants(Department, Employee, Supplier, Shipper);
+
+    // Managers run the departments and their staff.
+    grant(Department, 'manager', { verbs: { delete: false } });
+
+    // Managers hire and pay employees.
+    grant(Employee, 'manager', { verbs: { delete: false } });
 
     // Only managers (and the superuser) see restricted departments.
     globalFilter('securityLevel', () => ({ securityLevel: 0 }), { rolesNotFiltered: ['sa', 'manager'] });

@@ -343,15 +343,21 @@ export class SecurityModel {
     );
   }
 
-  /** True when a role permission or a Grant of one of the user's roles allows `verb` on the entity. */
+  /**
+   * True when a role permission or a Grant of one of the user's roles allows `verb` on the entity. A
+   * shared entity's rows are every tenant's to read and no tenant's to change: a role permission
+   * gives it no write, only a grant naming the entity does (or the superuser).
+   */
   allows(user: AuthUser, entityName: string, verb: Verb): boolean {
     if (isSuperuser(user)) return true;
     const roles = effectiveRoles(user);
+    const readOnlyToRoles = verb !== 'read' && this.isShared(entityName);
     return (
-      this.policy.rolePermissions.some(
-        (permission) =>
-          permission.verbs[verb] !== false && permission.roles.some((role) => roles.includes(role)),
-      ) ||
+      (!readOnlyToRoles &&
+        this.policy.rolePermissions.some(
+          (permission) =>
+            permission.verbs[verb] !== false && permission.roles.some((role) => roles.includes(role)),
+        )) ||
       this.policy.grants.some(
         (grant) =>
           grant.verbs[verb] !== false &&
@@ -359,6 +365,11 @@ export class SecurityModel {
           this.classNameOf(grant.entity) === entityName,
       )
     );
+  }
+
+  /** True for an entity declared sharedByAllTenants. */
+  private isShared(entityName: string): boolean {
+    return this.policy.sharedLabels.has(this.entity(entityName).class);
   }
 
   /** The roles that may read (and so filter on, sort on and write) a field; undefined: every reader. */
@@ -462,6 +473,8 @@ export class SecurityModel {
       ),
     ];
     if (withheld.length > 0) return withheld.map((rule) => rule.label).join(' and ');
+    if (verb !== 'read' && this.isShared(entityName))
+      return `${entityName} is shared by all tenants, and shared rows are written only by sa and the roles a grant on ${entityName} names (${this.policy.sharedLabels.get(meta.class)})`;
     return `No role permission or grant gives ${roles.join(', ')} ${verb} on ${entityName}.`;
   }
 

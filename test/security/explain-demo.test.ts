@@ -57,6 +57,23 @@ describe('security:explain on the demo users', () => {
     expect(rows.size).toBeGreaterThanOrEqual(6);
   });
 
+  it('shows shared entities read-only to tenants, and written by the role a grant names', async () => {
+    const context = { orm: t.orm, model: t.model, databaseSecurity: t.requestContext.databaseSecurity };
+    const shared = ['Shipper', 'Employee'];
+    const u1 = await explainUser(context, (await t.auth.service.findUser('u1'))!, { entities: shared });
+    const u2 = await explainUser(context, (await t.auth.service.findUser('u2'))!, { entities: shared });
+    const readOnly = { read: true, create: false, update: false, delete: false };
+    expect(u1.entities.Shipper!.verbs).toEqual(readOnly);
+    expect(u1.entities.Employee!.verbs).toEqual(readOnly);
+    expect(u1.entities.Shipper!.rules).toContainEqual({
+      kind: 'shared',
+      label: expect.stringMatching(/^Departments, employees, suppliers and shippers are the company's own/),
+    });
+    // u2 is a manager too: its grant on Employee gives it the writes, not on Shipper.
+    expect(u2.entities.Shipper!.verbs).toEqual(readOnly);
+    expect(u2.entities.Employee!.verbs).toEqual({ read: true, create: true, update: true, delete: false });
+  });
+
   it('names each rule by the intent comment above its declaration', async () => {
     const s1 = (await t.auth.service.findUser('s1'))!;
     const context = { orm: t.orm, model: t.model, databaseSecurity: t.requestContext.databaseSecurity };

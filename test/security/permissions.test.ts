@@ -162,7 +162,7 @@ describe('writes', () => {
     });
   });
 
-  it('a manager may raise a department’s security level; a tenant may not (it would hide the row)', async () => {
+  it('a manager may raise a department’s security level; a tenant may not write a shared row at all', async () => {
     expect(
       (await as('u2', 'mutation { updateDepartment(id: 3, input: { securityLevel: 1 }) { id } }')).errors,
     ).toBeUndefined();
@@ -171,7 +171,29 @@ describe('writes', () => {
       'aneu',
       'mutation { updateDepartment(id: 2, input: { securityLevel: 1 }) { id } }',
     );
-    expect(tenant.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(tenant.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(await state()).toEqual(before);
+  });
+
+  it('shared rows are read-only to every tenant: no create, update or delete of what all tenants read', async () => {
+    const before = await state();
+    for (const mutation of [
+      'mutation { createShipper(input: { companyName: "Mine" }) { id } }',
+      'mutation { updateShipper(id: 1, input: { companyName: "Mine" }) { id } }',
+      'mutation { deleteShipper(id: 1) }',
+      'mutation { updateSupplier(id: 1, input: { companyName: "Mine" }) { id } }',
+      'mutation { deleteEmployee(id: 1) }',
+    ]) {
+      const result = await as('u1', mutation);
+      expect(
+        result.errors?.map((error) => error.extensions?.code),
+        mutation,
+      ).toEqual(['FORBIDDEN']);
+    }
+    // Still readable by all of them.
+    expect((await as('u1', '{ shippers(limit: 1) { companyName } }')).data).toEqual({
+      shippers: [{ companyName: expect.any(String) }],
+    });
     expect(await state()).toEqual(before);
   });
 });

@@ -8,8 +8,9 @@ type Verb = 'read' | 'insert' | 'update' | 'delete';
 /**
  * Which verbs each demo user has on each entity, worked out by hand from the sample declarations
  * (SPEC §5) — not by asking the engine: tenant has all four; renter, manager, sales and public all
- * but delete; a Grant gives its role every verb on its entity (Customer for customer, sales, public);
- * dev has nothing; sa everything.
+ * but delete; a Grant gives its role every verb on its entity (Customer for customer, sales, public;
+ * Department and Employee for manager, but delete); the shared entities are read-only to every
+ * role but a grant's (SPEC §8); dev has nothing; sa everything.
  */
 const ROLE_VERBS: Record<string, Verb[]> = {
   tenant: ['read', 'insert', 'update', 'delete'],
@@ -21,6 +22,8 @@ const ROLE_VERBS: Record<string, Verb[]> = {
   customer: [],
 };
 const CUSTOMER_GRANT_ROLES = ['customer', 'sales', 'public'];
+const SHARED = ['Department', 'Employee', 'Supplier', 'Shipper'];
+const MANAGER_GRANTS = ['Department', 'Employee'];
 const ALL: Verb[] = ['read', 'insert', 'update', 'delete'];
 
 const USERS: Record<string, string[]> = {
@@ -39,8 +42,11 @@ const USERS: Record<string, string[]> = {
 function expectedVerbs(roles: string[], entity: string): Set<Verb> {
   if (roles.includes('sa')) return new Set(ALL);
   const verbs = new Set(roles.flatMap((role) => ROLE_VERBS[role] ?? []));
+  if (SHARED.includes(entity)) for (const verb of ['insert', 'update', 'delete'] as const) verbs.delete(verb);
   if (entity === 'Customer' && roles.some((role) => CUSTOMER_GRANT_ROLES.includes(role)))
     ALL.forEach((v) => verbs.add(v));
+  if (MANAGER_GRANTS.includes(entity) && roles.includes('manager'))
+    (['read', 'insert', 'update'] as const).forEach((v) => verbs.add(v));
   return verbs;
 }
 

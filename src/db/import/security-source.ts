@@ -64,8 +64,9 @@ export function securitySource(
     }
     if (shared.length > 0) {
       rules.push(
-        `    // These have no ${tenant} column: shared by all tenants until you scope them to a parent,`,
-        "    // scope(Entity, '<to-one relation>'), or give them the column.",
+        `    // These have no ${tenant} column: shared by all tenants (read by all, written by sa and the`,
+        "    // roles a grant names) until you scope them to a parent, scope(Entity, '<to-one relation>'),",
+        '    // or give them the column.',
         `    sharedByAllTenants(${shared.join(', ')});`,
       );
     }
