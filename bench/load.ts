@@ -3,16 +3,20 @@
  * `npm start` entry point, DATABASE_URL or the embedded database), for a fixed number of requests,
  * while an attacker sends a hostile mix beside it on connections of its own: documents whose worst
  * case is millions of objects, logins with huge usernames from rotating X-Forwarded-For addresses,
- * replays of a used refresh token and malformed bodies. Every response is checked: the users' carry
+ * replays of a used refresh token, malformed bodies, variables nested 4000 levels or of 100,000
+ * values, documents past the token limit, a key another tenant holds, a shared row rewritten — and
+ * the red team's shapes for PostgreSQL's memory (60 distinct five-level reads, 15 aliased roots),
+ * which are served. Every response is checked: the users' carry
  * no error and no row of another tenant anywhere (a probe for the other tenant's customer by id must
  * come back null); the attacker's are all refusals. Prints throughput, p50/p99 latency, the error
- * counts and the gateway's resident memory sampled through the run, and exits non-zero on any error,
+ * counts, the gateway's resident memory and the largest PostgreSQL backend's private memory sampled
+ * through the run (the server on this machine), and exits non-zero on any error,
  * leaked row or hostile request that was not refused.
  *
  *   npm run load [-- --requests 100000 --connections 20 --hostile-connections 4]
  */
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 
@@ -68,6 +72,29 @@ function startGateway(): Promise<{ url: string; pid: number; stop(): Promise<voi
 async function residentMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(status.match(/VmRSS:\s+(\d+) kB/)![1]) / 1024;
+}
+
+/** The database the gateway serves: DATABASE_URL's, or the embedded server's (src/db/database.ts). */
+const DATABASE_NAME = process.env.DATABASE_URL
+  ? new URL(process.env.DATABASE_URL).pathname.slice(1)
+  : 'grantgate';
+
+/**
+ * The largest private memory (RssAnon: plans, prepared statements, caches; not the shared buffers
+ * every backend maps) of a PostgreSQL backend serving that database, in MiB, from /proc: the
+ * server must run on this machine.
+ */
+async function largestBackendMiB(): Promise<number> {
+  let largest = 0;
+  for (const pid of await readdir('/proc').catch(() => [])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (!cmdline.startsWith(`postgres: `) || cmdline.split(' ')[2] !== DATABASE_NAME) continue;
+    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+    const anon = /RssAnon:\s+(\d+) kB/.exec(status);
+    if (anon) largest = Math.max(largest, Number(anon[1]) / 1024);
+  }
+  return largest;
 }
 
 async function graphql(url: string, query: string, token?: string, variables?: Record<string, unknown>) {
@@ -180,7 +207,79 @@ const attacker = (
 await graphql(url, 'mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken } }', undefined, {
   t: attacker.refreshToken,
 });
-const HOSTILE: { name: string; authorized: boolean; body: string }[] = [
+/**
+ * The red team's shapes for PostgreSQL's memory (issue 26): reads of five levels, each with another
+ * set of fields, so that every one is a statement of its own; and documents of 15 aliased roots.
+ * They are served (a reader may ask them), within the bounds that keep the backends' memory level.
+ */
+const CUSTOMER_FIELDS = ['companyName', 'contactName', 'city', 'region', 'country', 'phone'];
+const shape = (n: number) =>
+  `{ customers(limit: 3) { id ${CUSTOMER_FIELDS.filter((_, bit) => (n + 1) & (1 << bit)).join(' ')}
+     orders(limit: 3) { id ${n % 2 ? 'freight' : 'orderDate'} details(limit: 3) { id ${n % 3 ? 'quantity' : 'unitPrice'}
+       product { id ${n % 5 ? 'productName' : 'unitsInStock'} category { id ${n % 7 ? 'categoryName' : 'description'} } } } } } }`;
+const aliasedRoots = (n: number) =>
+  `{ ${Array.from({ length: 15 }, (_, i) => `a${i}: customers(limit: 2, offset: ${n + i}) { id ${CUSTOMER_FIELDS[i % 6]} }`).join(' ')} }`;
+/** `{"AND":[{"AND":[ … ]}]}`, `levels` deep, as JSON text. */
+const nestedWhere = (levels: number) =>
+  `${'{"AND":['.repeat(levels)}{"companyName":{"eq":"x"}}${']}'.repeat(levels)}`;
+
+const HOSTILE: { name: string; authorized: boolean; body: string; served?: true }[] = [
+  ...Array.from({ length: 60 }, (_, n) => ({
+    name: n === 0 ? '60 distinct five-level shapes' : '',
+    authorized: true,
+    body: JSON.stringify({ query: shape(n) }),
+    served: true as const,
+  })),
+  ...Array.from({ length: 20 }, (_, n) => ({
+    name: n === 0 ? '20 documents of 15 aliased roots' : '',
+    authorized: true,
+    body: JSON.stringify({ query: aliasedRoots(n) }),
+    served: true as const,
+  })),
+  {
+    name: 'variables nested 4000 levels',
+    authorized: false,
+    body: `{"query":"query($w: CustomerWhere) { customers(where: $w, limit: 1) { id } }","variables":{"w":${nestedWhere(4000)}}}`,
+  },
+  {
+    name: 'an OR of 100 × 1000 values',
+    authorized: true,
+    body: JSON.stringify({
+      query: 'query($w: CustomerWhere) { customers(where: $w, limit: 1) { id } }',
+      variables: {
+        w: {
+          OR: Array.from({ length: 100 }, (_, i) => ({ companyName: { in: Array(1000).fill(`c${i}`) } })),
+        },
+      },
+    }),
+  },
+  {
+    name: '60,000 selections',
+    authorized: true,
+    body: JSON.stringify({ query: `{ ${'me { id } '.repeat(60_000)}}` }),
+  },
+  {
+    name: '3,000 operations',
+    authorized: true,
+    body: JSON.stringify({
+      query: Array.from({ length: 3000 }, (_, i) => `query q${i} { me { id } }`).join(' '),
+      operationName: 'q1',
+    }),
+  },
+  {
+    name: "another tenant's customer key",
+    authorized: true,
+    body: JSON.stringify({
+      query: `mutation { createCustomer(input: { id: "${customerOf.get(1)}", companyName: "Probe" }) { id } }`,
+    }),
+  },
+  {
+    name: 'a shared row rewritten',
+    authorized: true,
+    body: JSON.stringify({
+      query: 'mutation { updateShipper(id: 1, input: { companyName: "Mine" }) { id } }',
+    }),
+  },
   {
     name: 'three nested lists of 1000',
     authorized: true,
@@ -216,6 +315,8 @@ const HOSTILE: { name: string; authorized: boolean; body: string }[] = [
 ];
 let hostileSent = 0;
 let hostileLetThrough = 0;
+let servedShapes = 0;
+let shapeFailures = 0;
 const letThrough: string[] = [];
 const hostileRequests = HOSTILE.map((attack) => ({
   method: 'POST' as const,
@@ -235,6 +336,18 @@ const hostileRequests = HOSTILE.map((attack) => ({
   }),
   onResponse: (status: number, body: string) => {
     hostileSent++;
+    if (attack.served) {
+      // Asked of tenant 2's attacker: served, without an error and without a row of tenant 1.
+      const parsed =
+        status === 200 ? (JSON.parse(body) as { data?: unknown; errors?: unknown[] }) : undefined;
+      if (parsed && !parsed.errors && !clientIds(parsed.data).some((clientId) => clientId !== 2)) {
+        servedShapes++;
+        return;
+      }
+      shapeFailures++;
+      if (letThrough.length < 5) letThrough.push(`a served shape: HTTP ${status} ${body.slice(0, 120)}`);
+      return;
+    }
     const refused = status >= 400 || (JSON.parse(body) as { data?: unknown; errors?: unknown[] }).errors;
     const leaked = status < 400 && (JSON.parse(body) as { data?: unknown }).data;
     if (refused && !leaked) return;
@@ -245,9 +358,11 @@ const hostileRequests = HOSTILE.map((attack) => ({
 
 // Warm up (JIT, query plans, pool), then measure from a settled baseline.
 await autocannon({ url, connections: CONNECTIONS, amount: 2000, requests });
-const memory = [{ at: 0, mib: await residentMiB(gateway.pid) }];
+const memory = [{ at: 0, mib: await residentMiB(gateway.pid), backend: await largestBackendMiB() }];
 const sampler = setInterval(() => {
-  void residentMiB(gateway.pid).then((mib) => memory.push({ at: checked, mib }));
+  void Promise.all([residentMiB(gateway.pid), largestBackendMiB()]).then(([mib, backend]) =>
+    memory.push({ at: checked, mib, backend }),
+  );
 }, 2000);
 checked = 0;
 failed = 0;
@@ -262,20 +377,28 @@ const result = await autocannon({ url, connections: CONNECTIONS, amount: TOTAL, 
 hostileInstance!.stop();
 const hostileResult = await hostile;
 clearInterval(sampler);
-memory.push({ at: checked, mib: await residentMiB(gateway.pid) });
+memory.push({ at: checked, mib: await residentMiB(gateway.pid), backend: await largestBackendMiB() });
 await gateway.stop();
 
 const quarter = (q: number) => memory.find((sample) => sample.at >= (TOTAL * q) / 4) ?? memory.at(-1)!;
 const mib = (sample: { mib: number }) => `${sample.mib.toFixed(0)} MiB`;
+const backend = (sample: { backend: number }) => `${sample.backend.toFixed(0)} MiB`;
 console.log(`
 ${result.requests.total} requests (${USERS.length} users, 2 tenants, ${QUERIES('').length} operations each), ${CONNECTIONS} connections, ${result.duration.toFixed(1)} s
 throughput  ${result.requests.average.toFixed(0)} req/s
 latency     p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms
 errors      ${result.errors} connection errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx, ${failed} responses failing their checks (${checked} checked)
 memory RSS  start ${mib(memory[0]!)}, 25% ${mib(quarter(1))}, 50% ${mib(quarter(2))}, 75% ${mib(quarter(3))}, end ${mib(memory.at(-1)!)}
-hostile     ${hostileSent} requests on ${HOSTILE_CONNECTIONS} connections (${HOSTILE.map((attack) => attack.name).join(', ')}): ${hostileSent - hostileLetThrough} refused, ${hostileLetThrough} let through, ${hostileResult.errors} connection errors`);
+PostgreSQL  largest backend's private memory (RssAnon): start ${backend(memory[0]!)}, 25% ${backend(quarter(1))}, 50% ${backend(quarter(2))}, 75% ${backend(quarter(3))}, end ${backend(memory.at(-1)!)}
+hostile     ${hostileSent} requests on ${HOSTILE_CONNECTIONS} connections (${HOSTILE.flatMap((attack) => (attack.name ? [attack.name] : [])).join(', ')}): ${hostileSent - hostileLetThrough - servedShapes - shapeFailures} refused, ${hostileLetThrough} let through; ${servedShapes} red-team shapes served, ${shapeFailures} failed; ${hostileResult.errors} connection errors`);
 for (const failure of [...failures, ...letThrough]) console.log(`  ${failure}`);
 const clean =
-  result.errors + result.timeouts + result.non2xx + failed + hostileLetThrough + hostileResult.errors === 0 &&
-  checked === TOTAL;
+  result.errors +
+    result.timeouts +
+    result.non2xx +
+    failed +
+    hostileLetThrough +
+    shapeFailures +
+    hostileResult.errors ===
+    0 && checked === TOTAL;
 process.exit(clean ? 0 : 1);
