@@ -1,8 +1,48 @@
-import { LRUCache } from 'lru-cache';
 import pg from 'pg';
 
-/** Prepared statements kept per connection; the least recently used beyond this are deallocated. */
-const STATEMENTS_PER_CONNECTION = 200;
+/**
+ * What the statements kept prepared may cost their backends, as estimated (`estimatedBytes`).
+ * PostgreSQL holds every prepared statement's parse tree and generic plan until it is closed: bounded
+ * by count only (200 per connection), distinct five-level reads grew one backend by 87 MB.
+ */
+export interface PreparedMemory {
+  /** At most this much per connection. */
+  connectionBytes: number;
+  /** At most this much across a pool's connections: each keeps at most its share (÷ the pool's size). */
+  totalBytes: number;
+}
+
+/**
+ * 32 MiB per connection as estimated, which the plans themselves stay below (the red team's 360
+ * distinct five-level reads on one connection: 25 kept, 10 MB of plans, against 158 MB were every one
+ * kept). With one statement too large to keep (it lasts until the next unnamed one) and the catalog
+ * caches, a backend grows by less than 64 MB (test/db/prepared-memory.test.ts). A pool keeps 256 MiB
+ * at most: 25.6 MiB per connection at its default size of 10.
+ */
+export const DEFAULT_PREPARED_MEMORY: PreparedMemory = {
+  connectionBytes: 32 * 2 ** 20,
+  totalBytes: 256 * 2 ** 20,
+};
+
+/**
+ * What a prepared statement costs its backend (its CachedPlanSource, CachedPlanQuery and CachedPlan
+ * memory contexts), estimated from its text. Measured for the fixture domain's reads under row
+ * security, as every kind of user: 20 kB for the smallest, then 200 to 930 bytes per character of SQL,
+ * as the policies PostgreSQL expands into each table reference are not in the text. Bind parameters
+ * cost no more than their characters (an `in` of 1000 values: 355 kB for 3,175 characters). This is
+ * above each of them (test/db/prepared-memory.test.ts), so what the budget admits bounds what the
+ * backends hold.
+ */
+export const estimatedBytes = (text: string) => 16 * 1024 + 1024 * text.length;
+
+/**
+ * Statements beyond these are not kept: they run unnamed, and PostgreSQL drops them with the next
+ * unnamed one. A compiled read of five levels with every field is under 2,000 characters and 50
+ * parameters; longer ones, and long `in` lists (each length another statement), are rare, and each
+ * would push out several common ones.
+ */
+export const MAX_KEPT_LENGTH = 8192;
+export const MAX_KEPT_PARAMETERS = 256;
 
 /** How a request's read transaction is begun (MikroORM's `begin({ readOnly: true })`, through Kysely). */
 const BEGIN_READ_ONLY = 'start transaction read only';
@@ -32,6 +72,7 @@ interface WireConnection {
   parse(message: { name: string; text: string }): void;
   bind(message: { statement: string; values: unknown[] }): void;
   execute(message: object): void;
+  close(message: { type: 'S'; name: string }): void;
   sync(): void;
 }
 
@@ -75,6 +116,13 @@ class ParseStatements extends pg.Query {
  * executed — in the same write and before the same Sync, so PostgreSQL runs them in order, in one
  * round trip. The frame's answers (CommandComplete, a settings row) are not the statement's results;
  * an error in the frame fails the statement.
+ *
+ * Ahead of all of it go the Closes of the statements the connection no longer keeps: they cost no round
+ * trip of their own, and they run whatever the transaction's state (a DEALLOCATE fails in a failed
+ * transaction, and its statement would stay). They come first, so no error before them in the exchange
+ * makes PostgreSQL skip them; their CloseCompletes are ignored by pg. Queued behind every statement
+ * that might still use those names, they are written only when their turn comes, and pg forgets the
+ * names as parsed only then.
  */
 class FramedStatement extends pg.Query {
   /** The CommandCompletes still to come before the statement's own. */
@@ -83,6 +131,7 @@ class FramedStatement extends pg.Query {
   constructor(
     statement: StatementConfig,
     private readonly frame: NamedStatement[],
+    private readonly closing: string[],
     callback: Callback,
   ) {
     super(statement, undefined, callback);
@@ -90,6 +139,10 @@ class FramedStatement extends pg.Query {
   }
 
   prepare(connection: WireConnection): void {
+    for (const name of this.closing) {
+      connection.close({ type: 'S', name });
+      delete connection.parsedStatements[name];
+    }
     for (const { name, values } of this.frame) {
       connection.bind({ statement: name, values });
       connection.execute({});
@@ -120,6 +173,20 @@ interface Framing {
   frame: NamedStatement[];
 }
 
+/** A statement kept prepared on the connection, and what it is estimated to cost there. */
+interface Kept {
+  name: string;
+  bytes: number;
+}
+
+/** pg's client configuration, and this client's. */
+export type PreparingClientConfig = pg.ClientConfig & {
+  /** Unset: DEFAULT_PREPARED_MEMORY. */
+  preparedMemory?: Partial<PreparedMemory>;
+  /** The pool's size: pg-pool constructs its clients with its own options. */
+  max?: number;
+};
+
 let nextName = 0;
 
 /**
@@ -128,7 +195,11 @@ let nextName = 0;
  * named prepared statement of its connection, so PostgreSQL parses it, expands the row-level security
  * policies into it and plans it once instead of on every request (measured on the demo data: a
  * five-level read 14.3 ms → 3.9 ms). PostGraphile does the same. Names are unique per preparation,
- * so a statement deallocated and prepared again never meets its old self.
+ * so a statement closed and prepared again never meets its old self.
+ *
+ * What the kept statements cost the backend is bounded by bytes (`PreparedMemory`, `estimatedBytes`):
+ * beyond it the least recently used are closed. A statement too large to be worth keeping
+ * (`MAX_KEPT_LENGTH`, `MAX_KEPT_PARAMETERS`) runs unnamed, and PostgreSQL drops it with the next one.
  *
  * A request's transaction (src/db/request-transaction.ts) costs no round trip of its own. Its `begin`
  * and its settings are answered at once and go out with the statement that follows them, in one
@@ -140,20 +211,28 @@ let nextName = 0;
  * statement was sent had nothing to send.
  */
 export class PreparingClient extends pg.Client {
-  private readonly prepared = new LRUCache<string, string>({
-    max: STATEMENTS_PER_CONNECTION,
-    dispose: (name) => {
-      // Forgotten first, so a later use prepares anew (under a new name) rather than relying on it;
-      // the deallocation is queued on this connection like any query.
-      delete this.wire().parsedStatements[name];
-      super.query(`deallocate "${name}"`).catch(() => {});
-    },
-  });
+  /** The statements kept prepared, by text, the least recently used first. */
+  private readonly prepared = new Map<string, Kept>();
+
+  private preparedBytes = 0;
+
+  /** What the kept statements may cost together: the connection's budget, or its share of the total. */
+  private readonly budget: number;
+
+  /** The names no longer kept, to be closed in front of the next exchange queued. */
+  private closing: string[] = [];
 
   private framing?: Framing;
 
-  /** The last framed exchange queued: a read's end waits for it (see `send`). */
+  /** The last exchange queued: a read's end waits for it (see `send`). */
   private lastFramed: Promise<unknown> = Promise.resolve();
+
+  constructor(config?: string | PreparingClientConfig) {
+    super(config);
+    const options = typeof config === 'object' ? config : {};
+    const memory = { ...DEFAULT_PREPARED_MEMORY, ...options.preparedMemory };
+    this.budget = Math.min(memory.connectionBytes, memory.totalBytes / (options.max ?? 1));
+  }
 
   private wire(): WireConnection {
     return (this as unknown as { connection: WireConnection }).connection;
@@ -192,38 +271,85 @@ export class PreparingClient extends pg.Client {
       if (!framing.perStatement) this.framing = undefined;
       return this.framed(text, values, framing.frame);
     }
-    if (values.length > 0) return super.query(this.named(text, values));
+    if (values.length > 0) return this.framed(text, values, []);
     return super.query(text, values);
   }
 
+  /** `text` under the name it is kept by (a new one if it is not kept yet), the most recently used now. */
   private named(text: string, values: unknown[]): NamedStatement {
-    let name = this.prepared.get(text);
-    if (!name) {
-      name = `gg_${++nextName}`;
-      this.prepared.set(text, name);
+    let kept = this.prepared.get(text);
+    if (kept) this.prepared.delete(text);
+    else {
+      kept = { name: `gg_${++nextName}`, bytes: estimatedBytes(text) };
+      this.preparedBytes += kept.bytes;
     }
-    return { name, text, values };
+    this.prepared.set(text, kept);
+    return { name: kept.name, text, values };
   }
 
   /**
-   * `text` behind `frame`, in one exchange. The frame's statements not parsed on the connection yet
-   * are parsed in an exchange of their own just before it (once per connection): within the exchange
-   * their ParseCompletes would be taken for the statement's own, which pg then believes parsed even
-   * if its Parse fails. Both are queued at once, so nothing else sent on the connection comes between.
+   * `text` under its name if it is worth keeping: it has bind parameters (MikroORM inlines its values,
+   * so each of its statements is another text) and is small enough. Otherwise undefined: it runs unnamed.
+   */
+  private kept(text: string, values: unknown[]): NamedStatement | undefined {
+    const worthKeeping =
+      values.length > 0 &&
+      values.length <= MAX_KEPT_PARAMETERS &&
+      text.length <= MAX_KEPT_LENGTH &&
+      estimatedBytes(text) <= this.budget;
+    return worthKeeping ? this.named(text, values) : undefined;
+  }
+
+  /**
+   * Forgets the least recently used statements until the kept ones fit the budget, but none that
+   * `exchange` binds: those stay even beyond it, until an exchange that does not need them.
+   */
+  private fitBudget(exchange: readonly StatementConfig[]) {
+    const inUse = new Set(exchange.map(({ name }) => name));
+    for (const [text, { name }] of this.prepared) {
+      if (this.preparedBytes <= this.budget) return;
+      if (!inUse.has(name)) this.forget(text, name);
+    }
+  }
+
+  /** No longer keeps `text` (if it is still kept as `name`): it is closed in front of the next exchange. */
+  private forget(text: string, name: string) {
+    const kept = this.prepared.get(text);
+    if (kept?.name !== name) return;
+    this.prepared.delete(text);
+    this.preparedBytes -= kept.bytes;
+    this.closing.push(name);
+  }
+
+  /**
+   * `text` behind `frame` (none outside a transaction's frame), in one exchange. The frame's statements
+   * not parsed on the connection yet are parsed in an exchange of their own just before it (once per
+   * connection): within the exchange their ParseCompletes would be taken for the statement's own,
+   * which pg then believes parsed even if its Parse fails. Both are queued at once, so nothing else
+   * sent on the connection comes between.
    */
   private framed(text: string, values: unknown[], framing: NamedStatement[]): Promise<unknown> {
     // The frame as it stands now: a read's frame grows with later settings (a count's work_mem), which
     // are not this statement's even if it still waits for the connection.
     const frame = [...framing];
-    // A statement without values (MikroORM's, values inlined) is parsed unnamed within the exchange.
-    const statement: StatementConfig =
-      values.length > 0 ? this.named(text, values) : { text, values, queryMode: 'extended' };
+    // A statement not worth keeping (MikroORM's, values inlined; a large one) is parsed unnamed
+    // within the exchange.
+    const statement: StatementConfig = this.kept(text, values) ?? {
+      text,
+      values,
+      queryMode: 'extended',
+    };
+    this.fitBudget([...frame, statement]);
+    const closing = this.closing;
+    this.closing = [];
     const wire = this.wire();
     const unparsed = frame.filter(({ name, text }) => wire.parsedStatements[name] !== text);
     const parsed = unparsed.length === 0 ? undefined : this.parse(unique(unparsed));
     const result = new Promise((resolve, reject) => {
       super.query(
-        new FramedStatement(statement, frame, (error, rows) => (error ? reject(error) : resolve(rows))),
+        new FramedStatement(statement, frame, closing, (error, rows) =>
+          error ? reject(error) : resolve(rows),
+        ),
       );
     });
     this.lastFramed = result;
@@ -241,7 +367,7 @@ export class PreparingClient extends pg.Client {
       super.query(
         new ParseStatements(statements, (error) => {
           if (!error) return resolve();
-          for (const { text } of statements) this.prepared.delete(text);
+          for (const { name, text } of statements) this.forget(text, name);
           reject(error);
         }),
       );
