@@ -89,7 +89,8 @@ async function largestBackendMiB(): Promise<number> {
   for (const pid of await readdir('/proc').catch(() => [])) {
     if (!/^\d+$/.test(pid)) continue;
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (!cmdline.startsWith(`postgres: `) || cmdline.split(' ')[2] !== DATABASE_NAME) continue;
+    // `postgres: user database client state`, after the cluster's name if it has one (`15/main: `).
+    if (/^postgres: (?:\S+: )?\S+ (\S+) /.exec(cmdline)?.[1] !== DATABASE_NAME) continue;
     const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
     const anon = /RssAnon:\s+(\d+) kB/.exec(status);
     if (anon) largest = Math.max(largest, Number(anon[1]) / 1024);
