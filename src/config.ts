@@ -22,6 +22,13 @@ const port = z
   .transform(Number)
   .refine((value) => value <= 65535, 'must be a whole number from 0 to 65535');
 
+/** A size in MiB, a whole number (0: keep no prepared statement). */
+const mebibytes = z
+  .string()
+  .regex(/^\d+$/, 'must be a whole number of MiB')
+  .transform(Number)
+  .refine((n) => Number.isSafeInteger(n), 'must be a whole number of MiB');
+
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: () => `must be one of ${values.join(', ')}` });
 
@@ -99,6 +106,8 @@ const environmentSchema = z
       .default(10),
     DB_POOL_TIMEOUT: duration.default(5),
     DB_STATEMENT_TIMEOUT: duration.default(15),
+    DB_PREPARED_MEMORY: mebibytes.default(32),
+    DB_PREPARED_MEMORY_TOTAL: mebibytes.default(256),
     REQUEST_TIMEOUT: duration.default(30),
     MAX_RESULT_OBJECTS: z
       .string()
@@ -153,6 +162,10 @@ export interface Config {
   dbPoolTimeoutSeconds: number;
   /** PostgreSQL cancels any statement running longer (seconds). */
   dbStatementTimeoutSeconds: number;
+  /** What one connection's prepared statements may cost PostgreSQL, as estimated (MiB). */
+  dbPreparedMemoryMiB: number;
+  /** ... and all of the pool's connections' together (MiB). */
+  dbPreparedMemoryTotalMiB: number;
   /** A request still running after this many seconds has its queries cancelled and fails. */
   requestTimeoutSeconds: number;
   /** MAX_RESULT_OBJECTS: a document whose worst-case result is larger is refused before it runs. */
@@ -199,6 +212,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolSize: e.DB_POOL_SIZE,
     dbPoolTimeoutSeconds: e.DB_POOL_TIMEOUT,
     dbStatementTimeoutSeconds: e.DB_STATEMENT_TIMEOUT,
+    dbPreparedMemoryMiB: e.DB_PREPARED_MEMORY,
+    dbPreparedMemoryTotalMiB: e.DB_PREPARED_MEMORY_TOTAL,
     requestTimeoutSeconds: e.REQUEST_TIMEOUT,
     maxResultObjects: e.MAX_RESULT_OBJECTS,
     trustProxy: e.TRUST_PROXY,

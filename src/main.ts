@@ -70,6 +70,10 @@ try {
       size: config.dbPoolSize,
       acquireTimeoutMs: config.dbPoolTimeoutSeconds * 1000,
       statementTimeoutMs: config.dbStatementTimeoutSeconds * 1000,
+      preparedMemory: {
+        connectionBytes: config.dbPreparedMemoryMiB * 2 ** 20,
+        totalBytes: config.dbPreparedMemoryTotalMiB * 2 ** 20,
+      },
     },
     auth: { config, dataDir: DATA_DIR },
     settings: {

@@ -25,6 +25,8 @@ describe('configuration', () => {
       dbPoolSize: 10,
       dbPoolTimeoutSeconds: 5,
       dbStatementTimeoutSeconds: 15,
+      dbPreparedMemoryMiB: 32,
+      dbPreparedMemoryTotalMiB: 256,
       requestTimeoutSeconds: 30,
       maxResultObjects: 100_000,
     });
@@ -51,6 +53,8 @@ describe('configuration', () => {
       DB_POOL_SIZE: '25',
       DB_POOL_TIMEOUT: '2s',
       DB_STATEMENT_TIMEOUT: '1m',
+      DB_PREPARED_MEMORY: '16',
+      DB_PREPARED_MEMORY_TOTAL: '128',
       REQUEST_TIMEOUT: '2m',
       GRAPHQL_INTROSPECTION: 'true',
     });
@@ -73,6 +77,8 @@ describe('configuration', () => {
       dbPoolSize: 25,
       dbPoolTimeoutSeconds: 2,
       dbStatementTimeoutSeconds: 60,
+      dbPreparedMemoryMiB: 16,
+      dbPreparedMemoryTotalMiB: 128,
       requestTimeoutSeconds: 120,
       introspection: true,
     });

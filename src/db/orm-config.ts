@@ -4,7 +4,7 @@ import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { securityFilter } from '../../security/system/row-security.js';
 import { type Domain, migrationsFolderOf } from '../domain.js';
 import { MappedTablesMigrator, MIGRATIONS_TABLE } from './mapped-tables-migrator.js';
-import { PreparingClient } from './preparing-client.js';
+import { DEFAULT_PREPARED_MEMORY, type PreparedMemory, PreparingClient } from './preparing-client.js';
 import { type QueryLog } from './query-log.js';
 import { isWritableView } from '../model/views.js';
 
@@ -14,9 +14,16 @@ export interface PoolSettings {
   acquireTimeoutMs: number;
   /** PostgreSQL cancels statements that run longer. */
   statementTimeoutMs: number;
+  /** What the connections' prepared statements may cost PostgreSQL (src/db/preparing-client.ts). */
+  preparedMemory: PreparedMemory;
 }
 
-export const DEFAULT_POOL: PoolSettings = { size: 10, acquireTimeoutMs: 5000, statementTimeoutMs: 15_000 };
+export const DEFAULT_POOL: PoolSettings = {
+  size: 10,
+  acquireTimeoutMs: 5000,
+  statementTimeoutMs: 15_000,
+  preparedMemory: DEFAULT_PREPARED_MEMORY,
+};
 
 /** The one MikroORM configuration: the gateway, the CLIs and the tests all build on it. */
 export function createOrmOptions(options: {
@@ -54,6 +61,7 @@ export function createOrmOptions(options: {
       Client: PreparingClient,
       connectionTimeoutMillis: pool.acquireTimeoutMs,
       statement_timeout: pool.statementTimeoutMs,
+      preparedMemory: pool.preparedMemory,
     },
     loggerFactory: () => options.queryLog,
     // No entities on purpose only for a command that reads the catalog (db:import).
