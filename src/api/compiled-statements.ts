@@ -5,8 +5,24 @@ import { type Statement } from './compiled-read.js';
 
 /** Statements kept per gateway; the least recently used beyond these are built again when asked for. */
 const MAX_STATEMENTS = 1000;
-/** And at most this many characters of keys and SQL text together. */
+/** And at most this many characters of keys, SQL text and parameters together. */
 const MAX_CHARACTERS = 16_000_000;
+/**
+ * A statement larger than this is built for its request and not kept: a one-off (a document's long
+ * literals, a long list in a variable) would push out a thousand common ones.
+ */
+export const MAX_KEPT_CHARACTERS = 64_000;
+
+/**
+ * What a statement holds, in characters: its key (the variables among it), its SQL and its parameters
+ * (a string as long as it is, any other value as eight). A document's literals are parameters too,
+ * and a request body may carry a megabyte of them.
+ */
+const charactersOf = (statement: Statement, key: string) =>
+  statement.params.reduce<number>(
+    (sum, param) => sum + (typeof param === 'string' ? param.length : 8),
+    key.length + statement.sql.length,
+  );
 
 /** A value that does not stand for itself in JSON (see `exactJson`). */
 class NotPlain extends Error {}
@@ -61,7 +77,7 @@ export class CompiledStatements {
   private readonly statements = new LRUCache<string, Statement>({
     max: MAX_STATEMENTS,
     maxSize: MAX_CHARACTERS,
-    sizeCalculation: (statement, key) => key.length + statement.sql.length,
+    sizeCalculation: charactersOf,
   });
 
   /** The statement of the query root field `info` for `user`: built by `build` unless known already. */
@@ -75,7 +91,8 @@ export class CompiledStatements {
     const known = this.statements.get(key);
     if (known) return known;
     const built = await build();
-    this.statements.set(key, Object.freeze({ sql: built.sql, params: Object.freeze([...built.params]) }));
+    if (charactersOf(built, key) <= MAX_KEPT_CHARACTERS)
+      this.statements.set(key, Object.freeze({ sql: built.sql, params: Object.freeze([...built.params]) }));
     return built;
   }
 

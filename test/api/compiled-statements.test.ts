@@ -1,4 +1,5 @@
 import { parse } from 'graphql';
+import { MAX_KEPT_CHARACTERS } from '../../src/api/compiled-statements.js';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -150,6 +151,20 @@ describe('compiled statements are kept per document, variables and identity', ()
         ['a list of four', u1, { n: 5, ids: ['ALFKI', 'ANATR', 'ANTON', 'AROUT'], id: 'X', city: true }],
       ],
     );
+  });
+
+  it('a statement larger than MAX_KEPT_CHARACTERS runs and is not kept, its literals counted', async () => {
+    // A document's long literal is a parameter of its statement, not part of its key.
+    const long = 'x'.repeat(MAX_KEPT_CHARACTERS);
+    const query = parse(`{ customers(where: { companyName: { eq: "${long}" } }) { id } }`);
+    const before = t.requestContext.statements!.size;
+    const result = await run(query, {}, callerOf('u1'));
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toEqual({ customers: [] });
+    expect(t.requestContext.statements!.size).toBe(before);
+    // A short one of the same shape is kept.
+    await run(parse('{ customers(where: { companyName: { eq: "x" } }) { id } }'), {}, callerOf('u1'));
+    expect(t.requestContext.statements!.size).toBe(before + 1);
   });
 
   it('a mutation’s read-back is never kept (it reads the row it wrote)', async () => {
