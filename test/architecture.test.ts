@@ -1,5 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { dirname, relative, resolve } from 'node:path';
 import { ESLint } from 'eslint';
+import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Customer } from './fixtures/northwind/entities/index.js';
 import { startTestGateway, type TestGateway } from './helpers/test-gateway.js';
@@ -60,5 +62,75 @@ describe('the tests never depend on the served domain nor on the demo', () => {
     }
     // db:import replaces domain/, and a team may change or remove the demo: the suite stays green (SPEC §9).
     expect(offending).toEqual([]);
+  });
+});
+
+/**
+ * The engine's modules (src/, security/, auth-providers/) and the imports between them, type-only
+ * imports included: `module → the modules it imports`, as TypeScript reads the import declarations.
+ */
+async function engineImports(): Promise<Map<string, string[]>> {
+  const graph = new Map<string, string[]>();
+  for (const folder of ['src', 'security', 'auth-providers']) {
+    for (const file of await readdir(folder, { recursive: true })) {
+      if (!file.endsWith('.ts')) continue;
+      const path = `${folder}/${file}`;
+      const { importedFiles } = ts.preProcessFile(await readFile(path, 'utf8'), true, false);
+      graph.set(
+        path,
+        importedFiles
+          .map((imported) => imported.fileName)
+          .filter((name) => name.startsWith('.'))
+          .map((name) => relative('.', resolve(dirname(path), name.replace(/\.js$/, '.ts')))),
+      );
+    }
+  }
+  return graph;
+}
+
+/** The groups of modules that import one another in a circle (Tarjan's strongly connected components). */
+function cycles(graph: Map<string, string[]>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const found: string[][] = [];
+  const visit = (module: string) => {
+    index.set(module, index.size);
+    low.set(module, index.get(module)!);
+    stack.push(module);
+    for (const imported of graph.get(module) ?? []) {
+      if (!graph.has(imported)) continue;
+      if (!index.has(imported)) {
+        visit(imported);
+        low.set(module, Math.min(low.get(module)!, low.get(imported)!));
+      } else if (stack.includes(imported)) low.set(module, Math.min(low.get(module)!, index.get(imported)!));
+    }
+    if (low.get(module) !== index.get(module)) return;
+    const component: string[] = [];
+    for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+      component.push(top);
+      if (top === module) break;
+    }
+    if (component.length > 1 || graph.get(module)?.includes(module)) found.push(component.sort());
+  };
+  for (const module of graph.keys()) if (!index.has(module)) visit(module);
+  return found;
+}
+
+describe('the engine’s modules', () => {
+  it('import one another without a cycle, type-only imports included', async () => {
+    const graph = await engineImports();
+    expect(graph.size).toBeGreaterThan(100);
+    expect(cycles(graph)).toEqual([]);
+  });
+
+  it('finds a cycle where there is one, so the check above can fail', () => {
+    const graph = new Map([
+      ['a.ts', ['b.ts']],
+      ['b.ts', ['c.ts']],
+      ['c.ts', ['a.ts', 'd.ts']],
+      ['d.ts', []],
+    ]);
+    expect(cycles(graph)).toEqual([['a.ts', 'b.ts', 'c.ts']]);
   });
 });

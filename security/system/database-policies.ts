@@ -1,7 +1,7 @@
 import { type EntityMetadata } from '@mikro-orm/core';
 import { SUPERUSER_ROLE } from './identity.js';
-import { type GlobalFilter } from './policy.js';
-import { isView, type SecuredEntity, type SecurityModel } from './security-model.js';
+import { type GlobalFilter, type SecurityPolicy } from './policy.js';
+import { isView, type SecuredEntity } from './secured-entity.js';
 import { NotStatic, symbolicCondition, UserValue } from './symbolic-filter.js';
 
 /**
@@ -134,7 +134,20 @@ function exemption(global: GlobalFilter): string {
  * without a filter) withhold no row, and the policies do not carry verbs (they are `for all`): who may
  * touch a table at all is PostgreSQL's GRANT, which stays the team's.
  */
-function restrictsRows(model: SecurityModel, meta: SecuredEntity): boolean {
+/**
+ * What the policies are derived from: the compiled security model (security-model.ts), as far as the
+ * policies read it. Declared here so that the model, which keeps its policies, is not imported back.
+ */
+export interface PolicySource {
+  readonly policy: SecurityPolicy;
+  securedEntities(): SecuredEntity[];
+  entity(entityName: string): SecuredEntity;
+  globalFiltersOn(meta: SecuredEntity): GlobalFilter[];
+  /** The entity's scope: its parent, the parent's key column and the child's foreign-key column. */
+  scopeOf(entityName: string): { parent: string; parentKey: string; foreignKey: string } | undefined;
+}
+
+function restrictsRows(model: PolicySource, meta: SecuredEntity): boolean {
   return (
     model.globalFiltersOn(meta).length > 0 ||
     model.scopeOf(meta.className) !== undefined ||
@@ -143,7 +156,7 @@ function restrictsRows(model: SecurityModel, meta: SecuredEntity): boolean {
 }
 
 /** Derives the policies from the compiled security model. */
-export function databasePolicies(model: SecurityModel): DatabasePolicies {
+export function databasePolicies(model: PolicySource): DatabasePolicies {
   // A view has no row security of its own (PostgreSQL refuses it): it reads its tables under theirs,
   // as its owner, whom forced row security does not exempt. The gateway filters it like a table.
   const secured = model.securedEntities().filter((meta) => !isView(meta));

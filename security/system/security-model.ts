@@ -1,7 +1,6 @@
 import {
   type EntityClass,
   type EntityManager,
-  type EntityMetadata,
   type EntityProperty,
   type FilterQuery,
   type MetadataStorage,
@@ -27,20 +26,11 @@ import {
   type ScalarValue,
 } from './identity.js';
 import { type GlobalFilter, type RowFilter, type SecurityPolicy, type Verb } from './policy.js';
+import { isView, type SecuredEntity } from './secured-entity.js';
 import { comparedAttributes, NotStatic, symbolicCondition } from './symbolic-filter.js';
 
 /** A mistake in a domain's declare-security.ts: start-up and the security CLIs stop with this one line. */
 export class SecurityDeclarationError extends Error {}
-
-/** An entity the declarations apply to: a table-backed MikroORM entity. */
-/**
- * Whether an entity reads a view (db:import declares one with a key as a view entity, one without as
- * a virtual entity reading it): read-only, and without row security of its own in the database.
- */
-export const isView = (meta: EntityMetadata): boolean =>
-  Boolean(meta.view || (meta.virtual && meta.expression));
-
-export type SecuredEntity = EntityMetadata;
 
 /** A scope through a to-one relation, with what the database's policy needs to follow it. */
 export interface ScopeRule {

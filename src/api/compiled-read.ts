@@ -13,17 +13,9 @@ import { childrenOfVisibleParents } from '../../security/system/row-security.js'
 import { columnJson } from './column-types.js';
 import { type EntityModel, primaryKeyOf, type ToManyModel } from './entity-model.js';
 import { type ReadPlan, type RelationRead } from './read-plan.js';
+import { type Fragment, type Statement } from './statement.js';
 
 type Row = Record<string, unknown>;
-
-/** SQL text with `?` placeholders and its parameters, in order. */
-interface Fragment {
-  sql: string;
-  params: readonly unknown[];
-}
-
-/** A whole compiled read: one select with `?` placeholders and its parameters. */
-export type Statement = Fragment;
 
 /** The root rows of a read: its condition, order and page (all translated and checked already). */
 export interface RootRead {

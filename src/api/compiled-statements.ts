@@ -1,7 +1,7 @@
 import { type GraphQLResolveInfo, type OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
-import { type Statement } from './compiled-read.js';
+import { type Statement } from './statement.js';
 
 /** Statements kept per gateway; the least recently used beyond these are built again when asked for. */
 const MAX_STATEMENTS = 1000;

@@ -5,7 +5,7 @@ import {
   ReferenceKind,
 } from '@mikro-orm/core';
 import { GraphQLID, type GraphQLScalarType } from 'graphql';
-import { isView } from '../../security/system/security-model.js';
+import { isView } from '../../security/system/secured-entity.js';
 import { type ClassType, getMetadataStorage } from 'type-graphql';
 import { type ColumnReference, columnReferencesOf } from '../model/relations.js';
 import { isWritableView } from '../model/views.js';

@@ -3,59 +3,26 @@ import { type EntityManager } from '@mikro-orm/postgresql';
 import { type GraphQLResolveInfo } from 'graphql';
 import { type RequestContext } from '../context.js';
 import { type RequestSecurity } from '../../security/system/request-security.js';
-import { unauthenticated } from '../auth/auth-service.js';
 import { badUserInput, notFound } from '../errors.js';
 import { misfit } from './column-types.js';
-import { CompiledRead, type Statement } from './compiled-read.js';
+import { CompiledRead } from './compiled-read.js';
 import { type EntityModel, primaryKeyOf, toOneById } from './entity-model.js';
 import {
   type ListArguments,
   pagination,
   parseId,
   parseKey,
-  type RelationVisibility,
-  referencedFields,
   translateOrderBy,
   translateWhere,
   type WhereInput,
 } from './query-arguments.js';
 import { planRead } from './read-plan.js';
+import { authorizeRead, relationVisibility, securityOf } from './request-checks.js';
+import { type Statement } from './statement.js';
 import { type Attempt, toUserError } from './write-refusals.js';
 
 type Row = Record<string, unknown>;
 type Input = Record<string, unknown>;
-
-/** The request's security; the guard lets no data field run without an authenticated user. */
-export function securityOf(ctx: RequestContext): RequestSecurity {
-  if (!ctx.security) throw unauthenticated('Authentication required');
-  return ctx.security;
-}
-
-/** The verb check, and FORBIDDEN for filtering or sorting on a field the user may not read. */
-export function authorizeRead(
-  ctx: RequestContext,
-  model: EntityModel,
-  args: Pick<ListArguments, 'where' | 'orderBy'> = {},
-) {
-  const security = securityOf(ctx);
-  security.authorize(model.name, 'read');
-  for (const field of referencedFields(args)) security.authorizeField(model.name, field);
-}
-
-/** Relation ids in `where` and `orderBy` match and sort only through related rows the user can see. */
-export function relationVisibility(
-  security: RequestSecurity | undefined,
-  model: EntityModel,
-): RelationVisibility {
-  const ask = () => {
-    if (!security) throw unauthenticated('Authentication required');
-    return security;
-  };
-  return {
-    visible: (relation) => ask().relatedRowVisible(model.name, relation.name),
-    sortKey: (relation) => ask().relatedSortKey(model.name, relation.name),
-  };
-}
 
 /** A compiled read on the request's EntityManager, in time, cancelled at the request's deadline. */
 const compiledRead = (ctx: RequestContext) => new CompiledRead(() => ctx.em, ctx.deadline);

@@ -9,7 +9,7 @@ import {
 } from 'graphql';
 import { collectSubfields } from 'graphql/execution/collectFields.js';
 import { type RequestContext } from '../context.js';
-import { authorizeRead, relationVisibility, securityOf } from './entity-operations.js';
+import { authorizeRead, relationVisibility, securityOf } from './request-checks.js';
 import {
   type EntityModel,
   type ScalarFieldModel,

@@ -5,7 +5,7 @@ import { AuthResolver } from '../auth/auth.resolver.js';
 import { buildEntityModels, type EntityModel } from './entity-model.js';
 import { createEntityInputs, type EntityInputs } from './inputs/entity-inputs.js';
 import { type RequestContext } from '../context.js';
-import { securityOf } from './entity-operations.js';
+import { securityOf } from './request-checks.js';
 import { createEntityResolver } from './entity-resolver.js';
 import { resolveRelationsDirectly } from './read-plan.js';
 import { trackRootFields } from '../http/request-work.js';

@@ -2,12 +2,8 @@ import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import { RequestSecurity } from '../../security/system/request-security.js';
 import { restrictTo } from '../../security/system/row-security.js';
-import {
-  type AppliedRule,
-  type ApiVerb,
-  type SecuredEntity,
-  type SecurityModel,
-} from '../../security/system/security-model.js';
+import { type SecuredEntity } from '../../security/system/secured-entity.js';
+import { type AppliedRule, type ApiVerb, type SecurityModel } from '../../security/system/security-model.js';
 import { type DatabaseSecurity, requestSettings, setLocal } from '../db/request-transaction.js';
 
 /** What one user may do with one entity, and why (SPEC §10). */

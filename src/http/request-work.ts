@@ -1,5 +1,4 @@
 import { type GraphQLSchema } from 'graphql';
-import { type RequestContext } from '../context.js';
 
 /**
  * The database work of one request that may still be running. graphql-js 16 answers as soon as one
@@ -34,7 +33,7 @@ export function trackRootFields(schema: GraphQLSchema): GraphQLSchema {
     for (const field of Object.values(root?.getFields() ?? {})) {
       const resolve = field.resolve;
       if (!resolve) continue;
-      field.resolve = (source, args, context: RequestContext, info) =>
+      field.resolve = (source, args, context: { work: RequestWork }, info) =>
         context.work.track(() => resolve(source, args, context, info));
     }
   }

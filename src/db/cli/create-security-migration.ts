@@ -8,7 +8,7 @@
 import { policyStatements } from '../../../security/system/database-policies.js';
 import { loadConfigOrExit } from '../../config.js';
 import { declarationsFileOf, type Domain, migrationsFolderOf } from '../../domain.js';
-import { importPath } from '../import/entity-source.js';
+import { importPath } from '../import/source-text.js';
 import { rowSecuritySummary } from '../row-security-summary.js';
 import { declaredPolicies, latestSecurityMigration } from '../security-migrations.js';
 import { writeFormatted } from './formatted-file.js';

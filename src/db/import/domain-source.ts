@@ -1,4 +1,4 @@
-import { importPath } from './entity-source.js';
+import { importPath } from './source-text.js';
 
 /** The marker of an imported domain's index.ts: a second import replaces only what one wrote. */
 export const IMPORTED_MARKER = 'Written by `npm run db:import`';

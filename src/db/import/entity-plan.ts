@@ -2,7 +2,7 @@ import { type EntityMetadata, type EntityProperty, UnderscoreNamingStrategy } fr
 import { type ForeignKey } from '@mikro-orm/postgresql';
 import { enumValueNames } from '../../api/column-types.js';
 import { lowerFirst, pluralize, upperFirst } from '../../api/entity-model.js';
-import { fileBaseOf, tsString } from './entity-source.js';
+import { fileBaseOf, tsString } from './source-text.js';
 
 /** One property of an entity class to write, with the decorator that maps it. */
 export interface PlannedMember {

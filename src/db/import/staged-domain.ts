@@ -5,7 +5,7 @@ import { buildSchema, parse, validate } from 'graphql';
 import { emitSchemaText, SCHEMA_FILE } from '../../api/schema-file.js';
 import { loadDomain } from '../../domain.js';
 import { formatted } from '../cli/formatted-file.js';
-import { fileBaseOf } from './entity-source.js';
+import { fileBaseOf } from './source-text.js';
 import { operationsSources } from './operations-source.js';
 
 /** What an import writes besides the domain's own files, for the served domain only. */

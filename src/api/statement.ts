@@ -1,0 +1,8 @@
+/** SQL text with `?` placeholders and its parameters, in order. */
+export interface Fragment {
+  sql: string;
+  params: readonly unknown[];
+}
+
+/** A whole compiled read (src/api/compiled-read.ts): one select with `?` placeholders and its parameters. */
+export type Statement = Fragment;
