@@ -124,6 +124,14 @@ describe('the engine’s modules', () => {
     expect(cycles(graph)).toEqual([]);
   });
 
+  it('never import a domain: not the demo, not the served domain/', async () => {
+    const graph = await engineImports();
+    const domainImports = [...graph].flatMap(([module, imported]) =>
+      imported.filter((path) => /^(demo|domain)\//.test(path)).map((path) => `${module} → ${path}`),
+    );
+    expect(domainImports).toEqual([]);
+  });
+
   it('finds a cycle where there is one, so the check above can fail', () => {
     const graph = new Map([
       ['a.ts', ['b.ts']],
