@@ -2,7 +2,7 @@ import { type EntityMetadata } from '@mikro-orm/core';
 import { SUPERUSER_ROLE } from './identity.js';
 import { type GlobalFilter, type SecurityPolicy } from './policy.js';
 import { isView, type SecuredEntity } from './secured-entity.js';
-import { NotStatic, symbolicCondition, UserValue } from './symbolic-filter.js';
+import { type Condition, type Operand, type Operator } from './captured-filter.js';
 
 /**
  * The database's copy of the declarations (never written by hand): each global filter becomes a
@@ -41,11 +41,6 @@ export interface TablePolicy {
   expression: string;
 }
 
-export interface AppOnlyFilter {
-  attribute: string;
-  reason: string;
-}
-
 export interface DatabasePolicies {
   /** Tables with row-level security enabled and forced: those whose rows the declarations restrict. */
   tables: string[];
@@ -56,24 +51,26 @@ export interface DatabasePolicies {
   policies: TablePolicy[];
   /** The user attributes the policies read, each from the setting `grantgate.user.<attribute>`. */
   attributes: string[];
-  /** Global filters the database cannot express; the application layer still enforces them. */
-  appOnly: AppOnlyFilter[];
 }
 
-const COMPARISONS: Record<string, string> = {
-  $eq: '=',
-  $ne: '<>',
-  $gt: '>',
-  $gte: '>=',
-  $lt: '<',
-  $lte: '<=',
+const COMPARISONS: Record<Operator, string> = {
+  eq: '=',
+  ne: '<>',
+  gt: '>',
+  gte: '>=',
+  lt: '<',
+  lte: '<=',
+  in: 'in',
+  nin: 'not in',
+  like: 'like',
+  ilike: 'ilike',
 };
 
-function literal(value: unknown): string {
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+function literal(value: string | number | boolean | null): string {
+  if (value === null) return 'null';
+  if (typeof value === 'number') return String(value);
   if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (typeof value === 'string') return `'${value.replaceAll("'", "''")}'`;
-  throw new NotStatic(`${JSON.stringify(value)} is not a number, string or boolean`);
+  return `'${value.replaceAll("'", "''")}'`;
 }
 
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
@@ -86,28 +83,62 @@ const tableOf = (meta: { schema?: string; tableName: string }) =>
   meta.schema && meta.schema !== 'public' ? `${meta.schema}.${meta.tableName}` : meta.tableName;
 const quoteTable = (table: string) => table.split('.').map(quoteIdent).join('.');
 
-function columnExpression(meta: EntityMetadata, property: string, value: unknown): string {
-  const prop = meta.properties[property as never] as EntityMetadata['props'][number] | undefined;
-  if (!prop?.fieldNames?.length) throw new NotStatic(`${property} is not a column of ${meta.className}`);
+/**
+ * The user's value of an attribute, read once per statement: a scalar subquery is an InitPlan, not a
+ * per-row call, and lets the planner use the column's index. '' is what an unset custom setting reads
+ * as once any transaction has set it: missing, like an unusable value (the gateway sends '' for both).
+ */
+const userValue = (attribute: string, type?: string) =>
+  `(select nullif(current_setting('${SETTING.attribute(attribute)}', true), '')${type ? `::${type}` : ''})`;
+
+/** The attributes a condition reads. */
+function attributesOf(condition: Condition): string[] {
+  if ('and' in condition) return condition.and.flatMap(attributesOf);
+  if ('or' in condition) return condition.or.flatMap(attributesOf);
+  if ('not' in condition) return attributesOf(condition.not);
+  return [condition.operand].flat().flatMap((operand) => ('attribute' in operand ? [operand.attribute] : []));
+}
+
+/**
+ * A captured condition (captured-filter.ts) in SQL on `meta`'s columns, as MikroORM renders it for
+ * the gateway: a comparison with null is `is null` / `is not null`, an empty `in` matches nothing.
+ */
+function conditionSql(meta: EntityMetadata, condition: Condition): string {
+  if ('and' in condition) return `(${condition.and.map((part) => conditionSql(meta, part)).join(' and ')})`;
+  if ('or' in condition) return `(${condition.or.map((part) => conditionSql(meta, part)).join(' or ')})`;
+  if ('not' in condition) return `not (${conditionSql(meta, condition.not)})`;
+  const prop = meta.properties[condition.property as never] as EntityMetadata['props'][number] | undefined;
+  if (!prop?.fieldNames?.length)
+    throw new Error(`${condition.property} is not a column of ${meta.className}`);
   const column = quoteIdent(prop.fieldNames[0]!);
-  const operand = (operandValue: unknown) =>
-    operandValue instanceof UserValue
-      ? // '' is what an unset custom setting reads as once any transaction has set it: treat as missing.
-        // The scalar subquery is evaluated once per statement (an InitPlan), not once per row, and
-        // lets the planner use the column's index.
-        `(select nullif(current_setting('${SETTING.attribute(operandValue.attribute)}', true), '')::${prop.columnTypes[0]})`
-      : literal(operandValue);
-  if (value instanceof UserValue || typeof value !== 'object' || value === null) {
-    if (value === null) throw new NotStatic('a comparison with null');
-    return `${column} = ${operand(value)}`;
+  const operand = (each: Operand) =>
+    'attribute' in each ? userValue(each.attribute, prop.columnTypes[0]) : literal(each.literal);
+  const { operator } = condition;
+  if (Array.isArray(condition.operand)) {
+    if (condition.operand.length === 0) return operator === 'in' ? 'false' : 'true';
+    return `${column} ${COMPARISONS[operator]} (${condition.operand.map(operand).join(', ')})`;
   }
-  const parts = Object.entries(value).map(([operator, operandValue]) => {
-    const sql = COMPARISONS[operator];
-    if (!sql) throw new NotStatic(`operator ${operator} is not supported in the database`);
-    return `${column} ${sql} ${operand(operandValue)}`;
-  });
-  if (parts.length === 0) throw new NotStatic('an empty condition');
-  return parts.join(' and ');
+  if ('literal' in condition.operand && condition.operand.literal === null) {
+    if (operator === 'eq') return `${column} is null`;
+    if (operator === 'ne') return `${column} is not null`;
+  }
+  return `${column} ${COMPARISONS[operator]} ${operand(condition.operand)}`;
+}
+
+/** Whether a condition has an `or` or a `not`: a part of it may hold without the user's attributes. */
+const branches = (condition: Condition): boolean =>
+  'or' in condition || 'not' in condition || ('and' in condition && condition.and.some(branches));
+
+/**
+ * A global filter on `meta` in SQL: its condition, and no row at all when the user lacks an attribute
+ * it reads — the gateway admits no row then either (security-model.ts `predicate`). A comparison with
+ * a missing attribute is null, so only a condition with another branch needs saying so.
+ */
+function filterSql(meta: EntityMetadata, condition: Condition): string {
+  const present = branches(condition)
+    ? [...new Set(attributesOf(condition))].map((attribute) => `${userValue(attribute)} is not null`)
+    : [];
+  return [...present, conditionSql(meta, condition)].join(' and ');
 }
 
 /** The request is the superuser's. A scalar subquery: evaluated once per statement, not once per row. */
@@ -142,6 +173,8 @@ export interface PolicySource {
   readonly policy: SecurityPolicy;
   securedEntities(): SecuredEntity[];
   entity(entityName: string): SecuredEntity;
+  /** A global filter's condition, captured as data. */
+  conditionOf(global: GlobalFilter): Condition;
   globalFiltersOn(meta: SecuredEntity): GlobalFilter[];
   /** The entity's scope: its parent, the parent's key column and the child's foreign-key column. */
   scopeOf(entityName: string): { parent: string; parentKey: string; foreignKey: string } | undefined;
@@ -162,27 +195,17 @@ export function databasePolicies(model: PolicySource): DatabasePolicies {
   const secured = model.securedEntities().filter((meta) => !isView(meta));
   const entities = secured.filter((meta) => restrictsRows(model, meta));
   const policies: TablePolicy[] = [];
-  const appOnly: AppOnlyFilter[] = [];
   const attributes = new Set<string>();
   for (const global of model.policy.globalFilters) {
-    const read = new Set<string>();
-    try {
-      const condition = symbolicCondition(global.filter, read);
-      for (const meta of entities.filter((m) => model.globalFiltersOn(m).includes(global))) {
-        const predicate = Object.entries(condition)
-          .map(([property, value]) => columnExpression(meta, property, value))
-          .join(' and ');
-        policies.push({
-          table: tableOf(meta),
-          name: `${POLICY_PREFIX}${global.attribute}`,
-          expression: `(${exemption(global)}) or (${predicate})`,
-        });
-      }
-      read.forEach((attribute) => attributes.add(attribute));
-    } catch (error) {
-      if (!(error instanceof NotStatic)) throw error;
-      appOnly.push({ attribute: global.attribute, reason: error.message });
+    const condition = model.conditionOf(global);
+    for (const meta of entities.filter((m) => model.globalFiltersOn(m).includes(global))) {
+      policies.push({
+        table: tableOf(meta),
+        name: `${POLICY_PREFIX}${global.attribute}`,
+        expression: `(${exemption(global)}) or (${filterSql(meta, condition)})`,
+      });
     }
+    attributesOf(condition).forEach((attribute) => attributes.add(attribute));
   }
   for (const meta of entities) {
     const scope = model.scopeOf(meta.className);
@@ -202,7 +225,6 @@ export function databasePolicies(model: PolicySource): DatabasePolicies {
     views: model.securedEntities().filter(isView).map(tableOf),
     policies,
     attributes: [...attributes].sort(),
-    appOnly,
   };
 }
 

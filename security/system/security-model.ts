@@ -25,9 +25,10 @@ import {
   rolesAsDatabaseArray,
   type ScalarValue,
 } from './identity.js';
-import { type GlobalFilter, type RowFilter, type SecurityPolicy, type Verb } from './policy.js';
+import { type GlobalFilter, type Grant, type RowFilter, type SecurityPolicy, type Verb } from './policy.js';
 import { isView, type SecuredEntity } from './secured-entity.js';
-import { comparedAttributes, NotStatic, symbolicCondition } from './symbolic-filter.js';
+import { captureFilter, type Condition } from './captured-filter.js';
+import { comparedAttributes, symbolicCondition, Uncapturable } from './symbolic-filter.js';
 
 /** A mistake in a domain's declare-security.ts: start-up and the security CLIs stop with this one line. */
 export class SecurityDeclarationError extends Error {}
@@ -103,6 +104,8 @@ export class SecurityModel {
   private readonly scopes: Map<string, ScopeRule>;
   private readonly attributeKinds: Map<string, AttributeKind>;
   private readonly fieldRoles: Map<string, Map<string, readonly string[]>>;
+  /** Every global filter's and grant filter's condition, captured as data. */
+  private readonly conditions: Map<GlobalFilter | Grant, Condition>;
   private readonly plans = new Map<string, EntityPlan>();
 
   constructor(
@@ -117,12 +120,18 @@ export class SecurityModel {
     );
     const check = new DeclarationChecks(policy, this.entities);
     this.scopes = check.scopes();
+    this.conditions = check.capturedFilters();
     check.globalFilters();
     check.grants();
     this.coverage = check.coverage(this.scopes);
     this.attributeKinds = attributeKinds(policy, this.entities);
     this.fieldRoles = fieldRoles(this.entities);
     this.databasePolicies = databasePolicies(this);
+  }
+
+  /** A global filter's condition, as captured when it was declared (captured-filter.ts). */
+  conditionOf(global: GlobalFilter): Condition {
+    return this.conditions.get(global)!;
   }
 
   /** The table-backed entities, in a stable order. */
@@ -580,6 +589,35 @@ class DeclarationChecks {
     for (const grant of this.policy.grants) this.nameOf(grant.entity, `grant to ${grant.role}`);
   }
 
+  /**
+   * Each filter's condition as data (captured-filter.ts); a filter that cannot be captured — it reads
+   * the clock or a variable, calls code, computes with the user's values — stops start-up naming it.
+   */
+  capturedFilters(): Map<GlobalFilter | Grant, Condition> {
+    const conditions = new Map<GlobalFilter | Grant, Condition>();
+    const rules: [GlobalFilter | Grant, RowFilter, string][] = [
+      ...this.policy.globalFilters.map((global): [GlobalFilter, RowFilter, string] => [
+        global,
+        global.filter,
+        `${global.tenant ? 'tenant' : 'global'} filter "${global.attribute}"`,
+      ]),
+      ...this.policy.grants.flatMap((grant): [Grant, RowFilter, string][] =>
+        grant.filter ? [[grant, grant.filter, `grant ${grant.entity.name} to ${grant.role}`]] : [],
+      ),
+    ];
+    for (const [rule, filter, kind] of rules) {
+      try {
+        conditions.set(rule, captureFilter(filter));
+      } catch (error) {
+        if (!(error instanceof Uncapturable)) throw error;
+        throw new SecurityDeclarationError(
+          `${kind} ("${rule.label}") is not a condition every layer can apply: ${error.message}; write it as an object of literals and currentUser.<attribute>`,
+        );
+      }
+    }
+    return conditions;
+  }
+
   globalFilters(): void {
     const tenantFilters = this.policy.globalFilters.filter((global) => global.tenant);
     if (tenantFilters.length > 1) {
@@ -594,13 +632,8 @@ class DeclarationChecks {
           `${label} names no property of any entity (${[...this.entities.keys()].join(', ')}): check its spelling`,
         );
       }
-      let condition: Record<string, unknown>;
-      try {
-        condition = symbolicCondition(global.filter);
-      } catch (error) {
-        if (error instanceof NotStatic) continue; // the gateway still evaluates it per user
-        throw error;
-      }
+      // Captured already (capturedFilters): its shape is known.
+      const condition = symbolicCondition(global.filter);
       // Inserts are stamped with currentUser.<attribute>: a filter on the column that reads another
       // attribute would stamp one value and filter by another.
       for (const [property, attribute] of comparedAttributes(condition)) {

@@ -1,7 +1,7 @@
 import { type RowFilter } from './policy.js';
 
-/** A filter whose condition cannot be read without a real user (the database cannot mirror it). */
-export class NotStatic extends Error {}
+/** Why a filter cannot be captured as data: it reads something besides the current user, or computes. */
+export class Uncapturable extends Error {}
 
 /**
  * A user attribute read by a filter during symbolic evaluation. Computing with it (a string, a
@@ -11,7 +11,7 @@ export class NotStatic extends Error {}
 export class UserValue {
   constructor(readonly attribute: string) {}
   [Symbol.toPrimitive](): never {
-    throw new NotStatic(`it computes with currentUser.${this.attribute}`);
+    throw new Uncapturable(`it computes with currentUser.${this.attribute}`);
   }
 }
 
@@ -34,11 +34,11 @@ export function symbolicCondition(filter: RowFilter, read = new Set<string>()): 
   try {
     condition = filter(currentUser as never);
   } catch (error) {
-    if (error instanceof NotStatic) throw error;
-    throw new NotStatic(`it throws when evaluated symbolically (${(error as Error).message})`);
+    if (error instanceof Uncapturable) throw error;
+    throw new Uncapturable(`it throws when evaluated symbolically (${(error as Error).message})`);
   }
   if (!condition || typeof condition !== 'object' || Array.isArray(condition))
-    throw new NotStatic('it does not return a condition object');
+    throw new Uncapturable('it does not return a condition object');
   return condition as Record<string, unknown>;
 }
 

@@ -5,8 +5,8 @@ import { prepareDatabaseSecurity } from './database-role.js';
 import { type DatabaseSecurity } from './request-transaction.js';
 
 /**
- * Start-up for the second layer: report the global filters the database cannot express (the gateway
- * still enforces them), and prepare the role requests run as. `ownerOrm` is MIGRATION_DATABASE_URL's
+ * Start-up for the second layer: prepare the role requests run as (every global filter is in the
+ * database's policies: one that could not be is refused with the declarations). `ownerOrm` is MIGRATION_DATABASE_URL's
  * connection when the gateway's own (`orm`) is the application role.
  */
 export async function prepareRowSecurity(options: {
@@ -16,12 +16,6 @@ export async function prepareRowSecurity(options: {
   model: SecurityModel;
 }): Promise<DatabaseSecurity> {
   const plan = options.model.databasePolicies;
-  for (const filter of plan.appOnly) {
-    options.log.warn(
-      { globalFilter: filter.attribute, reason: filter.reason },
-      `global filter "${filter.attribute}" is enforced by the gateway only: the database cannot express it`,
-    );
-  }
   const databaseSecurity = await prepareDatabaseSecurity({
     ownerOrm: options.ownerOrm ?? options.orm,
     appOrm: options.ownerOrm ? options.orm : undefined,

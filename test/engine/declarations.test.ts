@@ -226,7 +226,6 @@ describe('a correct policy', () => {
       'payment.grantgate_scope',
     ]);
     expect(plan.attributes).toEqual(['clientId']);
-    expect(plan.appOnly).toEqual([]);
     expect(plan.policies.find((p) => p.table === 'payment')!.expression).toBe(
       `(select current_setting('grantgate.superuser', true) = 'on') or exists (select 1 from "invoice" p where p."id" = "payment"."invoice_id")`,
     );

@@ -2,12 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { declareSecurity } from '../../security/system/policy.js';
 import { policyStatements } from '../../security/system/database-policies.js';
 import { compileSecurityModel } from '../../security/system/security-model.js';
-import { prepareRowSecurity } from '../../src/db/row-security-setup.js';
 import northwind from '../fixtures/northwind/index.js';
 import { declaredPolicyStatements, latestSecurityMigration } from '../../src/db/security-migrations.js';
-import { capturedLog } from '../helpers/captured-log.js';
 import { runProjectCli } from '../helpers/project-cli.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+
+/** A module's variable: a filter that reads it would mean another thing once it changed. */
+const MODULE_REGION = 'British Isles';
 
 let t: TestGateway;
 beforeAll(async () => {
@@ -40,7 +41,6 @@ describe('policies generated from the declarations', () => {
       `(select current_setting('grantgate.superuser', true) = 'on') or exists (select 1 from "order" p where p."id" = "order_detail"."order_id")`,
     );
     expect(plan.attributes).toEqual(['clientId', 'region']);
-    expect(plan.appOnly).toEqual([]);
     const region = plan.policies.find((p) => p.name === 'grantgate_region')!;
     expect(region.expression).toContain("array['sa', 'manager', 'tenant', 'renter', 'public']");
     expect(region.expression).toContain(
@@ -48,29 +48,60 @@ describe('policies generated from the declarations', () => {
     );
   });
 
-  it('report a filter the database cannot express, by name, and leave it to the application layer', async () => {
+  it('render every filter, $or and null included, and admit no row to a user without an attribute it reads', async () => {
     const custom = declareSecurity(({ globalFilter }) => {
       globalFilter('clientId', (user) => ({ clientId: user.clientId }), { rolesNotFiltered: [] });
       globalFilter('region', (user) => ({ $or: [{ region: user.region }, { region: null }] }), {
         rolesNotFiltered: [],
       });
-      globalFilter('discontinued', (user) => ({ discontinued: String(user.flag).length > 3 }), {
-        rolesNotFiltered: [],
-      });
     });
-    const model = compileSecurityModel(custom, t.orm.getMetadata());
-    const plan = model.databasePolicies;
-    expect(plan.policies.map((p) => p.name)).toEqual(['grantgate_clientId', 'grantgate_clientId']);
-    expect(plan.appOnly).toEqual([
-      { attribute: 'region', reason: '$or is not a column of Customer' },
-      { attribute: 'discontinued', reason: 'it computes with currentUser.flag' },
-    ]);
-    // Start-up says so, naming each one.
-    const { log, lines } = capturedLog('warn');
-    await prepareRowSecurity({ orm: t.orm, log, model });
-    expect(lines.map((line) => line.globalFilter)).toEqual(['region', 'discontinued']);
-    expect(lines[0]!.msg).toBe(
-      'global filter "region" is enforced by the gateway only: the database cannot express it',
+    const plan = compileSecurityModel(custom, t.orm.getMetadata()).databasePolicies;
+    const region = plan.policies.find((p) => p.table === 'customer' && p.name === 'grantgate_region')!;
+    const setting = `(select nullif(current_setting('grantgate.user.region', true), '')`;
+    expect(region.expression).toContain(
+      `${setting}) is not null and ("region" = ${setting}::varchar(40)) or "region" is null)`,
+    );
+    // The expression as PostgreSQL reads it, on the rows: those of the region and those without one;
+    // none when the user has no region.
+    const filter = region.expression.replace(/^\(.*?\) or /, '');
+    const count = async (value: string) => {
+      const client = t.db.sql;
+      await client.query('begin');
+      try {
+        await client.query(`select set_config('grantgate.user.region', $1, true)`, [value]);
+        return (await client.query<{ n: number }>(`select count(*)::int as n from customer where ${filter}`))
+          .rows[0]!.n;
+      } finally {
+        await client.query('rollback');
+      }
+    };
+    const expected = async (where: string) =>
+      (await t.db.sql.query<{ n: number }>(`select count(*)::int as n from customer where ${where}`)).rows[0]!
+        .n;
+    expect(await count('British Isles')).toBe(await expected(`region = 'British Isles' or region is null`));
+    expect(await count('British Isles')).toBeGreaterThan(await expected('region is null'));
+    expect(await count('')).toBe(0);
+  });
+
+  it.each([
+    ['it calls code', () => ({ discontinued: String(Date.now()).length > 3 })],
+    ['it reads the clock', () => ({ securityLevel: { $lt: new Date().getHours() } })],
+    ['it reads a variable of its module', () => ({ region: MODULE_REGION })],
+    [
+      'it computes with the user',
+      (user: Record<string, unknown>) => ({ clientId: Number(user.clientId) + 1 }),
+    ],
+    [
+      'it decides per user',
+      (user: Record<string, unknown>) => (user.vip ? { securityLevel: 1 } : { securityLevel: 0 }),
+    ],
+  ])('refuse a filter that cannot be captured, in one line naming it: %s', (_why, filter) => {
+    const custom = declareSecurity(({ globalFilter }) => {
+      // Recent rows only.
+      globalFilter('securityLevel', filter as never, { rolesNotFiltered: [] });
+    });
+    expect(() => compileSecurityModel(custom, t.orm.getMetadata())).toThrow(
+      /^global filter "securityLevel" \("Recent rows only\."\) is not a condition every layer can apply: it [^\n]+; write it as an object of literals and currentUser\.<attribute>$/,
     );
   });
 

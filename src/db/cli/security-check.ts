@@ -18,11 +18,6 @@ import { withDatabase } from './with-database.js';
 
 await withDatabase(async (orm, domain) => {
   const plan = declaredPolicies(domain, orm.getMetadata());
-  for (const filter of plan.appOnly) {
-    console.log(
-      `note: global filter "${filter.attribute}" is enforced by the gateway only (${filter.reason})`,
-    );
-  }
   const drift = await policyDrift(orm, plan);
   // The verdict first; then what the policies mean for the tables and views (once the database answered).
   const summary = [...rowSecuritySummary(plan), ...(await viewsOutsideRowSecurity(orm.em.fork(), plan))];
