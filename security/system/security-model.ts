@@ -129,9 +129,9 @@ export class SecurityModel {
     this.databasePolicies = databasePolicies(this);
   }
 
-  /** A global filter's condition, as captured when it was declared (captured-filter.ts). */
-  conditionOf(global: GlobalFilter): Condition {
-    return this.conditions.get(global)!;
+  /** A global filter's or a grant's condition, as captured when it was declared (captured-filter.ts). */
+  conditionOf(rule: GlobalFilter | Grant): Condition {
+    return this.conditions.get(rule)!;
   }
 
   /** The table-backed entities, in a stable order. */

@@ -7,7 +7,7 @@ import { createOrmOptions } from './orm-config.js';
 import { QueryLog } from './query-log.js';
 
 /** The entities' metadata without a database: MikroORM's constructor discovers them without connecting. */
-function discoverMetadata(domain: Domain): MetadataStorage {
+export function discoverMetadata(domain: Domain): MetadataStorage {
   const orm = new MikroORM(
     createOrmOptions({
       clientUrl: 'postgres://127.0.0.1/metadata-only',
