@@ -25,6 +25,15 @@ function isPoolTimeout(error: unknown): boolean {
   return false;
 }
 
+/** PostgreSQL cancelled a statement at its `statement_timeout` (DB_STATEMENT_TIMEOUT): 57014 and its reason. */
+function isStatementTimeout(error: unknown): boolean {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    if ((current as { code?: unknown }).code === '57014' && /statement timeout/.test(current.message))
+      return true;
+  }
+  return false;
+}
+
 const DATABASE_UNAVAILABLE = 'The database is unavailable. Try again shortly.';
 
 /**
@@ -57,7 +66,7 @@ function isDatabaseUnavailable(error: unknown): boolean {
  */
 export function serviceCondition(error: unknown): string | undefined {
   if (isPoolTimeout(error)) return SERVICE_BUSY;
-  if (isRequestDeadline(error)) return new RequestDeadlineExceeded().message;
+  if (isRequestDeadline(error) || isStatementTimeout(error)) return new RequestDeadlineExceeded().message;
   if (isDatabaseUnavailable(error)) return DATABASE_UNAVAILABLE;
   return undefined;
 }

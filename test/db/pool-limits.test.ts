@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';
+import { errorFormatter, serviceCondition } from '../../src/errors.js';
 import { ListOrderIdsDocument } from '../fixtures/northwind/__generated__/graphql.js';
 import { capturedLog } from '../helpers/captured-log.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
@@ -47,5 +48,24 @@ describe('the connection pool', () => {
     const em = dangerouslyBypassRowSecurity(t.orm.em);
     const [row] = await em.getConnection().execute<{ statement_timeout: string }[]>('show statement_timeout');
     expect(row!.statement_timeout).toBe('2s');
+  });
+
+  it('answers a statement PostgreSQL cancelled at statement_timeout as a request that took too long', async () => {
+    const em = dangerouslyBypassRowSecurity(t.orm.em);
+    const cancelled = await em
+      .getConnection()
+      .execute('select pg_sleep(3)')
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(cancelled).toMatchObject({ code: '57014' });
+    expect(serviceCondition(cancelled)).toBe('The request took too long and was stopped.');
+    // What a client reads: that, not "Internal server error", and nothing of the statement.
+    const formatted = errorFormatter({ production: true })({ message: String(cancelled) }, cancelled);
+    expect(formatted).toEqual({
+      message: 'The request took too long and was stopped.',
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
   });
 });
