@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PreparingClient } from '../../src/db/preparing-client.js';
 import { SERVER_WORK_MEM } from '../../src/db/request-transaction.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+import { roundTrips } from '../helpers/round-trips.js';
 
 /**
  * The pool's client sends a transaction's `begin` and settings with the statement that follows them,
@@ -23,20 +24,6 @@ afterAll(async () => {
 
 const query = <T>(text: string, values: unknown[] = []) =>
   (client.query as unknown as (t: string, v: unknown[]) => Promise<{ rows: T[] }>)(text, values);
-
-/** How many exchanges with the server (each ends with ReadyForQuery) `work` took. */
-async function roundTrips(work: () => Promise<unknown>): Promise<number> {
-  const wire = (client as unknown as { connection: NodeJS.EventEmitter }).connection;
-  let count = 0;
-  const counted = () => count++;
-  wire.on('readyForQuery', counted);
-  try {
-    await work();
-  } finally {
-    wire.off('readyForQuery', counted);
-  }
-  return count;
-}
 
 const probe = async () =>
   (await query<{ v: string | null }>(`select current_setting('grantgate.probe', true) as v`)).rows[0]!.v;
@@ -132,7 +119,7 @@ describe('a read: each statement in a read-only transaction of its own, behind t
       await query('commit');
     };
     await read(); // the frame's statements are parsed on the connection once
-    expect(await roundTrips(read)).toBe(2);
+    expect(await roundTrips(client, read)).toBe(2);
   });
 
   it('replays later settings in order: a count’s work_mem and the request’s again', async () => {
@@ -218,7 +205,7 @@ describe('a transaction that writes: begin and settings go with its first statem
       await query('rollback');
     };
     await write();
-    expect(await roundTrips(write)).toBe(3);
+    expect(await roundTrips(client, write)).toBe(3);
     expect((await query('select * from written')).rows).toEqual([]);
   });
 });

@@ -11,6 +11,7 @@ import {
 import { isTransactionFraming } from '../../src/db/request-transaction.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 import { type Caller, signIn, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { roundTrips } from '../helpers/round-trips.js';
 
 /**
  * PostgreSQL keeps every prepared statement's parse tree and generic plan (plan_cache_mode is
@@ -74,24 +75,10 @@ describe('a connection with a budget of three statements', () => {
       .map((row) => row.statement)
       .sort();
 
-  /** How many exchanges with the server (each ends with ReadyForQuery) `work` took. */
-  async function roundTrips(work: () => Promise<unknown>): Promise<number> {
-    const wire = (client as unknown as { connection: NodeJS.EventEmitter }).connection;
-    let count = 0;
-    const counted = () => count++;
-    wire.on('readyForQuery', counted);
-    try {
-      await work();
-    } finally {
-      wire.off('readyForQuery', counted);
-    }
-    return count;
-  }
-
   it('keeps the three most recently used, closing the one beyond in the same round trip', async () => {
     for (const n of [1, 2, 3]) expect((await query(statement(n), [1])).rows).toEqual([{ n: n + 1 }]);
     await query(statement(1), [1]);
-    expect(await roundTrips(() => query(statement(4), [1]))).toBe(1);
+    expect(await roundTrips(client, () => query(statement(4), [1]))).toBe(1);
     expect(await prepared()).toEqual([statement(1), statement(3), statement(4)]);
     // A statement closed and asked again is prepared anew.
     expect((await query(statement(2), [1])).rows).toEqual([{ n: 3 }]);

@@ -5,7 +5,7 @@ import { describeUser, rowsText } from '../../explain/explain-text.js';
 import { type ExplainContext, type Explanation, explainUser } from '../../explain/explain-user.js';
 import { clearConsoleSession, consoleSessionToken, consoleSessionUser } from './console-session.js';
 import { consoleSignInRoutes, consoleView, signInPage } from './console-sign-in.js';
-import { escapeHtml, pageSecurity } from './page-security.js';
+import { consolePageStart, escapeHtml, pageSecurity } from './page-security.js';
 
 /**
  * The security console at /console (SPEC §10): pick a user, or two side by side, and see per entity
@@ -56,15 +56,7 @@ export function consoleRoutes(options: {
 
 function page(ids: string[], sections: string[], signedIn: AuthUser | undefined): string {
   const [user = '', compare = ''] = ids;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>grantgate — security console</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="/assets/pages.css">
-</head>
-<body class="console">
+  return `${consolePageStart('grantgate — security console')}
 <form class="bar" method="get" action="/console">
   <strong>grantgate security console</strong>
   <label>User <input name="user" value="${escapeHtml(user)}" required></label>

@@ -4,7 +4,7 @@ import { type AuthUser } from '../../../auth-providers/auth-provider.js';
 import { isSuperuser } from '../../../security/system/identity.js';
 import { type AuthService, INVALID_CREDENTIALS } from '../../auth/auth-service.js';
 import { clearConsoleSession, fromOwnPage, setConsoleSession } from './console-session.js';
-import { escapeHtml, pageSecurity } from './page-security.js';
+import { consolePageStart, escapeHtml, pageSecurity } from './page-security.js';
 
 /** The users the console shows, carried through the sign-in so that a bookmarked view opens after it. */
 export interface ConsoleView {
@@ -98,15 +98,8 @@ export function signInPage(res: Response, status: number, view: ConsoleView, pro
     .filter(([, value]) => value !== '')
     .map(([name, value]) => `<input type="hidden" name="${name}" value="${escapeHtml(value)}">`)
     .join('');
-  res.status(status).setHeader('Cache-Control', 'no-store').type('html').send(`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>grantgate — security console: sign in</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="/assets/pages.css">
-</head>
-<body class="console">
+  res.status(status).setHeader('Cache-Control', 'no-store').type('html')
+    .send(`${consolePageStart('grantgate — security console: sign in')}
 <form class="bar" method="post" action="/console/sign-in">
   <strong>grantgate security console</strong>
   <label>User <input name="username" autocomplete="username" required></label>

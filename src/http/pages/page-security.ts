@@ -32,3 +32,14 @@ export function escapeHtml(value: unknown): string {
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
   );
 }
+
+/** The start of a console page, up to its body: one head for the console and its sign-in. */
+export const consolePageStart = (title: string) => `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${escapeHtml(title)}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/assets/pages.css">
+</head>
+<body class="console">`;
