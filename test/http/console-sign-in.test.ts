@@ -256,8 +256,14 @@ describe('cookies the console refuses (the sign-in page again, and the cookie dr
   const refused: [string, () => Promise<string>][] = [
     ['tampered (a claim changed)', async () => tamper(await forge())],
     [
+      // The signature's first character: all six of its bits are the signature's (the last
+      // character's lowest bits are base64url padding, which a decoder may ignore).
       'tampered (signature bit flipped)',
-      async () => (await forge()).replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
+      async () =>
+        (await forge()).replace(
+          /\.([^.])([^.]*)$/,
+          (_, first: string, rest: string) => `.${first === 'A' ? 'B' : 'A'}${rest}`,
+        ),
     ],
     ['expired', () => forge({ claims: { iat: now() - 1200, exp: now() - 60 } })],
     ['older than a session lasts', () => forge({ claims: { iat: now() - 3600, exp: now() + 600 } })],
