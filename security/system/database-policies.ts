@@ -1,15 +1,16 @@
 import { type EntityMetadata } from '@mikro-orm/core';
 import { SUPERUSER_ROLE } from './identity.js';
-import { type GlobalFilter, type SecurityPolicy } from './policy.js';
+import { type GlobalFilter, type Grant, type SecurityPolicy } from './policy.js';
 import { isView, type SecuredEntity } from './secured-entity.js';
 import { type Condition, type Operand, type Operator } from './captured-filter.js';
 
 /**
  * The database's copy of the declarations (never written by hand): each global filter becomes a
- * RESTRICTIVE policy on every table that has its attribute, and each scope a RESTRICTIVE policy that
- * the parent row exists — PostgreSQL applies the parent's own policies inside that subquery, so the
- * tenant boundary holds down the chain. A row must pass all of them, exactly as
- * `global₁ AND global₂ … AND <parent visible>` in the application layer. The request's user reaches
+ * RESTRICTIVE policy on every table that has its attribute, a table's filtered grants one RESTRICTIVE
+ * policy, and each scope a RESTRICTIVE policy that the parent row exists — PostgreSQL applies the
+ * parent's own policies inside that subquery, so the tenant boundary holds down the chain. A row must
+ * pass all of them, exactly as `(grant₁ OR grant₂ …) AND global₁ AND global₂ … AND <parent visible>`
+ * in the application layer. The request's user reaches
  * PostgreSQL as transaction-local settings (see `requestSettings`); without them a connection sees no
  * row of any table with row security (the permissive base policy requires them). Only the tables whose
  * rows the declarations restrict have it (see `restrictsRows`).
@@ -33,6 +34,8 @@ export const BASE_POLICY = `${POLICY_PREFIX}rows`;
 const BASE_EXPRESSION = `(select current_setting('${SETTING.superuser}', true) in ('on', 'off'))`;
 /** The restrictive policy of a scoped table: its parent row must be visible. */
 export const SCOPE_POLICY = `${POLICY_PREFIX}scope`;
+/** The restrictive policy of a table some role's grants filter: that role sees the rows they admit. */
+export const GRANTS_POLICY = `${POLICY_PREFIX}grants`;
 
 export interface TablePolicy {
   table: string;
@@ -91,6 +94,14 @@ const quoteTable = (table: string) => table.split('.').map(quoteIdent).join('.')
 const userValue = (attribute: string, type?: string) =>
   `(select nullif(current_setting('${SETTING.attribute(attribute)}', true), '')${type ? `::${type}` : ''})`;
 
+/** A column's type as a cast names it: a serial key is its integer type. */
+const castType = (columnType: string | undefined) =>
+  (columnType &&
+    ({ serial: 'int', smallserial: 'smallint', bigserial: 'bigint' } as Record<string, string>)[
+      columnType
+    ]) ||
+  columnType;
+
 /** The attributes a condition reads. */
 function attributesOf(condition: Condition): string[] {
   if ('and' in condition) return condition.and.flatMap(attributesOf);
@@ -112,7 +123,7 @@ function conditionSql(meta: EntityMetadata, condition: Condition): string {
     throw new Error(`${condition.property} is not a column of ${meta.className}`);
   const column = quoteIdent(prop.fieldNames[0]!);
   const operand = (each: Operand) =>
-    'attribute' in each ? userValue(each.attribute, prop.columnTypes[0]) : literal(each.literal);
+    'attribute' in each ? userValue(each.attribute, castType(prop.columnTypes[0])) : literal(each.literal);
   const { operator } = condition;
   if (Array.isArray(condition.operand)) {
     if (condition.operand.length === 0) return operator === 'in' ? 'false' : 'true';
@@ -144,6 +155,26 @@ function filterSql(meta: EntityMetadata, condition: Condition): string {
 /** The request is the superuser's. A scalar subquery: evaluated once per statement, not once per row. */
 const SUPERUSER = `(select current_setting('${SETTING.superuser}', true) = 'on')`;
 
+/** The request holds one of `roles` (a scalar subquery: evaluated once per statement). */
+const holdsRole = (roles: string[]) =>
+  `(select nullif(current_setting('${SETTING.roles}', true), '')::text[] && array[${roles.map(literal).join(', ')}])`;
+
+/**
+ * The grants of `meta` that filter rows, as the gateway applies them (security-model.ts
+ * `predicateParts`): a user who holds a role with such grants sees only the rows one of its roles'
+ * grants admits; a user who holds none of those roles, and the superuser, are not restricted by them.
+ */
+function grantsSql(model: PolicySource, meta: SecuredEntity): string | undefined {
+  const byRole = new Map<string, string[]>();
+  for (const grant of model.policy.grants.filter((each) => each.entity === meta.class && each.filter))
+    byRole.set(grant.role, [...(byRole.get(grant.role) ?? []), filterSql(meta, model.conditionOf(grant))]);
+  if (byRole.size === 0) return undefined;
+  const admitted = [...byRole].map(
+    ([role, conditions]) => `(${holdsRole([role])} and (${conditions.join(' or ')}))`,
+  );
+  return [SUPERUSER, `not ${holdsRole([...byRole.keys()])}`, ...admitted].join(' or ');
+}
+
 /** Role exemptions and the superuser, as the database sees them through the request's settings. */
 function exemption(global: GlobalFilter): string {
   const roles = [...new Set([SUPERUSER_ROLE, ...global.rolesNotFiltered])].map(literal).join(', ');
@@ -173,8 +204,8 @@ export interface PolicySource {
   readonly policy: SecurityPolicy;
   securedEntities(): SecuredEntity[];
   entity(entityName: string): SecuredEntity;
-  /** A global filter's condition, captured as data. */
-  conditionOf(global: GlobalFilter): Condition;
+  /** A global filter's or a grant's condition, captured as data. */
+  conditionOf(rule: GlobalFilter | Grant): Condition;
   globalFiltersOn(meta: SecuredEntity): GlobalFilter[];
   /** The entity's scope: its parent, the parent's key column and the child's foreign-key column. */
   scopeOf(entityName: string): { parent: string; parentKey: string; foreignKey: string } | undefined;
@@ -207,6 +238,12 @@ export function databasePolicies(model: PolicySource): DatabasePolicies {
     }
     attributesOf(condition).forEach((attribute) => attributes.add(attribute));
   }
+  for (const meta of entities) {
+    const grants = grantsSql(model, meta);
+    if (grants) policies.push({ table: tableOf(meta), name: GRANTS_POLICY, expression: grants });
+  }
+  for (const grant of model.policy.grants.filter((each) => each.filter))
+    attributesOf(model.conditionOf(grant)).forEach((attribute) => attributes.add(attribute));
   for (const meta of entities) {
     const scope = model.scopeOf(meta.className);
     if (!scope) continue;

@@ -133,7 +133,7 @@ export class RequestSecurity implements RowAccess {
   refusedByDatabase(entityName: string, message: string): GraphQLError {
     const policy = /row-level security policy "([^"]+)"/.exec(message)?.[1];
     const rule =
-      (policy && this.model.databasePolicyLabel(entityName, policy)) ??
+      (policy && this.model.databasePolicyLabel(entityName, policy, this.user)) ??
       'The database’s row-level security policies.';
     return notVisibleAfterWrite(entityName, rule);
   }

@@ -13,6 +13,7 @@ import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import {
   databasePolicies,
   type DatabasePolicies,
+  GRANTS_POLICY,
   POLICY_PREFIX,
   SCOPE_POLICY,
   SETTING,
@@ -484,8 +485,13 @@ export class SecurityModel {
   }
 
   /** The rule a database policy of grantgate's on the entity's table comes from (see database-policies.ts). */
-  databasePolicyLabel(entityName: string, policyName: string): string | undefined {
+  databasePolicyLabel(entityName: string, policyName: string, user?: AuthUser): string | undefined {
     if (policyName === SCOPE_POLICY) return this.scopes.get(entityName)?.label;
+    // The grants of the user's roles, as the gateway names the part they make (predicateParts).
+    if (policyName === GRANTS_POLICY && user) {
+      const grants = this.plan(effectiveRoles(user), entityName).grants;
+      return grants.length > 0 ? grants.map((grant) => grant.label).join(' or ') : undefined;
+    }
     return this.policy.globalFilters.find((global) => `${POLICY_PREFIX}${global.attribute}` === policyName)
       ?.label;
   }

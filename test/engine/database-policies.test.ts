@@ -18,7 +18,7 @@ import {
  * Scopes in the database layer: the policies generated from the fixture policy, applied to the tiny
  * schema, with no gateway filter in the way. A raw connection switches to the application role with
  * the reader's transaction-local settings; PostgreSQL alone must keep the chain
- * (payment → invoice → account → tenant). The database carries global filters and scopes, not grants.
+ * (payment → invoice → account → tenant), and the grants' filters.
  */
 let f: FixtureDatabase;
 const expected = new Map<string, Visible>();
@@ -30,7 +30,7 @@ beforeAll(async () => {
   for (const statement of policyStatements(f.model.databasePolicies)) await f.db.sql.query(statement);
   const security = await prepareDatabaseSecurity({ ownerOrm: f.orm });
   expect(security).toEqual({ switchToRole: APP_ROLE });
-  for (const reader of READERS) expected.set(reader.label, await expectedVisible(f.db, reader.database));
+  for (const reader of READERS) expected.set(reader.label, await expectedVisible(f.db, reader.sight));
 });
 afterAll(() => f?.close());
 

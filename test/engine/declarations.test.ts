@@ -215,17 +215,18 @@ describe('a correct policy', () => {
     expect(compileSecurityModel(policy, withNote).coverage.size).toBe(0);
   });
 
-  it('gives the database one policy per global filter and table, and one per scope', () => {
+  it('gives the database one policy per global filter and table, one per table its filtered grants restrict, and one per scope', () => {
     const plan = compileSecurityModel(fixturePolicy, withoutNote).databasePolicies;
     expect(plan.tables).toEqual(['account', 'invoice', 'payment']);
     expect(plan.unrestrictedTables).toEqual(['country']);
     expect(plan.policies.map((p) => `${p.table}.${p.name}`)).toEqual([
       'account.grantgate_clientId',
       'invoice.grantgate_archived',
+      'account.grantgate_grants',
       'invoice.grantgate_scope',
       'payment.grantgate_scope',
     ]);
-    expect(plan.attributes).toEqual(['clientId']);
+    expect(plan.attributes).toEqual(['accountId', 'clientId']);
     expect(plan.policies.find((p) => p.table === 'payment')!.expression).toBe(
       `(select current_setting('grantgate.superuser', true) = 'on') or exists (select 1 from "invoice" p where p."id" = "payment"."invoice_id")`,
     );

@@ -121,7 +121,7 @@ export const DATABASE_ENTITIES = [Account, Invoice, Payment, Country];
  * - tenant filter `clientId == currentUser.clientId` (the superuser is exempt by its role alone);
  * - global filter `archived == false`, not for `auditor`;
  * - Invoice scoped through `account`, Payment through `invoice`; Country shared;
- * - grant Account to `owner`: `id == currentUser.accountId` (the database layer does not carry grants).
+ * - grant Account to `owner`: `id == currentUser.accountId` (both layers carry it).
  */
 export function declareFixtureRules(rules: SecurityDeclarations): void {
   rules.rolePermission(['tenant', 'owner', 'auditor', 'public'], { delete: false });
@@ -204,7 +204,7 @@ const user = (id: string, roles: string[], attributes: Record<string, unknown>):
 /**
  * Who reads, and what SPEC §5 says each may see, written down by hand (not asked of the model):
  * `clientId` the tenant whose accounts are visible (null: none), `account` the one account a filtered
- * grant admits (gateway only: the database does not carry grants), `superuser` every row,
+ * grant admits (in both layers), `superuser` every row,
  * `archived` whether archived invoices (and so their payments) are visible.
  */
 export interface Sight {
@@ -222,7 +222,7 @@ const sees = (sight: Partial<Sight>): Sight => ({
   ...sight,
 });
 
-export const READERS: { label: string; user: AuthUser; gateway: Sight; database: Sight }[] = [
+export const READERS: { label: string; user: AuthUser; sight: Sight }[] = [
   ...[
     ['tenant 1', user('t1', ['tenant'], { clientId: 1 }), sees({ clientId: 1 })],
     ['tenant 2', user('t2', ['tenant'], { clientId: 2 }), sees({ clientId: 2 })],
@@ -242,36 +242,31 @@ export const READERS: { label: string; user: AuthUser; gateway: Sight; database:
   ].map(([label, reader, sight]) => ({
     label: label as string,
     user: reader as AuthUser,
-    gateway: sight as Sight,
-    database: sight as Sight,
+    sight: sight as Sight,
   })),
   {
-    // The grant admits account 2 only; the database carries the tenant filter, not grants.
+    // The grant admits account 2 only, within the tenant filter.
     label: 'an owner of account 2 (tenant 1)',
     user: user('own', ['owner'], { clientId: 1, accountId: 2 }),
-    gateway: sees({ clientId: 1, account: 2 }),
-    database: sees({ clientId: 1 }),
+    sight: sees({ clientId: 1, account: 2 }),
   },
   {
     // Tenant and owner: the owner's filtered grant is the only term of the OR, so it narrows.
     label: 'a tenant who owns account 1',
     user: user('town', ['tenant', 'owner'], { clientId: 1, accountId: 1 }),
-    gateway: sees({ clientId: 1, account: 1 }),
-    database: sees({ clientId: 1 }),
+    sight: sees({ clientId: 1, account: 1 }),
   },
   {
     // An account of another tenant: the grant admits it, the tenant filter does not.
     label: 'an owner of another tenant’s account',
     user: user('own3', ['owner'], { clientId: 1, accountId: 3 }),
-    gateway: sees({ clientId: 1, account: 3 }),
-    database: sees({ clientId: 1 }),
+    sight: sees({ clientId: 1, account: 3 }),
   },
   {
     // A grant whose filter reads a missing attribute matches no row.
     label: 'an owner without accountId',
     user: user('own0', ['owner'], { clientId: 1 }),
-    gateway: sees({ clientId: 1, account: -1 }),
-    database: sees({ clientId: 1 }),
+    sight: sees({ clientId: 1, account: -1 }),
   },
 ];
 

@@ -21,7 +21,7 @@ let f: FixtureDatabase;
 const expected = new Map<string, Visible>();
 beforeAll(async () => {
   f = await openFixtureDatabase();
-  for (const reader of READERS) expected.set(reader.label, await expectedVisible(f.db, reader.gateway));
+  for (const reader of READERS) expected.set(reader.label, await expectedVisible(f.db, reader.sight));
 });
 afterAll(() => f?.close());
 

@@ -21,7 +21,7 @@ describe('policies generated from the declarations', () => {
     expect(latestSecurityMigration(northwind)?.statements).toEqual(declaredPolicyStatements(northwind));
   });
 
-  it('mirror each global filter on every table with its attribute, exempting its roles and the superuser, and each scope', () => {
+  it('mirror each global filter on every table with its attribute, exempting its roles and the superuser, each table’s filtered grants, and each scope', () => {
     const plan = t.model.databasePolicies;
     expect(plan.policies.map((p) => `${p.table}.${p.name}`)).toEqual([
       'category.grantgate_clientId',
@@ -31,6 +31,7 @@ describe('policies generated from the declarations', () => {
       'employee.grantgate_region',
       'supplier.grantgate_region',
       'product.grantgate_discontinued',
+      'customer.grantgate_grants',
       'order.grantgate_scope',
       'order_detail.grantgate_scope',
       'product.grantgate_scope',
@@ -40,7 +41,7 @@ describe('policies generated from the declarations', () => {
     ).toBe(
       `(select current_setting('grantgate.superuser', true) = 'on') or exists (select 1 from "order" p where p."id" = "order_detail"."order_id")`,
     );
-    expect(plan.attributes).toEqual(['clientId', 'region']);
+    expect(plan.attributes).toEqual(['clientId', 'id', 'region']);
     const region = plan.policies.find((p) => p.name === 'grantgate_region')!;
     expect(region.expression).toContain("array['sa', 'manager', 'tenant', 'renter', 'public']");
     expect(region.expression).toContain(
@@ -120,7 +121,7 @@ describe('npm run security:check', () => {
 
   it('finds no drift on a migrated database', async () => {
     const result = await check();
-    expect(result.stdout).toMatch(/policies match the declarations \(10 policies on 8 tables\)/);
+    expect(result.stdout).toMatch(/policies match the declarations \(11 policies on 8 tables\)/);
     expect(result.stdout).toContain(
       'Row-level security, forced, on 8 table(s) whose rows the declarations restrict: category, customer, department, employee, order, order_detail, product, supplier.',
     );
