@@ -110,6 +110,25 @@ function checkExpression(node: Expression, user: string | undefined): void {
   }
 }
 
+/**
+ * Which user attribute each property of the condition is compared with: `clientId =
+ * currentUser.clientId` gives [clientId, clientId], under and/or/not too.
+ */
+export function comparedAttributes(condition: Condition): [property: string, attribute: string][] {
+  if ('and' in condition) return condition.and.flatMap(comparedAttributes);
+  if ('or' in condition) return condition.or.flatMap(comparedAttributes);
+  if ('not' in condition) return comparedAttributes(condition.not);
+  return [condition.operand]
+    .flat()
+    .flatMap((operand): [string, string][] =>
+      'attribute' in operand ? [[condition.property, operand.attribute]] : [],
+    );
+}
+
+/** The attributes of the current user a condition reads. */
+export const attributesOf = (condition: Condition): string[] =>
+  comparedAttributes(condition).map(([, attribute]) => attribute);
+
 /** The condition object a captured filter returns (MikroORM's operators), as a Condition. */
 function toCondition(node: Record<string, unknown>): Condition {
   const parts: Condition[] = [];

@@ -2,7 +2,7 @@ import { type EntityMetadata } from '@mikro-orm/core';
 import { SUPERUSER_ROLE } from './identity.js';
 import { type GlobalFilter, type Grant, type SecurityPolicy } from './policy.js';
 import { isView, type SecuredEntity } from './secured-entity.js';
-import { type Condition, type Operand, type Operator } from './captured-filter.js';
+import { attributesOf, type Condition, type Operand, type Operator } from './captured-filter.js';
 
 /**
  * The database's copy of the declarations (never written by hand): each global filter becomes a
@@ -101,14 +101,6 @@ const castType = (columnType: string | undefined) =>
       columnType
     ]) ||
   columnType;
-
-/** The attributes a condition reads. */
-function attributesOf(condition: Condition): string[] {
-  if ('and' in condition) return condition.and.flatMap(attributesOf);
-  if ('or' in condition) return condition.or.flatMap(attributesOf);
-  if ('not' in condition) return attributesOf(condition.not);
-  return [condition.operand].flat().flatMap((operand) => ('attribute' in operand ? [operand.attribute] : []));
-}
 
 /**
  * A captured condition (captured-filter.ts) in SQL on `meta`'s columns, as MikroORM renders it for

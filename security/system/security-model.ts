@@ -28,8 +28,8 @@ import {
 } from './identity.js';
 import { type GlobalFilter, type Grant, type RowFilter, type SecurityPolicy, type Verb } from './policy.js';
 import { isView, type SecuredEntity } from './secured-entity.js';
-import { captureFilter, type Condition } from './captured-filter.js';
-import { comparedAttributes, symbolicCondition, Uncapturable } from './symbolic-filter.js';
+import { captureFilter, comparedAttributes, type Condition } from './captured-filter.js';
+import { Uncapturable } from './symbolic-filter.js';
 
 /** A mistake in a domain's declare-security.ts: start-up and the security CLIs stop with this one line. */
 export class SecurityDeclarationError extends Error {}
@@ -122,10 +122,10 @@ export class SecurityModel {
     const check = new DeclarationChecks(policy, this.entities);
     this.scopes = check.scopes();
     this.conditions = check.capturedFilters();
-    check.globalFilters();
+    check.globalFilters(this.conditions);
     check.grants();
     this.coverage = check.coverage(this.scopes);
-    this.attributeKinds = attributeKinds(policy, this.entities);
+    this.attributeKinds = attributeKinds(policy, this.entities, this.conditions);
     this.fieldRoles = fieldRoles(this.entities);
     this.databasePolicies = databasePolicies(this);
   }
@@ -624,7 +624,7 @@ class DeclarationChecks {
     return conditions;
   }
 
-  globalFilters(): void {
+  globalFilters(conditions: ReadonlyMap<GlobalFilter | Grant, Condition>): void {
     const tenantFilters = this.policy.globalFilters.filter((global) => global.tenant);
     if (tenantFilters.length > 1) {
       throw new SecurityDeclarationError(
@@ -638,11 +638,9 @@ class DeclarationChecks {
           `${label} names no property of any entity (${[...this.entities.keys()].join(', ')}): check its spelling`,
         );
       }
-      // Captured already (capturedFilters): its shape is known.
-      const condition = symbolicCondition(global.filter);
       // Inserts are stamped with currentUser.<attribute>: a filter on the column that reads another
       // attribute would stamp one value and filter by another.
-      for (const [property, attribute] of comparedAttributes(condition)) {
+      for (const [property, attribute] of comparedAttributes(conditions.get(global)!)) {
         if (property === global.attribute && attribute !== global.attribute) {
           throw new SecurityDeclarationError(
             `${label} compares ${property} with currentUser.${attribute}: it must read currentUser.${global.attribute}, the value inserts are stamped with (or be declared on "${attribute}")`,
@@ -739,28 +737,23 @@ class DeclarationChecks {
 function attributeKinds(
   policy: SecurityPolicy,
   entities: Map<string, SecuredEntity>,
+  conditions: ReadonlyMap<GlobalFilter | Grant, Condition>,
 ): Map<string, AttributeKind> {
   const kinds = new Map<string, AttributeKind>();
-  const filters: { filter: RowFilter; targets: SecuredEntity[] }[] = [
+  const rules: { rule: GlobalFilter | Grant; targets: SecuredEntity[] }[] = [
     ...policy.globalFilters.map((global) => ({
-      filter: global.filter,
+      rule: global,
       targets: [...entities.values()].filter((meta) => global.attribute in meta.properties),
     })),
     ...policy.grants
       .filter((grant) => grant.filter)
       .map((grant) => ({
-        filter: grant.filter!,
+        rule: grant,
         targets: [...entities.values()].filter((meta) => meta.class === grant.entity),
       })),
   ];
-  for (const { filter, targets } of filters) {
-    let pairs: [string, string][];
-    try {
-      pairs = comparedAttributes(symbolicCondition(filter));
-    } catch {
-      continue;
-    }
-    for (const [property, attribute] of pairs) {
+  for (const { rule, targets } of rules) {
+    for (const [property, attribute] of comparedAttributes(conditions.get(rule)!)) {
       for (const meta of targets) {
         const prop = meta.properties[property as never] as EntityProperty | undefined;
         if (!prop) continue;
