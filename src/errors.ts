@@ -17,22 +17,19 @@ export const badUserInput = (message: string) => userError('BAD_USER_INPUT', mes
 
 const SERVICE_BUSY = 'The service is busy: no database connection became free in time. Try again.';
 
-/** pg-pool's refusal after waiting DB_POOL_TIMEOUT for a connection, however the ORM wrapped it. */
-function isPoolTimeout(error: unknown): boolean {
-  for (let current = error; current instanceof Error; current = current.cause) {
-    if (/timeout exceeded when trying to connect/i.test(current.message)) return true;
-  }
+/** Whether `error`, or an error it was caused by (however the ORM and the driver wrapped it), passes `test`. */
+function anyCause(error: unknown, test: (cause: Error & { code?: unknown }) => boolean): boolean {
+  for (let current = error; current instanceof Error; current = current.cause) if (test(current)) return true;
   return false;
 }
 
+/** pg-pool's refusal after waiting DB_POOL_TIMEOUT for a connection. */
+const isPoolTimeout = (error: unknown) =>
+  anyCause(error, (cause) => /timeout exceeded when trying to connect/i.test(cause.message));
+
 /** PostgreSQL cancelled a statement at its `statement_timeout` (DB_STATEMENT_TIMEOUT): 57014 and its reason. */
-function isStatementTimeout(error: unknown): boolean {
-  for (let current = error; current instanceof Error; current = current.cause) {
-    if ((current as { code?: unknown }).code === '57014' && /statement timeout/.test(current.message))
-      return true;
-  }
-  return false;
-}
+const isStatementTimeout = (error: unknown) =>
+  anyCause(error, (cause) => cause.code === '57014' && /statement timeout/.test(cause.message));
 
 const DATABASE_UNAVAILABLE = 'The database is unavailable. Try again shortly.';
 
@@ -42,23 +39,16 @@ const DATABASE_UNAVAILABLE = 'The database is unavailable. Try again shortly.';
  * server is shutting down, crashed, or starting), and pg's refusal to use a client whose connection
  * already failed (the next statement of a transaction whose server went away mid-way).
  */
-function isDatabaseUnavailable(error: unknown): boolean {
-  for (let current = error; current instanceof Error; current = current.cause) {
-    const code = (current as { code?: unknown }).code;
-    if (
-      typeof code === 'string' &&
-      /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|0800[01346]|57P0[123])$/.test(code)
-    )
-      return true;
-    if (
+const isDatabaseUnavailable = (error: unknown) =>
+  anyCause(
+    error,
+    (cause) =>
+      (typeof cause.code === 'string' &&
+        /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|0800[01346]|57P0[123])$/.test(cause.code)) ||
       /^Connection terminated|^Client (has encountered a connection error|was closed) and is not queryable/.test(
-        current.message,
-      )
-    )
-      return true;
-  }
-  return false;
-}
+        cause.message,
+      ),
+  );
 
 /**
  * What a failure that is the service's state rather than a bug (no connection free in time, the
