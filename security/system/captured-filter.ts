@@ -161,14 +161,16 @@ function toCondition(node: Record<string, unknown>): Condition {
   return parts.length === 1 ? parts[0]! : { and: parts };
 }
 
-const isOperand = (value: unknown) =>
-  value instanceof UserValue || value === null || ['string', 'number', 'boolean'].includes(typeof value);
+/** A value a column is compared with as it is: null, a string, a number or a boolean. */
+const isLiteral = (value: unknown): value is string | number | boolean | null =>
+  value === null || ['string', 'number', 'boolean'].includes(typeof value);
+
+const isOperand = (value: unknown) => value instanceof UserValue || isLiteral(value);
 
 function comparison(property: string, operator: Operator, value: unknown): Condition {
   const operand = (each: unknown): Operand => {
     if (each instanceof UserValue) return { attribute: each.attribute };
-    if (each === null || ['string', 'number', 'boolean'].includes(typeof each))
-      return { literal: each as string | number | boolean | null };
+    if (isLiteral(each)) return { literal: each };
     throw new Uncapturable(`${property} is compared with ${JSON.stringify(each)}`);
   };
   const list = operator === 'in' || operator === 'nin';
