@@ -73,7 +73,7 @@ export async function createGateway(options: {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
-  const schema = await buildGatewaySchema(orm, options.requestContext.model.stampedAttributes());
+  const schema = await buildGatewaySchema(orm, options.requestContext.model);
   const apollo = new ApolloServer<RequestContext>({
     schema,
     formatError: errorFormatter({ production }),

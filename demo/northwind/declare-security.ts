@@ -11,7 +11,7 @@ import {
 import { declareSecurity } from '../../security/system/policy.js';
 
 export default declareSecurity(
-  ({ rolePermission, grant, globalFilter, tenantFilter, scope, sharedByAllTenants }) => {
+  ({ rolePermission, grant, globalFilter, tenantFilter, scope, sharedByAllTenants, restrictFields }) => {
     // Tenants may read, insert, update and delete.
     rolePermission('tenant');
 
@@ -41,6 +41,9 @@ export default declareSecurity(
 
     // Managers hire and pay employees.
     grant(Employee, 'manager', { verbs: { delete: false } });
+
+    // Salaries are read and written by managers only.
+    restrictFields(Employee, ['salary'], 'manager');
 
     // Only managers (and the superuser) see restricted departments.
     globalFilter('securityLevel', () => ({ securityLevel: 0 }), { rolesNotFiltered: ['sa', 'manager'] });

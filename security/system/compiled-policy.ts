@@ -1,6 +1,5 @@
 import { ReferenceKind } from '@mikro-orm/core';
 import { type Condition } from './captured-filter.js';
-import { PUBLIC_ROLE, SUPERUSER_ROLE } from './identity.js';
 import { type Verb } from './policy.js';
 import { type SecurityModel, type TenantCoverage } from './security-model.js';
 
@@ -40,25 +39,10 @@ export interface CompiledPolicy {
   entities: Record<string, CompiledEntity>;
 }
 
-/** Every role the declarations name, `public` (a user without roles) among them; `sa` apart. */
-function rolesOf(model: SecurityModel): string[] {
-  const { policy } = model;
-  const named = [
-    PUBLIC_ROLE,
-    ...policy.rolePermissions.flatMap((permission) => permission.roles),
-    ...policy.grants.map((grant) => grant.role),
-    ...policy.globalFilters.flatMap((global) => global.rolesNotFiltered),
-    ...model
-      .securedEntities()
-      .flatMap((meta) => meta.props.flatMap((prop) => model.fieldRolesOf(meta.className, prop.name) ?? [])),
-  ];
-  return [...new Set(named)].filter((role) => role !== SUPERUSER_ROLE).sort();
-}
-
 const VERBS: Verb[] = ['read', 'insert', 'update', 'delete'];
 
 export function compilePolicy(model: SecurityModel): CompiledPolicy {
-  const roles = rolesOf(model);
+  const roles = model.namedRoles();
   const rules: Record<string, Condition> = {};
   for (const rule of [...model.policy.globalFilters, ...model.policy.grants.filter((grant) => grant.filter)])
     rules[rule.label] = model.conditionOf(rule);

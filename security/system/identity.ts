@@ -56,7 +56,10 @@ export function attributeValue(
  * `::text[]`.
  */
 export function rolesAsDatabaseArray(user: AuthUser): string {
-  return `{${effectiveRoles(user)
-    .map((role) => `"${role.replace(/[\\"]/g, (c) => `\\${c}`)}"`)
-    .join(',')}}`;
+  return databaseArray(effectiveRoles(user));
+}
+
+/** Names as a PostgreSQL array literal, each quoted and escaped: no name can split in two. */
+export function databaseArray(names: readonly string[]): string {
+  return `{${names.map((name) => `"${name.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`;
 }

@@ -55,8 +55,16 @@ export interface Scope extends Labelled {
   relation: string;
 }
 
+/** Fields of `entity` that only `roles` (and the superuser) may read, filter on, sort on and write. */
+export interface FieldRule extends Labelled {
+  entity: EntityClass<object>;
+  fields: string[];
+  roles: string[];
+}
+
 export interface SecurityPolicy {
   rolePermissions: RolePermission[];
+  fieldRules: FieldRule[];
   grants: Grant[];
   globalFilters: GlobalFilter[];
   scopes: Scope[];
@@ -95,6 +103,16 @@ export interface SecurityDeclarations {
   scope<T extends object>(entity: EntityClass<T>, relation: keyof T & string, options?: Naming): void;
   /** These entities are read by every tenant: the tenant filter does not apply to them. */
   sharedByAllTenants(...entities: EntityClass<object>[]): void;
+  /**
+   * Only `roles` (and the superuser) may read `fields` of `entity`, filter or sort on them, and write
+   * them; every other reader of the entity gets FORBIDDEN for them, and the database refuses their writes.
+   */
+  restrictFields<T extends object>(
+    entity: EntityClass<T>,
+    fields: (keyof T & string)[],
+    roles: string | string[],
+    options?: Naming,
+  ): void;
 }
 
 /** The label of the declaration being made: `name`, else its intent comment, else `fallback`. */
@@ -106,6 +124,7 @@ function labelOf(name: string | undefined, fallback: () => string): string {
 export function declareSecurity(declare: (rules: SecurityDeclarations) => void): SecurityPolicy {
   const policy: SecurityPolicy = {
     rolePermissions: [],
+    fieldRules: [],
     grants: [],
     globalFilters: [],
     scopes: [],
@@ -146,6 +165,15 @@ export function declareSecurity(declare: (rules: SecurityDeclarations) => void):
     scope(entity, relation, options = {}) {
       const label = labelOf(options.name, () => `scope of ${entity.name} through ${relation}`);
       policy.scopes.push({ entity: entity as EntityClass<object>, relation, label });
+    },
+    restrictFields(entity, fields, roles, options = {}) {
+      const all = [roles].flat();
+      const label = labelOf(
+        options.name,
+        () =>
+          `${fields.map((field) => `${entity.name}.${field}`).join(', ')} readable by ${all.join(', ')} only`,
+      );
+      policy.fieldRules.push({ entity: entity as EntityClass<object>, fields, roles: all, label });
     },
     sharedByAllTenants(...entities) {
       const label = labelOf(

@@ -129,13 +129,35 @@ export class RequestSecurity implements RowAccess {
     return notVisibleAfterWrite(entityName, rule);
   }
 
-  /** The same refusal when the database's WITH CHECK refused the row: its policy names the rule. */
-  refusedByDatabase(entityName: string, message: string): GraphQLError {
+  /**
+   * The same refusal when the database's WITH CHECK refused the row: a restrictive policy names its
+   * rule; a refusal that names none is the verb's permissive policy (database-policies.ts), FORBIDDEN.
+   */
+  refusedByDatabase(entityName: string, verb: Verb, message: string): GraphQLError {
     const policy = /row-level security policy "([^"]+)"/.exec(message)?.[1];
+    if (!policy && verb !== 'read' && !this.model.allows(this.user, entityName, verb)) {
+      return forbidden(
+        `${this.describeUser()} does not have ${verb} access on entity: ${entityName}`,
+        this.model.verbDenial(this.user, entityName, verb),
+      );
+    }
     const rule =
       (policy && this.model.databasePolicyLabel(entityName, policy, this.user)) ??
       'The database’s row-level security policies.';
     return notVisibleAfterWrite(entityName, rule);
+  }
+
+  /**
+   * The refusal of a write the database's field-writes trigger stopped: a column none of the user's
+   * roles may write (database-policies.ts). The gateway checks the same before writing; this is the
+   * second layer's answer when it did not.
+   */
+  fieldRefusedByDatabase(entityName: string, column: string): GraphQLError {
+    const field = this.model.entity(entityName).props.find((prop) => prop.fieldNames?.[0] === column)?.name;
+    return forbidden(
+      `${this.describeUser()} does not have write access on field: ${entityName}.${field ?? '(a field)'}`,
+      field ? this.model.fieldDenial(entityName, field) : 'The database’s field-writes trigger.',
+    );
   }
 
   /**

@@ -8,13 +8,13 @@ import {
   Utils,
 } from '@mikro-orm/core';
 import { raw, type SqlEntityManager } from '@mikro-orm/postgresql';
-import { getMetadataStorage } from 'type-graphql';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import {
   databasePolicies,
   type DatabasePolicies,
   GRANTS_POLICY,
   POLICY_PREFIX,
+  RESERVED_POLICY_NAMES,
   SCOPE_POLICY,
   SETTING,
 } from './database-policies.js';
@@ -23,10 +23,19 @@ import {
   attributeValue,
   effectiveRoles,
   isSuperuser,
+  PUBLIC_ROLE,
   rolesAsDatabaseArray,
   type ScalarValue,
+  SUPERUSER_ROLE,
 } from './identity.js';
-import { type GlobalFilter, type Grant, type RowFilter, type SecurityPolicy, type Verb } from './policy.js';
+import {
+  type FieldRule,
+  type GlobalFilter,
+  type Grant,
+  type RowFilter,
+  type SecurityPolicy,
+  type Verb,
+} from './policy.js';
 import { isView, type SecuredEntity } from './secured-entity.js';
 import { captureFilter, comparedAttributes, type Condition } from './captured-filter.js';
 import { Uncapturable } from './symbolic-filter.js';
@@ -104,7 +113,8 @@ export class SecurityModel {
   private readonly entities: Map<string, SecuredEntity>;
   private readonly scopes: Map<string, ScopeRule>;
   private readonly attributeKinds: Map<string, AttributeKind>;
-  private readonly fieldRoles: Map<string, Map<string, readonly string[]>>;
+  /** Per entity, each restricted field's rule (restrictFields). */
+  private readonly fieldRules: Map<string, Map<string, FieldRule>>;
   /** Every global filter's and grant filter's condition, captured as data. */
   private readonly conditions: Map<GlobalFilter | Grant, Condition>;
   private readonly plans = new Map<string, EntityPlan>();
@@ -126,7 +136,7 @@ export class SecurityModel {
     check.grants();
     this.coverage = check.coverage(this.scopes);
     this.attributeKinds = attributeKinds(policy, this.entities, this.conditions);
-    this.fieldRoles = fieldRoles(this.entities);
+    this.fieldRules = check.fieldRules();
     this.databasePolicies = databasePolicies(this);
   }
 
@@ -367,6 +377,30 @@ export class SecurityModel {
     );
   }
 
+  /** Every role the declarations name, `public` (a user without roles) among them; `sa` apart. */
+  namedRoles(): string[] {
+    const { policy } = this;
+    const named = [
+      PUBLIC_ROLE,
+      ...policy.rolePermissions.flatMap((permission) => permission.roles),
+      ...policy.grants.map((grant) => grant.role),
+      ...policy.globalFilters.flatMap((global) => global.rolesNotFiltered),
+      ...policy.fieldRules.flatMap((rule) => rule.roles),
+    ];
+    return [...new Set(named)].filter((role) => role !== SUPERUSER_ROLE).sort();
+  }
+
+  /**
+   * The roles that have `verb` on the entity, each alone. `allows` asks whether any of a user's roles
+   * has it, so a user has the verb exactly when it holds one of these (or is the superuser): a role
+   * the declarations do not name has no verb anywhere.
+   */
+  rolesWith(entityName: string, verb: Verb): string[] {
+    return this.namedRoles().filter((role) =>
+      this.allows({ id: `role ${role}`, name: null, roles: [role], attributes: {} }, entityName, verb),
+    );
+  }
+
   /** True for an entity declared sharedByAllTenants. */
   private isShared(entityName: string): boolean {
     return this.policy.sharedLabels.has(this.entity(entityName).class);
@@ -374,7 +408,7 @@ export class SecurityModel {
 
   /** The roles that may read (and so filter on, sort on and write) a field; undefined: every reader. */
   fieldRolesOf(entityName: string, field: string): readonly string[] | undefined {
-    return this.fieldRoles.get(entityName)?.get(field);
+    return this.fieldRules.get(entityName)?.get(field)?.roles;
   }
 
   /** True when `user` may read the field `entityName.field`. */
@@ -478,10 +512,16 @@ export class SecurityModel {
     return `No role permission or grant gives ${roles.join(', ')} ${verb} on ${entityName}.`;
   }
 
-  /** The rule that keeps a field from a user: its `readableBy` roles in the entity's columns. */
+  /** The rule that keeps a field from a user: its `restrictFields` declaration. */
   fieldDenial(entityName: string, field: string): string {
-    const roles = this.fieldRolesOf(entityName, field) ?? [];
-    return `${entityName}.${field} is readable by ${roles.join(', ')} only.`;
+    return this.fieldRules.get(entityName)?.get(field)?.label ?? `${entityName}.${field}`;
+  }
+
+  /** Every restricted field, as `[entity, field]`: the API marks them for the field check. */
+  restrictedFields(): [entityName: string, field: string][] {
+    return [...this.fieldRules].flatMap(([entityName, fields]) =>
+      [...fields.keys()].map((field): [string, string] => [entityName, field]),
+    );
   }
 
   /** The rule a database policy of grantgate's on the entity's table comes from (see database-policies.ts). */
@@ -595,6 +635,39 @@ class DeclarationChecks {
     for (const grant of this.policy.grants) this.nameOf(grant.entity, `grant to ${grant.role}`);
   }
 
+  /** Each restricted field of each entity with its rule; a field that is not a column stops start-up. */
+  fieldRules(): Map<string, Map<string, FieldRule>> {
+    const rules = new Map<string, Map<string, FieldRule>>();
+    for (const rule of this.policy.fieldRules) {
+      const entityName = this.nameOf(rule.entity, `restrictFields(${rule.fields.join(', ')})`);
+      const meta = this.entities.get(entityName)!;
+      const fields = rules.get(entityName) ?? new Map<string, FieldRule>();
+      for (const field of rule.fields) {
+        const where = `restrictFields(${entityName}, '${field}')`;
+        const prop = meta.properties[field as never] as EntityProperty | undefined;
+        if (prop?.kind !== ReferenceKind.SCALAR || !prop.fieldNames?.length) {
+          const columns = meta.props.filter((p) => p.kind === ReferenceKind.SCALAR).map((p) => p.name);
+          throw new SecurityDeclarationError(
+            `${where}: ${field} is not a column of ${entityName} (${columns.join(', ')})`,
+          );
+        }
+        if (meta.primaryKeys.includes(field)) {
+          throw new SecurityDeclarationError(
+            `${where}: ${field} is ${entityName}'s key, which every reader uses`,
+          );
+        }
+        if (fields.has(field)) {
+          throw new SecurityDeclarationError(
+            `${where}: ${field} is already restricted ("${fields.get(field)!.label}")`,
+          );
+        }
+        fields.set(field, rule);
+      }
+      rules.set(entityName, fields);
+    }
+    return rules;
+  }
+
   /**
    * Each filter's condition as data (captured-filter.ts); a filter that cannot be captured — it reads
    * the clock or a variable, calls code, computes with the user's values — stops start-up naming it.
@@ -625,6 +698,14 @@ class DeclarationChecks {
   }
 
   globalFilters(conditions: ReadonlyMap<GlobalFilter | Grant, Condition>): void {
+    for (const global of this.policy.globalFilters) {
+      // Each global filter's database policy is named after its attribute.
+      if (RESERVED_POLICY_NAMES.includes(`${POLICY_PREFIX}${global.attribute}`)) {
+        throw new SecurityDeclarationError(
+          `global filter "${global.attribute}": its database policy would be named ${POLICY_PREFIX}${global.attribute}, which grantgate uses for another rule; filter on a property of another name`,
+        );
+      }
+    }
     const tenantFilters = this.policy.globalFilters.filter((global) => global.tenant);
     if (tenantFilters.length > 1) {
       throw new SecurityDeclarationError(
@@ -772,16 +853,4 @@ function columnKind(prop: EntityProperty): AttributeKind {
   if (prop.runtimeType === 'string') return 'string';
   if (prop.runtimeType === 'boolean') return 'boolean';
   return 'any';
-}
-
-/** Field roles come from type-graphql's `@Authorized` on entity fields (`readableBy` in columns.ts). */
-function fieldRoles(entities: Map<string, SecuredEntity>): Map<string, Map<string, readonly string[]>> {
-  const roles = new Map<string, Map<string, readonly string[]>>();
-  for (const authorized of getMetadataStorage().authorizedFields) {
-    const meta = [...entities.values()].find((m) => m.class === authorized.target);
-    if (!meta) continue;
-    if (!roles.has(meta.className)) roles.set(meta.className, new Map());
-    roles.get(meta.className)!.set(authorized.fieldName, authorized.roles as string[]);
-  }
-  return roles;
 }

@@ -23,6 +23,6 @@ export async function emitSchemaText(domain: Domain): Promise<string> {
       entities: domain.entities,
     }),
   );
-  const stamped = compileSecurityModel(domain.policy, orm.getMetadata()).stampedAttributes();
-  return HEADER + printSchema(await buildGatewaySchema(orm, stamped)) + '\n';
+  const model = compileSecurityModel(domain.policy, orm.getMetadata());
+  return HEADER + printSchema(await buildGatewaySchema(orm, model)) + '\n';
 }

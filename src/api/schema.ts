@@ -1,6 +1,7 @@
 import { type MikroORM } from '@mikro-orm/postgresql';
 import { type GraphQLSchema } from 'graphql';
-import { buildSchema, type ClassType } from 'type-graphql';
+import { Authorized, buildSchema, type ClassType } from 'type-graphql';
+import { type SecurityModel } from '../../security/system/security-model.js';
 import { AuthResolver } from '../auth/auth.resolver.js';
 import { buildEntityModels, type EntityModel } from './entity-model.js';
 import { createEntityInputs, type EntityInputs } from './inputs/entity-inputs.js';
@@ -14,21 +15,29 @@ const built = new Map<string, Promise<GraphQLSchema>>();
 
 /**
  * The gateway's GraphQL schema, generated from the entity classes the ORM was given. It is built
- * once per set of classes (and stamped attributes) in a process: type-graphql keeps type names in one
- * global registry (a second build would register its inputs twice), and the schema holds no
- * per-request state.
+ * once per set of classes (and stamped attributes and restricted fields) in a process: type-graphql
+ * keeps type names in one global registry (a second build would register its inputs twice), and the
+ * schema holds no per-request state.
  */
 export function buildGatewaySchema(
   orm: MikroORM,
-  /** Global-filter attributes, stamped on insert: optional in create inputs (SecurityModel.stampedAttributes). */
-  stamped: readonly string[],
+  model: Pick<SecurityModel, 'stampedAttributes' | 'restrictedFields'>,
 ): Promise<GraphQLSchema> {
   const entities = orm.config.get('entities') as (new () => object)[];
-  const key = `${entities.map((cls) => cls.name).join()}|${stamped.join()}`;
+  // Global-filter attributes, stamped on insert: optional in create inputs.
+  const stamped = model.stampedAttributes();
+  const restricted = model.restrictedFields();
+  const key = JSON.stringify([entities.map((cls) => cls.name), stamped, restricted]);
   let schema = built.get(key);
   if (schema) return schema;
   schema = (async () => {
-    const models = buildEntityModels(orm.getMetadata(), entities);
+    const metadata = orm.getMetadata();
+    // A restricted field (restrictFields) goes through the auth checker below, which asks the model;
+    // the mark is type-graphql's and global, but a field the model does not restrict passes it.
+    const classes = new Map([...metadata.getAll().values()].map((meta) => [meta.className, meta.class]));
+    for (const [entityName, field] of restricted)
+      Authorized()(classes.get(entityName)!.prototype as object, field);
+    const models = buildEntityModels(metadata, entities);
     const inputs = new Map<EntityModel, EntityInputs>(
       models.map((model) => [model, createEntityInputs(model, new Set(stamped))]),
     );
@@ -36,8 +45,7 @@ export function buildGatewaySchema(
     const schema = await buildSchema({
       resolvers: [AuthResolver, ...resolvers] as [ClassType, ...ClassType[]],
       validate: false,
-      // Field roles (@Authorized, e.g. Employee.salary): the security model, which compiled the same
-      // roles, answers FORBIDDEN for other roles.
+      // Restricted fields (e.g. Employee.salary): the security model answers FORBIDDEN for other roles.
       authChecker: ({ context, info }) => {
         securityOf(context as RequestContext).authorizeField(info.parentType.name, info.fieldName);
         return true;

@@ -7,6 +7,8 @@ import {
   UniqueConstraintViolationException,
 } from '@mikro-orm/core';
 import { type EntityManager } from '@mikro-orm/postgresql';
+import { FIELD_WRITES_TRIGGER } from '../../security/system/database-policies.js';
+import { API_VERBS } from '../../security/system/security-model.js';
 import { type RequestSecurity } from '../../security/system/request-security.js';
 import { indexColumns } from '../db/index-columns.js';
 import { badUserInput, notFound } from '../errors.js';
@@ -88,9 +90,13 @@ export async function toUserError(
     return badUserInput(
       `This ${model.name} would not be in the view it is written through; nothing was written`,
     );
-  // The database's own WITH CHECK (its policies mirror the global filters) refused the written row.
-  if ((error as { code?: unknown }).code === '42501' && /row-level security/.test((error as Error).message)) {
-    return security.refusedByDatabase(model.name, (error as Error).message);
+  // The database's own WITH CHECK (its policies mirror the declarations) refused the written row, or
+  // its field-writes trigger a column the caller's roles may not write.
+  if ((error as { code?: unknown }).code === '42501') {
+    const { hint, column } = error as { hint?: unknown; column?: unknown };
+    if (hint === FIELD_WRITES_TRIGGER) return security.fieldRefusedByDatabase(model.name, String(column));
+    if (/row-level security/.test((error as Error).message))
+      return security.refusedByDatabase(model.name, API_VERBS[verb], (error as Error).message);
   }
   return error;
 }

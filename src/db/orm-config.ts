@@ -81,9 +81,10 @@ export function createOrmOptions(options: {
     // SPEC §5: a row is judged by its own attributes; a hidden to-one target reads as null, it does
     // not hide the row that points to it (MikroORM's default would inner-join and drop that row).
     autoJoinRefsForFilters: false,
-    // The policies are grantgate's, written by the `*_row_security` migrations from the declarations;
-    // the entity schema diff must neither drop them nor report them as drift.
-    schemaGenerator: { ignorePolicies: true },
+    // The policies, the field-writes trigger and the functions they call are grantgate's, written by
+    // the `*_row_security` migrations from the declarations, and an imported database's own triggers
+    // and functions are its team's: the entity schema diff must neither drop them nor report them.
+    schemaGenerator: { ignorePolicies: true, ignoreTriggers: true, ignoreRoutines: true },
   });
 }
 

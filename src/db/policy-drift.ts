@@ -1,6 +1,8 @@
 import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import {
+  FIELD_WRITES_TRIGGER,
   POLICY_PREFIX,
+  VERB_FUNCTION,
   policyStatements,
   type DatabasePolicies,
 } from '../../security/system/database-policies.js';
@@ -16,6 +18,13 @@ interface PolicyRow {
   check: string | null;
 }
 
+/** A field-writes trigger (database-policies.ts) or its function, as PostgreSQL prints it. */
+interface TriggerRow {
+  table: string;
+  name: string;
+  definition: string;
+}
+
 interface TableRow {
   table: string;
   enabled: boolean;
@@ -29,12 +38,25 @@ export interface Drift {
   detail?: string;
 }
 
-async function readState(em: EntityManager): Promise<{ policies: PolicyRow[]; tables: TableRow[] }> {
+async function readState(
+  em: EntityManager,
+): Promise<{ policies: PolicyRow[]; triggers: TriggerRow[]; tables: TableRow[] }> {
   const policies = await runSql<PolicyRow>(
     em,
     `select case when schemaname = 'public' then tablename else schemaname || '.' || tablename end as table,
             policyname as name, permissive, cmd as command, qual as using, with_check as check
        from pg_policies where policyname like '${POLICY_PREFIX}%'
+      order by 1, 2`,
+  );
+  const triggers = await runSql<TriggerRow>(
+    em,
+    `select case when n.nspname = 'public' then c.relname else n.nspname || '.' || c.relname end as table,
+            t.tgname as name, pg_get_triggerdef(t.oid) as definition
+       from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
+      where t.tgname = '${FIELD_WRITES_TRIGGER}'
+     union all
+     select '(function)', proname, pg_get_functiondef(oid) from pg_proc
+      where proname in ('${FIELD_WRITES_TRIGGER}', '${VERB_FUNCTION}')
       order by 1, 2`,
   );
   const tables = await runSql<TableRow>(
@@ -44,7 +66,7 @@ async function readState(em: EntityManager): Promise<{ policies: PolicyRow[]; ta
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
       where relkind in ('r', 'p') and n.nspname not in ('pg_catalog', 'information_schema') order by 1`,
   );
-  return { policies, tables };
+  return { policies, triggers, tables };
 }
 
 /**
@@ -66,9 +88,12 @@ export async function policyDrift(orm: MikroORM, plan: DatabasePolicies): Promis
       if (!(error instanceof RolledBack)) throw error;
     });
 
-  const key = (p: PolicyRow) => `${p.table}.${p.name}`;
-  const actualByKey = new Map(actual.policies.map((p) => [key(p), p]));
-  const expectedByKey = new Map(expected!.policies.map((p) => [key(p), p]));
+  const key = (p: PolicyRow | TriggerRow) => `${p.table}.${p.name}`;
+  const byKey = (state: typeof actual) =>
+    new Map<string, PolicyRow | TriggerRow>([...state.policies, ...state.triggers].map((p) => [key(p), p]));
+  const actualByKey = byKey(actual);
+  const expectedByKey = byKey(expected!);
+  const shown = (p: PolicyRow | TriggerRow) => ('definition' in p ? p.definition : (p.using ?? p.check));
   const drift: Drift[] = [];
   for (const [k, want] of expectedByKey) {
     const have = actualByKey.get(k);
@@ -78,13 +103,13 @@ export async function policyDrift(orm: MikroORM, plan: DatabasePolicies): Promis
         kind: 'different',
         table: want.table,
         policy: want.name,
-        detail: `is ${have.using ?? have.check}, declared ${want.using ?? want.check}`,
+        detail: `is ${shown(have)}, declared ${shown(want)}`,
       });
   }
   for (const [k, have] of actualByKey) {
     if (!expectedByKey.has(k)) drift.push({ kind: 'extra', table: have.table, policy: have.name });
   }
-  for (const table of plan.tables) {
+  for (const table of [...plan.tables, ...plan.unrestrictedTables]) {
     const state = actual.tables.find((t) => t.table === table);
     if (!state?.enabled || !state.forced) {
       drift.push({

@@ -25,7 +25,7 @@ export async function prepareRowSecurity(options: {
       requestsRunAs: databaseSecurity.switchToRole ?? 'the DATABASE_URL role',
       policies: plan.policies.length,
       tables: plan.tables,
-      tablesWithoutRowSecurity: plan.unrestrictedTables,
+      tablesCheckedForVerbsOnly: plan.unrestrictedTables,
     },
     'row security: the gateway filter, and PostgreSQL policies under the application role',
   );

@@ -13,7 +13,7 @@ export function rowSecuritySummary(plan: DatabasePolicies): string[] {
   return [
     `Row-level security, forced, on ${plan.tables.length} table(s) whose rows the declarations restrict: ${listed(plan.tables)}.`,
     '  Other clients of this database see no row of these: README, "Other clients of the same database", says how to let one in.',
-    `No row-level security on ${plan.unrestrictedTables.length} table(s) no rule restricts, which every client reads as before: ${listed(plan.unrestrictedTables)}.`,
+    `Verbs only on ${plan.unrestrictedTables.length} table(s) no rule restricts rows of, which every other client reads and writes as before: ${listed(plan.unrestrictedTables)}.`,
   ];
 }
 

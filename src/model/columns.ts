@@ -1,7 +1,7 @@
 import { ArrayType, BigIntType, type PropertyOptions, Type } from '@mikro-orm/core';
 import { Enum, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { type GraphQLScalarType } from 'graphql';
-import { Authorized, Field, ID } from 'type-graphql';
+import { Field, ID } from 'type-graphql';
 import { KINDS, type ScalarKind } from '../api/column-types.js';
 
 /**
@@ -21,8 +21,6 @@ interface ColumnOptions {
   /** Indexed because filters (tenant, region, …) and foreign-key look-ups select on it. */
   index?: boolean;
   description?: string;
-  /** Only these roles may read the field (and filter or sort on it); e.g. a salary. */
-  readableBy?: string[];
   /** An array column (`text[]`): a GraphQL list, not filtered or sorted on. */
   list?: boolean;
   /**
@@ -141,7 +139,6 @@ function column(
       nullable,
       description: options.description ?? options.comment,
     })(target, name);
-    if (options.readableBy) Authorized(...options.readableBy)(target, name);
   };
 }
 
@@ -292,7 +289,6 @@ export const EnumColumn = (
         ...(options.comment === undefined ? {} : { comment: options.comment }),
       })(target, name);
       Field(() => values, { nullable, description: options.description ?? options.comment })(target, name);
-      if (options.readableBy) Authorized(...options.readableBy)(target, name);
     };
   }
   // The items are the column's as MikroORM compares them (no `enum: true`: that adds a CHECK).

@@ -3,10 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import { policyStatements } from '../../security/system/database-policies.js';
 import { APP_ROLE, prepareDatabaseSecurity } from '../../src/db/database-role.js';
+import { compileSecurityModel } from '../../security/system/security-model.js';
 import {
   COUNTRIES,
   expectedVisible,
   type FixtureDatabase,
+  fixturePolicyWith,
+  Invoice,
   INVOICES,
   openFixtureDatabase,
   PAYMENTS,
@@ -65,7 +68,7 @@ async function countOf(client: pg.Client, table: string): Promise<number> {
 }
 
 describe('the policies', () => {
-  it('are in place: row-level security forced on every fixture table a rule restricts, not on the shared one', async () => {
+  it('are in place: row-level security forced on every fixture table, the shared one for verbs', async () => {
     const { rows } = await f.db.sql.query<{ relname: string; forced: boolean; enabled: boolean }>(
       `select relname, relforcerowsecurity as forced, relrowsecurity as enabled from pg_class
         where relname = any($1) order by relname`,
@@ -74,8 +77,8 @@ describe('the policies', () => {
     expect(rows).toEqual(
       ['account', 'country', 'invoice', 'payment'].map((relname) => ({
         relname,
-        forced: relname !== 'country',
-        enabled: relname !== 'country',
+        forced: true,
+        enabled: true,
       })),
     );
   });
@@ -143,11 +146,11 @@ describe('what the database does without the gateway’s settings', () => {
 });
 
 describe('the superuser in the database', () => {
-  it('is the flag the model sets from the role sa, not a role name: roles ["x,sa"] get no powers', async () => {
-    const comma = READERS.find((r) => r.label === 'roles ["x,sa"] of tenant 2')!.user;
+  it('is the flag the model sets from the role sa, not a role name: roles ["tenant", "x,sa"] get no powers', async () => {
+    const comma = READERS.find((r) => r.label === 'roles ["tenant", "x,sa"] of tenant 2')!.user;
     const settings = new Map(f.model.databaseSettings(comma));
     expect(settings.get('grantgate.superuser')).toBe('off');
-    expect(settings.get('grantgate.roles')).toBe('{"x,sa"}');
+    expect(settings.get('grantgate.roles')).toBe('{"tenant","x,sa"}');
     await asReader(comma, async (client) => {
       expect(await idsOf(client, 'payment')).toEqual(expected.get('tenant 2')!.payments);
       // Not even the archived filter's exemption, whose roles include sa.
@@ -191,5 +194,91 @@ describe('writes follow the chain (WITH CHECK)', () => {
       expect((await client.query('update payment set amount = 0 where id = $1', [hidden])).rowCount).toBe(0);
       expect((await client.query('delete from payment where id = $1', [hidden])).rowCount).toBe(0);
     });
+  });
+});
+
+describe('verbs and field roles in the database', () => {
+  /**
+   * The fixture policy with fields only auditors write, applied inside the transaction (and rolled
+   * back with it): `total` has no default, `archived` defaults to false.
+   */
+  const restricted = fixturePolicyWith(({ restrictFields }) => {
+    // Totals are the auditors'.
+    restrictFields(Invoice, ['total'], 'auditor');
+    // So is archiving.
+    restrictFields(Invoice, ['archived'], 'auditor');
+  });
+  async function asReaderUnder<T>(user: AuthUser, work: (client: pg.Client) => Promise<T>): Promise<T> {
+    const model = compileSecurityModel(restricted, f.orm.getMetadata());
+    const client = f.db.sql;
+    await client.query('begin');
+    try {
+      for (const statement of policyStatements(model.databasePolicies)) await client.query(statement);
+      for (const [name, value] of model.databaseSettings(user))
+        await client.query('select set_config($1, $2, true)', [name, value]);
+      await client.query(`set local role ${APP_ROLE}`);
+      return await work(client);
+    } finally {
+      await client.query('rollback');
+    }
+  }
+  const tenant1 = () => READERS.find((r) => r.label === 'tenant 1')!.user;
+  const auditor1 = () => READERS.find((r) => r.label === 'the auditor of tenant 1')!.user;
+  const fieldRefusal = /permission denied for column (total|archived) of invoice/;
+
+  it('a role with the update verb but not the field’s role may not change the field, and may change others', async () => {
+    await expect(
+      asReaderUnder(tenant1(), (client) => client.query('update invoice set total = total + 1 where id = 1')),
+    ).rejects.toThrow(fieldRefusal);
+    await asReaderUnder(tenant1(), async (client) => {
+      // The same value is no change; another column is the tenant's to write.
+      expect((await client.query('update invoice set total = total where id = 1')).rowCount).toBe(1);
+      expect((await client.query(`update "account" set name = 'renamed' where id = 1`)).rowCount).toBe(1);
+    });
+    await asReaderUnder(auditor1(), async (client) => {
+      expect((await client.query('update invoice set total = total + 1 where id = 1')).rowCount).toBe(1);
+    });
+  });
+
+  it('an insert may leave a restricted field to its default, not set it', async () => {
+    await expect(
+      asReaderUnder(tenant1(), (client) =>
+        client.query('insert into invoice (id, account_id, total, archived) values (100, 1, 5, false)'),
+      ),
+    ).rejects.toThrow(fieldRefusal);
+    await asReaderUnder(auditor1(), async (client) => {
+      const { rowCount } = await client.query(
+        'insert into invoice (id, account_id, total, archived) values (100, 1, 5, true)',
+      );
+      expect(rowCount).toBe(1);
+    });
+  });
+
+  it('the refusal names the column and the trigger, for the gateway to answer FORBIDDEN with its rule', async () => {
+    const error = await asReaderUnder(tenant1(), (client) =>
+      client.query('update invoice set archived = true where id = 1').then(
+        () => undefined,
+        (e: pg.DatabaseError) => e,
+      ),
+    );
+    expect(error).toMatchObject({ code: '42501', column: 'archived', hint: 'grantgate_field_writes' });
+  });
+
+  it('a verb the roles lack: an insert or update is an error, a delete matches no row', async () => {
+    await asReaderUnder(tenant1(), async (client) => {
+      // The fixture's roles delete nothing.
+      expect((await client.query('delete from payment where id = 1')).rowCount).toBe(0);
+    });
+    const stranger = { id: 'x', roles: ['stranger'], attributes: { clientId: 1 } };
+    await asReaderUnder(stranger, async (client) => {
+      expect((await client.query('select id from account')).rowCount).toBe(0);
+    });
+    // A role that reads but may not write: the shared countries, under the base fixture policy.
+    await expect(
+      asReader(tenant1(), (client) => client.query(`insert into country (id, name) values (9, 'Mu')`)),
+    ).rejects.toThrow(/new row violates row-level security policy for table "country"/);
+    await expect(
+      asReader(tenant1(), (client) => client.query(`update country set name = name where id = 1`)),
+    ).rejects.toThrow(/new row violates row-level security policy for table "country"/);
   });
 });

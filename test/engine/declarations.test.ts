@@ -173,6 +173,40 @@ describe('a mistake in the declarations stops compilation with one clear line', 
       'grant to tenant: Note is not an entity of this gateway',
     );
   });
+
+  it('restricted fields that are not columns, a key, or restricted twice', () => {
+    const restricting = (fields: string[], twice = false) =>
+      fixturePolicyWith(({ restrictFields }) => {
+        restrictFields(Invoice, fields as never, 'auditor');
+        // Totals are the auditors' again.
+        if (twice) restrictFields(Invoice, ['total'], 'owner');
+      });
+    expect(declarationError(restricting(['payments']), withoutNote)).toBe(
+      "restrictFields(Invoice, 'payments'): payments is not a column of Invoice (id, total, archived)",
+    );
+    expect(declarationError(restricting(['totl']), withoutNote)).toMatch(
+      /^restrictFields\(Invoice, 'totl'\): totl is not a column/,
+    );
+    expect(declarationError(restricting(['id']), withoutNote)).toBe(
+      "restrictFields(Invoice, 'id'): id is Invoice's key, which every reader uses",
+    );
+    expect(declarationError(restricting(['total'], true), withoutNote)).toBe(
+      `restrictFields(Invoice, 'total'): total is already restricted ("Invoice.total readable by auditor only")`,
+    );
+    const notAnEntity = fixturePolicyWith(({ restrictFields }) => restrictFields(NotAnEntity, ['id'], 'x'));
+    expect(declarationError(notAnEntity, withoutNote)).toBe(
+      'restrictFields(id): NotAnEntity is not an entity of this gateway',
+    );
+  });
+
+  it('a global filter whose database policy would take a name grantgate uses for another rule', () => {
+    const policy = fixturePolicyWith(({ globalFilter }) =>
+      globalFilter('may_read', () => ({ archived: false }), { rolesNotFiltered: [] }),
+    );
+    expect(declarationError(policy, withoutNote)).toMatch(
+      /^global filter "may_read": its database policy would be named grantgate_may_read, which grantgate uses for another rule/,
+    );
+  });
 });
 
 describe('a correct policy', () => {
@@ -219,7 +253,7 @@ describe('a correct policy', () => {
     const plan = compileSecurityModel(fixturePolicy, withoutNote).databasePolicies;
     expect(plan.tables).toEqual(['account', 'invoice', 'payment']);
     expect(plan.unrestrictedTables).toEqual(['country']);
-    expect(plan.policies.map((p) => `${p.table}.${p.name}`)).toEqual([
+    expect(plan.policies.filter((p) => !p.command).map((p) => `${p.table}.${p.name}`)).toEqual([
       'account.grantgate_clientId',
       'invoice.grantgate_archived',
       'account.grantgate_grants',
@@ -227,7 +261,7 @@ describe('a correct policy', () => {
       'payment.grantgate_scope',
     ]);
     expect(plan.attributes).toEqual(['accountId', 'clientId']);
-    expect(plan.policies.find((p) => p.table === 'payment')!.expression).toBe(
+    expect(plan.policies.find((p) => p.table === 'payment' && !p.command)!.expression).toBe(
       `(select current_setting('grantgate.superuser', true) = 'on') or exists (select 1 from "invoice" p where p."id" = "payment"."invoice_id")`,
     );
   });
@@ -263,5 +297,23 @@ describe('the rule behind a database policy', () => {
     expect(model.databasePolicyLabel('Invoice', 'grantgate_archived')).toBe('global filter "archived"');
     expect(model.databasePolicyLabel('Account', 'grantgate_clientId')).toBe('tenant filter "clientId"');
     expect(model.databasePolicyLabel('Country', 'grantgate_scope')).toBeUndefined();
+  });
+
+  it('gives each verb, per entity, to the roles that have it alone; restricted fields to their roles', () => {
+    const policy = fixturePolicyWith(({ restrictFields, grant }) => {
+      // Only auditors read and write totals.
+      restrictFields(Invoice, ['total'], ['auditor', 'sa']);
+      // Editors write countries.
+      grant(Country, 'editor', { verbs: { delete: false } });
+    });
+    const model = compileSecurityModel(policy, withoutNote);
+    expect(model.rolesWith('Invoice', 'read')).toEqual(['auditor', 'owner', 'public', 'tenant']);
+    expect(model.rolesWith('Invoice', 'delete')).toEqual([]);
+    expect(model.rolesWith('Country', 'insert')).toEqual(['editor']);
+    expect(model.rolesWith('Country', 'read')).toEqual(['auditor', 'editor', 'owner', 'public', 'tenant']);
+    expect(model.databasePolicies.fieldWrites).toEqual([
+      { table: 'invoice', columns: [{ column: 'total', roles: ['auditor'] }] },
+    ]);
+    expect(model.fieldDenial('Invoice', 'total')).toBe('Only auditors read and write totals.');
   });
 });

@@ -237,7 +237,12 @@ export const READERS: { label: string; user: AuthUser; sight: Sight }[] = [
     ['a user without clientId', user('nobody', ['tenant'], {}), sees({})],
     ['a user whose clientId is an array', user('multi', ['tenant'], { clientId: [1, 2] }), sees({})],
     ['a user whose clientId is an object', user('obj', ['tenant'], { clientId: { $ne: 0 } }), sees({})],
-    ['roles ["x,sa"] of tenant 2', user('comma', ['x,sa'], { clientId: 2 }), sees({ clientId: 2 })],
+    // A role named like sa after a comma: no more than the tenant role beside it gives.
+    [
+      'roles ["tenant", "x,sa"] of tenant 2',
+      user('comma', ['tenant', 'x,sa'], { clientId: 2 }),
+      sees({ clientId: 2 }),
+    ],
     ['the superuser', user('admin', ['sa'], {}), sees({ superuser: true })],
   ].map(([label, reader, sight]) => ({
     label: label as string,

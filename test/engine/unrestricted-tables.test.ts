@@ -22,9 +22,9 @@ import {
 } from './fixtures.js';
 
 /**
- * Row-level security reaches only the tables whose rows the declarations restrict (a global filter,
- * a scope, a filtered grant), because forced row security hides a table from every other client of
- * the database. A policy of its own: Account has the tenant column, Invoice and Payment are scoped,
+ * Only the tables whose rows the declarations restrict (a global filter, a scope, a filtered grant)
+ * are closed to every other client of the database; on the others the policies check a gateway
+ * request's verbs and let every other client through. A policy of its own: Account has the tenant column, Invoice and Payment are scoped,
  * Note is shared but a filtered grant withholds rows from editors, and Country is shared with only
  * verbs to its name — no rule withholds a row of it.
  */
@@ -68,7 +68,7 @@ beforeAll(async () => {
   model = compileSecurityModel(policy, orm.getMetadata());
   for (const statement of policyStatements(model.databasePolicies)) await db.sql.query(statement);
   await db.sql.query(`create role ${otherClient} login password '${password}'`);
-  await db.sql.query(`grant select on all tables in schema public to ${otherClient}`);
+  await db.sql.query(`grant select, insert, delete on all tables in schema public to ${otherClient}`);
 });
 afterAll(async () => {
   await orm?.close();
@@ -102,13 +102,19 @@ const countsOf = async (client: pg.Client, tables: string[]) => {
   return counts;
 };
 
-describe('row-level security reaches only the tables whose rows a rule restricts', () => {
-  it('plans it for a global filter, a scope and a filtered grant; not for a shared table with verbs only', () => {
+describe('row-level security closes only the tables whose rows a rule restricts', () => {
+  it('plans row policies for a global filter, a scope and a filtered grant; verbs alone for a shared table', () => {
     const plan = model.databasePolicies;
     expect(plan.tables).toEqual(['account', 'invoice', 'note', 'payment']);
     expect(plan.unrestrictedTables).toEqual(['country']);
+    expect(plan.policies.filter((p) => p.table === 'country').map((p) => `${p.name} ${p.command}`)).toEqual([
+      'grantgate_may_read select',
+      'grantgate_may_insert insert',
+      'grantgate_may_update update',
+      'grantgate_may_delete delete',
+    ]);
     // The filtered grant restricts its table's rows in the database too.
-    expect(plan.policies.map((p) => `${p.table}.${p.name}`)).toEqual([
+    expect(plan.policies.filter((p) => !p.command).map((p) => `${p.table}.${p.name}`)).toEqual([
       'account.grantgate_clientId',
       'note.grantgate_grants',
       'invoice.grantgate_scope',
@@ -116,7 +122,7 @@ describe('row-level security reaches only the tables whose rows a rule restricts
     ]);
   });
 
-  it('enables and forces it on the restricted tables, and leaves the unrestricted one as it was', async () => {
+  it('enables and forces it on every table, the unrestricted one for its verbs', async () => {
     const { rows } = await db.sql.query<{ table: string; enabled: boolean; forced: boolean }>(
       `select relname as table, relrowsecurity as enabled, relforcerowsecurity as forced from pg_class
         where relname = any($1) order by relname`,
@@ -124,7 +130,7 @@ describe('row-level security reaches only the tables whose rows a rule restricts
     );
     expect(rows).toEqual([
       { table: 'account', enabled: true, forced: true },
-      { table: 'country', enabled: false, forced: false },
+      { table: 'country', enabled: true, forced: true },
       { table: 'invoice', enabled: true, forced: true },
       { table: 'note', enabled: true, forced: true },
       { table: 'payment', enabled: true, forced: true },
@@ -141,6 +147,34 @@ describe('row-level security reaches only the tables whose rows a rule restricts
       account: 0,
       note: 0,
     });
+  });
+
+  it('writes the unrestricted table as before, where a gateway request needs the verb', async () => {
+    await asOtherClient(async (client) => {
+      await client.query(`insert into country (id, name) values (100, 'Mu')`);
+      expect((await client.query('delete from country where id = 100')).rowCount).toBe(1);
+    });
+    // A tenant reads countries but may not write them (shared); an editor's grant may.
+    const asRequestOf = async (roles: string[], statement: string) => {
+      const client = db.sql;
+      await client.query('begin');
+      try {
+        const user = { id: 'u', roles, attributes: { clientId: 1 } };
+        for (const [name, value] of model.databaseSettings(user))
+          await client.query('select set_config($1, $2, true)', [name, value]);
+        await client.query(`set local role ${otherClient}`);
+        return await client.query(statement);
+      } finally {
+        await client.query('rollback');
+      }
+    };
+    const insert = `insert into country (id, name) values (101, 'Hy-Brasil')`;
+    await expect(asRequestOf(['tenant'], insert)).rejects.toThrow(
+      /new row violates row-level security policy for table "country"/,
+    );
+    expect((await asRequestOf(['editor'], insert)).rowCount).toBe(1);
+    expect((await asRequestOf(['tenant'], 'select id from country')).rowCount).toBe(COUNTRIES.length);
+    expect((await asRequestOf(['stranger'], 'select id from country')).rowCount).toBe(0);
   });
 });
 

@@ -23,7 +23,8 @@ describe('policies generated from the declarations', () => {
 
   it('mirror each global filter on every table with its attribute, exempting its roles and the superuser, each table’s filtered grants, and each scope', () => {
     const plan = t.model.databasePolicies;
-    expect(plan.policies.map((p) => `${p.table}.${p.name}`)).toEqual([
+    const rowPolicies = plan.policies.filter((p) => !p.name.startsWith('grantgate_may_'));
+    expect(rowPolicies.map((p) => `${p.table}.${p.name}`)).toEqual([
       'category.grantgate_clientId',
       'customer.grantgate_clientId',
       'department.grantgate_securityLevel',
@@ -43,10 +44,42 @@ describe('policies generated from the declarations', () => {
     );
     expect(plan.attributes).toEqual(['clientId', 'id', 'region']);
     const region = plan.policies.find((p) => p.name === 'grantgate_region')!;
-    expect(region.expression).toContain("array['sa', 'manager', 'tenant', 'renter', 'public']");
+    expect(region.expression).toContain(`'{"sa","manager","tenant","renter","public"}'::text[]`);
     expect(region.expression).toContain(
       `"region" = (select nullif(current_setting('grantgate.user.region', true), '')`,
     );
+  });
+
+  it('carry each verb on every table, per command: the roles that have it; field writes by a trigger', () => {
+    const plan = t.model.databasePolicies;
+    const verbs = plan.policies.filter((p) => p.name.startsWith('grantgate_may_'));
+    expect(verbs).toHaveLength(9 * 4);
+    const on = (table: string, name: string) => verbs.find((p) => p.table === table && p.name === name)!;
+    const may = (roles: string, restricted = true) =>
+      `(select grantgate_may('${roles}'::text[], ${restricted}))`;
+    // Shared rows: read by every role with a role permission (the customer role has only its grant on
+    // Customer), written by a grant's role only (none for shippers, whose rows no rule restricts).
+    expect(on('shipper', 'grantgate_may_read')).toMatchObject({
+      command: 'select',
+      expression: may('{"manager","public","renter","sales","tenant"}', false),
+    });
+    expect(on('shipper', 'grantgate_may_insert')).toMatchObject({
+      command: 'insert',
+      expression: may('{}', false),
+    });
+    expect(on('employee', 'grantgate_may_update')).toMatchObject({
+      expression: may('{"manager"}'),
+      using: `(select current_setting('grantgate.superuser', true) in ('on', 'off'))`,
+    });
+    expect(on('employee', 'grantgate_may_delete').expression).toBe(may('{}'));
+    // Only tenants delete orders; the customer role has verbs on Customer alone.
+    expect(on('order', 'grantgate_may_delete').expression).toBe(may('{"tenant"}'));
+    expect(on('customer', 'grantgate_may_delete').expression).toBe(
+      may('{"customer","public","sales","tenant"}'),
+    );
+    expect(plan.fieldWrites).toEqual([
+      { table: 'employee', columns: [{ column: 'salary', roles: ['manager'] }] },
+    ]);
   });
 
   it('render every filter, $or and null included, and admit no row to a user without an attribute it reads', async () => {
@@ -111,7 +144,7 @@ describe('policies generated from the declarations', () => {
     expect(statements[0]).toMatch(/drop policy/);
     expect(
       statements.filter((s) => s.endsWith('enable row level security, force row level security;')),
-    ).toHaveLength(8);
+    ).toHaveLength(9);
   });
 });
 
@@ -121,12 +154,14 @@ describe('npm run security:check', () => {
 
   it('finds no drift on a migrated database', async () => {
     const result = await check();
-    expect(result.stdout).toMatch(/policies match the declarations \(11 policies on 8 tables\)/);
+    expect(result.stdout).toMatch(
+      /policies match the declarations \(47 policies on 9 tables, field writes checked on 1\)/,
+    );
     expect(result.stdout).toContain(
       'Row-level security, forced, on 8 table(s) whose rows the declarations restrict: category, customer, department, employee, order, order_detail, product, supplier.',
     );
     expect(result.stdout).toContain(
-      'No row-level security on 1 table(s) no rule restricts, which every client reads as before: shipper.',
+      'Verbs only on 1 table(s) no rule restricts rows of, which every other client reads and writes as before: shipper.',
     );
     expect(result.code).toBe(0);
   });
@@ -137,10 +172,12 @@ describe('npm run security:check', () => {
       create policy "grantgate_extra" on shipper using (true);
       alter table product no force row level security;
       drop policy "grantgate_clientId" on category;
-      create policy "grantgate_clientId" on category as restrictive using (client_id = 1);`);
+      create policy "grantgate_clientId" on category as restrictive using (client_id = 1);
+      drop trigger grantgate_field_writes on employee;`);
     const result = await check();
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/4 difference\(s\)/);
+    expect(result.stdout).toMatch(/5 difference\(s\)/);
+    expect(result.stdout).toMatch(/missing: employee grantgate_field_writes/);
     expect(result.stdout).toMatch(/missing: supplier grantgate_region/);
     expect(result.stdout).toMatch(/extra: shipper grantgate_extra/);
     expect(result.stdout).toMatch(/different: category grantgate_clientId — is \(client_id = 1\)/);

@@ -49,7 +49,7 @@ const DENIALS: Denial[] = [
     operation: async () => '{ employees(limit: 1) { id salary } }',
     code: 'FORBIDDEN',
     message: /does not have read access on field: Employee.salary/,
-    rule: 'Employee.salary is readable by manager, sa only.',
+    rule: 'Salaries are read and written by managers only.',
   },
   {
     name: 'write check: a global-filter attribute set to another value than the user’s own',

@@ -30,7 +30,7 @@ export class Employee {
   @StringColumn({ nullable: true, length: 40 })
   country?: string | null;
 
-  @FloatColumn({ nullable: true, readableBy: ['manager', 'sa'] })
+  @FloatColumn({ nullable: true })
   salary?: number | null;
 
   @ToOne(() => Department, { nullable: true })

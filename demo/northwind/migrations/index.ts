@@ -5,6 +5,7 @@ import { Migration20261123082155_row_security } from './Migration20261123082155_
 import { Migration20261201073518_row_security } from './Migration20261201073518_row_security.js';
 import { Migration20261206161735_row_security } from './Migration20261206161735_row_security.js';
 import { Migration20261206202801_row_security } from './Migration20261206202801_row_security.js';
+import { Migration20261206212444_row_security } from './Migration20261206212444_row_security.js';
 
 export const migrations = [
   { name: 'Migration20261123034734_northwind', class: Migration20261123034734_northwind },
@@ -12,4 +13,5 @@ export const migrations = [
   { name: 'Migration20261201073518_row_security', class: Migration20261201073518_row_security },
   { name: 'Migration20261206161735_row_security', class: Migration20261206161735_row_security },
   { name: 'Migration20261206202801_row_security', class: Migration20261206202801_row_security },
+  { name: 'Migration20261206212444_row_security', class: Migration20261206212444_row_security },
 ];

@@ -213,10 +213,10 @@ await withCatalog(async (orm, config) => {
         'sa alone until declare-security.ts shares it (it lists them apart).',
     );
   console.log(
-    'Row security: npm run security:migration enables and forces PostgreSQL row-level security on each table\n' +
-      'whose rows the declarations restrict (a global filter, a scope, a filtered grant) and lists them; the others\n' +
-      'stay as they are. Other clients of this database (any role but a superuser or one with BYPASSRLS, the\n' +
-      'tables\' owner included) then read and write no row of those tables: see README, "Other clients of the same database".',
+    'Row security: npm run security:migration enables and forces PostgreSQL row-level security on every table and\n' +
+      'lists those whose rows the declarations restrict (a global filter, a scope, a filtered grant); on the others it\n' +
+      'checks the verbs of gateway requests only. Other clients of this database (any role but a superuser or one with\n' +
+      'BYPASSRLS, the tables\' owner included) then read and write no row of the restricted tables: see README, "Other clients of the same database".',
   );
   console.log(
     `Next: edit ${declarations}, then npm run security:migration, npm run security:check and ` +

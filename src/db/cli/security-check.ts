@@ -23,7 +23,7 @@ await withDatabase(async (orm, domain) => {
   const summary = [...rowSecuritySummary(plan), ...(await viewsOutsideRowSecurity(orm.em.fork(), plan))];
   if (drift.length === 0) {
     console.log(
-      `The database's policies match the declarations (${plan.policies.length} policies on ${plan.tables.length} tables).`,
+      `The database's policies match the declarations (${plan.policies.length} policies on ${plan.tables.length + plan.unrestrictedTables.length} tables, field writes checked on ${plan.fieldWrites.length}).`,
     );
     for (const line of summary) console.log(line);
     return;
