@@ -15,7 +15,9 @@ import {
   Supplier,
 } from '../fixtures/northwind/entities/index.js';
 import northwind from '../fixtures/northwind/index.js';
+import { DEMO_USERS } from '../fixtures/northwind/demo-users.js';
 import { runProjectCli } from '../helpers/project-cli.js';
+import { createTestDatabase } from '../helpers/test-database.js';
 
 /**
  * `npm run security:diff`: what a change of the declarations does, per entity and role, read from the
@@ -150,6 +152,31 @@ describe('npm run security:diff', () => {
     expect(result.stdout).toBe('No change to what any role may do or see.\n');
     const json = await diff('HEAD', '--json');
     expect(JSON.parse(json.stdout)).toEqual({ from: 'HEAD', to: 'working tree', changes: [] });
+  });
+
+  it('with --rows, counts each demo user’s rows under both revisions on the database', async () => {
+    const db = await createTestDatabase();
+    try {
+      const withDatabase = (...args: string[]) =>
+        runProjectCli('src/explain/cli/security-diff.ts', args, {
+          databaseUrl: db.url,
+          env: { DOMAIN: 'test/fixtures/northwind' },
+        });
+      const text = await withDatabase('HEAD', '--rows');
+      expect(text).toMatchObject({ code: 0, stderr: '' });
+      expect(text.stdout).toBe(
+        `No change to what any role may do or see.\nNo change to the rows ${DEMO_USERS.map((user) => user.id).join(', ')} read.\n`,
+      );
+      const json = await withDatabase('HEAD', '--rows', '--json');
+      expect(JSON.parse(json.stdout)).toEqual({ from: 'HEAD', to: 'working tree', changes: [], rows: [] });
+      const unknown = await withDatabase('HEAD', '--user', 'nobody-at-all');
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toMatch(
+        /^security:diff: nobody-at-all: the auth provider \(sql\) does not know this user\n$/,
+      );
+    } finally {
+      await db.drop();
+    }
   });
 
   it('refuses a revision that does not exist, in one line', async () => {
