@@ -186,6 +186,11 @@ export class RequestSecurity implements RowAccess {
     return this.model.relatedSortKey(this.user, entityName, relation, this.em);
   }
 
+  /** True when the user's rows of `entityName` are those whose parent it may see (a scope applies). */
+  throughScope(entityName: string): boolean {
+    return this.model.throughScope(this.user, entityName);
+  }
+
   /** The transaction-local settings that tell the database's policies who the request is for. */
   databaseSettings(): [string, string][] {
     return this.model.databaseSettings(this.user);

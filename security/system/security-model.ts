@@ -66,7 +66,11 @@ interface AppliedFilter {
   filter: RowFilter;
 }
 
-/** Stands for the outer row's foreign key in a scope's subquery until MikroORM names the row's alias. */
+/**
+ * Stands for the outer row's foreign key in a scope's subquery until MikroORM names the row's alias.
+ * (A `raw((row) => …)` callback cannot build the subquery itself: MikroORM calls it once with an alias
+ * placeholder and replaces that placeholder in the text, in nested fragments too.)
+ */
 const OUTER_ROW_KEY = '__outer_row_key__';
 
 const quoteIdentifier = (name: string) => `"${name.replaceAll('"', '""')}"`;
@@ -415,6 +419,11 @@ export class SecurityModel {
   mayUseField(user: AuthUser, entityName: string, field: string): boolean {
     const roles = this.fieldRolesOf(entityName, field);
     return !roles || isSuperuser(user) || roles.some((role) => effectiveRoles(user).includes(role));
+  }
+
+  /** True when a scope limits `user`'s rows of the entity to those whose parent it may see. */
+  throughScope(user: AuthUser, entityName: string): boolean {
+    return !isSuperuser(user) && this.plan(effectiveRoles(user), entityName).scope !== undefined;
   }
 
   /**

@@ -31,9 +31,6 @@ const VALUE_MARKER = '__compiled_read_value__';
 /** PostgreSQL's json_build_object takes at most 100 arguments: 50 keys with their values. */
 const MAX_PAIRS = 50;
 
-/** A scope's condition in a statement (security/system/security-model.ts `parentVisible`). */
-const SCOPE_SUBQUERY = /\bexists \(select /;
-
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
 /**
@@ -82,11 +79,22 @@ export class CompiledRead {
     return result!.rows;
   }
 
-  /** The statement that counts the rows of `model` matching `where` and the request's row filters. */
-  countStatement(model: EntityModel, where: FilterQuery<object>): Promise<Statement> {
-    return this.select(model, this.nextAlias(), { sql: 'count(*)::int as "count"', params: [] }, (qb) =>
-      qb.where(where as never),
+  /**
+   * The statement that counts the rows of `model` matching `where` and the request's row filters;
+   * `throughScope`: those filters check each row's parent (RequestSecurity.throughScope).
+   */
+  async countStatement(
+    model: EntityModel,
+    where: FilterQuery<object>,
+    throughScope: boolean,
+  ): Promise<Statement> {
+    const statement = await this.select(
+      model,
+      this.nextAlias(),
+      { sql: 'count(*)::int as "count"', params: [] },
+      (qb) => qb.where(where as never),
     );
+    return { ...statement, countsThroughScope: throughScope };
   }
 
   /** How many rows a statement of `countStatement` counts: one prepared statement. */
@@ -96,7 +104,7 @@ export class CompiledRead {
     // hash for a large parent set (a tenant's 150 000 orders: 0.5 s → 1-2 s). So the server's own
     // work_mem for this statement, and the request's again after it, for the reads that may follow
     // (settings of the transaction's framing, sent with the statements: no round trip of their own).
-    if (!SCOPE_SUBQUERY.test(statement.sql) || !this.em.isInTransaction())
+    if (!statement.countsThroughScope || !this.em.isInTransaction())
       return (await this.run<{ count: number }>(statement))[0]!.count;
     await selectBound(this.em, SERVER_WORK_MEM, [], this.deadline);
     const [row] = await this.run<{ count: number }>(statement);

@@ -75,7 +75,11 @@ export async function count(
   authorizeRead(ctx, model, { where });
   const read = compiledRead(ctx);
   const statement = await statementOf(ctx, info, () =>
-    read.countStatement(model, translateWhere(model, where, relationVisibility(ctx.security, model))),
+    read.countStatement(
+      model,
+      translateWhere(model, where, relationVisibility(ctx.security, model)),
+      securityOf(ctx).throughScope(model.name),
+    ),
   );
   return read.count(statement);
 }

@@ -5,4 +5,7 @@ export interface Fragment {
 }
 
 /** A whole compiled read (src/api/compiled-read.ts): one select with `?` placeholders and its parameters. */
-export type Statement = Fragment;
+export interface Statement extends Fragment {
+  /** A count whose rows pass a scope's check of their parent: see CompiledRead.count. */
+  countsThroughScope?: boolean;
+}

@@ -1,5 +1,6 @@
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SERVER_WORK_MEM } from '../../src/db/request-transaction.js';
 import { type Caller, signIn, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 /**
@@ -61,6 +62,27 @@ describe('one data statement per root field', () => {
       updateOrder: { id: '1', shipCity: 'Reims', customer: { id: row!.customer_id } },
     });
     expect(row!.ship_city).toBe('Reims');
+  });
+});
+
+describe('a count through a scope', () => {
+  const framing = async (query: string, caller: Caller) => {
+    const result = (await t.executeCountingSql(parse(query) as never, {}, caller)) as {
+      errors?: unknown;
+      framing: string[];
+    };
+    expect(result.errors).toBeUndefined();
+    return result.framing;
+  };
+
+  it('runs with the server’s work_mem (it visits every visible parent), and the request’s again after', async () => {
+    // Orders are scoped through their customer; customers carry the tenant column.
+    const scoped = await framing('{ ordersCount }', callerOf('u1'));
+    expect(scoped).toContain(SERVER_WORK_MEM);
+    expect(scoped.filter((statement) => statement === SERVER_WORK_MEM)).toHaveLength(1);
+    expect(await framing('{ customersCount }', callerOf('u1'))).not.toContain(SERVER_WORK_MEM);
+    // The superuser's rows are every row: no scope to check.
+    expect(await framing('{ ordersCount }', undefined)).not.toContain(SERVER_WORK_MEM);
   });
 });
 
