@@ -1,18 +1,13 @@
+import { type AuthUser } from '../security/system/identity.js';
+
+/** The user a provider returns is the security model's (security/system/identity.ts). */
+export type { AuthUser };
+
 /**
  * The contract between the gateway and wherever users live. The gateway never learns how a provider
  * stores or checks users: it asks for a user by name and password, and (optionally) to re-read one
  * by id when a refresh token is used, so that changed roles and disabled users take effect.
  */
-export interface AuthUser {
-  /** Stable id; also the login name (`s1`, `ALFKI`) and the token's `sub`. */
-  id: string;
-  name?: string | null;
-  /** An empty list means the user is evaluated as holding the single role `public`. */
-  roles: string[];
-  /** Values that row filters read, e.g. `{ clientId: 2, region: 'British Isles' }`. */
-  attributes: Record<string, unknown>;
-}
-
 export interface AuthProvider {
   /** The user whose credentials these are, or null: unknown user and wrong password look the same. */
   authenticate(username: string, password: string): Promise<AuthUser | null>;

@@ -1,4 +1,16 @@
-import { type AuthUser } from '../../auth-providers/auth-provider.js';
+/**
+ * A user as the security model judges it: its roles and the attributes its rules read. Every auth
+ * provider returns one (auth-providers/auth-provider.ts); the model never learns where it came from.
+ */
+export interface AuthUser {
+  /** Stable id; also the login name (`s1`, `ALFKI`) and the token's `sub`. */
+  id: string;
+  name?: string | null;
+  /** An empty list means the user is evaluated as holding the single role `public`. */
+  roles: string[];
+  /** Values that row filters read, e.g. `{ clientId: 2, region: 'British Isles' }`. */
+  attributes: Record<string, unknown>;
+}
 
 export const SUPERUSER_ROLE = 'sa';
 export const PUBLIC_ROLE = 'public';

@@ -1,7 +1,6 @@
 import { type EntityManager, type FilterQuery } from '@mikro-orm/core';
 import { GraphQLError } from 'graphql';
-import { type AuthUser } from '../../auth-providers/auth-provider.js';
-import { effectiveRoles, type ScalarValue } from './identity.js';
+import { type AuthUser, effectiveRoles, type ScalarValue } from './identity.js';
 import { type Verb } from './policy.js';
 import { type RowAccess, SECURITY_FILTER } from './row-security.js';
 import { type SecurityModel } from './security-model.js';

@@ -8,7 +8,6 @@ import {
   Utils,
 } from '@mikro-orm/core';
 import { raw, type SqlEntityManager } from '@mikro-orm/postgresql';
-import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import {
   databasePolicies,
   type DatabasePolicies,
@@ -21,6 +20,7 @@ import {
 import {
   type AttributeKind,
   attributeValue,
+  type AuthUser,
   effectiveRoles,
   isSuperuser,
   PUBLIC_ROLE,
