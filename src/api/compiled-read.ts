@@ -223,23 +223,23 @@ export class CompiledRead {
     const row = await this.rowJson(relation.plan, alias);
     if ('toOne' in relation) {
       // The related row by its key, if this user may see it: a hidden one reads as null. The key
-      // look-up stands alone behind an optimisation fence (`offset 0`), so PostgreSQL takes the
-      // primary key rather than an index of the row filter (a tenant's rows, scanned for every row).
-      const meta = this.metadata(target);
-      const tableName = meta.schema
-        ? `${quote(meta.schema)}.${quote(meta.tableName)}`
-        : quote(meta.tableName);
-      const table = `from ${tableName} as ${quote(alias)}`;
-      const statement = await this.select(target, alias, row, () => {});
-      if (!statement.sql.includes(table))
-        throw new Error(`compiled read: unexpected to-one of ${target.name}`);
+      // look-up stands alone behind an optimisation fence (a `limit`, which PostgreSQL never pulls up
+      // into the query around it), so PostgreSQL takes the key's index rather than an index of the row
+      // filter (a tenant's rows, scanned for every row). The key is unique: a limit of 2 changes no
+      // answer, and more than one row would still be the error it always was.
+      const byKeyAlias = this.nextAlias();
       const pairs = relation.toOne.byColumns ?? [[relation.toOne.name, primaryKeyOf(target).name]];
       const matches = pairs.map(
         ([own, theirs]) =>
-          `${quote(this.metadata(target).properties[theirs as never]!.fieldNames[0]!)} = ${this.column(parent, parentAlias, own)}`,
+          `${this.column(target, byKeyAlias, theirs)} = ${this.column(parent, parentAlias, own)}`,
       );
-      const byKey = `from (select * from ${tableName} where ${matches.join(' and ')} offset 0) as ${quote(alias)}`;
-      return { sql: statement.sql.replace(table, byKey), params: statement.params };
+      const byKey =
+        // eslint-disable-next-line no-restricted-syntax -- its rows pass the request's filters in `select`
+        (this.em.createQueryBuilder(target.cls as EntityName<object>, byKeyAlias) as QueryBuilder<object>)
+          .select('*')
+          .where(raw(matches.join(' and ')))
+          .limit(2);
+      return this.select(target, alias, row, (qb) => qb.from(byKey, alias));
     }
     const { toMany, page } = relation;
     if (page.limit === 0) return { sql: `'[]'::json`, params: [] };
