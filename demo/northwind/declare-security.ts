@@ -8,7 +8,7 @@ import {
   Shipper,
   Supplier,
 } from './entities/index.js';
-import { declareSecurity } from '../../security/system/policy.js';
+import { declareSecurity } from '../../src/index.js';
 
 export default declareSecurity(
   ({ rolePermission, grant, globalFilter, tenantFilter, scope, sharedByAllTenants, restrictFields }) => {

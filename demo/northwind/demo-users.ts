@@ -1,5 +1,4 @@
-import { type AuthUser } from '../../auth-providers/auth-provider.js';
-import { type DemoUsers } from '../../src/domain.js';
+import { type AuthUser, type DemoUsers } from '../../src/index.js';
 
 /** The demo's users of SPEC §5, all with the password DEMO_PASSWORD (`p`); created only outside production. */
 export const DEMO_USERS: AuthUser[] = [

@@ -1,4 +1,4 @@
-import { type Domain } from '../../src/domain.js';
+import { type Domain } from '../../src/index.js';
 import policy from './declare-security.js';
 import { demoUsers } from './demo-users.js';
 import { Customer, entities, Product } from './entities/index.js';

@@ -1,7 +1,7 @@
 import { Collection } from '@mikro-orm/core';
 import { Entity, OneToMany } from '@mikro-orm/decorators/legacy';
 import { ObjectType } from 'type-graphql';
-import { FloatColumn, IntColumn, NaturalId, StringColumn } from '../../../src/model/columns.js';
+import { FloatColumn, IntColumn, NaturalId, StringColumn } from '../../../src/index.js';
 import { Order } from './order.entity.js';
 
 @Entity()

@@ -1,9 +1,8 @@
 import { Collection, type Rel } from '@mikro-orm/core';
 import { Entity, OneToMany } from '@mikro-orm/decorators/legacy';
 import { ObjectType } from 'type-graphql';
-import { GeneratedId, IntColumn, StringColumn } from '../../../src/model/columns.js';
+import { GeneratedId, IntColumn, StringColumn, ToOne } from '../../../src/index.js';
 import { Employee } from './employee.entity.js';
-import { ToOne } from '../../../src/model/relations.js';
 
 @Entity()
 @ObjectType({ description: 'A department in a hierarchy; securityLevel above 0 marks a restricted one' })

@@ -1,10 +1,9 @@
 import { Collection, type Rel } from '@mikro-orm/core';
 import { Entity, OneToMany } from '@mikro-orm/decorators/legacy';
 import { ObjectType } from 'type-graphql';
-import { FloatColumn, GeneratedId, StringColumn } from '../../../src/model/columns.js';
+import { FloatColumn, GeneratedId, StringColumn, ToOne } from '../../../src/index.js';
 import { Department } from './department.entity.js';
 import { Order } from './order.entity.js';
-import { ToOne } from '../../../src/model/relations.js';
 
 @Entity()
 @ObjectType({ description: 'An employee of the company' })

@@ -1,10 +1,9 @@
 import { type Rel } from '@mikro-orm/core';
 import { Entity } from '@mikro-orm/decorators/legacy';
 import { ObjectType } from 'type-graphql';
-import { FloatColumn, GeneratedId, IntColumn } from '../../../src/model/columns.js';
+import { FloatColumn, GeneratedId, IntColumn, ToOne } from '../../../src/index.js';
 import { Order } from './order.entity.js';
 import { Product } from './product.entity.js';
-import { ToOne } from '../../../src/model/relations.js';
 
 @Entity()
 @ObjectType({ description: 'One line of an order' })

@@ -1,11 +1,10 @@
 import { Collection, type Rel } from '@mikro-orm/core';
 import { Entity, OneToMany } from '@mikro-orm/decorators/legacy';
 import { ObjectType } from 'type-graphql';
-import { DateTimeColumn, FloatColumn, GeneratedId, StringColumn } from '../../../src/model/columns.js';
+import { DateTimeColumn, FloatColumn, GeneratedId, StringColumn, ToOne } from '../../../src/index.js';
 import { Customer } from './customer.entity.js';
 import { Employee } from './employee.entity.js';
 import { OrderDetail } from './order-detail.entity.js';
-import { ToOne } from '../../../src/model/relations.js';
 import { Shipper } from './shipper.entity.js';
 
 @Entity()

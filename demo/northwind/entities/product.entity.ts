@@ -8,8 +8,8 @@ import {
   GeneratedId,
   IntColumn,
   StringColumn,
-} from '../../../src/model/columns.js';
-import { ToOne } from '../../../src/model/relations.js';
+  ToOne,
+} from '../../../src/index.js';
 import { Supplier } from './supplier.entity.js';
 
 @Entity()

@@ -1,6 +1,6 @@
 import { Entity } from '@mikro-orm/decorators/legacy';
 import { ObjectType } from 'type-graphql';
-import { GeneratedId, StringColumn } from '../../../src/model/columns.js';
+import { GeneratedId, StringColumn } from '../../../src/index.js';
 
 @Entity()
 @ObjectType({ description: 'A shipping company that delivers orders' })

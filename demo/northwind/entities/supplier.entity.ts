@@ -1,7 +1,7 @@
 import { Collection } from '@mikro-orm/core';
 import { Entity, OneToMany } from '@mikro-orm/decorators/legacy';
 import { ObjectType } from 'type-graphql';
-import { GeneratedId, StringColumn } from '../../../src/model/columns.js';
+import { GeneratedId, StringColumn } from '../../../src/index.js';
 import { Product } from './product.entity.js';
 
 @Entity()

@@ -17,7 +17,7 @@ import { domainPath } from '../../domain.js';
 import { domainSource, emptyMigrationIndex, IMPORTED_MARKER } from '../import/domain-source.js';
 import { type PlannedEntity, planEntities } from '../import/entity-plan.js';
 import { entitySource, enumsSource, indexSource } from '../import/entity-source.js';
-import { fileBaseOf, importPath } from '../import/source-text.js';
+import { ENGINE_ENTRY, fileBaseOf, importPath } from '../import/source-text.js';
 import { introspect } from '../import/introspection.js';
 import { securitySource } from '../import/security-source.js';
 import { ImportError, stageDomain, writeStagedDomain } from '../import/staged-domain.js';
@@ -122,14 +122,14 @@ await withCatalog(async (orm, config) => {
   for (const entity of entities)
     files.set(
       `${fileBaseOf(entity.className)}.entity.ts`,
-      entitySource(entity, { outDir: folder, entitiesDir: 'src/model' }),
+      entitySource(entity, { outDir: folder, engine: ENGINE_ENTRY }),
     );
   files.set('entities.ts', indexSource(entities));
   if (!keptDeclarations)
     files.set(
       'declare-security.ts',
       securitySource(entities, {
-        policy: importPath(folder, 'security/system/policy.ts'),
+        policy: importPath(folder, ENGINE_ENTRY),
         entities: './entities.js',
       }),
     );

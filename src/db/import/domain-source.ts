@@ -1,4 +1,4 @@
-import { importPath } from './source-text.js';
+import { ENGINE_ENTRY, importPath } from './source-text.js';
 
 /** The marker of an imported domain's index.ts: a second import replaces only what one wrote. */
 export const IMPORTED_MARKER = 'Written by `npm run db:import`';
@@ -11,7 +11,7 @@ export function domainSource(folder: string): string {
   return [
     `// ${IMPORTED_MARKER}. Edit the declarations in declare-security.ts; run the import again`,
     '// (with --force) when the tables change.',
-    `import { type Domain } from '${importPath(folder, 'src/domain.ts')}';`,
+    `import { type Domain } from '${importPath(folder, ENGINE_ENTRY)}';`,
     "import policy from './declare-security.js';",
     "import { entities } from './entities.js';",
     "import { migrations } from './migrations/index.js';",

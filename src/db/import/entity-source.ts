@@ -21,10 +21,7 @@ function viewOptions(entity: PlannedEntity): string {
  * indexes, unique constraints and checks. The table is named explicitly: it is the team's, and its
  * name need not follow MikroORM's naming strategy.
  */
-export function entitySource(
-  entity: PlannedEntity,
-  options: { outDir: string; entitiesDir: string },
-): string {
+export function entitySource(entity: PlannedEntity, options: { outDir: string; engine: string }): string {
   const columns = [
     ...new Set(entity.members.map((m) => m.uses).filter((uses) => uses !== 'ToOne' && uses !== 'OneToMany')),
   ].sort();
@@ -53,14 +50,9 @@ export function entitySource(
     ...(core.length > 0 ? [`import { ${core.join(', ')} } from '@mikro-orm/core';`] : []),
     `import { ${['Entity', ...tableDecorators, ...(hasCollections ? ['OneToMany'] : [])].sort().join(', ')} } from '@mikro-orm/decorators/legacy';`,
     "import { ObjectType } from 'type-graphql';",
-    ...(columns.length > 0
+    ...(columns.length + relationDecorators.length > 0
       ? [
-          `import { ${columns.join(', ')} } from '${importPath(options.outDir, `${options.entitiesDir}/columns.ts`)}';`,
-        ]
-      : []),
-    ...(relationDecorators.length > 0
-      ? [
-          `import { ${relationDecorators.join(', ')} } from '${importPath(options.outDir, `${options.entitiesDir}/relations.ts`)}';`,
+          `import { ${[...columns, ...relationDecorators].join(', ')} } from '${importPath(options.outDir, options.engine)}';`,
         ]
       : []),
     ...targets.map((target) => `import { ${target} } from './${fileBaseOf(target)}.entity.js';`),

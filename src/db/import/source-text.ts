@@ -11,6 +11,9 @@ export const fileBaseOf = (className: string) =>
 export const tsString = (text: string) =>
   `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
 
+/** The engine's public entry (src/index.ts): what every file a command writes into a domain imports. */
+export const ENGINE_ENTRY = 'src/index.ts';
+
 /** An import path from `fromDir` to a TypeScript module, as NodeNext resolution wants it (`.js`). */
 export function importPath(fromDir: string, module: string): string {
   const path = relative(fromDir, module).replace(/\.ts$/, '.js');
