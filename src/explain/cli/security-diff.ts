@@ -19,13 +19,13 @@ import { compilePolicy, type CompiledPolicy } from '../../../security/system/com
 import { declareSecurity, type SecurityPolicy } from '../../../security/system/policy.js';
 import { policyDiff, policyDiffText } from '../../../security/system/policy-diff.js';
 import { compileSecurityModel } from '../../../security/system/security-model.js';
-import { assembleGateway } from '../../assemble.js';
 import { loadConfigOrExit } from '../../config.js';
 import { declarationsFileOf, type Domain, domainPath } from '../../domain.js';
 import { loadServedDomain, reportingCliErrors } from '../../db/cli/with-database.js';
-import { DATA_DIR, openDatabase } from '../../db/database.js';
+import { openDatabase } from '../../db/database.js';
 import { discoverMetadata } from '../../db/security-migrations.js';
 import { createLogger } from '../../logger.js';
+import { assembleCliGateway } from './cli-gateway.js';
 import { visibleRowChanges, visibleRowChangesText } from '../visible-row-changes.js';
 
 const { values, positionals } = parseArgs({
@@ -85,14 +85,7 @@ async function rowChanges(domain: Domain, beforePolicy: SecurityPolicy, ids: str
   const log = createLogger({ ...config, logLevel: 'warn' });
   const database = await openDatabase(config, log, { holder: 'security:diff', share: true });
   try {
-    const { gateway, auth, orm, model } = await assembleGateway({
-      domain,
-      databaseUrl: database.url,
-      migrationDatabaseUrl: config.migrationDatabaseUrl,
-      log,
-      pool: { size: 2 },
-      auth: { config, dataDir: DATA_DIR },
-    });
+    const { gateway, auth, orm, model } = await assembleCliGateway(config, domain, database.url, log);
     try {
       const users: AuthUser[] = [];
       for (const id of ids ?? []) {

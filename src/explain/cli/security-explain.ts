@@ -7,12 +7,12 @@
  */
 import { parseArgs } from 'node:util';
 import { type AuthUser } from '../../../auth-providers/auth-provider.js';
-import { assembleGateway } from '../../assemble.js';
 import { loadConfigOrExit } from '../../config.js';
 import { declarationsFileOf, loadDomain } from '../../domain.js';
-import { DATA_DIR, openDatabase } from '../../db/database.js';
+import { openDatabase } from '../../db/database.js';
 import { reportingCliErrors } from '../../db/cli/with-database.js';
 import { createLogger } from '../../logger.js';
+import { assembleCliGateway } from './cli-gateway.js';
 import { explanationText } from '../explain-text.js';
 import { explainUser } from '../explain-user.js';
 
@@ -61,14 +61,12 @@ const database = await openDatabase(config, log, { holder: 'security:explain', s
 try {
   await reportingCliErrors(
     async () => {
-      const { gateway, auth, orm, model, requestContext } = await assembleGateway({
+      const { gateway, auth, orm, model, requestContext } = await assembleCliGateway(
+        config,
         domain,
-        databaseUrl: database.url,
-        migrationDatabaseUrl: config.migrationDatabaseUrl,
+        database.url,
         log,
-        pool: { size: 2 },
-        auth: { config, dataDir: DATA_DIR },
-      });
+      );
       try {
         const users: AuthUser[] = [];
         for (const id of [values.user!, ...(values.compare ? [values.compare] : [])]) {
