@@ -69,9 +69,12 @@ describe('the tests never depend on the served domain nor on the demo', () => {
  * The engine's modules (src/, security/, auth-providers/) and the imports between them, type-only
  * imports included: `module → the modules it imports`, as TypeScript reads the import declarations.
  */
-async function engineImports(): Promise<Map<string, string[]>> {
+const engineImports = () => importsOf(['src', 'security', 'auth-providers']);
+
+/** The modules under `folders` and the project files each imports (relative imports only). */
+async function importsOf(folders: string[]): Promise<Map<string, string[]>> {
   const graph = new Map<string, string[]>();
-  for (const folder of ['src', 'security', 'auth-providers']) {
+  for (const folder of folders) {
     for (const file of await readdir(folder, { recursive: true })) {
       if (!file.endsWith('.ts')) continue;
       const path = `${folder}/${file}`;
@@ -130,6 +133,17 @@ describe('the engine’s modules', () => {
       imported.filter((path) => /^(demo|domain)\//.test(path)).map((path) => `${module} → ${path}`),
     );
     expect(domainImports).toEqual([]);
+  });
+
+  it('are reached by a domain through the public entry (src/index.ts) alone: the demo and the tests’ copy', async () => {
+    const graph = await importsOf(['demo', 'test/fixtures/northwind']);
+    expect(graph.size).toBeGreaterThan(30);
+    const reaching = [...graph].flatMap(([module, imported]) =>
+      imported
+        .filter((path) => /^(src|security|auth-providers)\//.test(path) && path !== 'src/index.ts')
+        .map((path) => `${module} → ${path}`),
+    );
+    expect(reaching).toEqual([]);
   });
 
   it('finds a cycle where there is one, so the check above can fail', () => {
