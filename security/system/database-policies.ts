@@ -29,6 +29,8 @@ export const SETTING = {
 
 /** Prefix of every policy grantgate manages; the migration replaces all of them at once. */
 export const POLICY_PREFIX = 'grantgate_';
+/** grantgate's policy names as a LIKE pattern: `_` escaped, since LIKE takes it for any character. */
+export const POLICY_NAME_PATTERN = `${POLICY_PREFIX.replaceAll('_', '\\_')}%`;
 /** The restrictive policy of a scoped table: its parent row must be visible. */
 export const SCOPE_POLICY = `${POLICY_PREFIX}scope`;
 /** The restrictive policy of a table some role's grants filter: that role sees the rows they admit. */
@@ -308,9 +310,9 @@ export function databasePolicies(model: PolicySource): DatabasePolicies {
   for (const grant of model.policy.grants.filter((each) => each.filter))
     attributesOf(model.conditionOf(grant)).forEach((attribute) => attributes.add(attribute));
   for (const meta of secured) {
+    const restricted = entities.includes(meta);
     for (const [verb, name] of Object.entries(VERB_POLICIES) as [Verb, string][]) {
       const roles = model.rolesWith(meta.className, verb);
-      const restricted = entities.includes(meta);
       policies.push({
         table: tableOf(meta),
         name,
@@ -354,16 +356,16 @@ function fieldWritesOf(model: PolicySource, meta: SecuredEntity): FieldWrites[] 
 }
 
 /**
- * Removes every grantgate policy and field-writes trigger, and turns row-level security off on their
- * tables. `_` is escaped: in LIKE it matches any character.
+ * Removes every grantgate policy, field-writes trigger and function, and turns row-level security off
+ * on their tables.
  */
 export const RESET_POLICIES = `do $$
 declare target record;
 begin
-  for target in select distinct schemaname, tablename from pg_policies where policyname like 'grantgate\\_%' loop
+  for target in select distinct schemaname, tablename from pg_policies where policyname like '${POLICY_NAME_PATTERN}' loop
     execute format('alter table %I.%I no force row level security, disable row level security', target.schemaname, target.tablename);
   end loop;
-  for target in select schemaname, tablename, policyname from pg_policies where policyname like 'grantgate\\_%' loop
+  for target in select schemaname, tablename, policyname from pg_policies where policyname like '${POLICY_NAME_PATTERN}' loop
     execute format('drop policy %I on %I.%I', target.policyname, target.schemaname, target.tablename);
   end loop;
   for target in select tgrelid::regclass as target_table from pg_trigger where tgname = '${FIELD_WRITES_TRIGGER}' loop

@@ -1,7 +1,7 @@
 import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import {
   FIELD_WRITES_TRIGGER,
-  POLICY_PREFIX,
+  POLICY_NAME_PATTERN,
   VERB_FUNCTION,
   policyStatements,
   type DatabasePolicies,
@@ -45,7 +45,7 @@ async function readState(
     em,
     `select case when schemaname = 'public' then tablename else schemaname || '.' || tablename end as table,
             policyname as name, permissive, cmd as command, qual as using, with_check as check
-       from pg_policies where policyname like '${POLICY_PREFIX}%'
+       from pg_policies where policyname like '${POLICY_NAME_PATTERN}'
       order by 1, 2`,
   );
   const triggers = await runSql<TriggerRow>(
