@@ -37,14 +37,19 @@ beforeAll(async () => {
 });
 afterAll(() => f?.close());
 
-/** Runs `work` in a transaction as the application role, with `settings` set local; rolls back. */
+/**
+ * Runs `work` in a transaction as the application role, with `settings` set local, after `policies`
+ * (statements that replace the fixture's policies for this transaction only); rolls back.
+ */
 async function asAppRole<T>(
   client: pg.Client,
   settings: [string, string][],
   work: (client: pg.Client) => Promise<T>,
+  policies: string[] = [],
 ): Promise<T> {
   await client.query('begin');
   try {
+    for (const statement of policies) await client.query(statement);
     for (const [name, value] of settings)
       await client.query('select set_config($1, $2, true)', [name, value]);
     await client.query(`set local role ${APP_ROLE}`);
@@ -208,19 +213,9 @@ describe('verbs and field roles in the database', () => {
     // So is archiving.
     restrictFields(Invoice, ['archived'], 'auditor');
   });
-  async function asReaderUnder<T>(user: AuthUser, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  function asReaderUnder<T>(user: AuthUser, work: (client: pg.Client) => Promise<T>): Promise<T> {
     const model = compileSecurityModel(restricted, f.orm.getMetadata());
-    const client = f.db.sql;
-    await client.query('begin');
-    try {
-      for (const statement of policyStatements(model.databasePolicies)) await client.query(statement);
-      for (const [name, value] of model.databaseSettings(user))
-        await client.query('select set_config($1, $2, true)', [name, value]);
-      await client.query(`set local role ${APP_ROLE}`);
-      return await work(client);
-    } finally {
-      await client.query('rollback');
-    }
+    return asAppRole(f.db.sql, model.databaseSettings(user), work, policyStatements(model.databasePolicies));
   }
   const tenant1 = () => READERS.find((r) => r.label === 'tenant 1')!.user;
   const auditor1 = () => READERS.find((r) => r.label === 'the auditor of tenant 1')!.user;
