@@ -147,12 +147,11 @@ export class RequestSecurity implements RowAccess {
   }
 
   /**
-   * The refusal of a write the database's field-writes trigger stopped: a column none of the user's
-   * roles may write (database-policies.ts). The gateway checks the same before writing; this is the
-   * second layer's answer when it did not.
+   * The refusal of a write the database's field-writes trigger stopped: the field (`undefined` when
+   * its column is no single field's) none of the user's roles may write (database-policies.ts). The
+   * gateway checks the same before writing; this is the second layer's answer when it did not.
    */
-  fieldRefusedByDatabase(entityName: string, column: string): GraphQLError {
-    const field = this.model.entity(entityName).props.find((prop) => prop.fieldNames?.[0] === column)?.name;
+  fieldRefusedByDatabase(entityName: string, field: string | undefined): GraphQLError {
     return forbidden(
       `${this.describeUser()} does not have write access on field: ${entityName}.${field ?? '(a field)'}`,
       field ? this.model.fieldDenial(entityName, field) : 'The database’s field-writes trigger.',

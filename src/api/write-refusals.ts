@@ -94,12 +94,20 @@ export async function toUserError(
   // its field-writes trigger a column the caller's roles may not write.
   if ((error as { code?: unknown }).code === '42501') {
     const { hint, column } = error as { hint?: unknown; column?: unknown };
-    if (hint === FIELD_WRITES_TRIGGER) return security.fieldRefusedByDatabase(model.name, String(column));
+    if (hint === FIELD_WRITES_TRIGGER)
+      return security.fieldRefusedByDatabase(model.name, propertyOfColumn(em, model, String(column))?.name);
     if (/row-level security/.test((error as Error).message))
       return security.refusedByDatabase(model.name, API_VERBS[verb], (error as Error).message);
   }
   return error;
 }
+
+/** The property of `model` stored in `column` alone, if there is one (none for an expression: null). */
+const propertyOfColumn = (em: EntityManager, model: EntityModel, column: string | null) =>
+  em
+    .getMetadata()
+    .get(model.cls)
+    .props.find((each: EntityProperty) => each.fieldNames?.length === 1 && each.fieldNames[0] === column);
 
 /**
  * The fields of a unique constraint the attempted row shares with a row the caller can see
@@ -117,13 +125,10 @@ async function visibleCollision(
   const { constraint, schema } = error as { constraint?: string; schema?: string };
   if (!entity || !constraint) return undefined;
   const columns = await indexColumns(em, constraint, schema ?? 'public');
-  const props = em.getMetadata().get(model.cls).props;
   const where: Row = {};
   const fields: string[] = [];
   for (const column of columns) {
-    const prop = props.find(
-      (each: EntityProperty) => each.fieldNames?.length === 1 && each.fieldNames[0] === column,
-    );
+    const prop = propertyOfColumn(em, model, column);
     if (!prop) return undefined;
     where[prop.name] = (entity as Row)[prop.name];
     fields.push(prop.kind === ReferenceKind.SCALAR ? prop.name : `${prop.name}Id`);
