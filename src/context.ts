@@ -70,7 +70,7 @@ export function createRequestContext(
   });
   // An anonymous request gets no user: any read it attempts fails instead of reading unfiltered.
   const user = request.identity.user;
-  const security = user ? new RequestSecurity(options.model, user, em) : undefined;
+  const security = user ? new RequestSecurity(options.model, user) : undefined;
   if (security && options.applicationRowFilter === false) leaveRowsToTheDatabase(em);
   else if (security) restrictTo(em, security);
   // The one way the request's work reaches its fork: past the deadline, nothing new starts.

@@ -156,3 +156,41 @@ describe('the engine’s modules', () => {
     expect(cycles(graph)).toEqual([['a.ts', 'b.ts', 'c.ts']]);
   });
 });
+
+/**
+ * A call that edits or searches a value named as SQL (`sql`, `query`, `statement`, `…Sql`) as text:
+ * how rendered SQL used to be patched (a marker spliced, an alias replaced, a clause cut out).
+ */
+const SQL_TEXT_EDIT =
+  /\b\w*(sql|query|statement)\w*\s*\.\s*(replace|replaceAll|slice|substring|substr|indexOf|lastIndexOf|split|match|search)\(/i;
+
+/** The lines of the engine's modules that edit SQL as text, as `file:line: code`. */
+async function sqlTextEdits(): Promise<string[]> {
+  const found: string[] = [];
+  for (const folder of ['src', 'security', 'auth-providers']) {
+    for (const file of await readdir(folder, { recursive: true })) {
+      if (!file.endsWith('.ts')) continue;
+      const lines = (await readFile(`${folder}/${file}`, 'utf8')).split('\n');
+      lines.forEach((line, index) => {
+        if (SQL_TEXT_EDIT.test(line)) found.push(`${folder}/${file}:${index + 1}: ${line.trim()}`);
+      });
+    }
+  }
+  return found;
+}
+
+describe('the engine’s SQL', () => {
+  it('is composed from fragments and never edited as text once rendered', async () => {
+    expect(await sqlTextEdits()).toEqual([]);
+  });
+
+  it('would be caught edited: the four edits the read path and explain once made', () => {
+    for (const line of [
+      'sql: sql.slice(0, at) + value.sql + sql.slice(at + VALUE_MARKER.length),',
+      '`exists (${sql.replace(OUTER_ROW_KEY, `${row}.${quoteIdentifier(foreignKey)}`)})`,',
+      "return sql.slice(sql.indexOf(' where ') + ' where '.length);",
+      'const statement = rendered.sql; statement.replaceAll(table, byKey);',
+    ])
+      expect(line).toMatch(SQL_TEXT_EDIT);
+  });
+});

@@ -2,7 +2,9 @@ import { type EntityMetadata } from '@mikro-orm/core';
 import { databaseArray, SUPERUSER_ROLE } from './identity.js';
 import { type GlobalFilter, type Grant, type SecurityPolicy, type Verb } from './policy.js';
 import { isView, type SecuredEntity } from './secured-entity.js';
-import { attributesOf, type Condition, type Operand, type Operator } from './captured-filter.js';
+import { attributesOf, type Condition } from './captured-filter.js';
+import { conditionSql as renderCondition, type OperandValues } from './condition-sql.js';
+import { compileConstant, sql } from './sql-fragment.js';
 
 /**
  * The database's copy of the declarations (never written by hand), so that PostgreSQL alone, given the
@@ -103,27 +105,9 @@ export interface DatabasePolicies {
   attributes: string[];
 }
 
-const COMPARISONS: Record<Operator, string> = {
-  eq: '=',
-  ne: '<>',
-  gt: '>',
-  gte: '>=',
-  lt: '<',
-  lte: '<=',
-  in: 'in',
-  nin: 'not in',
-  like: 'like',
-  ilike: 'ilike',
-};
-
-function literal(value: string | number | boolean | null): string {
-  if (value === null) return 'null';
-  if (typeof value === 'number') return String(value);
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  return `'${value.replaceAll("'", "''")}'`;
-}
-
-const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const quoteIdentifier = (name: string) => compileConstant(sql.id(name));
+/** A constant of the declarations (a role, a column name) as SQL text. */
+const sqlLiteral = (value: string) => compileConstant(sql.lit(value));
 
 /**
  * A table as the policies name it: `customer`, or `sales.customer` outside the default schema (an
@@ -131,7 +115,7 @@ const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
  */
 const tableOf = (meta: { schema?: string; tableName: string }) =>
   meta.schema && meta.schema !== 'public' ? `${meta.schema}.${meta.tableName}` : meta.tableName;
-const quoteTable = (table: string) => table.split('.').map(quoteIdent).join('.');
+const quoteTable = (table: string) => table.split('.').map(quoteIdentifier).join('.');
 
 /**
  * The user's value of an attribute, read once per statement: a scalar subquery is an InitPlan, not a
@@ -149,30 +133,15 @@ const castType = (columnType: string | undefined) =>
     ]) ||
   columnType;
 
-/**
- * A captured condition (captured-filter.ts) in SQL on `meta`'s columns, as MikroORM renders it for
- * the gateway: a comparison with null is `is null` / `is not null`, an empty `in` matches nothing.
- */
+/** The policies' operands: the user's values from the request's settings, the literals as constants. */
+const settingValues: OperandValues = {
+  attribute: (attribute, columnType) => sql.raw(userValue(attribute, castType(columnType))),
+  literal: (value) => sql.lit(value),
+};
+
+/** A condition in a policy: on the table's own columns, unqualified, with no parameters. */
 function conditionSql(meta: EntityMetadata, condition: Condition): string {
-  if ('and' in condition) return `(${condition.and.map((part) => conditionSql(meta, part)).join(' and ')})`;
-  if ('or' in condition) return `(${condition.or.map((part) => conditionSql(meta, part)).join(' or ')})`;
-  if ('not' in condition) return `not (${conditionSql(meta, condition.not)})`;
-  const prop = meta.properties[condition.property as never] as EntityMetadata['props'][number] | undefined;
-  if (!prop?.fieldNames?.length)
-    throw new Error(`${condition.property} is not a column of ${meta.className}`);
-  const column = quoteIdent(prop.fieldNames[0]!);
-  const operand = (each: Operand) =>
-    'attribute' in each ? userValue(each.attribute, castType(prop.columnTypes[0])) : literal(each.literal);
-  const { operator } = condition;
-  if (Array.isArray(condition.operand)) {
-    if (condition.operand.length === 0) return operator === 'in' ? 'false' : 'true';
-    return `${column} ${COMPARISONS[operator]} (${condition.operand.map(operand).join(', ')})`;
-  }
-  if ('literal' in condition.operand && condition.operand.literal === null) {
-    if (operator === 'eq') return `${column} is null`;
-    if (operator === 'ne') return `${column} is not null`;
-  }
-  return `${column} ${COMPARISONS[operator]} ${operand(condition.operand)}`;
+  return compileConstant(renderCondition(meta, condition, settingValues, (column) => sql.id(column)));
 }
 
 /** Whether a condition has an `or` or a `not`: a part of it may hold without the user's attributes. */
@@ -203,7 +172,7 @@ const REQUEST_ROLES = `nullif(current_setting('${SETTING.roles}', true), '')::te
  * Declared roles as one array constant, written the way the request's are: one node in each plan
  * (`array['a', 'b']` is one per role, and a plan holds a copy per table a statement reads).
  */
-const roleArray = (roles: string[]) => `${literal(databaseArray(roles))}::text[]`;
+const roleArray = (roles: string[]) => `${sqlLiteral(databaseArray(roles))}::text[]`;
 
 /**
  * A verb's condition: the request is the superuser's or holds one of `roles` (none: the superuser
@@ -331,7 +300,7 @@ export function databasePolicies(model: PolicySource): DatabasePolicies {
       name: SCOPE_POLICY,
       expression:
         `${SUPERUSER} or exists (select 1 from ${quoteTable(tableOf(parent))} p` +
-        ` where p.${quoteIdent(scope.parentKey)} = ${quoteTable(tableOf(meta))}.${quoteIdent(scope.foreignKey)})`,
+        ` where p.${quoteIdentifier(scope.parentKey)} = ${quoteTable(tableOf(meta))}.${quoteIdentifier(scope.foreignKey)})`,
     });
   }
   return {
@@ -445,7 +414,7 @@ export function policyStatements(plan: DatabasePolicies): string[] {
       (table) => `alter table ${quoteTable(table)} enable row level security, force row level security;`,
     ),
     ...plan.policies.map((p) => {
-      const on = `create policy ${quoteIdent(p.name)} on ${quoteTable(p.table)}`;
+      const on = `create policy ${quoteIdentifier(p.name)} on ${quoteTable(p.table)}`;
       if (!p.command)
         return `${on} as restrictive for all using (${p.expression}) with check (${p.expression});`;
       const permissive = `${on} as permissive for ${p.command}`;
@@ -459,7 +428,7 @@ export function policyStatements(plan: DatabasePolicies): string[] {
     ...plan.fieldWrites.map(
       ({ table, columns }) =>
         `create trigger ${FIELD_WRITES_TRIGGER} before insert or update on ${quoteTable(table)} for each row execute function ${FIELD_WRITES_TRIGGER}(${columns
-          .flatMap(({ column, roles }) => [literal(column), literal(databaseArray(roles))])
+          .flatMap(({ column, roles }) => [sqlLiteral(column), sqlLiteral(databaseArray(roles))])
           .join(', ')});`,
     ),
   ];

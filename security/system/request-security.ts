@@ -1,9 +1,10 @@
-import { type EntityManager, type FilterQuery } from '@mikro-orm/core';
+import { type EntityManager } from '@mikro-orm/core';
 import { GraphQLError } from 'graphql';
 import { type AuthUser, effectiveRoles, type ScalarValue } from './identity.js';
 import { type Verb } from './policy.js';
-import { type RowAccess, SECURITY_FILTER } from './row-security.js';
+import { type RowAccess, SECURITY_FILTER, sqlCondition } from './row-security.js';
 import { type SecurityModel } from './security-model.js';
+import { type RowSql, type SqlFragment } from './sql-fragment.js';
 
 /**
  * Every denial carries the label of the rule that decided it in `extensions.rule`: a developer sees it
@@ -30,16 +31,14 @@ export class RequestSecurity implements RowAccess {
   constructor(
     private readonly model: SecurityModel,
     readonly user: AuthUser,
-    /** The request's EntityManager: it builds the subqueries of visible keys (never runs them alone). */
-    private readonly em: EntityManager,
   ) {}
 
   private describeUser() {
     return `User ${this.user.id} with roles [${effectiveRoles(this.user).join(', ')}]`;
   }
 
-  predicate(entityName: string, em: EntityManager, parentsVisibleThrough?: string): FilterQuery<object> {
-    return this.model.predicate(this.user, entityName, em, { parentsVisibleThrough });
+  rowSql(entityName: string, row: string, parentsVisibleThrough?: string): SqlFragment | undefined {
+    return this.model.rowSql(this.user, entityName, row, { parentsVisibleThrough });
   }
 
   describe(entityName: string) {
@@ -115,11 +114,11 @@ export class RequestSecurity implements RowAccess {
     key: Record<string, unknown>,
   ): Promise<GraphQLError> {
     const meta = this.model.entity(entityName);
-    const { parts } = this.model.predicateParts(this.user, entityName, em);
+    const partsOn = (row: string) => this.model.predicateParts(this.user, entityName, row);
     let rule = 'The database’s row-level security policies.';
-    for (const part of parts) {
+    for (const [index, part] of partsOn('row').entries()) {
       // `key`: the written row's key as a condition, one entry per key column.
-      const where = { $and: [key, part.condition] };
+      const where = { $and: [key, sqlCondition((row) => partsOn(row)[index]!.sql)] };
       if ((await em.count(meta.class, where as never, { filters: { [SECURITY_FILTER]: false } })) === 0) {
         rule = part.label;
         break;
@@ -175,13 +174,13 @@ export class RequestSecurity implements RowAccess {
    * needed). A condition on a relation id matches only through it, so filters cannot enumerate hidden
    * rows.
    */
-  relatedRowVisible(entityName: string, relation: string) {
-    return this.model.relatedRowVisible(this.user, entityName, relation, this.em);
+  relatedRowVisible(entityName: string, relation: string): RowSql | undefined {
+    return this.model.relatedRowVisible(this.user, entityName, relation);
   }
 
   /** How to sort by a relation id without placing hidden related rows by their ids (undefined: as is). */
-  relatedSortKey(entityName: string, relation: string) {
-    return this.model.relatedSortKey(this.user, entityName, relation, this.em);
+  relatedSortKey(entityName: string, relation: string): RowSql | undefined {
+    return this.model.relatedSortKey(this.user, entityName, relation);
   }
 
   /** True when the user's rows of `entityName` are those whose parent it may see (a scope applies). */

@@ -1,16 +1,74 @@
-import { type EntityManager, type FilterDef, type FilterQuery } from '@mikro-orm/core';
+import {
+  ALIAS_REPLACEMENT,
+  type EntityManager,
+  type FilterDef,
+  type FilterQuery,
+  raw,
+} from '@mikro-orm/core';
+import { compileForMikroOrm, parenthesised, type SqlFragment } from './sql-fragment.js';
 
 export const SECURITY_FILTER = 'security';
 
 /** What an EntityManager fork may read: the condition that limits each entity to its visible rows. */
 export interface RowAccess {
-  /** `{}` means every row; `parentsVisibleThrough`: see `childrenOfVisibleParents`. */
-  predicate(entityName: string, em: EntityManager, parentsVisibleThrough?: string): FilterQuery<object>;
+  /**
+   * The condition, on the row aliased `row`, that limits `entityName` to its visible rows; undefined:
+   * every row. `parentsVisibleThrough`: see `childrenOfVisibleParents`.
+   */
+  rowSql(entityName: string, row: string, parentsVisibleThrough?: string): SqlFragment | undefined;
   /** Who and which rules, for the debug log. */
   describe(entityName: string): Record<string, unknown>;
 }
 
-const UNRESTRICTED: RowAccess = { predicate: () => ({}), describe: () => ({ applied: 'unrestricted' }) };
+const UNRESTRICTED: RowAccess = { rowSql: () => undefined, describe: () => ({ applied: 'unrestricted' }) };
+
+/**
+ * SQL on a row as a MikroORM condition; `{}` (every row) when there is none. MikroORM's way of saying
+ * "this query's row": a raw fragment written on its alias placeholder, which the query builder that
+ * renders the condition replaces with the row's alias (as a `raw((alias) => …)` callback does).
+ */
+export function sqlCondition(render: (row: string) => SqlFragment | undefined): FilterQuery<object> {
+  const fragment = render(ALIAS_REPLACEMENT);
+  if (!fragment) return {};
+  const { sql, params } = compileForMikroOrm(parenthesised(fragment));
+  return { [raw(sql, [...params])]: [] };
+}
+
+/**
+ * `access`'s condition on the row `row` of `entityName`; without an access it throws, so a fork that
+ * was never given one cannot read anything. At debug level, which rules applied to which user and
+ * entity are logged next to the SQL of the same request.
+ */
+function accessedRows(
+  em: EntityManager,
+  access: RowAccess | undefined,
+  entityName: string,
+  row: string,
+  parentsVisibleThrough?: string,
+): SqlFragment | undefined {
+  if (!access) throw new Error('row security: no user on this EntityManager');
+  const logger = em.config.getLogger();
+  if (logger.isEnabled('info')) {
+    const details = { entity: entityName, ...access.describe(entityName) };
+    logger.log('security', 'row security applied', { ...em.getLoggerContext(), details });
+  }
+  return access.rowSql(entityName, row, parentsVisibleThrough);
+}
+
+/**
+ * The condition, on the row `row`, that limits `entityName` to what `em`'s request may see (undefined:
+ * every row), for a statement built without MikroORM's query builder (src/api/compiled-read.ts): the
+ * same condition the security filter gives every find, count and load of `em`.
+ */
+export function visibleRowsSql(
+  em: EntityManager,
+  entityName: string,
+  row: string,
+  parentsVisibleThrough?: string,
+): SqlFragment | undefined {
+  const params = em.getFilterParams(SECURITY_FILTER) as { access?: RowAccess } | undefined;
+  return accessedRows(em, params?.access, entityName, row, parentsVisibleThrough);
+}
 
 /**
  * The one MikroORM filter behind every read: on by default for every entity, parameterised per
@@ -27,14 +85,8 @@ export const securityFilter: FilterDef = {
     _options: unknown,
     entityName?: string,
   ) => {
-    if (!args?.access) throw new Error('row security: no user on this EntityManager');
-    const logger = em.config.getLogger();
-    if (logger.isEnabled('info')) {
-      // At debug level: which rules applied to which user and entity, next to the SQL of the same request.
-      const details = { entity: entityName, ...args.access.describe(entityName!) };
-      logger.log('security', 'row security applied', { ...em.getLoggerContext(), details });
-    }
-    return args.access.predicate(entityName!, em, args.parentsVisibleThrough);
+    const access = args?.access;
+    return sqlCondition((row) => accessedRows(em, access, entityName!, row, args.parentsVisibleThrough));
   },
 };
 

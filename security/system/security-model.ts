@@ -1,13 +1,10 @@
 import {
   type EntityClass,
-  type EntityManager,
   type EntityProperty,
   type FilterQuery,
   type MetadataStorage,
   ReferenceKind,
-  Utils,
 } from '@mikro-orm/core';
-import { raw, type SqlEntityManager } from '@mikro-orm/postgresql';
 import {
   databasePolicies,
   type DatabasePolicies,
@@ -39,6 +36,9 @@ import {
 import { isView, type SecuredEntity } from './secured-entity.js';
 import { captureFilter, comparedAttributes, type Condition } from './captured-filter.js';
 import { Uncapturable } from './symbolic-filter.js';
+import { boundValues, inlineValues, userConditionSql } from './condition-sql.js';
+import { anyOf, FALSE, type RowSql, sql, type SqlFragment, tableSql } from './sql-fragment.js';
+import { sqlCondition } from './row-security.js';
 
 /** A mistake in a domain's declare-security.ts: start-up and the security CLIs stop with this one line. */
 export class SecurityDeclarationError extends Error {}
@@ -61,25 +61,21 @@ export interface ScopeRule {
  */
 export type TenantCoverage = 'column' | 'scope' | 'shared' | 'withheld';
 
-interface AppliedFilter {
-  label: string;
-  filter: RowFilter;
-}
-
-/**
- * Stands for the outer row's foreign key in a scope's subquery until MikroORM names the row's alias.
- * (A `raw((row) => …)` callback cannot build the subquery itself: MikroORM calls it once with an alias
- * placeholder and replaces that placeholder in the text, in nested fragments too.)
- */
-const OUTER_ROW_KEY = '__outer_row_key__';
-
-const quoteIdentifier = (name: string) => `"${name.replaceAll('"', '""')}"`;
-
 /** One conjunct of a row predicate and the rule (or, for the grants, the rules) it comes from. */
 export interface PredicatePart {
   kind: 'grants' | 'global filter' | 'scope';
   label: string;
-  condition: FilterQuery<object>;
+  sql: SqlFragment;
+}
+
+/** How `rowSql` renders: on which alias, at which depth of scopes, with values bound or written out. */
+export interface RowSqlOptions {
+  /** A relation whose rows the caller already read through their own predicate: see `predicate`. */
+  parentsVisibleThrough?: string;
+  /** How many scope subqueries enclose this one: each level's parent row gets its own alias. */
+  depth?: number;
+  /** `inline`: the values written out, for a person to read (security:explain); else bound. */
+  values?: 'bound' | 'inline';
 }
 
 /** A rule that applies to a user on an entity, as `security:explain` and the console show it. */
@@ -94,13 +90,12 @@ export type ApiVerb = keyof typeof API_VERBS;
 
 interface EntityPlan {
   /** Filtered grants of the user's roles: at least one must admit the row (none: no grant restriction). */
-  grants: AppliedFilter[];
+  grants: Grant[];
   /** Global filters on the entity that the user's roles are not exempt from: all must admit the row. */
   globals: GlobalFilter[];
   scope?: ScopeRule;
   /** The tenant filter, when it withholds an uncovered view from these roles entirely. */
   withheldBy?: GlobalFilter;
-  matchNothing: FilterQuery<object>;
 }
 
 /**
@@ -188,173 +183,155 @@ export class SecurityModel {
   }
 
   /**
-   * The condition that limits `entityName` to what `user` may see; `{}` for the superuser:
-   * `(grant₁ OR grant₂ …) AND global₁ AND … AND <parent visible>` (SPEC §5). A scope is a semi-join
-   * on the parent's key (`exists (select 1 from customer where <its predicate> and id = customer)`, see
-   * `parentVisible`), never a join,
-   * so it neither multiplies nor drops rows; `em` builds that subquery. `parentsVisibleThrough` names a
-   * relation whose rows the caller already read through this predicate (a to-many load by parent
-   * ids): when it is the scope, the parent check is already done.
+   * The condition that limits `entityName` to what `user` may see, as a MikroORM condition (the
+   * security filter, and the maintenance counts of security:diff); `{}` for the superuser. See `rowSql`.
    */
   predicate(
     user: AuthUser,
     entityName: string,
-    em: EntityManager,
-    options: { parentsVisibleThrough?: string; depth?: number } = {},
+    options: Pick<RowSqlOptions, 'parentsVisibleThrough'> = {},
   ): FilterQuery<object> {
-    if (isSuperuser(user)) return {};
-    const { parts, matchNothing } = this.predicateParts(user, entityName, em, options);
-    // A filter that could not be evaluated for this user (a missing attribute) admits no row.
-    if (parts.some((part) => part.kind === 'global filter' && part.condition === matchNothing))
-      return matchNothing;
-    if (parts.length === 0) return {};
-    return parts.length === 1 ? parts[0]!.condition : { $and: parts.map((part) => part.condition) };
+    return sqlCondition((row) => this.rowSql(user, entityName, row, options));
   }
 
   /**
-   * The conjuncts of `predicate`, each with the rule it comes from: what a denial names when a written
-   * row fails one of them. A global filter that cannot be evaluated for the user is `matchNothing`.
+   * The condition that limits `entityName`, on the row `row` (its alias), to what `user` may see;
+   * undefined when it sees every row (the superuser, or no rule applies):
+   * `(grant₁ OR grant₂ …) AND global₁ AND … AND <parent visible>` (SPEC §5), each rendered from its
+   * captured condition (condition-sql.ts, the renderer of the database's policies too), joined by
+   * `and` without parentheses around them. A scope is a
+   * semi-join on the parent's key (see `scopeSql`), never a join, so it neither multiplies nor drops
+   * rows.
+   */
+  rowSql(
+    user: AuthUser,
+    entityName: string,
+    row: string,
+    options: RowSqlOptions = {},
+  ): SqlFragment | undefined {
+    if (isSuperuser(user)) return undefined;
+    const parts = this.predicateParts(user, entityName, row, options);
+    // A conjunction as it is, without parentheses around it (it reads as the rules do): every use
+    // puts it among other `and`s or parenthesises it (`sqlCondition`).
+    if (parts.length === 0) return undefined;
+    return sql.join(
+      parts.map((part) => part.sql),
+      sql` and `,
+    );
+  }
+
+  /**
+   * The conjuncts of `rowSql`, each with the rule it comes from: what a denial names when a written
+   * row fails one of them. A rule the user lacks a value for admits no row (`false`).
    */
   predicateParts(
     user: AuthUser,
     entityName: string,
-    em: EntityManager,
-    options: { parentsVisibleThrough?: string; depth?: number } = {},
-  ): { parts: PredicatePart[]; matchNothing: FilterQuery<object> } {
+    row: string,
+    options: RowSqlOptions = {},
+  ): PredicatePart[] {
     const plan = this.plan(effectiveRoles(user), entityName);
+    const meta = this.entity(entityName);
+    const column = (name: string) => sql.id(row, name);
+    const valueOf = (attribute: string) => this.userValue(user, attribute);
+    const render = options.values === 'inline' ? inlineValues : boundValues;
+    const filter = (rule: GlobalFilter | Grant) =>
+      userConditionSql(meta, this.conditionOf(rule), valueOf, column, render);
     const parts: PredicatePart[] = [];
     if (plan.grants.length > 0) {
       parts.push({
         kind: 'grants',
-        label: plan.grants.map((applied) => applied.label).join(' or '),
-        condition: {
-          $or: plan.grants.map((applied) => this.evaluate(applied.filter, user) ?? plan.matchNothing),
-        },
+        label: plan.grants.map((grant) => grant.label).join(' or '),
+        sql: anyOf(plan.grants.map(filter)),
       });
     }
-    for (const global of plan.globals) {
-      const condition = this.evaluate(global.filter, user) ?? plan.matchNothing;
-      parts.push({ kind: 'global filter', label: global.label, condition });
-    }
-    if (plan.withheldBy)
-      parts.push({ kind: 'global filter', label: plan.withheldBy.label, condition: plan.matchNothing });
-    if (plan.scope && plan.scope.relation !== options.parentsVisibleThrough) {
-      const { relation, parent, label } = plan.scope;
-      const depth = (options.depth ?? 0) + 1;
-      // A row without a parent belongs to no tenant: only the superuser sees it.
-      const condition = this.parentVisible(user, entityName, relation, parent, em, depth) ?? {
-        [relation]: { $ne: null },
-      };
-      parts.push({ kind: 'scope', label, condition });
-    }
-    return { parts, matchNothing: plan.matchNothing };
+    for (const global of plan.globals)
+      parts.push({ kind: 'global filter', label: global.label, sql: filter(global) });
+    if (plan.withheldBy) parts.push({ kind: 'global filter', label: plan.withheldBy.label, sql: FALSE });
+    if (plan.scope && plan.scope.relation !== options.parentsVisibleThrough)
+      parts.push({
+        kind: 'scope',
+        label: plan.scope.label,
+        sql: this.scopeSql(user, plan.scope, row, (options.depth ?? 0) + 1, options.values),
+      });
+    return parts;
   }
 
   /**
-   * A scope's condition: the row's parent (through `relation`) is a row `user` may see, or undefined
-   * when every parent is. A correlated `exists` on the parent's key, the same form as the database's
-   * scope policy, kept out of the statement's top-level AND (`… or 1 = 0`, see `throughVisible`) so
-   * that PostgreSQL plans it as a subplan with two alternatives and picks one per statement: a hash of
-   * every visible parent, built once (few parents, or a count that visits every row), or a look-up of
-   * each row's parent by its primary key (a page of rows out of many parents: the request's
-   * `work_mem`, see src/db/request-transaction.ts, keeps a large parent set from being hashed). An
-   * uncorrelated `in (select …)` has only the hash, whose cost grows with the tenant's parents
-   * whatever the page (S3 at scale 500: 0.28× its demo throughput).
+   * A scope's condition: the row's parent (through the scope's relation) is a row `user` may see. A
+   * row without a parent belongs to no tenant: only the superuser sees it. A correlated `exists` on the
+   * parent's key, the same form as the database's scope policy, under an `or false` that keeps
+   * PostgreSQL from pulling it up into a join (it pulls up sublinks before it simplifies the `or`), so
+   * that it plans it as a subplan with two alternatives and picks one per statement: a hash of every
+   * visible parent, built once (few parents, or a count that visits every row), or a look-up of each
+   * row's parent by its primary key (a page of rows out of many parents: the request's `work_mem`, see
+   * src/db/request-transaction.ts, keeps a large parent set from being hashed). An uncorrelated
+   * `in (select …)` has only the hash, whose cost grows with the tenant's parents whatever the page
+   * (S3 at scale 500: 0.28× its demo throughput).
    */
-  private parentVisible(
+  private scopeSql(
+    user: AuthUser,
+    scope: ScopeRule,
+    row: string,
+    depth: number,
+    values: RowSqlOptions['values'],
+  ): SqlFragment {
+    const foreignKey = sql.id(row, scope.foreignKey);
+    const parent = `v${depth}`;
+    const parentRows = this.rowSql(user, scope.parent, parent, { depth, values });
+    if (!parentRows) return sql`${foreignKey} is not null`;
+    return sql`(exists (select 1 from ${tableSql(this.entity(scope.parent))} as ${sql.id(parent)} where ${sql.id(parent, scope.parentKey)} = ${foreignKey} and ${parentRows}) or false)`;
+  }
+
+  /**
+   * The column of `entityName.relation` on a row and the keys of the related rows `user` may see, or
+   * undefined when every related row is visible or the relation is the entity's scope (whose predicate
+   * already requires it).
+   */
+  private relatedKeys(
     user: AuthUser,
     entityName: string,
     relation: string,
-    parentName: string,
-    em: EntityManager,
-    depth: number,
-  ) {
-    const predicate = this.predicate(user, parentName, em, { depth });
-    if (Utils.isEmpty(predicate)) return undefined;
-    const parent = this.entity(parentName);
-    const foreignKey = this.entity(entityName).properties[relation as never]!.fieldNames[0]!;
-    const primaryKey = parent.properties[parent.primaryKeys[0] as never]!.fieldNames[0]!;
-    const alias = `v${depth}`;
-    const { sql, params } = (em as SqlEntityManager)
-      .createQueryBuilder(parent.class, alias)
-      .select(raw('1'))
-      .where(predicate as never)
-      .andWhere(raw(`${alias}.${quoteIdentifier(primaryKey)} = ${OUTER_ROW_KEY}`))
-      .toQuery();
-    if (!sql.includes(OUTER_ROW_KEY))
-      throw new Error(`row security: unexpected scope subquery for ${parentName}`);
+  ): { column: string; keys: SqlFragment } | undefined {
+    if (this.scopes.get(entityName)?.relation === relation) return undefined;
+    const prop = this.entity(entityName).properties[relation as never] as EntityProperty | undefined;
+    if (!prop?.targetMeta) throw new Error(`row security: ${entityName}.${relation} is not a relation`);
+    const target = this.entity(prop.targetMeta.className);
+    const rows = this.rowSql(user, target.className, 'v0');
+    if (!rows) return undefined;
+    const targetKey = target.properties[target.primaryKeys[0] as never]!.fieldNames[0]!;
     return {
-      // Implied by the subquery; it also gives the condition a property MikroORM sees, which treats a
-      // condition whose only key is a fragment as empty (and would drop the filter).
-      [relation]: { $ne: null },
-      $or: [
-        {
-          [raw(
-            (row: string) =>
-              `exists (${sql.replace(OUTER_ROW_KEY, `${row}.${quoteIdentifier(foreignKey)}`)})`,
-            params,
-          )]: [],
-        },
-        { [relation]: { $in: [] } },
-      ],
+      column: prop.fieldNames[0]!,
+      keys: sql`select ${sql.id('v0', targetKey)} from ${tableSql(target)} as v0 where ${rows}`,
     };
   }
 
   /**
-   * A subquery of the keys of the `entityName` rows `user` may see, or undefined when every row is
-   * visible. Relation ids in conditions and scopes only match through these.
+   * The condition, on the row `row`, that `entityName.relation` points at a row the user can see, or
+   * undefined when that needs no condition (see `relatedKeys`). A condition on a relation id matches
+   * only through these rows. Under `or false`, like a scope (see `scopeSql`): PostgreSQL then
+   * evaluates it as a hashed subplan filter, as it does the database's own policy, instead of pulling
+   * it up into a join whose row estimate — multiplied by the policies' conditions on per-request
+   * settings it cannot see when planning — can be wrong by orders of magnitude (measured: a tenant's
+   * whole order table fetched and sorted to return 200 rows, 10x slower).
    */
-  private visibleKeys(user: AuthUser, entityName: string, em: EntityManager, depth: number) {
-    const predicate = this.predicate(user, entityName, em, { depth });
-    if (Utils.isEmpty(predicate)) return undefined;
-    const meta = this.entity(entityName);
-    return (em as SqlEntityManager)
-      .createQueryBuilder(meta.class, `v${depth}`)
-      .select(meta.primaryKeys[0]!)
-      .where(predicate as never);
+  relatedRowVisible(user: AuthUser, entityName: string, relation: string): RowSql | undefined {
+    const related = this.relatedKeys(user, entityName, relation);
+    return related && ((row) => sql`(${sql.id(row, related.column)} in (${related.keys}) or false)`);
   }
 
   /**
-   * `relation` points at one of `keys`. Kept out of the statement's top-level AND (`… or 1 = 0`) on
-   * purpose: PostgreSQL then evaluates it as a hashed subplan filter, as it does the database's own
-   * policy, instead of pulling it up into a join whose row estimate — multiplied by the policies'
-   * conditions on per-request settings it cannot see when planning — can be wrong by orders of
-   * magnitude (measured: a tenant's whole order table fetched and sorted to return 200 rows, 10x slower).
+   * The sort key, on the row `row`, of `entityName.relation`'s id as the user may see it: the id where
+   * the related row is visible, null where it is hidden (sorting by the raw foreign key would place a
+   * hidden row by its id). Undefined when the plain foreign key reveals nothing.
    */
-  private throughVisible(relation: string, keys: ReturnType<SecurityModel['visibleKeys']>) {
-    return keys && { $or: [{ [relation]: { $in: keys } }, { [relation]: { $in: [] } }] };
-  }
-
-  /**
-   * The condition that `entityName.relation` points at a row the user can see, or undefined when that
-   * needs no condition (every related row is visible, or the relation is the entity's scope, whose
-   * predicate already requires it). A condition on a relation id matches only through these rows.
-   */
-  relatedRowVisible(user: AuthUser, entityName: string, relation: string, em: EntityManager) {
-    return this.throughVisible(relation, this.relatedKeys(user, entityName, relation, em));
-  }
-
-  private relatedKeys(user: AuthUser, entityName: string, relation: string, em: EntityManager) {
-    if (this.scopes.get(entityName)?.relation === relation) return undefined;
-    const target = this.entity(entityName).properties[relation as never] as EntityProperty | undefined;
-    if (!target?.targetMeta) throw new Error(`row security: ${entityName}.${relation} is not a relation`);
-    return this.visibleKeys(user, target.targetMeta.className, em, 0);
-  }
-
-  /**
-   * The sort key of `entityName.relation`'s id as the user may see it: the id where the related row is
-   * visible, null where it is hidden (sorting by the raw foreign key would place a hidden row by its
-   * id). Undefined when the plain foreign key reveals nothing.
-   */
-  relatedSortKey(user: AuthUser, entityName: string, relation: string, em: EntityManager) {
-    const keys = this.relatedKeys(user, entityName, relation, em);
-    if (!keys) return undefined;
-    const column = `"${this.entity(entityName).properties[relation as never]!.fieldNames[0]!.replaceAll('"', '""')}"`;
-    const visible = keys.toRaw();
-    return raw(
-      (alias: string) => `(case when ${alias}.${column} in (${visible.sql}) then ${alias}.${column} end)`,
-      visible.params,
-    );
+  relatedSortKey(user: AuthUser, entityName: string, relation: string): RowSql | undefined {
+    const related = this.relatedKeys(user, entityName, relation);
+    if (!related) return undefined;
+    return (row) => {
+      const column = sql.id(row, related.column);
+      return sql`(case when ${column} in (${related.keys}) then ${column} end)`;
+    };
   }
 
   /**
@@ -572,8 +549,7 @@ export class SecurityModel {
     const meta = this.entity(entityName);
     const grants = this.policy.grants
       .filter((grant) => this.classNameOf(grant.entity) === entityName && roles.includes(grant.role))
-      .filter((grant) => grant.filter)
-      .map((grant) => ({ label: grant.label, filter: grant.filter! }));
+      .filter((grant) => grant.filter);
     const globals = this.globalFiltersOn(meta).filter(
       (global) => !global.rolesNotFiltered.some((role) => roles.includes(role)),
     );
@@ -587,34 +563,7 @@ export class SecurityModel {
               (global) => global.tenant && !global.rolesNotFiltered.some((role) => roles.includes(role)),
             )
           : undefined,
-      // Any column will do (a view may have no key): `in ()` matches no row.
-      matchNothing: {
-        [meta.primaryKeys[0] ?? meta.props.find((prop) => prop.fieldNames?.length)!.name]: { $in: [] },
-      },
     };
-  }
-
-  /**
-   * Calls a declared filter with the user's values. Reading an attribute the user lacks or whose
-   * value cannot stand in a filter, or a filter that throws, gives null: the caller turns that into
-   * "no rows".
-   */
-  private evaluate(filter: RowFilter, user: AuthUser): FilterQuery<object> | null {
-    let missing = false;
-    const currentUser = new Proxy({} as never, {
-      get: (_target, key) => {
-        if (typeof key !== 'string') return undefined;
-        const value = this.userValue(user, key);
-        if (value === undefined) missing = true;
-        return value;
-      },
-    });
-    try {
-      const condition = filter(currentUser);
-      return missing ? null : condition;
-    } catch {
-      return null;
-    }
   }
 }
 

@@ -15,6 +15,7 @@ import {
   LocalDateTimeResolver,
   UUIDResolver,
 } from 'graphql-scalars';
+import { sql, type SqlFragment } from '../../security/system/sql-fragment.js';
 
 /**
  * How each kind of column is served, in one place: its GraphQL scalar, the operators its filter
@@ -144,13 +145,13 @@ interface KindSpec {
   operators: Operator[];
   sortable: boolean;
   /** The column as JSON that the scalar serializes exactly; the column itself when json_build_object's is right. */
-  json?: (column: string) => string;
+  json?: (column: SqlFragment) => SqlFragment;
   /** The same for an array of this kind. */
-  jsonList?: (column: string) => string;
+  jsonList?: (column: SqlFragment) => SqlFragment;
 }
 
-const asText = (column: string) => `${column}::text`;
-const asTextList = (column: string) => `${column}::text[]`;
+const asText = (column: SqlFragment) => sql`${column}::text`;
+const asTextList = (column: SqlFragment) => sql`${column}::text[]`;
 
 export const KINDS: Record<ScalarKind, KindSpec> = {
   String: { graphql: GraphQLString, operators: [...COMPARISONS, 'like', 'ilike'], sortable: true },
@@ -182,7 +183,7 @@ export const KINDS: Record<ScalarKind, KindSpec> = {
     operators: ['isNull'],
     sortable: false,
     // encode() breaks base64 into lines of 76 characters.
-    json: (column) => `translate(encode(${column}, 'base64'), E'\\n', '')`,
+    json: (column) => sql`translate(encode(${column}, 'base64'), E'\\n', '')`,
   },
   // Some of these types have no equality (xml, point) and some order surprisingly as text: only null
   // tests, no sorting, for any of them.
@@ -214,7 +215,7 @@ export interface ColumnFacts {
 }
 
 /** The column of `json_build_object`'s value for a compiled read: exact for every kind. */
-export function columnJson(field: { kind: ScalarKind; list: boolean }, column: string): string {
+export function columnJson(field: { kind: ScalarKind; list: boolean }, column: SqlFragment): SqlFragment {
   const spec = KINDS[field.kind];
   const convert = field.list ? spec.jsonList : spec.json;
   return convert ? convert(column) : column;

@@ -1,46 +1,56 @@
+import { type EntityMetadata } from '@mikro-orm/core';
+import { type EntityManager } from '@mikro-orm/postgresql';
+import { visibleRowsSql } from '../../security/system/row-security.js';
 import {
-  type EntityMetadata,
-  type EntityName,
-  type FilterOptions,
-  type FilterQuery,
-  type QueryOrderMap,
-  raw,
-} from '@mikro-orm/core';
-import { type EntityManager, type QueryBuilder } from '@mikro-orm/postgresql';
+  allOf,
+  compileSql,
+  type RowSql,
+  sql,
+  type SqlFragment,
+  tableSql,
+} from '../../security/system/sql-fragment.js';
 import { selectBound } from '../db/bound-query.js';
 import { REQUEST_WORK_MEM, SERVER_WORK_MEM, setLocal } from '../db/request-transaction.js';
-import { childrenOfVisibleParents } from '../../security/system/row-security.js';
 import { columnJson } from './column-types.js';
 import { type EntityModel, primaryKeyOf, type ToManyModel } from './entity-model.js';
+import { type OrderTerm } from './query-arguments.js';
 import { type ReadPlan, type RelationRead } from './read-plan.js';
-import { type Fragment, type Statement } from './statement.js';
+import { type Statement } from './statement.js';
 
 type Row = Record<string, unknown>;
 
 /** The root rows of a read: its condition, order and page (all translated and checked already). */
 export interface RootRead {
-  where: FilterQuery<object>;
-  orderBy?: QueryOrderMap<object>[];
+  where?: RowSql;
+  orderBy?: OrderTerm[];
   limit?: number;
   offset?: number;
 }
 
-/** Stands for the selected value until the builder has rendered its statement. */
-const VALUE_MARKER = '__compiled_read_value__';
+/** What one level of a read selects its rows by, besides the request's row security. */
+interface Selection {
+  /** Instead of the entity's table: a subquery of its rows, aliased as the level's row. */
+  from?: SqlFragment;
+  where?: (SqlFragment | undefined)[];
+  orderBy?: OrderTerm[];
+  limit?: number;
+  offset?: number;
+  /** A relation whose rows the enclosing query read through their own predicate (RowAccess.rowSql). */
+  parentsVisibleThrough?: string;
+}
 
 /** PostgreSQL's json_build_object takes at most 100 arguments: 50 keys with their values. */
 const MAX_PAIRS = 50;
 
-const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
-
 /**
  * Reads the rows of a plan in ONE statement, as PostGraphile and Hasura do: each row is built as
  * JSON in PostgreSQL, its to-one relations as correlated subqueries and its to-many relations as
- * `array(select … order by … limit …)` per parent. Every level is a MikroORM query builder with the
- * request's filters applied (grants, global filters, scopes: the security model's predicate), so
- * each entity's row predicate holds wherever it appears, and the database's policies still apply
- * underneath. Values from the client reach SQL only as parameters; the rows come back as plain
- * objects, never as tracked entities.
+ * `array(select … order by … limit …)` per parent. The statement is composed from SQL fragments
+ * (security/system/sql-fragment.ts) and compiled once; every level carries the request's row security
+ * (grants, global filters, scopes: `visibleRowsSql`, the condition the security filter gives every
+ * other read of the request), so each entity's row predicate holds wherever it appears, and the
+ * database's policies still apply underneath. Values from the client reach SQL only as parameters;
+ * the rows come back as plain objects, never as tracked entities.
  */
 export class CompiledRead {
   private aliases = 0;
@@ -62,15 +72,15 @@ export class CompiledRead {
    * The statement that reads the rows of `plan` (see `rows`): one JSON array of them, in their order,
    * as the to-many relations are read, so the driver parses one value instead of a row per row.
    */
-  async rowsStatement(plan: ReadPlan, root: RootRead): Promise<Statement> {
+  rowsStatement(plan: ReadPlan, root: RootRead): Statement {
     const alias = this.nextAlias();
-    const row = await this.rowJson(plan, alias);
-    const rows = await this.select(plan.model, alias, row, (qb) => {
-      qb.where(root.where as never);
-      if (root.orderBy) qb.orderBy(root.orderBy as never);
-      if (root.limit !== undefined) qb.limit(root.limit, root.offset ?? 0);
+    const rows = this.select(plan.model, alias, this.rowJson(plan, alias), {
+      where: [root.where?.(alias)],
+      orderBy: root.orderBy,
+      limit: root.limit,
+      offset: root.offset,
     });
-    return { sql: `select to_json(array(${rows.sql})) as "rows"`, params: rows.params };
+    return compileSql(sql`select to_json(array(${rows})) as "rows"`);
   }
 
   /** The rows a statement of `rowsStatement` reads, as plain objects. */
@@ -83,18 +93,10 @@ export class CompiledRead {
    * The statement that counts the rows of `model` matching `where` and the request's row filters;
    * `throughScope`: those filters check each row's parent (RequestSecurity.throughScope).
    */
-  async countStatement(
-    model: EntityModel,
-    where: FilterQuery<object>,
-    throughScope: boolean,
-  ): Promise<Statement> {
-    const statement = await this.select(
-      model,
-      this.nextAlias(),
-      { sql: 'count(*)::int as "count"', params: [] },
-      (qb) => qb.where(where as never),
-    );
-    return { ...statement, countsThroughScope: throughScope };
+  countStatement(model: EntityModel, where: RowSql | undefined, throughScope: boolean): Statement {
+    const alias = this.nextAlias();
+    const count = this.select(model, alias, sql`count(*)::int as "count"`, { where: [where?.(alias)] });
+    return { ...compileSql(count), countsThroughScope: throughScope };
   }
 
   /** How many rows a statement of `countStatement` counts: one prepared statement. */
@@ -106,46 +108,40 @@ export class CompiledRead {
     // (settings of the transaction's framing, sent with the statements: no round trip of their own).
     if (!statement.countsThroughScope || !this.em.isInTransaction())
       return (await this.run<{ count: number }>(statement))[0]!.count;
-    await selectBound(this.em, SERVER_WORK_MEM, [], this.deadline);
+    await selectBound(this.em, { sql: SERVER_WORK_MEM, params: [] }, this.deadline);
     const [row] = await this.run<{ count: number }>(statement);
     // Not after a failure: the transaction is rolled back then, or the request is out of time.
     await setLocal(this.em, [['work_mem', REQUEST_WORK_MEM]]);
     return row!.count;
   }
 
-  private async run<T>(statement: Fragment): Promise<T[]> {
-    const rows = await selectBound<T>(this.em, statement.sql, statement.params, this.deadline);
+  private async run<T>(statement: Statement): Promise<T[]> {
+    const rows = await selectBound<T>(this.em, statement, this.deadline);
     // A statement that came back past the deadline is not answered: the request has failed by then.
     this.emInTime();
     return rows;
   }
 
   /**
-   * `select <value> from <model> as <alias> where …` as SQL with placeholders. The only way this
-   * module makes a query builder: `build` shapes it, then the request's row filters are added to its
-   * condition (with `filterOptions`) before it is rendered. `value` goes in as SQL text with its own
-   * parameters (a select list would inline them as literals): in place of a marker that the select
-   * list starts with, its parameters ahead of the builder's own.
+   * `select <value> from <model's table> as <alias> where … order by … limit … offset …`: the only way
+   * this module reads a table, so that no level goes without the request's row security, which is
+   * the last condition of every level.
    */
-  private async select(
-    model: EntityModel,
-    alias: string,
-    value: Fragment,
-    build: (qb: QueryBuilder<object>) => void,
-    filterOptions?: FilterOptions,
-  ): Promise<Fragment> {
-    // eslint-disable-next-line no-restricted-syntax -- applyFilters() is called on it before it is rendered
-    const qb = this.em.createQueryBuilder(model.cls as EntityName<object>, alias) as QueryBuilder<object>;
-    qb.select(raw(VALUE_MARKER));
-    build(qb);
-    await qb.applyFilters(filterOptions);
-    const { sql, params } = qb.toQuery();
-    const at = sql.indexOf(VALUE_MARKER);
-    if (at < 0 || sql.lastIndexOf('?', at) >= 0) throw new Error('compiled read: unexpected select list');
-    return {
-      sql: sql.slice(0, at) + value.sql + sql.slice(at + VALUE_MARKER.length),
-      params: [...value.params, ...params],
-    };
+  private select(model: EntityModel, alias: string, value: SqlFragment, selection: Selection): SqlFragment {
+    const security = visibleRowsSql(this.em, model.name, alias, selection.parentsVisibleThrough);
+    const conditions = [...(selection.where ?? []), security].filter(
+      (condition): condition is SqlFragment => condition !== undefined,
+    );
+    const from = selection.from ?? tableSql(this.metadata(model));
+    const clauses: SqlFragment[] = [sql`select ${value} from ${from} as ${sql.id(alias)}`];
+    if (conditions.length > 0) clauses.push(sql`where ${allOf(conditions)}`);
+    if (selection.orderBy?.length) {
+      const terms = selection.orderBy.map((term) => sql`${term.key(alias)} ${sql.raw(term.direction)}`);
+      clauses.push(sql`order by ${sql.join(terms)}`);
+    }
+    if (selection.limit !== undefined) clauses.push(sql`limit ${selection.limit}`);
+    if (selection.offset) clauses.push(sql`offset ${selection.offset}`);
+    return sql.join(clauses, sql` `);
   }
 
   /**
@@ -154,25 +150,19 @@ export class CompiledRead {
    * link the user may not see relates nothing). The join table refers to the parent, so its scope
    * through that relation need not be checked again.
    */
-  private async throughPivot(
+  private throughPivot(
     through: NonNullable<ToManyModel['through']>,
     fromParent: string,
-    parentKey: string,
+    parentKey: SqlFragment,
     target: EntityModel,
     targetAlias: string,
-  ): Promise<Fragment> {
+  ): SqlFragment {
     const alias = this.nextAlias();
-    const links = await this.select(
-      through.pivot,
-      alias,
-      { sql: this.column(through.pivot, alias, through.toTarget), params: [] },
-      (qb) => qb.where(raw(`${this.column(through.pivot, alias, fromParent)} = ${parentKey}`)),
-      childrenOfVisibleParents(this.em, fromParent),
-    );
-    return {
-      sql: `${this.column(target, targetAlias, primaryKeyOf(target).name)} in (${links.sql})`,
-      params: links.params,
-    };
+    const links = this.select(through.pivot, alias, this.column(through.pivot, alias, through.toTarget), {
+      where: [sql`${this.column(through.pivot, alias, fromParent)} = ${parentKey}`],
+      parentsVisibleThrough: fromParent,
+    });
+    return sql`${this.column(target, targetAlias, primaryKeyOf(target).name)} in (${links})`;
   }
 
   private nextAlias() {
@@ -183,73 +173,57 @@ export class CompiledRead {
     return this.em.getMetadata().get(model.cls);
   }
 
-  private column(model: EntityModel, alias: string, property: string): string {
-    return `${alias}.${quote(this.metadata(model).properties[property as never]!.fieldNames[0]!)}`;
+  /** A property's column on the row aliased `alias`. */
+  private column(model: EntityModel, alias: string, property: string): SqlFragment {
+    return sql.id(alias, this.metadata(model).properties[property as never]!.fieldNames[0]!);
   }
 
   /** `json_build_object('field', <column>, '@relation', (<subquery>), …)` for the row aliased `alias`. */
-  private async rowJson(plan: ReadPlan, alias: string): Promise<Fragment> {
-    const pairs: Fragment[] = plan.columns.map((column) => ({
-      sql: `?::text, ${columnJson(column, this.column(plan.model, alias, column.name))}`,
-      params: [column.name],
-    }));
-    for (const relation of plan.relations) {
-      const value = await this.relationJson(plan.model, alias, relation);
-      pairs.push({ sql: `?::text, (${value.sql})`, params: [relation.key, ...value.params] });
-    }
-    const objects: Fragment[] = [];
-    for (let start = 0; start === 0 || start < pairs.length; start += MAX_PAIRS) {
-      const chunk = pairs.slice(start, start + MAX_PAIRS);
-      objects.push({
-        sql: `json_build_object(${chunk.map((pair) => pair.sql).join(', ')})`,
-        params: chunk.flatMap((pair) => pair.params),
-      });
-    }
+  private rowJson(plan: ReadPlan, alias: string): SqlFragment {
+    const pairs: SqlFragment[] = plan.columns.map(
+      (column) => sql`${column.name}::text, ${columnJson(column, sql.id(alias, column.columnName))}`,
+    );
+    for (const relation of plan.relations)
+      pairs.push(sql`${relation.key}::text, (${this.relationJson(plan.model, alias, relation)})`);
+    const objects: SqlFragment[] = [];
+    for (let start = 0; start === 0 || start < pairs.length; start += MAX_PAIRS)
+      objects.push(sql`json_build_object(${sql.join(pairs.slice(start, start + MAX_PAIRS))})`);
     if (objects.length === 1) return objects[0]!;
-    return {
-      sql: `(${objects.map((object) => `${object.sql}::jsonb`).join(' || ')})::json`,
-      params: objects.flatMap((object) => object.params),
-    };
+    return sql`(${sql.join(
+      objects.map((object) => sql`${object}::jsonb`),
+      sql` || `,
+    )})::json`;
   }
 
-  private async relationJson(
-    parent: EntityModel,
-    parentAlias: string,
-    relation: RelationRead,
-  ): Promise<Fragment> {
+  private relationJson(parent: EntityModel, parentAlias: string, relation: RelationRead): SqlFragment {
     if ('count' in relation) return this.countJson(parent, parentAlias, relation.count, relation.where);
     const alias = this.nextAlias();
     const target = relation.plan.model;
-    const row = await this.rowJson(relation.plan, alias);
+    const row = this.rowJson(relation.plan, alias);
     if ('toOne' in relation) {
       // The related row by its key, if this user may see it: a hidden one reads as null. The key
       // look-up stands alone behind an optimisation fence (a `limit`, which PostgreSQL never pulls up
       // into the query around it), so PostgreSQL takes the key's index rather than an index of the row
       // filter (a tenant's rows, scanned for every row). The key is unique: a limit of 2 changes no
       // answer, and more than one row would still be the error it always was.
-      const byKeyAlias = this.nextAlias();
+      const byKey = this.nextAlias();
       const pairs = relation.toOne.byColumns ?? [[relation.toOne.name, primaryKeyOf(target).name]];
       const matches = pairs.map(
         ([own, theirs]) =>
-          `${this.column(target, byKeyAlias, theirs)} = ${this.column(parent, parentAlias, own)}`,
+          sql`${this.column(target, byKey, theirs)} = ${this.column(parent, parentAlias, own)}`,
       );
-      const byKey =
-        // eslint-disable-next-line no-restricted-syntax -- its rows pass the request's filters in `select`
-        (this.em.createQueryBuilder(target.cls as EntityName<object>, byKeyAlias) as QueryBuilder<object>)
-          .select('*')
-          .where(raw(matches.join(' and ')))
-          .limit(2);
-      return this.select(target, alias, row, (qb) => qb.from(byKey, alias));
+      const from = sql`(select * from ${tableSql(this.metadata(target))} as ${sql.id(byKey)} where ${allOf(matches)} limit 2)`;
+      return this.select(target, alias, row, { from });
     }
     const { toMany, page } = relation;
-    if (page.limit === 0) return { sql: `'[]'::json`, params: [] };
-    const children = await this.children(parent, parentAlias, toMany, alias, row, (qb) =>
-      qb
-        .where(page.where as never)
-        .orderBy(page.orderBy as never)
-        .limit(page.limit, page.offset),
-    );
-    return { sql: `to_json(array(${children.sql}))`, params: children.params };
+    if (page.limit === 0) return sql`'[]'::json`;
+    const children = this.children(parent, parentAlias, toMany, alias, row, {
+      where: [page.where?.(alias)],
+      orderBy: page.orderBy,
+      limit: page.limit,
+      offset: page.offset,
+    });
+    return sql`to_json(array(${children}))`;
   }
 
   /** How many rows of a to-many relation of the parent match `where` and the request's row filters. */
@@ -257,57 +231,45 @@ export class CompiledRead {
     parent: EntityModel,
     parentAlias: string,
     toMany: ToManyModel,
-    where: FilterQuery<object>,
-  ): Promise<Fragment> {
-    return this.children(
-      parent,
-      parentAlias,
-      toMany,
-      this.nextAlias(),
-      { sql: 'count(*)::int', params: [] },
-      (qb) => qb.where(where as never),
-    );
+    where: RowSql | undefined,
+  ): SqlFragment {
+    const alias = this.nextAlias();
+    return this.children(parent, parentAlias, toMany, alias, sql`count(*)::int`, {
+      where: [where?.(alias)],
+    });
   }
 
   /**
    * `select <value>` from the rows of a to-many relation of the parent row aliased `parentAlias`
-   * (through its join table, if it has one), shaped by `build`, under the request's row filters.
+   * (through its join table, if it has one), selected by `selection`, under the request's row filters.
    */
-  private async children(
+  private children(
     parent: EntityModel,
     parentAlias: string,
     toMany: ToManyModel,
     alias: string,
-    value: Fragment,
-    build: (qb: QueryBuilder<object>) => void,
-  ): Promise<Fragment> {
+    value: SqlFragment,
+    selection: Selection,
+  ): SqlFragment {
     const target = toMany.target;
     const parentKey = this.column(parent, parentAlias, primaryKeyOf(parent).name);
     const pairs = toMany.byColumns ?? [[primaryKeyOf(parent).name, toMany.mappedBy]];
     const link = toMany.through
-      ? await this.throughPivot(toMany.through, toMany.mappedBy, parentKey, target, alias)
-      : {
-          sql: pairs
-            .map(
-              ([own, theirs]) =>
-                `${this.column(target, alias, theirs)} = ${this.column(parent, parentAlias, own)}`,
-            )
-            .join(' and '),
-          params: [],
-        };
-    return this.select(
-      target,
-      alias,
-      value,
-      (qb) => {
-        build(qb);
-        qb.andWhere(raw(link.sql, [...link.params]));
-      },
+      ? this.throughPivot(toMany.through, toMany.mappedBy, parentKey, target, alias)
+      : allOf(
+          pairs.map(
+            ([own, theirs]) =>
+              sql`${this.column(target, alias, theirs)} = ${this.column(parent, parentAlias, own)}`,
+          ),
+        );
+    return this.select(target, alias, value, {
+      ...selection,
+      where: [...(selection.where ?? []), link],
       // The parent row passed its own predicate in the enclosing query: the children's scope
       // through it need not be checked again (every other rule still applies). Through a join
       // table, or by columns outside MikroORM's relations, the children do not refer to the parent as
       // a scope sees it: their rules all apply.
-      toMany.through || toMany.byColumns ? undefined : childrenOfVisibleParents(this.em, toMany.mappedBy),
-    );
+      parentsVisibleThrough: toMany.through || toMany.byColumns ? undefined : toMany.mappedBy,
+    });
   }
 }

@@ -81,18 +81,14 @@ export class CompiledStatements {
   });
 
   /** The statement of the query root field `info` for `user`: built by `build` unless known already. */
-  async statement(
-    info: GraphQLResolveInfo,
-    user: AuthUser,
-    build: () => Promise<Statement>,
-  ): Promise<Statement> {
+  statement(info: GraphQLResolveInfo, user: AuthUser, build: () => Statement): Statement {
     const key = this.keyOf(info, user);
     if (key === undefined) return build();
     const known = this.statements.get(key);
     if (known) return known;
-    const built = await build();
+    const built = build();
     if (charactersOf(built, key) <= MAX_KEPT_CHARACTERS)
-      this.statements.set(key, Object.freeze({ sql: built.sql, params: Object.freeze([...built.params]) }));
+      this.statements.set(key, Object.freeze({ ...built, params: Object.freeze([...built.params]) }));
     return built;
   }
 

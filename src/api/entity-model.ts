@@ -47,6 +47,8 @@ export interface ToOneModel {
    * reference by columns, whose columns are written and filtered as the scalar fields they are.
    */
   idField?: string;
+  /** The foreign key's column, with `idField` (a reference by columns has none of its own). */
+  column?: string;
   target: EntityModel;
   nullable: boolean;
   /**
@@ -90,6 +92,8 @@ export interface ToManyModel {
 export interface KeyPartModel {
   /** The entity property: `skill`, `staff`. */
   name: string;
+  /** Its column. */
+  column: string;
   /** The GraphQL argument: `id` for a single key, else `skill`, `staffId`. */
   argument: string;
   kind: ScalarKind;
@@ -343,6 +347,7 @@ export function buildEntityModels(
         model.toOne.push({
           name: prop.name,
           idField: `${prop.name}Id`,
+          column: prop.fieldNames[0]!,
           target,
           nullable: Boolean(prop.nullable),
         });
@@ -359,10 +364,13 @@ export function buildEntityModels(
     const parts = metadata.get(cls).getPrimaryProps();
     model.key = parts.map((prop) => {
       const relation = toOneById(model).find((toOne) => toOne.name === prop.name);
-      if (parts.length === 1) return { name: prop.name, argument: 'id', kind: primaryKeyOf(model).kind };
+      const column = prop.fieldNames[0]!;
+      if (parts.length === 1)
+        return { name: prop.name, column, argument: 'id', kind: primaryKeyOf(model).kind };
       if (relation)
         return {
           name: prop.name,
+          column,
           argument: relation.idField,
           kind: primaryKeyOf(relation.target).kind,
           relation,
@@ -374,6 +382,7 @@ export function buildEntityModels(
         );
       return {
         name: prop.name,
+        column,
         argument: prop.name,
         kind: scalar.kind,
         ...(scalar.enumType ? { enumType: scalar.enumType } : {}),

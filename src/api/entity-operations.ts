@@ -11,6 +11,7 @@ import {
   type ListArguments,
   pagination,
   parseId,
+  keySql,
   parseKey,
   translateOrderBy,
   translateWhere,
@@ -31,11 +32,7 @@ const compiledRead = (ctx: RequestContext) => new CompiledRead(() => ctx.em, ctx
  * The statement of the query root field `info`: the gateway's compiled one for this document,
  * variables and identity when it has it (src/api/compiled-statements.ts), else built by `build`.
  */
-function statementOf(
-  ctx: RequestContext,
-  info: GraphQLResolveInfo,
-  build: () => Promise<Statement>,
-): Promise<Statement> {
+function statementOf(ctx: RequestContext, info: GraphQLResolveInfo, build: () => Statement): Statement {
   return ctx.statements ? ctx.statements.statement(info, securityOf(ctx).user, build) : build();
 }
 
@@ -53,7 +50,7 @@ export async function list(
 ): Promise<object[]> {
   authorizeRead(ctx, model, args);
   const read = compiledRead(ctx);
-  const statement = await statementOf(ctx, info, () => {
+  const statement = statementOf(ctx, info, () => {
     const { limit, offset } = pagination(args);
     const related = relationVisibility(ctx.security, model);
     return read.rowsStatement(planRead(ctx, model, info), {
@@ -74,7 +71,7 @@ export async function count(
 ) {
   authorizeRead(ctx, model, { where });
   const read = compiledRead(ctx);
-  const statement = await statementOf(ctx, info, () =>
+  const statement = statementOf(ctx, info, () =>
     read.countStatement(
       model,
       translateWhere(model, where, relationVisibility(ctx.security, model)),
@@ -95,9 +92,9 @@ export async function byId(
 ) {
   authorizeRead(ctx, model);
   const read = compiledRead(ctx);
-  const statement = await statementOf(ctx, info, () => {
+  const statement = statementOf(ctx, info, () => {
     const key = parseKey(model, args);
-    return read.rowsStatement(planRead(ctx, model, info), { where: key });
+    return read.rowsStatement(planRead(ctx, model, info), { where: keySql(model, key) });
   });
   const [row] = await read.rows(statement);
   return row ?? null;
@@ -119,7 +116,9 @@ function keyOf(em: EntityManager, model: EntityModel, entity: object): Row {
  */
 async function readBack(ctx: RequestContext, model: EntityModel, key: Row, info: GraphQLResolveInfo) {
   const read = compiledRead(ctx);
-  const [row] = await read.rows(await read.rowsStatement(planRead(ctx, model, info), { where: key }));
+  const [row] = await read.rows(
+    read.rowsStatement(planRead(ctx, model, info), { where: keySql(model, key) }),
+  );
   return row ?? null;
 }
 

@@ -1,7 +1,8 @@
-import { type FilterQuery, type QueryOrderMap, raw } from '@mikro-orm/core';
+import { comparisonSql } from '../../security/system/condition-sql.js';
+import { allOf, anyOf, type RowSql, sql, TRUE } from '../../security/system/sql-fragment.js';
 import { badUserInput } from '../errors.js';
 import { type EntityModel, primaryKeyOf, type ToOneModel } from './entity-model.js';
-import { type SortDirection } from './inputs/entity-inputs.js';
+import { SortDirection } from './inputs/entity-inputs.js';
 import { type Operator, type ScalarFilter } from './inputs/scalar-filters.js';
 
 export const DEFAULT_LIMIT = 100;
@@ -39,59 +40,55 @@ export function pagination(args: Pick<ListArguments, 'limit' | 'offset'>): { lim
   return { limit, offset };
 }
 
-const MIKRO_OPERATOR: Record<Exclude<Operator, 'isNull'>, string> = {
-  eq: '$eq',
-  ne: '$ne',
-  gt: '$gt',
-  gte: '$gte',
-  lt: '$lt',
-  lte: '$lte',
-  in: '$in',
-  nin: '$nin',
-  like: '$like',
-  ilike: '$ilike',
-};
-
 /**
- * What the request's security says of relation ids: the condition that the related row is one the
- * caller may see, and the expression to sort by that id with hidden rows read as null; each undefined
- * when the plain foreign key reveals nothing.
+ * What the request's security says of relation ids, on a row of the entity: the condition that the
+ * related row is one the caller may see, and the expression to sort by that id with hidden rows read
+ * as null; each undefined when the plain foreign key reveals nothing.
  */
 export interface RelationVisibility {
-  visible(relation: ToOneModel): FilterQuery<object> | undefined;
-  sortKey(relation: ToOneModel): PropertyKey | undefined;
+  visible(relation: ToOneModel): RowSql | undefined;
+  sortKey(relation: ToOneModel): RowSql | undefined;
 }
 
-/** Maps API field names to entity property names: `customerId` filters the `customer` relation's key. */
-function propertyOf(model: EntityModel, field: string): string {
-  return model.toOne.find((relation) => relation.idField === field)?.name ?? field;
+/** The column a `where` or `orderBy` field names: a scalar's, or a relation id's foreign key. */
+function columnOf(model: EntityModel, field: string): string {
+  const relation = model.toOne.find((toOne) => toOne.idField === field);
+  const column = relation
+    ? relation.column
+    : model.scalars.find((scalar) => scalar.name === field)?.columnName;
+  if (column === undefined) throw new Error(`${model.name}.${field} is not a column`);
+  return column;
 }
 
 /** A condition of `where`, and its negation as SQL's three-valued logic has it. */
 interface Leaf {
-  holds: FilterQuery<object>;
-  fails: FilterQuery<object>;
+  holds: RowSql;
+  fails: RowSql;
 }
 
 /**
- * The conditions of one field's operator object. A relation id is a value of the related row: a
- * hidden related row reads as null, so `eq`, `in`, `ne`… neither hold nor fail through it (as with
- * null, `NOT` does not match it either) and `isNull: true` holds, just as the field `customer`
+ * The conditions of one field's operator object, on `column`. A relation id is a value of the related
+ * row: a hidden related row reads as null, so `eq`, `in`, `ne`… neither hold nor fail through it (as
+ * with null, `NOT` does not match it either) and `isNull: true` holds, just as the field `customer`
  * resolves to null. `visible` is the condition that the related row is visible (none: every one is).
+ * The client's values are bind parameters.
  */
 function translateFilter(
-  property: string,
+  column: string,
   field: string,
   filter: ScalarFilter,
-  visible: FilterQuery<object> | undefined,
+  visible: RowSql | undefined,
 ): Leaf[] {
   const leaves: Leaf[] = [];
+  const target = (row: string) => sql.id(row, column);
   for (const [operator, value] of Object.entries(filter) as [Operator, unknown][]) {
     if (value === undefined) continue;
     if (operator === 'isNull') {
       if (value === null) throw badUserInput(`${field}.isNull must be true or false`);
-      const isNull = visible ? { $or: [{ [property]: null }, { $not: visible }] } : { [property]: null };
-      const notNull = visible ?? { [property]: { $ne: null } };
+      const isNull: RowSql = visible
+        ? (row) => sql`(${target(row)} is null or not ${visible(row)})`
+        : (row) => comparisonSql(target(row), 'eq', null);
+      const notNull: RowSql = visible ?? ((row) => comparisonSql(target(row), 'ne', null));
       leaves.push(value ? { holds: isNull, fails: notNull } : { holds: notNull, fails: isNull });
       continue;
     }
@@ -102,20 +99,24 @@ function translateFilter(
         `${field}.${operator} takes at most ${MAX_LIST_VALUES} values (got ${value.length})`,
       );
     }
-    const condition = { [property]: { [MIKRO_OPERATOR[operator]]: value } };
+    const operand = Array.isArray(value) ? value.map((each) => sql`${each}`) : sql`${value}`;
+    const condition: RowSql = (row) => comparisonSql(target(row), operator, operand);
     leaves.push(
       visible
-        ? { holds: { $and: [condition, visible] }, fails: { $and: [{ $not: condition }, visible] } }
-        : { holds: condition, fails: { $not: condition } },
+        ? {
+            holds: (row) => sql`(${condition(row)} and ${visible(row)})`,
+            fails: (row) => sql`(not (${condition(row)}) and ${visible(row)})`,
+          }
+        : { holds: condition, fails: (row) => sql`not (${condition(row)})` },
     );
   }
   return leaves;
 }
 
 /**
- * Turns a `where` argument into a MikroORM condition; every given field and operator must hold.
- * `NOT` is pushed down to the conditions (De Morgan), so each condition's own negation applies —
- * which for a relation id of a hidden row is not simply SQL's `not`.
+ * Turns a `where` argument into a condition on a row of `model` (undefined: none); every given field
+ * and operator must hold. `NOT` is pushed down to the conditions (De Morgan), so each condition's own
+ * negation applies — which for a relation id of a hidden row is not simply SQL's `not`.
  */
 export function translateWhere(
   model: EntityModel,
@@ -123,30 +124,37 @@ export function translateWhere(
   related: RelationVisibility,
   negated = false,
   depth = 1,
-): FilterQuery<object> {
-  if (!where) return {};
+): RowSql | undefined {
+  if (!where) return undefined;
   if (depth > MAX_WHERE_DEPTH)
     throw badUserInput(`where may nest AND/OR/NOT at most ${MAX_WHERE_DEPTH} levels deep`);
-  // An empty OR matches nothing and an empty AND everything, as in logic (and as MikroORM reads them).
-  const all = (parts: FilterQuery<object>[]) => (negated ? { $or: parts } : { $and: parts });
-  const any = (parts: FilterQuery<object>[]) => (negated ? { $and: parts } : { $or: parts });
-  const conditions: FilterQuery<object>[] = [];
+  // An empty OR matches nothing and an empty AND everything, as in logic.
+  const all =
+    (parts: RowSql[]): RowSql =>
+    (row) =>
+      (negated ? anyOf : allOf)(parts.map((part) => part(row)));
+  const any =
+    (parts: RowSql[]): RowSql =>
+    (row) =>
+      (negated ? allOf : anyOf)(parts.map((part) => part(row)));
+  // A part without conditions holds (negated, it comes back as the empty OR, which does not).
+  const nested = (part: WhereInput, negate: boolean): RowSql =>
+    translateWhere(model, part, related, negate, depth + 1) ?? (() => TRUE);
+  const conditions: RowSql[] = [];
   for (const [field, value] of Object.entries(where)) {
     if (value === undefined) continue;
     if (field === 'AND' || field === 'OR') {
       if (value === null) throw badUserInput(`${field} must be a list`);
-      const parts = (value as WhereInput[]).map((part) =>
-        translateWhere(model, part, related, negated, depth + 1),
-      );
+      const parts = (value as WhereInput[]).map((part) => nested(part, negated));
       conditions.push(field === 'AND' ? all(parts) : any(parts));
     } else if (field === 'NOT') {
       if (value === null) throw badUserInput('NOT must be a condition');
-      conditions.push(translateWhere(model, value as WhereInput, related, !negated, depth + 1));
+      conditions.push(nested(value as WhereInput, !negated));
     } else {
       if (value === null) throw badUserInput(`${field} must be an operator object such as { eq: … }`);
       const relation = model.toOne.find((toOne) => toOne.idField === field);
       const leaves = translateFilter(
-        relation?.name ?? field,
+        columnOf(model, field),
         field,
         value as ScalarFilter,
         relation && related.visible(relation),
@@ -155,11 +163,17 @@ export function translateWhere(
     }
   }
   if (conditions.length === 1) return conditions[0]!;
-  return conditions.length === 0 && !negated ? {} : all(conditions);
+  return conditions.length === 0 && !negated ? undefined : all(conditions);
+}
+
+/** One key of an order: an expression on the row and its direction. */
+export interface OrderTerm {
+  key: RowSql;
+  direction: SortDirection;
 }
 
 /**
- * Turns `orderBy` into MikroORM's order; the primary key is always the last key, so pages are stable
+ * Turns `orderBy` into the order of a row of `model`; the key is always last, so pages are stable
  * (rows with equal sort keys never swap between two requests). A relation id sorts as the caller sees
  * it: a hidden related row sorts as null.
  */
@@ -167,8 +181,10 @@ export function translateOrderBy(
   model: EntityModel,
   orderBy: OrderByInput[] | null | undefined,
   related: RelationVisibility,
-): QueryOrderMap<object>[] {
-  const order: QueryOrderMap<object>[] = [];
+): OrderTerm[] {
+  const order: OrderTerm[] = [];
+  /** The columns sorted by as they are: a key column among them needs no second term. */
+  const sorted = new Set<string>();
   for (const key of orderBy ?? []) {
     const fields = Object.entries(key).filter(([, direction]) => direction != null);
     if (fields.length !== 1) {
@@ -176,26 +192,21 @@ export function translateOrderBy(
     }
     const [field, direction] = fields[0]!;
     const relation = model.toOne.find((toOne) => toOne.idField === field);
-    order.push({
-      [(relation && related.sortKey(relation)) ?? sortKeyOf(model, propertyOf(model, field))]: direction,
-    });
+    const visibleKey = relation && related.sortKey(relation);
+    const column = columnOf(model, field);
+    if (!visibleKey) sorted.add(column);
+    order.push({ key: visibleKey ?? ((row) => sql.id(row, column)), direction: direction! });
   }
   for (const part of model.key) {
-    const key = sortKeyOf(model, part.name);
-    if (!order.some((entry) => key in entry)) order.push({ [key]: 'asc' });
+    const column = part.column;
+    if (!sorted.has(column)) order.push({ key: (row) => sql.id(row, column), direction: SortDirection.ASC });
   }
   return order;
 }
 
-/**
- * The order key of a property: its name, or for a column whose name holds a dot (`"Name.Prefix"`)
- * the column itself as SQL, since MikroORM splits an order-by column at its dots.
- */
-function sortKeyOf(model: EntityModel, property: string): string {
-  const column = model.scalars.find((field) => field.name === property)?.columnName;
-  return column?.includes('.')
-    ? raw((alias: string) => `${alias}."${column.replaceAll('"', '""')}"`)
-    : property;
+/** The condition that a row of `model` has the key `key` (as `parseKey` parses it). */
+export function keySql(model: EntityModel, key: Record<string, unknown>): RowSql {
+  return (row) => allOf(model.key.map((part) => sql`${sql.id(row, part.column)} = ${key[part.name]}`));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type FilterQuery, type QueryOrderMap } from '@mikro-orm/core';
+import { type RowSql } from '../../security/system/sql-fragment.js';
 import {
   type FieldNode,
   getArgumentValues,
@@ -16,7 +16,13 @@ import {
   type ToManyModel,
   type ToOneModel,
 } from './entity-model.js';
-import { type ListArguments, pagination, translateOrderBy, translateWhere } from './query-arguments.js';
+import {
+  type ListArguments,
+  type OrderTerm,
+  pagination,
+  translateOrderBy,
+  translateWhere,
+} from './query-arguments.js';
 
 type Row = Record<string, unknown>;
 
@@ -35,12 +41,12 @@ export interface ReadPlan {
 export type RelationRead =
   | { key: string; plan: ReadPlan; toOne: ToOneModel }
   | { key: string; plan: ReadPlan; toMany: ToManyModel; page: ChildPage }
-  | { key: string; count: ToManyModel; where: FilterQuery<object> };
+  | { key: string; count: ToManyModel; where: RowSql | undefined };
 
 /** A to-many relation's per-parent page, translated and checked. */
 export interface ChildPage {
-  where: FilterQuery<object>;
-  orderBy: QueryOrderMap<object>[];
+  where: RowSql | undefined;
+  orderBy: OrderTerm[];
   limit: number;
   offset: number;
 }
@@ -150,8 +156,9 @@ function planLevel(
     const counted = model.toMany.find((relation) => relation.countField === name);
     if (counted) {
       const args = getArgumentValues(type.getFields()[name]!, fieldNodes[0]!, info.variableValues);
-      const where = unlessRefused(() => checkCount(ctx, model, counted, args));
-      if (where) plan.relations.push({ key: relationKey(responseKey), count: counted, where });
+      const checked = unlessRefused(() => ({ where: checkCount(ctx, model, counted, args) }));
+      if (checked)
+        plan.relations.push({ key: relationKey(responseKey), count: counted, where: checked.where });
       continue;
     }
     const toMany = model.toMany.find((relation) => relation.name === name);

@@ -1,11 +1,7 @@
-/** SQL text with `?` placeholders and its parameters, in order. */
-export interface Fragment {
-  sql: string;
-  params: readonly unknown[];
-}
+import { type CompiledSql } from '../../security/system/sql-fragment.js';
 
-/** A whole compiled read (src/api/compiled-read.ts): one select with `?` placeholders and its parameters. */
-export interface Statement extends Fragment {
+/** A whole compiled read (src/api/compiled-read.ts): one select, `$1, $2, …`, and its parameters. */
+export interface Statement extends CompiledSql {
   /** A count whose rows pass a scope's check of their parent: see CompiledRead.count. */
   countsThroughScope?: boolean;
 }

@@ -1,6 +1,7 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { OperationTypeNode } from 'graphql';
 import { type RequestSecurity } from '../../security/system/request-security.js';
+import { compileSql, sql } from '../../security/system/sql-fragment.js';
 import { selectBound } from './bound-query.js';
 import { isSettingsStatement } from './preparing-client.js';
 
@@ -58,8 +59,8 @@ export const isTransactionFraming = (sql: string) =>
  * with the settings as bind parameters, prepared once per connection like the compiled reads.
  */
 export async function setLocal(em: EntityManager, settings: [string, string][]): Promise<void> {
-  const calls = settings.map(() => 'set_config(?, ?, true)');
-  await selectBound(em, `select ${calls.join(', ')}`, settings.flat());
+  const calls = settings.map(([name, value]) => sql`set_config(${name}, ${value}, true)`);
+  await selectBound(em, compileSql(sql`select ${sql.join(calls)}`));
 }
 
 /**

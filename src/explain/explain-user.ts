@@ -1,6 +1,7 @@
-import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
+import { type MikroORM } from '@mikro-orm/postgresql';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import { RequestSecurity } from '../../security/system/request-security.js';
+import { compileConstant } from '../../security/system/sql-fragment.js';
 import { restrictTo } from '../../security/system/row-security.js';
 import { type SecuredEntity } from '../../security/system/secured-entity.js';
 import { type AppliedRule, type ApiVerb, type SecurityModel } from '../../security/system/security-model.js';
@@ -40,7 +41,7 @@ export async function explainUser(
 ): Promise<Explanation> {
   const { orm, model } = context;
   const em = orm.em.fork();
-  const security = new RequestSecurity(model, user, em);
+  const security = new RequestSecurity(model, user);
   restrictTo(em, security);
   const chosen = model
     .securedEntities()
@@ -55,7 +56,7 @@ export async function explainUser(
         verbs,
         ...(verbs.read ? { rows: await em.count(meta.class, {}) } : {}),
         rules: model.rulesFor(user, meta.className),
-        predicate: predicateSql(em, model, user, meta),
+        predicate: predicateSql(model, user, meta),
       };
     }
   } finally {
@@ -64,14 +65,11 @@ export async function explainUser(
   return { user: user.id, entities };
 }
 
-/** The predicate as the WHERE clause the ORM sends, values inlined, for a person to read. */
-function predicateSql(em: EntityManager, model: SecurityModel, user: AuthUser, meta: SecuredEntity): string {
-  const predicate = model.predicate(user, meta.className, em);
-  if (Object.keys(predicate).length === 0) return 'true';
-  const sql = em
-    .createQueryBuilder(meta.class, 'e0')
-    .select('*')
-    .where(predicate as never)
-    .getFormattedQuery();
-  return sql.slice(sql.indexOf(' where ') + ' where '.length);
+/**
+ * The predicate as the gateway renders it on the row `e0`, with the user's values written out, for a
+ * person to read (the gateway binds them).
+ */
+function predicateSql(model: SecurityModel, user: AuthUser, meta: SecuredEntity): string {
+  const predicate = model.rowSql(user, meta.className, 'e0', { values: 'inline' });
+  return predicate ? compileConstant(predicate) : 'true';
 }

@@ -24,7 +24,7 @@ async function visibleRows(
 ): Promise<number | null> {
   if (!model.allows(user, entityName, 'read')) return null;
   const meta = model.entity(entityName);
-  return em.count(meta.class, model.predicate(user, entityName, em) as never);
+  return em.count(meta.class, model.predicate(user, entityName) as never);
 }
 
 /**

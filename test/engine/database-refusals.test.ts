@@ -40,7 +40,7 @@ const refusal = (props: Record<string, string>) =>
 async function answer(roles: string[], entity: string, verb: 'create' | 'update', error: Error) {
   const user = { id: 'u', roles, attributes: { clientId: 1 } };
   const em = orm.em.fork();
-  return (await toUserError(error, em, modelOf(entity), verb, new RequestSecurity(model, user, em), {})) as
+  return (await toUserError(error, em, modelOf(entity), verb, new RequestSecurity(model, user), {})) as
     GraphQLError | Error;
 }
 

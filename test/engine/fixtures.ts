@@ -349,7 +349,8 @@ export async function openFixtureDatabase(): Promise<FixtureDatabase> {
     forkFor(reader) {
       const fork = orm.em.fork();
       restrictTo(fork, {
-        predicate: (entityName, em) => model.predicate(reader, entityName, em),
+        rowSql: (entityName, row, parentsVisibleThrough) =>
+          model.rowSql(reader, entityName, row, { parentsVisibleThrough }),
         describe: (entityName) => ({ rules: model.describe(reader, entityName) }),
       });
       return fork;

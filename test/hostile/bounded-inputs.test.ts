@@ -136,11 +136,10 @@ describe('a statement', () => {
   it('carries at most the 65,535 parameters PostgreSQL counts, and is refused before it is sent past them', async () => {
     await t.orm.em.fork().transactional(async (em) => {
       const statement = (n: number) =>
-        selectBound<{ n: number }>(
-          em,
-          `select cardinality(array[${'?::int,'.repeat(n).slice(0, -1)}]) as n`,
-          Array(n).fill(1),
-        );
+        selectBound<{ n: number }>(em, {
+          sql: `select cardinality(array[${Array.from({ length: n }, (_, i) => `$${i + 1}::int`).join(',')}]) as n`,
+          params: Array(n).fill(1),
+        });
       expect(await statement(MAX_BIND_PARAMETERS)).toEqual([{ n: MAX_BIND_PARAMETERS }]);
       await expect(statement(MAX_BIND_PARAMETERS + 1)).rejects.toMatchObject({
         message: expect.stringMatching(/MAX_BIND_PARAMETERS/),

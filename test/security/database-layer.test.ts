@@ -50,7 +50,7 @@ describe('the database layer alone', () => {
       for (const meta of filtered()) {
         const primaryKey = meta.getPrimaryProps()[0]!.name;
         const em = dangerouslyBypassRowSecurity(t.orm.em);
-        const allowed = await em.find(meta.class, t.model.predicate(user, meta.className, em), {
+        const allowed = await em.find(meta.class, t.model.predicate(user, meta.className), {
           orderBy: { [primaryKey]: 'asc' },
         });
         const expectedIds = allowed.map((row) => String((row as Record<string, unknown>)[primaryKey]));
