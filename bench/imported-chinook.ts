@@ -91,12 +91,12 @@ async function cli(databaseUrl: string, domain: string, script: string, ...args:
 const databaseUrl = await chinookDatabase();
 const folder = relative(ROOT, await mkdtemp(join(ROOT, 'bench/.chinook-')));
 try {
-  await cli(databaseUrl, 'domain', 'src/db/cli/import-schema.ts', '--out', folder);
+  await cli(databaseUrl, 'domain', 'src/tools/cli/import-schema.ts', '--out', folder);
   await writeFile(
     join(ROOT, folder, 'declare-security.ts'),
     chinookRepresentativeRule(relative(join(ROOT, folder), join(ROOT, 'security/system/policy.js'))),
   );
-  await cli(databaseUrl, folder, 'src/db/cli/create-security-migration.ts');
+  await cli(databaseUrl, folder, 'src/tools/cli/create-security-migration.ts');
   await cli(
     databaseUrl,
     folder,

@@ -6,8 +6,8 @@ import { type RequestContextOptions } from './context.js';
 import { type Domain } from './domain.js';
 import { createOrmOptions, domainOrmOptions, type PoolSettings } from './db/orm-config.js';
 import { QueryLog } from './db/query-log.js';
-import { prepareRowSecurity } from './db/row-security-setup.js';
-import { seedOnStart, type SeedMode } from './db/seed/seed-database.js';
+import { prepareRowSecurity } from '../security/database/row-security-setup.js';
+import { seedOnStart, type SeedMode } from './tools/seed/seed-database.js';
 import { createGateway, type Gateway, type GatewaySettings } from './gateway.js';
 import { type Logger } from './logger.js';
 

@@ -146,6 +146,18 @@ describe('the engine’s modules', () => {
     expect(reaching).toEqual([]);
   });
 
+  it('keep their layers: the security model imports no runtime, the runtime no developer tool', async () => {
+    const graph = await engineImports();
+    const crossing = (from: RegExp, to: RegExp) =>
+      [...graph].flatMap(([module, imported]) =>
+        from.test(module)
+          ? imported.filter((path) => to.test(path)).map((path) => `${module} → ${path}`)
+          : [],
+      );
+    expect(crossing(/^security\/system\//, /^(src|auth-providers)\//)).toEqual([]);
+    expect(crossing(/^src\/db\//, /^src\/tools\//)).toEqual([]);
+  });
+
   it('finds a cycle where there is one, so the check above can fail', () => {
     const graph = new Map([
       ['a.ts', ['b.ts']],

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import type { TestProject } from 'vitest/node';
-import { type EmbeddedDatabase, startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
+import { type EmbeddedDatabase, startEmbeddedPostgres } from '../src/db/embedded/embedded-postgres.js';
 import northwind from './fixtures/northwind/index.js';
 import { assembleGateway } from '../src/assemble.js';
 import { databaseUrl } from './helpers/database-url.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UserStore } from '../auth-providers/sql/user-store.js';
-import { isAlive, waitUntilGone } from '../src/db/process-info.js';
+import { isAlive, waitUntilGone } from '../src/db/embedded/process-info.js';
 import { loginAs, postGraphQL, startGatewayProcess } from './helpers/gateway-process.js';
 import { runProjectCli } from './helpers/project-cli.js';
 import { createTestDatabase, type TestDatabase } from './helpers/test-database.js';
@@ -109,7 +109,7 @@ describe('npm start against DATABASE_URL', () => {
     // The team imports that database: the demo's accounts are leftovers in it now.
     const out = `test/.imported-start-${randomBytes(4).toString('hex')}`;
     cleanups.push(() => rm(resolve(ROOT, out), { recursive: true, force: true }));
-    const imported = await runProjectCli('src/db/cli/import-schema.ts', ['--out', out], {
+    const imported = await runProjectCli('src/tools/cli/import-schema.ts', ['--out', out], {
       databaseUrl: db.url,
       env: { DOMAIN: 'domain' },
     });

@@ -1,6 +1,6 @@
 import { type EntityMetadata } from '@mikro-orm/core';
 import { attributesOf, type Condition, type Operand, type Operator } from './captured-filter.js';
-import { allOf, anyOf, FALSE, sql, type SqlFragment, TRUE } from './sql-fragment.js';
+import { allOf, anyOf, atomic, FALSE, sql, type SqlFragment, TRUE } from './sql-fragment.js';
 
 /**
  * How a condition's operands reach SQL — the one thing the two layers render differently:
@@ -54,16 +54,18 @@ export function comparisonSql(
   operand: SqlFragment | readonly SqlFragment[] | null,
 ): SqlFragment {
   if (operand === null) {
-    if (operator === 'eq') return sql`${target} is null`;
-    if (operator === 'ne') return sql`${target} is not null`;
+    if (operator === 'eq') return atomic(sql`${target} is null`);
+    if (operator === 'ne') return atomic(sql`${target} is not null`);
+    // `> null` holds for no row: a rule written so is a mistake, and start-up stops on it.
     throw new Error(`${operator} takes a value, not null`);
   }
+  if (!Object.hasOwn(COMPARISONS, operator)) throw new Error(`unknown operator ${operator}`);
   const comparison = sql.raw(COMPARISONS[operator]);
   if (Array.isArray(operand)) {
     if (operand.length === 0) return operator === 'in' ? FALSE : TRUE;
-    return sql`${target} ${comparison} (${sql.join(operand)})`;
+    return atomic(sql`${target} ${comparison} (${sql.join(operand)})`);
   }
-  return sql`${target} ${comparison} ${operand as SqlFragment}`;
+  return atomic(sql`${target} ${comparison} ${operand as SqlFragment}`);
 }
 
 /**
@@ -81,7 +83,7 @@ export function conditionSql(
   // allOf and anyOf parenthesise what they join: a part is a comparison or parenthesised itself.
   if ('and' in condition) return allOf(each(condition.and));
   if ('or' in condition) return anyOf(each(condition.or));
-  if ('not' in condition) return sql`not (${conditionSql(meta, condition.not, values, column)})`;
+  if ('not' in condition) return atomic(sql`not (${conditionSql(meta, condition.not, values, column)})`);
   const prop = meta.properties[condition.property as never] as EntityMetadata['props'][number] | undefined;
   if (!prop?.fieldNames?.length)
     throw new Error(`${condition.property} is not a column of ${meta.className}`);

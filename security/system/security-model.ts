@@ -37,7 +37,7 @@ import { isView, type SecuredEntity } from './secured-entity.js';
 import { captureFilter, comparedAttributes, type Condition } from './captured-filter.js';
 import { Uncapturable } from './symbolic-filter.js';
 import { boundValues, inlineValues, userConditionSql } from './condition-sql.js';
-import { anyOf, FALSE, type RowSql, sql, type SqlFragment, tableSql } from './sql-fragment.js';
+import { anyOf, atomic, FALSE, type RowSql, sql, type SqlFragment, tableSql } from './sql-fragment.js';
 import { sqlCondition } from './row-security.js';
 
 /** A mistake in a domain's declare-security.ts: start-up and the security CLIs stop with this one line. */
@@ -213,7 +213,7 @@ export class SecurityModel {
     const parts = this.predicateParts(user, entityName, row, options);
     // A conjunction as it is, without parentheses around it (it reads as the rules do): every use
     // puts it among other `and`s or parenthesises it (`sqlCondition`).
-    if (parts.length === 0) return undefined;
+    if (parts.length <= 1) return parts[0]?.sql;
     return sql.join(
       parts.map((part) => part.sql),
       sql` and `,
@@ -279,8 +279,10 @@ export class SecurityModel {
     const foreignKey = sql.id(row, scope.foreignKey);
     const parent = `v${depth}`;
     const parentRows = this.rowSql(user, scope.parent, parent, { depth, values });
-    if (!parentRows) return sql`${foreignKey} is not null`;
-    return sql`(exists (select 1 from ${tableSql(this.entity(scope.parent))} as ${sql.id(parent)} where ${sql.id(parent, scope.parentKey)} = ${foreignKey} and ${parentRows}) or false)`;
+    if (!parentRows) return atomic(sql`${foreignKey} is not null`);
+    return atomic(
+      sql`(exists (select 1 from ${tableSql(this.entity(scope.parent))} as ${sql.id(parent)} where ${sql.id(parent, scope.parentKey)} = ${foreignKey} and ${parentRows}) or false)`,
+    );
   }
 
   /**
@@ -317,7 +319,7 @@ export class SecurityModel {
    */
   relatedRowVisible(user: AuthUser, entityName: string, relation: string): RowSql | undefined {
     const related = this.relatedKeys(user, entityName, relation);
-    return related && ((row) => sql`(${sql.id(row, related.column)} in (${related.keys}) or false)`);
+    return related && ((row) => atomic(sql`(${sql.id(row, related.column)} in (${related.keys}) or false)`));
   }
 
   /**

@@ -10,8 +10,20 @@ export type SqlFragment = RawBuilder<unknown>;
 
 export { sql };
 
-export const TRUE: SqlFragment = sql`true`;
-export const FALSE: SqlFragment = sql`false`;
+/**
+ * Fragments that bind tighter than `and` and `or` (a comparison, `not …`, something parenthesised):
+ * `allOf` and `anyOf` put them in as they are and parenthesise every other part.
+ */
+const whole = new WeakSet<SqlFragment>();
+
+/** `fragment`, marked as binding tighter than `and` and `or`. */
+export function atomic(fragment: SqlFragment): SqlFragment {
+  whole.add(fragment);
+  return fragment;
+}
+
+export const TRUE: SqlFragment = atomic(sql`true`);
+export const FALSE: SqlFragment = atomic(sql`false`);
 
 /** SQL text and the values bound to its placeholders, in order. */
 export interface CompiledSql {
@@ -49,20 +61,29 @@ export function compileConstant(fragment: SqlFragment): string {
   return text;
 }
 
+/** `(fragment)`: a condition kept whole wherever it is put. */
+export const parenthesised = (fragment: SqlFragment): SqlFragment =>
+  whole.has(fragment) ? fragment : atomic(sql`(${fragment})`);
+
 /** An entity's table: schema-qualified when its entity names a schema. */
 export const tableSql = (meta: { schema?: string; tableName: string }): SqlFragment =>
   meta.schema ? sql.id(meta.schema, meta.tableName) : sql.id(meta.tableName);
 
-/** `parts` joined by `and` (true when there are none); each part is parenthesised. */
+/**
+ * `parts` joined by `or` or `and`, the whole parenthesised and each part too unless it is `atomic`,
+ * so that no part's own `or` can bind to its neighbour's condition (`a or b and <row security>`);
+ * a single part as it is.
+ */
+const joined = (parts: readonly SqlFragment[], separator: SqlFragment): SqlFragment =>
+  parts.length === 1 ? parts[0]! : atomic(sql`(${sql.join(parts.map(parenthesised), separator)})`);
+
+/** `parts` joined by `and` (true when there are none). */
 export const allOf = (parts: readonly SqlFragment[]): SqlFragment =>
-  parts.length === 0 ? TRUE : parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, sql` and `)})`;
+  parts.length === 0 ? TRUE : joined(parts, sql` and `);
 
 /** `parts` joined by `or` (false when there are none). */
 export const anyOf = (parts: readonly SqlFragment[]): SqlFragment =>
-  parts.length === 0 ? FALSE : parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, sql` or `)})`;
+  parts.length === 0 ? FALSE : joined(parts, sql` or `);
 
 /** SQL on a row of a query, given the row's alias: a condition on it, or a value of it. */
 export type RowSql = (row: string) => SqlFragment;
-
-/** `(fragment)`: a condition kept whole wherever it is put. */
-export const parenthesised = (fragment: SqlFragment): SqlFragment => sql`(${fragment})`;

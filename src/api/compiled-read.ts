@@ -13,6 +13,7 @@ import { selectBound } from '../db/bound-query.js';
 import { REQUEST_WORK_MEM, SERVER_WORK_MEM, setLocal } from '../db/request-transaction.js';
 import { columnJson } from './column-types.js';
 import { type EntityModel, primaryKeyOf, type ToManyModel } from './entity-model.js';
+import { SortDirection } from './inputs/entity-inputs.js';
 import { type OrderTerm } from './query-arguments.js';
 import { type ReadPlan, type RelationRead } from './read-plan.js';
 import { type Statement } from './statement.js';
@@ -136,7 +137,9 @@ export class CompiledRead {
     const clauses: SqlFragment[] = [sql`select ${value} from ${from} as ${sql.id(alias)}`];
     if (conditions.length > 0) clauses.push(sql`where ${allOf(conditions)}`);
     if (selection.orderBy?.length) {
-      const terms = selection.orderBy.map((term) => sql`${term.key(alias)} ${sql.raw(term.direction)}`);
+      const terms = selection.orderBy.map(
+        (term) => sql`${term.key(alias)} ${term.direction === SortDirection.DESC ? sql`desc` : sql`asc`}`,
+      );
       clauses.push(sql`order by ${sql.join(terms)}`);
     }
     if (selection.limit !== undefined) clauses.push(sql`limit ${selection.limit}`);

@@ -1,5 +1,5 @@
 import { comparisonSql } from '../../security/system/condition-sql.js';
-import { allOf, anyOf, type RowSql, sql, TRUE } from '../../security/system/sql-fragment.js';
+import { allOf, anyOf, atomic, type RowSql, sql, TRUE } from '../../security/system/sql-fragment.js';
 import { badUserInput } from '../errors.js';
 import { type EntityModel, primaryKeyOf, type ToOneModel } from './entity-model.js';
 import { SortDirection } from './inputs/entity-inputs.js';
@@ -86,7 +86,7 @@ function translateFilter(
     if (operator === 'isNull') {
       if (value === null) throw badUserInput(`${field}.isNull must be true or false`);
       const isNull: RowSql = visible
-        ? (row) => sql`(${target(row)} is null or not ${visible(row)})`
+        ? (row) => atomic(sql`(${target(row)} is null or not ${visible(row)})`)
         : (row) => comparisonSql(target(row), 'eq', null);
       const notNull: RowSql = visible ?? ((row) => comparisonSql(target(row), 'ne', null));
       leaves.push(value ? { holds: isNull, fails: notNull } : { holds: notNull, fails: isNull });
@@ -104,10 +104,10 @@ function translateFilter(
     leaves.push(
       visible
         ? {
-            holds: (row) => sql`(${condition(row)} and ${visible(row)})`,
-            fails: (row) => sql`(not (${condition(row)}) and ${visible(row)})`,
+            holds: (row) => atomic(sql`(${condition(row)} and ${visible(row)})`),
+            fails: (row) => atomic(sql`(not (${condition(row)}) and ${visible(row)})`),
           }
-        : { holds: condition, fails: (row) => sql`not (${condition(row)})` },
+        : { holds: condition, fails: (row) => atomic(sql`not (${condition(row)})`) },
     );
   }
   return leaves;
@@ -206,7 +206,8 @@ export function translateOrderBy(
 
 /** The condition that a row of `model` has the key `key` (as `parseKey` parses it). */
 export function keySql(model: EntityModel, key: Record<string, unknown>): RowSql {
-  return (row) => allOf(model.key.map((part) => sql`${sql.id(row, part.column)} = ${key[part.name]}`));
+  return (row) =>
+    allOf(model.key.map((part) => comparisonSql(sql.id(row, part.column), 'eq', sql`${key[part.name]}`)));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { type Config } from '../config.js';
 import { type Logger } from '../logger.js';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { startEmbeddedPostgres } from './embedded/embedded-postgres.js';
 
 export const DATA_DIR = join(process.cwd(), '.data');
 const EMBEDDED_DATABASE_NAME = 'grantgate';

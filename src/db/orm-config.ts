@@ -81,6 +81,11 @@ export function createOrmOptions(options: {
     // SPEC §5: a row is judged by its own attributes; a hidden to-one target reads as null, it does
     // not hide the row that points to it (MikroORM's default would inner-join and drop that row).
     autoJoinRefsForFilters: false,
+    // A relation loaded with its owner (populate) is read by a query of its own, which the security
+    // filter limits like any other. A joined load would copy only the filter's property conditions
+    // into the join's ON, and the row condition is SQL (security/system/condition-sql.ts): the join
+    // would bring in rows of other tenants.
+    loadStrategy: 'select-in',
     // The policies, the field-writes trigger and the functions they call are grantgate's, written by
     // the `*_row_security` migrations from the declarations, and an imported database's own triggers
     // and functions are its team's: the entity schema diff must neither drop them nor report them.

@@ -5,7 +5,7 @@ import { compileSql, sql } from '../../security/system/sql-fragment.js';
 import { selectBound } from './bound-query.js';
 import { isSettingsStatement } from './preparing-client.js';
 
-/** How requests meet the database's row-level security (see src/db/database-role.ts). */
+/** How requests meet the database's row-level security (see security/database/database-role.ts). */
 export interface DatabaseSecurity {
   /** Mode "one privileged URL": the role each request transaction switches to (SET LOCAL ROLE). */
   switchToRole?: string;

@@ -68,7 +68,7 @@ let run: { code: number | null; stdout: string; stderr: string };
 beforeAll(async () => {
   db = await createTestDatabase({ empty: true });
   await db.sql.query(TEAM_SCHEMA);
-  run = await runProjectCli('src/db/cli/import-schema.ts', ['--out', OUT], { databaseUrl: db.url });
+  run = await runProjectCli('src/tools/cli/import-schema.ts', ['--out', OUT], { databaseUrl: db.url });
   if (run.code !== 0) throw new Error(`db:import failed: ${run.stderr}`);
   t = await startTestGateway({ database: db, domain: await loadDomain(OUT) });
 }, 120_000);
@@ -205,7 +205,7 @@ describe('npm run db:import on the types real schemas hold', () => {
   });
 
   it('writes classes that map the tables exactly: db:migration:create finds nothing to create', async () => {
-    const created = await runProjectCli('src/db/cli/create-migration.ts', [], {
+    const created = await runProjectCli('src/tools/cli/create-migration.ts', [], {
       databaseUrl: db.url,
       env: { DOMAIN: OUT },
     });

@@ -6,7 +6,7 @@ import { ObjectType } from 'type-graphql';
 import { describe, expect, it } from 'vitest';
 import { declareSecurity } from '../../security/system/policy.js';
 import { emitSchemaText } from '../../src/api/schema-file.js';
-import { operationsSources } from '../../src/db/import/operations-source.js';
+import { operationsSources } from '../../src/tools/import/operations-source.js';
 import { GeneratedId, IntColumn, StringColumn } from '../../src/model/columns.js';
 import { ToOne } from '../../src/model/relations.js';
 

@@ -4,8 +4,8 @@ import { join, resolve } from 'node:path';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lowerFirst, pluralize } from '../../src/api/entity-model.js';
-import { type PlannedEntity, type PlannedMember, planEntities } from '../../src/db/import/entity-plan.js';
-import { introspect } from '../../src/db/import/introspection.js';
+import { type PlannedEntity, type PlannedMember, planEntities } from '../../src/tools/import/entity-plan.js';
+import { introspect } from '../../src/tools/import/introspection.js';
 import {
   type GatewayProcess,
   loginAs,
@@ -305,7 +305,7 @@ function describeSample(sample: Sample) {
       // Written beside the served domain (`domain/`), as a team's --out is.
       imported = await runIn(
         'domain',
-        'src/db/cli/import-schema.ts',
+        'src/tools/cli/import-schema.ts',
         '--out',
         out,
         ...sample.schemas.flatMap((s) => ['--schema', s]),
@@ -315,7 +315,7 @@ function describeSample(sample: Sample) {
         join(ROOT, out, 'declare-security.ts'),
         sample.declarations.replace('POLICY', '../../security/system/policy.js'),
       );
-      const policies = await run('src/db/cli/create-security-migration.ts');
+      const policies = await run('src/tools/cli/create-security-migration.ts');
       expect(policies).toMatchObject({ code: 0, stderr: '' });
       for (const user of sample.users) {
         const added = await run(
@@ -368,7 +368,7 @@ function describeSample(sample: Sample) {
         `Mapped ${tables} table(s)${views > 0 ? ` and ${views} view(s)` : ''} into ${out}:`,
       );
       expect(plan).toHaveLength(tables + views);
-      expect(await run('src/db/cli/create-migration.ts')).toMatchObject({
+      expect(await run('src/tools/cli/create-migration.ts')).toMatchObject({
         code: 0,
         stdout: 'The entities match the migrations: nothing to create.\n',
       });
@@ -544,7 +544,7 @@ function describeSample(sample: Sample) {
     });
 
     it('security:check finds the policies as declared, and names the views they do not reach', async () => {
-      const check = await run('src/db/cli/security-check.ts');
+      const check = await run('src/tools/cli/security-check.ts');
       expect(check).toMatchObject({ code: 0, stderr: '' });
       expect(check.stdout).toContain("The database's policies match the declarations");
       // The samples' views belong to the test's superuser: their tables' policies never see the reader.

@@ -116,7 +116,7 @@ beforeAll(async () => {
   db = await createTestDatabase({ empty: true });
   await db.sql.query(TEAM_SCHEMA);
   before = await teamState(db);
-  imported = await run('src/db/cli/import-schema.ts', db, 'domain', '--out', OUT);
+  imported = await run('src/tools/cli/import-schema.ts', db, 'domain', '--out', OUT);
   expect(imported).toMatchObject({ code: 0, stderr: '' });
   // The README's worked example: declare who may do what, then write the policies.
   const declarations = join(ROOT, OUT, 'declare-security.ts');
@@ -143,7 +143,7 @@ beforeAll(async () => {
     );
     expect(added).toMatchObject({ code: 0, stderr: '' });
   }
-  const policies = await run('src/db/cli/create-security-migration.ts', db, OUT);
+  const policies = await run('src/tools/cli/create-security-migration.ts', db, OUT);
   expect(policies.stderr).toBe('');
   expect(policies.stdout).toMatch(/^Created test\/imported-\w+\/migrations\/Migration\d+_row_security\.ts$/m);
   gateway = startGatewayProcess({ DATABASE_URL: db.url, DOMAIN: OUT, JWT_SECRET: 'x'.repeat(32) });
@@ -198,7 +198,7 @@ describe('the gateway on an imported database', () => {
   });
 
   it('writes classes that match the tables: db:migration:create finds nothing to create', async () => {
-    const created = await run('src/db/cli/create-migration.ts', db, OUT);
+    const created = await run('src/tools/cli/create-migration.ts', db, OUT);
     expect(created).toMatchObject({
       code: 0,
       stderr: '',
@@ -427,7 +427,7 @@ describe('the gateway on an imported database', () => {
 describe('running the import again', () => {
   it('refuses to overwrite an earlier import without --force, and writes nothing', async () => {
     const before = await readFile(join(ROOT, OUT, 'staff.entity.ts'), 'utf8');
-    const again = await run('src/db/cli/import-schema.ts', db, 'domain', '--out', OUT);
+    const again = await run('src/tools/cli/import-schema.ts', db, 'domain', '--out', OUT);
     expect(again).toEqual({
       code: 1,
       stdout: '',
@@ -437,7 +437,7 @@ describe('running the import again', () => {
   });
 
   it('with --force rewrites the classes and keeps the edited declarations and the migrations', async () => {
-    const again = await run('src/db/cli/import-schema.ts', db, 'domain', '--out', OUT, '--force');
+    const again = await run('src/tools/cli/import-schema.ts', db, 'domain', '--out', OUT, '--force');
     expect(again.code).toBe(0);
     expect(again.stdout).toContain(`Kept ${OUT}/declare-security.ts: add rules for any new entity.\n`);
     expect(await readFile(join(ROOT, OUT, 'declare-security.ts'), 'utf8')).toContain(
@@ -453,7 +453,7 @@ describe('running the import again', () => {
     await mkdir(join(ROOT, foreign));
     await writeFile(join(ROOT, foreign, 'notes.txt'), 'mine');
     try {
-      const result = await run('src/db/cli/import-schema.ts', db, 'domain', '--out', foreign);
+      const result = await run('src/tools/cli/import-schema.ts', db, 'domain', '--out', foreign);
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(
         `${foreign}/ holds files db:import did not write; choose another --out or move them away\n`,

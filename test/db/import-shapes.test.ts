@@ -147,7 +147,7 @@ beforeAll(async () => {
   await db.sql.query(TEAM_SCHEMA);
   await db.sql.query(TEAM_DATA);
   run = await runProjectCli(
-    'src/db/cli/import-schema.ts',
+    'src/tools/cli/import-schema.ts',
     ['--out', OUT, '--schema', 'public', '--schema', 'billing'],
     { databaseUrl: db.url },
   );

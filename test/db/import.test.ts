@@ -66,7 +66,7 @@ beforeAll(async () => {
   await db.sql.query(TEAM_SCHEMA);
   await db.sql.query(TEAM_DATA);
   before = await teamState();
-  run = await runProjectCli('src/db/cli/import-schema.ts', ['--out', OUT], { databaseUrl: db.url });
+  run = await runProjectCli('src/tools/cli/import-schema.ts', ['--out', OUT], { databaseUrl: db.url });
 }, 120_000);
 
 afterAll(async () => {
@@ -234,7 +234,7 @@ describe('an import that cannot finish', () => {
     try {
       await odd.sql.query(`${TEAM_SCHEMA}; create table "Odd ""Table" (id serial primary key);`);
       const served = await readFile(join(ROOT, 'domain/index.ts'), 'utf8');
-      const refused = await runProjectCli('src/db/cli/import-schema.ts', ['--out', out], {
+      const refused = await runProjectCli('src/tools/cli/import-schema.ts', ['--out', out], {
         databaseUrl: odd.url,
       });
       expect(refused).toMatchObject({

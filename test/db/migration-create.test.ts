@@ -59,7 +59,7 @@ async function workspace(): Promise<string> {
 }
 
 const createMigration = (db: TestDatabase, cwd: string, ...args: string[]) =>
-  runProjectCli('src/db/cli/create-migration.ts', args, {
+  runProjectCli('src/tools/cli/create-migration.ts', args, {
     databaseUrl: db.url,
     cwd,
     env: { DOMAIN: join(ROOT, 'test/fixtures/northwind') },

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import { policyStatements } from '../../security/system/database-policies.js';
-import { APP_ROLE, prepareDatabaseSecurity } from '../../src/db/database-role.js';
+import { APP_ROLE, prepareDatabaseSecurity } from '../../security/database/database-role.js';
 import { compileSecurityModel } from '../../security/system/security-model.js';
 import {
   COUNTRIES,

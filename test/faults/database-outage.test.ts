@@ -8,7 +8,7 @@ import {
   type EmbeddedDatabase,
   findFreePort,
   startEmbeddedPostgres,
-} from '../../src/db/embedded-postgres.js';
+} from '../../src/db/embedded/embedded-postgres.js';
 import {
   type GatewayProcess,
   loginAs,

@@ -57,22 +57,22 @@ describe.each([
   beforeAll(() => cleanups.push(() => rm(absolute, { recursive: true, force: true })));
 
   it('is written, gets its policies, and db:migration:create and security:check find it as declared', async () => {
-    const imported = await cli('src/db/cli/import-schema.ts', 'domain', '--out', folder);
+    const imported = await cli('src/tools/cli/import-schema.ts', 'domain', '--out', folder);
     expect(imported).toMatchObject({ code: 0, stderr: '' });
     expect(imported.stdout).toMatch(/album → Album/);
 
-    const policies = await cli('src/db/cli/create-security-migration.ts', absolute);
+    const policies = await cli('src/tools/cli/create-security-migration.ts', absolute);
     expect(policies).toMatchObject({ code: 0, stderr: '' });
     expect(
       (await readdir(join(absolute, 'migrations'))).some((file) => file.endsWith('_row_security.ts')),
     ).toBe(true);
-    expect(await cli('src/db/cli/migrate.ts', absolute)).toMatchObject({ code: 0, stderr: '' });
-    expect(await cli('src/db/cli/create-migration.ts', absolute)).toMatchObject({
+    expect(await cli('src/tools/cli/migrate.ts', absolute)).toMatchObject({ code: 0, stderr: '' });
+    expect(await cli('src/tools/cli/create-migration.ts', absolute)).toMatchObject({
       code: 0,
       stderr: '',
       stdout: 'The entities match the migrations: nothing to create.\n',
     });
-    const check = await cli('src/db/cli/security-check.ts', absolute);
+    const check = await cli('src/tools/cli/security-check.ts', absolute);
     expect(check).toMatchObject({ code: 0, stderr: '' });
     expect(check.stdout).toMatch(/policies match the declarations/);
   }, 120_000);
@@ -110,7 +110,7 @@ describe('a gateway serving an imported domain', () => {
   beforeAll(async () => {
     folder = await mkdtemp(join(tmpdir(), 'grantgate-imported-'));
     cleanups.push(() => rm(folder, { recursive: true, force: true }));
-    expect(await cli('src/db/cli/import-schema.ts', 'domain', '--out', folder)).toMatchObject({ code: 0 });
+    expect(await cli('src/tools/cli/import-schema.ts', 'domain', '--out', folder)).toMatchObject({ code: 0 });
   }, 120_000);
 
   it.each(['demo', 'users'])(

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAlive, parentOf, waitUntilGone } from '../../src/db/process-info.js';
+import { isAlive, parentOf, waitUntilGone } from '../../src/db/embedded/process-info.js';
 import {
   type GatewayProcess,
   loginAs,
@@ -110,7 +110,7 @@ describe('the embedded database after the gateway died without stopping it', () 
 
   it('lets a database command work on the running gateway’s server, and refuses a second gateway in one line', async () => {
     const { gateway } = await runningPair();
-    const check = await runCli('src/db/cli/security-check.ts');
+    const check = await runCli('src/tools/cli/security-check.ts');
     expect(check.stderr).toBe('');
     expect(check.stdout).toMatch(/^The database's policies match the declarations/);
     expect(check.code).toBe(0);

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.js';
+import { startEmbeddedPostgres } from '../../src/db/embedded/embedded-postgres.js';
 import { databaseUrl } from '../helpers/database-url.js';
 import { FIXTURE_DOMAIN } from '../helpers/fixture-domain.js';
 import { type CliRun, projectScript, runProjectCli } from '../helpers/project-cli.js';
@@ -74,7 +74,7 @@ describe('a CLI that fails on the embedded PostgreSQL exits non-zero', () => {
 
   it('npm run security:check with policy drift exits 1 and leaves no server running', async () => {
     home = await mkdtemp(join(tmpdir(), 'grantgate-exit-codes-'));
-    const migrated = await runCli('src/db/cli/migrate.ts', home);
+    const migrated = await runCli('src/tools/cli/migrate.ts', home);
     expect(migrated.code).toBe(0);
 
     // Drift made by hand, on the command's cluster, between two of its runs.
@@ -91,7 +91,7 @@ describe('a CLI that fails on the embedded PostgreSQL exits non-zero', () => {
     await client.end();
     await embedded.stop();
 
-    const check = await runCli('src/db/cli/security-check.ts', home);
+    const check = await runCli('src/tools/cli/security-check.ts', home);
     expect(check.stdout).toMatch(/missing: supplier grantgate_region/);
     expect(check.stderr).toBe('');
     expect(check.code).toBe(1);
@@ -102,10 +102,10 @@ describe('a CLI that fails on the embedded PostgreSQL exits non-zero', () => {
 
 describe('a database CLI on a DOMAIN that holds no domain', () => {
   it.each([
-    'src/db/cli/create-migration.ts',
-    'src/db/cli/security-check.ts',
-    'src/db/cli/migrate.ts',
-    'src/db/cli/create-security-migration.ts',
+    'src/tools/cli/create-migration.ts',
+    'src/tools/cli/security-check.ts',
+    'src/tools/cli/migrate.ts',
+    'src/tools/cli/create-security-migration.ts',
   ])('%s says so in one line and exits 1, before opening a database', async (script) => {
     const run = await runProjectCli(script, [], {
       databaseUrl: databaseUrl(inject('serverUrl'), 'no_such_database'),

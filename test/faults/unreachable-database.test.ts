@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFreePort } from '../../src/db/embedded-postgres.js';
+import { findFreePort } from '../../src/db/embedded/embedded-postgres.js';
 import { startGatewayProcess } from '../helpers/gateway-process.js';
 import { runProjectCli } from '../helpers/project-cli.js';
 
@@ -43,9 +43,9 @@ describe('an unreachable DATABASE_URL', () => {
   });
 
   it.each([
-    ['src/db/cli/migrate.ts'],
-    ['src/db/cli/security-check.ts'],
-    ['src/db/cli/seed.ts'],
+    ['src/tools/cli/migrate.ts'],
+    ['src/tools/cli/security-check.ts'],
+    ['src/tools/cli/seed.ts'],
     ['auth-providers/sql/cli.ts', 'user', 'list'],
   ])('is one line and exit code 1 from %s', async (script, ...args) => {
     const { code, output } = await runCli(closedPortUrl, script, ...args);
@@ -68,7 +68,7 @@ describe('an unreachable DATABASE_URL', () => {
     );
     expect(started.output()).not.toMatch(/\n\s+at /);
 
-    const { code, output } = await runCli(silentUrl, 'src/db/cli/migrate.ts');
+    const { code, output } = await runCli(silentUrl, 'src/tools/cli/migrate.ts');
     expect(output).toBe(
       `cannot reach the database at 127.0.0.1:${port}: no answer within the connection timeout\n`,
     );

@@ -23,7 +23,7 @@ export interface CliRun {
 }
 
 /**
- * Runs one of the project's CLIs (`src/db/cli/import-schema.ts`) as `npm run` does, on `databaseUrl` (the migration URL unset, so it is the one used), with
+ * Runs one of the project's CLIs (`src/tools/cli/import-schema.ts`) as `npm run` does, on `databaseUrl` (the migration URL unset, so it is the one used), with
  * `env` added (DOMAIN, FIXTURE_DOMAIN unless told), from `cwd` (the project root unless told).
  */
 export function runProjectCli(

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, DN } from 'ldapts';
-import { findFreePort } from '../../src/db/embedded-postgres.js';
+import { findFreePort } from '../../src/db/embedded/embedded-postgres.js';
 
 export const LDAP_SUFFIX = 'dc=grantgate,dc=test';
 export const LDAP_ADMIN = { dn: `cn=admin,${LDAP_SUFFIX}`, password: 'admin-secret' };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compilePolicy } from '../../security/system/compiled-policy.js';
 import { compileSecurityModel } from '../../security/system/security-model.js';
-import { discoverMetadata } from '../../src/db/security-migrations.js';
+import { discoverMetadata } from '../../security/database/security-migrations.js';
 import northwind from '../fixtures/northwind/index.js';
 
 /**

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_USERS } from '../fixtures/northwind/demo-users.js';
 import { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';
 import { pluralize } from '../../src/api/entity-model.js';
-import { APP_ROLE } from '../../src/db/database-role.js';
+import { APP_ROLE } from '../../security/database/database-role.js';
 import { type Caller, signIn, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 /**

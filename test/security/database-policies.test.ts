@@ -3,7 +3,10 @@ import { declareSecurity } from '../../security/system/policy.js';
 import { policyStatements } from '../../security/system/database-policies.js';
 import { compileSecurityModel } from '../../security/system/security-model.js';
 import northwind from '../fixtures/northwind/index.js';
-import { declaredPolicyStatements, latestSecurityMigration } from '../../src/db/security-migrations.js';
+import {
+  declaredPolicyStatements,
+  latestSecurityMigration,
+} from '../../security/database/security-migrations.js';
 import { runProjectCli } from '../helpers/project-cli.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
@@ -150,7 +153,7 @@ describe('policies generated from the declarations', () => {
 
 describe('npm run security:check', () => {
   const check = (...args: string[]) =>
-    runProjectCli('src/db/cli/security-check.ts', args, { databaseUrl: t.db.url });
+    runProjectCli('src/tools/cli/security-check.ts', args, { databaseUrl: t.db.url });
 
   it('finds no drift on a migrated database', async () => {
     const result = await check();

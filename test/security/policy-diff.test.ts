@@ -3,7 +3,7 @@ import { compilePolicy } from '../../security/system/compiled-policy.js';
 import { declareSecurity } from '../../security/system/policy.js';
 import { policyDiff, policyDiffText } from '../../security/system/policy-diff.js';
 import { compileSecurityModel } from '../../security/system/security-model.js';
-import { discoverMetadata } from '../../src/db/security-migrations.js';
+import { discoverMetadata } from '../../security/database/security-migrations.js';
 import {
   Customer,
   Department,

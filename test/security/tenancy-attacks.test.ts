@@ -8,7 +8,7 @@ import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import { DEMO_PASSWORD } from '../../auth-providers/auth-provider.js';
 import { DEMO_USERS } from '../fixtures/northwind/demo-users.js';
 import { hashPassword } from '../../auth-providers/sql/password-hashing.js';
-import { APP_ROLE } from '../../src/db/database-role.js';
+import { APP_ROLE } from '../../security/database/database-role.js';
 import {
   type Caller,
   type OperationResult,

@@ -21,9 +21,9 @@ import { policyDiff, policyDiffText } from '../../../security/system/policy-diff
 import { compileSecurityModel } from '../../../security/system/security-model.js';
 import { loadConfigOrExit } from '../../config.js';
 import { declarationsFileOf, type Domain, domainPath } from '../../domain.js';
-import { loadServedDomain, reportingCliErrors } from '../../db/cli/with-database.js';
+import { loadServedDomain, reportingCliErrors } from '../../tools/cli/with-database.js';
 import { openDatabase } from '../../db/database.js';
-import { discoverMetadata } from '../../db/security-migrations.js';
+import { discoverMetadata } from '../../../security/database/security-migrations.js';
 import { createLogger } from '../../logger.js';
 import { assembleCliGateway } from './cli-gateway.js';
 import { visibleRowChanges, visibleRowChangesText } from '../visible-row-changes.js';

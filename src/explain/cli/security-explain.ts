@@ -10,7 +10,7 @@ import { type AuthUser } from '../../../auth-providers/auth-provider.js';
 import { loadConfigOrExit } from '../../config.js';
 import { declarationsFileOf, loadDomain } from '../../domain.js';
 import { openDatabase } from '../../db/database.js';
-import { reportingCliErrors } from '../../db/cli/with-database.js';
+import { reportingCliErrors } from '../../tools/cli/with-database.js';
 import { createLogger } from '../../logger.js';
 import { assembleCliGateway } from './cli-gateway.js';
 import { explanationText } from '../explain-text.js';

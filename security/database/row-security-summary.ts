@@ -1,6 +1,6 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
-import { type DatabasePolicies } from '../../security/system/database-policies.js';
-import { runSql } from './raw-sql.js';
+import { type DatabasePolicies } from '../system/database-policies.js';
+import { runSql } from '../../src/db/raw-sql.js';
 
 const listed = (tables: string[]) => (tables.length > 0 ? tables.join(', ') : 'none');
 

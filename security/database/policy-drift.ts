@@ -5,9 +5,9 @@ import {
   VERB_FUNCTION,
   policyStatements,
   type DatabasePolicies,
-} from '../../security/system/database-policies.js';
-import { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';
-import { runSql } from './raw-sql.js';
+} from '../system/database-policies.js';
+import { dangerouslyBypassRowSecurity } from '../system/row-security.js';
+import { runSql } from '../../src/db/raw-sql.js';
 
 interface PolicyRow {
   table: string;

@@ -1,8 +1,8 @@
 import { type MikroORM } from '@mikro-orm/postgresql';
-import { type SecurityModel } from '../../security/system/security-model.js';
-import { type Logger } from '../logger.js';
+import { type SecurityModel } from '../system/security-model.js';
+import { type Logger } from '../../src/logger.js';
 import { prepareDatabaseSecurity } from './database-role.js';
-import { type DatabaseSecurity } from './request-transaction.js';
+import { type DatabaseSecurity } from '../../src/db/request-transaction.js';
 
 /**
  * Start-up for the second layer: prepare the role requests run as (every global filter is in the

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { destructiveChanges } from '../destructive-changes.js';
-import { MappedTablesMigrator } from '../mapped-tables-migrator.js';
+import { MappedTablesMigrator } from '../../db/mapped-tables-migrator.js';
 import { migrationsFolderOf } from '../../domain.js';
 import { writeFormatted } from './formatted-file.js';
 import { writeMigrationIndex } from './migration-index.js';

@@ -1,10 +1,10 @@
 import { type MetadataStorage, MikroORM } from '@mikro-orm/postgresql';
 import { pino } from 'pino';
-import { type DatabasePolicies, policyStatements } from '../../security/system/database-policies.js';
-import { compileSecurityModel } from '../../security/system/security-model.js';
-import { type Domain } from '../domain.js';
-import { createOrmOptions } from './orm-config.js';
-import { QueryLog } from './query-log.js';
+import { type DatabasePolicies, policyStatements } from '../system/database-policies.js';
+import { compileSecurityModel } from '../system/security-model.js';
+import { type Domain } from '../../src/domain.js';
+import { createOrmOptions } from '../../src/db/orm-config.js';
+import { QueryLog } from '../../src/db/query-log.js';
 
 /** The entities' metadata without a database: MikroORM's constructor discovers them without connecting. */
 export function discoverMetadata(domain: Domain): MetadataStorage {

@@ -21,7 +21,7 @@ interface Owner {
   pid: number;
   /** Tells the recorded process from a later one that was given the same pid (Linux). */
   startTime?: string;
-  /** How a refusal names it: "the gateway", "src/db/cli/migrate.ts". */
+  /** How a refusal names it: "the gateway", "src/tools/cli/migrate.ts". */
   holder: string;
 }
 

@@ -6,7 +6,7 @@
  * migrations. Writing the served domain also regenerates schema/schema.graphql, typed operations per
  * entity under schema/operations/ and schema/__generated__/. It prints what it mapped, what it left
  * out and why, and what to do next. It never writes to the database, and writes no file unless the
- * whole domain loads, its schema builds and its operations validate (src/db/import/staged-domain.ts).
+ * whole domain loads, its schema builds and its operations validate (src/tools/import/staged-domain.ts).
  */
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { dangerouslyBypassRowSecurity } from '../../../security/system/row-security.js';
-import { asMaintenance } from '../maintenance.js';
+import { asMaintenance } from '../../db/maintenance.js';
 import { withDatabase } from './with-database.js';
 
 const { values } = parseArgs({

@@ -8,12 +8,15 @@
  * policies in a transaction it rolls back.
  */
 import { policyStatements } from '../../../security/system/database-policies.js';
-import { asMaintenance } from '../maintenance.js';
-import { policyDrift } from '../policy-drift.js';
-import { runSql } from '../raw-sql.js';
-import { rowSecuritySummary, viewsOutsideRowSecurity } from '../row-security-summary.js';
+import { asMaintenance } from '../../db/maintenance.js';
+import { policyDrift } from '../../../security/database/policy-drift.js';
+import { runSql } from '../../db/raw-sql.js';
+import {
+  rowSecuritySummary,
+  viewsOutsideRowSecurity,
+} from '../../../security/database/row-security-summary.js';
 import { declarationsFileOf } from '../../domain.js';
-import { declaredPolicies } from '../security-migrations.js';
+import { declaredPolicies } from '../../../security/database/security-migrations.js';
 import { withDatabase } from './with-database.js';
 
 await withDatabase(async (orm, domain) => {

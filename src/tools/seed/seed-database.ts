@@ -1,7 +1,7 @@
 import { type MikroORM } from '@mikro-orm/postgresql';
 import { type DemoData } from '../../domain.js';
 import { type Logger } from '../../logger.js';
-import { asMaintenance } from '../maintenance.js';
+import { asMaintenance } from '../../db/maintenance.js';
 
 export type SeedMode = 'demo' | 'users' | 'none';
 

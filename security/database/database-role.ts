@@ -1,7 +1,7 @@
 import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
-import { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';
-import { runSql } from './raw-sql.js';
-import { type DatabaseSecurity } from './request-transaction.js';
+import { dangerouslyBypassRowSecurity } from '../system/row-security.js';
+import { runSql } from '../../src/db/raw-sql.js';
+import { type DatabaseSecurity } from '../../src/db/request-transaction.js';
 
 /** The role requests run as when the gateway is given one privileged URL: owns nothing, no BYPASSRLS. */
 export const APP_ROLE = 'grantgate_app';

@@ -2,12 +2,12 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { SecurityDeclarationError } from '../../../security/system/security-model.js';
 import { type Config, loadConfigOrExit } from '../../config.js';
 import { createLogger } from '../../logger.js';
-import { unreachableDatabase } from '../connection-failure.js';
-import { openDatabase } from '../database.js';
-import { EmbeddedDatabaseError } from '../embedded-postgres.js';
+import { unreachableDatabase } from '../../db/connection-failure.js';
+import { openDatabase } from '../../db/database.js';
+import { EmbeddedDatabaseError } from '../../db/embedded/embedded-postgres.js';
 import { declarationsFileOf, type Domain, DomainError, loadDomain } from '../../domain.js';
-import { createOrmOptions, domainOrmOptions } from '../orm-config.js';
-import { QueryLog } from '../query-log.js';
+import { createOrmOptions, domainOrmOptions } from '../../db/orm-config.js';
+import { QueryLog } from '../../db/query-log.js';
 
 /**
  * Runs a CLI's work; a mistake in the security declarations (an entity no tenant rule covers, …) or

@@ -9,8 +9,8 @@ import { policyStatements } from '../../../security/system/database-policies.js'
 import { loadConfigOrExit } from '../../config.js';
 import { declarationsFileOf, type Domain, migrationsFolderOf } from '../../domain.js';
 import { ENGINE_ENTRY, importPath } from '../import/source-text.js';
-import { rowSecuritySummary } from '../row-security-summary.js';
-import { declaredPolicies, latestSecurityMigration } from '../security-migrations.js';
+import { rowSecuritySummary } from '../../../security/database/row-security-summary.js';
+import { declaredPolicies, latestSecurityMigration } from '../../../security/database/security-migrations.js';
 import { writeFormatted } from './formatted-file.js';
 import { writeMigrationIndex } from './migration-index.js';
 import { loadServedDomain, reportingCliErrors } from './with-database.js';
