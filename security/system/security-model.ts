@@ -131,6 +131,7 @@ export class SecurityModel {
     const check = new DeclarationChecks(policy, this.entities);
     this.scopes = check.scopes();
     this.conditions = check.capturedFilters();
+    check.distinctLabels(this.conditions);
     check.globalFilters(this.conditions);
     check.grants();
     this.coverage = check.coverage(this.scopes);
@@ -655,6 +656,27 @@ class DeclarationChecks {
       }
     }
     return conditions;
+  }
+
+  /**
+   * A label names one condition: explain, a denial's `extensions.rule` and the compiled policy (whose
+   * `rules` are keyed by label, what security:diff compares) would otherwise say one rule and mean
+   * another. Rules that share a label and filter alike (one condition granted to several roles) are
+   * one rule to a reader, and pass.
+   */
+  distinctLabels(conditions: ReadonlyMap<GlobalFilter | Grant, Condition>): void {
+    const seen = new Map<string, { condition: string; rule: string }>();
+    for (const [rule, condition] of conditions) {
+      const described =
+        'role' in rule ? `grant ${rule.entity.name} to ${rule.role}` : `filter "${rule.attribute}"`;
+      const known = seen.get(rule.label);
+      if (known && known.condition !== JSON.stringify(condition)) {
+        throw new SecurityDeclarationError(
+          `${known.rule} and ${described} are both labelled "${rule.label}" but filter differently: give one its own intent comment or name`,
+        );
+      }
+      seen.set(rule.label, { condition: JSON.stringify(condition), rule: described });
+    }
   }
 
   globalFilters(conditions: ReadonlyMap<GlobalFilter | Grant, Condition>): void {

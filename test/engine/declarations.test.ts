@@ -209,6 +209,29 @@ describe('a mistake in the declarations stops compilation with one clear line', 
   });
 });
 
+describe('labels name one rule each', () => {
+  it('two filtering rules with one label and different conditions stop compilation, naming both', () => {
+    const policy = fixturePolicyWith(({ grant }) => {
+      grant(Account, 'auditor', {
+        filter: (user) => ({ clientId: user.clientId as number }),
+        name: 'Same words',
+      });
+      grant(Invoice, 'auditor', { filter: () => ({ archived: false }), name: 'Same words' });
+    });
+    expect(declarationError(policy, withoutNote)).toBe(
+      'grant Account to auditor and grant Invoice to auditor are both labelled "Same words" but filter differently: give one its own intent comment or name',
+    );
+  });
+
+  it('one condition granted to two roles under one label is one rule, and compiles', () => {
+    const policy = fixturePolicyWith(({ grant }) => {
+      grant(Invoice, 'auditor', { filter: () => ({ archived: false }), name: 'Current invoices' });
+      grant(Invoice, 'clerk', { filter: () => ({ archived: false }), name: 'Current invoices' });
+    });
+    expect(() => compileSecurityModel(policy, withoutNote)).not.toThrow();
+  });
+});
+
 describe('a correct policy', () => {
   it('reports how the tenant filter covers each entity: column, scope or shared', () => {
     const model = compileSecurityModel(fixturePolicy, withoutNote);
