@@ -13,7 +13,8 @@ export const SECURITY_FILTER = 'security';
 export interface RowAccess {
   /**
    * The condition, on the row aliased `row`, that limits `entityName` to its visible rows; undefined:
-   * every row. `parentsVisibleThrough`: see `childrenOfVisibleParents`.
+   * every row. `parentsVisibleThrough`: a relation to rows the enclosing query read through their own
+   * condition (the compiled read's children of a parent row), whose scope need not be checked again.
    */
   rowSql(entityName: string, row: string, parentsVisibleThrough?: string): SqlFragment | undefined;
   /** Who and which rules, for the debug log. */
@@ -79,25 +80,13 @@ export const securityFilter: FilterDef = {
   name: SECURITY_FILTER,
   default: true,
   cond: (
-    args: { access?: RowAccess; parentsVisibleThrough?: string },
+    args: { access?: RowAccess } | undefined,
     _type: string,
     em: EntityManager,
     _options: unknown,
     entityName?: string,
-  ) => {
-    const access = args?.access;
-    return sqlCondition((row) => accessedRows(em, access, entityName!, row, args.parentsVisibleThrough));
-  },
+  ) => sqlCondition((row) => accessedRows(em, args?.access, entityName!, row)),
 };
-
-/**
- * Find options for the rows of a to-many relation loaded by the ids of parent rows that this request
- * read through the filter: the security model may then skip the children's scope check through
- * `relation` (their parents are visible by construction); every other rule still applies.
- */
-export function childrenOfVisibleParents(em: EntityManager, relation: string) {
-  return { [SECURITY_FILTER]: { ...em.getFilterParams(SECURITY_FILTER), parentsVisibleThrough: relation } };
-}
 
 /** Every find, count and relation load of `em` is limited to what `access` may see. */
 export function restrictTo(em: EntityManager, access: RowAccess): void {

@@ -70,7 +70,7 @@ export interface PredicatePart {
 
 /** How `rowSql` renders: on which alias, at which depth of scopes, with values bound or written out. */
 export interface RowSqlOptions {
-  /** A relation whose rows the caller already read through their own predicate: see `predicate`. */
+  /** A relation to rows the enclosing query read through their own condition: see RowAccess.rowSql. */
   parentsVisibleThrough?: string;
   /** How many scope subqueries enclose this one: each level's parent row gets its own alias. */
   depth?: number;
@@ -187,12 +187,8 @@ export class SecurityModel {
    * The condition that limits `entityName` to what `user` may see, as a MikroORM condition (the
    * security filter, and the maintenance counts of security:diff); `{}` for the superuser. See `rowSql`.
    */
-  predicate(
-    user: AuthUser,
-    entityName: string,
-    options: Pick<RowSqlOptions, 'parentsVisibleThrough'> = {},
-  ): FilterQuery<object> {
-    return sqlCondition((row) => this.rowSql(user, entityName, row, options));
+  predicate(user: AuthUser, entityName: string): FilterQuery<object> {
+    return sqlCondition((row) => this.rowSql(user, entityName, row));
   }
 
   /**
@@ -200,9 +196,8 @@ export class SecurityModel {
    * undefined when it sees every row (the superuser, or no rule applies):
    * `(grant₁ OR grant₂ …) AND global₁ AND … AND <parent visible>` (SPEC §5), each rendered from its
    * captured condition (condition-sql.ts, the renderer of the database's policies too), joined by
-   * `and` without parentheses around them. A scope is a
-   * semi-join on the parent's key (see `scopeSql`), never a join, so it neither multiplies nor drops
-   * rows.
+   * `and` without parentheses around them. A scope is a semi-join on the parent's key (see
+   * `scopeSql`), never a join, so it neither multiplies nor drops rows.
    */
   rowSql(
     user: AuthUser,
