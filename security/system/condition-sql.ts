@@ -87,19 +87,15 @@ export function conditionSql(
   const prop = meta.properties[condition.property as never] as EntityMetadata['props'][number] | undefined;
   if (!prop?.fieldNames?.length)
     throw new Error(`${condition.property} is not a column of ${meta.className}`);
-  const operand = (one: Operand) =>
+  const render = (one: Operand) =>
     'attribute' in one ? values.attribute(one.attribute, prop.columnTypes?.[0]) : values.literal(one.literal);
-  const isNull =
-    !Array.isArray(condition.operand) && 'literal' in condition.operand && condition.operand.literal === null;
-  return comparisonSql(
-    column(prop.fieldNames[0]!),
-    condition.operator,
-    isNull
+  const { operand } = condition;
+  const rendered = Array.isArray(operand)
+    ? operand.map(render)
+    : 'literal' in operand && operand.literal === null
       ? null
-      : Array.isArray(condition.operand)
-        ? condition.operand.map(operand)
-        : operand(condition.operand as Operand),
-  );
+      : render(operand);
+  return comparisonSql(column(prop.fieldNames[0]!), condition.operator, rendered);
 }
 
 /**

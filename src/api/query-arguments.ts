@@ -50,14 +50,17 @@ export interface RelationVisibility {
   sortKey(relation: ToOneModel): RowSql | undefined;
 }
 
-/** The column a `where` or `orderBy` field names: a scalar's, or a relation id's foreign key. */
-function columnOf(model: EntityModel, field: string): string {
+/**
+ * The column a `where` or `orderBy` field names: a scalar's, or a relation id's foreign key, with its
+ * relation.
+ */
+function columnOf(model: EntityModel, field: string): { column: string; relation?: ToOneModel } {
   const relation = model.toOne.find((toOne) => toOne.idField === field);
   const column = relation
     ? relation.column
     : model.scalars.find((scalar) => scalar.name === field)?.columnName;
   if (column === undefined) throw new Error(`${model.name}.${field} is not a column`);
-  return column;
+  return { column, relation };
 }
 
 /** A condition of `where`, and its negation as SQL's three-valued logic has it. */
@@ -152,9 +155,9 @@ export function translateWhere(
       conditions.push(nested(value as WhereInput, !negated));
     } else {
       if (value === null) throw badUserInput(`${field} must be an operator object such as { eq: … }`);
-      const relation = model.toOne.find((toOne) => toOne.idField === field);
+      const { column, relation } = columnOf(model, field);
       const leaves = translateFilter(
-        columnOf(model, field),
+        column,
         field,
         value as ScalarFilter,
         relation && related.visible(relation),
@@ -191,9 +194,8 @@ export function translateOrderBy(
       throw badUserInput(`each orderBy entry must set exactly one field (got ${fields.length})`);
     }
     const [field, direction] = fields[0]!;
-    const relation = model.toOne.find((toOne) => toOne.idField === field);
+    const { column, relation } = columnOf(model, field);
     const visibleKey = relation && related.sortKey(relation);
-    const column = columnOf(model, field);
     if (!visibleKey) sorted.add(column);
     order.push({ key: visibleKey ?? ((row) => sql.id(row, column)), direction: direction! });
   }
