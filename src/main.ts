@@ -15,7 +15,7 @@ import { type Gateway } from './gateway.js';
 import { checkPortFree, listenFailure } from './http/listen-port.js';
 import { createLogger } from './logger.js';
 import { startBanner } from './start-banner.js';
-import { SecurityDeclarationError } from '../security/system/security-model.js';
+import { SecurityDeclarationError } from '../security/system/declaration-checks.js';
 
 /** A shutdown that takes longer than this (a stuck request, a hung database) is cut short. */
 const SHUTDOWN_GRACE_MS = 15_000;

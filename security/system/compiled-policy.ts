@@ -1,13 +1,58 @@
-import { ReferenceKind } from '@mikro-orm/core';
 import { type Condition } from './captured-filter.js';
+import { type AttributeKind } from './identity.js';
 import { type Verb } from './policy.js';
-import { type SecurityModel, type TenantCoverage } from './security-model.js';
+
+/** How the tenant filter covers an entity (SPEC §5, coverage). */
+/**
+ * `withheld`: a view no declaration covers. A view shows its tables' rows under rules of its own, so
+ * one left undecided is read by the roles the tenant filter exempts only (fail closed, and no refusal
+ * to start: an imported database's views are many, and each is the team's to decide on).
+ */
+export type TenantCoverage = 'column' | 'scope' | 'shared' | 'withheld';
+
+/** Rows belong to the tenant of the row `through` (a to-one relation) points to: visible where it is. */
+export interface CompiledScope {
+  label: string;
+  through: string;
+  parent: string;
+  /** The child's foreign-key column and the parent's key column it references. */
+  foreignKey: string;
+  parentKey: string;
+}
+
+/** A role permission: the verbs `roles` have on every entity (writes of a shared one excepted). */
+export interface CompiledPermission {
+  label: string;
+  roles: string[];
+  verbs: Verb[];
+}
+
+/** A grant of verbs on one entity to one role; `filtered`: only on the rows its rule admits. */
+export interface CompiledGrant {
+  label: string;
+  role: string;
+  verbs: Verb[];
+  filtered?: true;
+}
+
+/** A global filter: applies to every entity with a property `attribute`, to all but `exempt` roles. */
+export interface CompiledFilter {
+  attribute: string;
+  tenant?: true;
+  exempt: string[];
+}
+
+/** A field that only `roles` (and the superuser) may read, filter and sort on, and write. */
+export interface CompiledField {
+  label: string;
+  roles: string[];
+}
 
 /**
- * What one role alone may do with one entity: its verbs, the columns it may not read nor write, the
- * rows it may touch — those of any of `grants` (none: no grant restricts them) within all of
- * `filters`, each a rule's label (`CompiledPolicy.rules`) — and the attributes an insert is stamped
- * with.
+ * What one role alone may do with one entity, derived from the rest for a reviewer (the golden file,
+ * `security:diff`): its verbs, the columns it may not read nor write, the rows it may touch — those
+ * of any of `grants` (none: no grant restricts them) within all of `filters`, each a rule's label —
+ * and the attributes an insert is stamped with.
  */
 export interface CompiledRole {
   verbs: Verb[];
@@ -20,65 +65,78 @@ export interface CompiledRole {
 export interface CompiledEntity {
   table: string;
   coverage?: TenantCoverage;
-  /** Rows belong to the tenant of the row `through` points to: visible where that row is. */
-  scope?: { label: string; through: string; parent: string };
-  /** The roles that have a verb on it, each alone; `sa` has every verb on every row and is left out. */
+  /** The label of the `sharedByAllTenants` declaration: every tenant reads it, none writes it. */
+  shared?: string;
+  scope?: CompiledScope;
+  /** The grants naming the entity, in declaration order. */
+  grants?: CompiledGrant[];
+  /** The global filters on its rows (it has their attribute), by label, in declaration order. */
+  filters?: string[];
+  fields?: Record<string, CompiledField>;
+  /** Each named role that has a verb on it, alone; `sa` has every verb on every row and is left out. */
   roles: Record<string, CompiledRole>;
 }
 
 /**
- * The declarations compiled for each entity and role, as plain data (JSON): what a reviewer reads,
- * and what two revisions of the declarations are compared by (`npm run security:diff`). A user of
- * several roles has the verbs of any of them and the rows of any of their grants, within the filters
- * none of its roles is exempt from.
+ * The declarations compiled for each entity, as plain data (JSON): what every security decision of
+ * the gateway, the database's policies, explain, the console and the denials is read from (see
+ * `entityDecisions`), what a reviewer reads, and what two revisions of the declarations are compared
+ * by (`npm run security:diff`).
  */
 export interface CompiledPolicy {
+  /** Every role the declarations name, `public` (a user without roles) among them; `sa` apart. */
   roles: string[];
-  /** Each filtering rule by its label (its intent comment): its captured condition. */
+  permissions: CompiledPermission[];
+  /** Each global filter by its label, in declaration order. */
+  filters: Record<string, CompiledFilter>;
+  /** Each filtering rule (global filter, filtered grant) by its label: its captured condition. */
   rules: Record<string, Condition>;
+  /** The kind of column each user attribute is compared with, as far as the filters tell. */
+  attributes: Record<string, AttributeKind>;
   entities: Record<string, CompiledEntity>;
 }
 
-const VERBS: Verb[] = ['read', 'insert', 'update', 'delete'];
+export const VERBS: Verb[] = ['read', 'insert', 'update', 'delete'];
 
-export function compilePolicy(model: SecurityModel): CompiledPolicy {
-  const roles = model.namedRoles();
-  const rules: Record<string, Condition> = {};
-  for (const rule of [...model.policy.globalFilters, ...model.policy.grants.filter((grant) => grant.filter)])
-    rules[rule.label] = model.conditionOf(rule);
-  const entities: Record<string, CompiledEntity> = {};
-  for (const meta of model.securedEntities()) {
-    const entityName = meta.className;
-    const scope = model.scopeOf(entityName);
-    const columns = meta.props.filter((prop) => prop.kind === ReferenceKind.SCALAR).map((prop) => prop.name);
-    const compiled: CompiledEntity = {
-      table: meta.schema ? `${meta.schema}.${meta.tableName}` : meta.tableName,
-      ...(model.coverage.get(entityName) ? { coverage: model.coverage.get(entityName) } : {}),
-      ...(scope ? { scope: { label: scope.label, through: scope.relation, parent: scope.parent } } : {}),
-      roles: {},
-    };
-    for (const role of roles) {
-      const user = { id: `role ${role}`, name: null, roles: [role], attributes: {} };
-      const verbs = VERBS.filter((verb) => model.allows(user, entityName, verb));
-      if (verbs.length === 0) continue;
-      const hidden = columns.filter((column) => !model.mayUseField(user, entityName, column));
-      const grants = model.policy.grants
-        .filter((grant) => grant.role === role && grant.entity === meta.class && grant.filter)
-        .map((grant) => grant.label);
-      const filters = model
-        .globalFiltersOn(meta)
-        .filter((global) => !global.rolesNotFiltered.includes(role))
-        .map((global) => global.label);
-      const stamps = model.constrainedAttributes(user, entityName);
-      compiled.roles[role] = {
-        verbs,
-        ...(hidden.length > 0 ? { hiddenColumns: hidden } : {}),
-        ...(grants.length > 0 ? { grants } : {}),
-        ...(filters.length > 0 ? { filters } : {}),
-        ...(stamps.length > 0 ? { stamps } : {}),
-      };
-    }
-    entities[entityName] = compiled;
-  }
-  return { roles, rules, entities };
+const holds = (roles: readonly string[], any: readonly string[]) => any.some((role) => roles.includes(role));
+
+/**
+ * The decisions for a holder of `roles` (not the superuser) on one entity, as set operations over the
+ * compiled data: a user of several roles has the verbs of any of them and the rows of any of their
+ * filtered grants, within the filters none of its roles is exempt from. The one place these are
+ * decided: the gateway (security-model.ts), the per-role view of the compiled policy and the database
+ * policies' roles all ask it.
+ */
+export function entityDecisions(policy: CompiledPolicy, entityName: string, roles: readonly string[]) {
+  const entity = policy.entities[entityName];
+  if (!entity) throw new Error(`row security: unknown entity ${entityName}`);
+  const permissions = policy.permissions.filter((permission) => holds(roles, permission.roles));
+  const grants = (entity.grants ?? []).filter((grant) => roles.includes(grant.role));
+  const notExempt = (label: string) => !holds(roles, policy.filters[label]!.exempt);
+  const tenantFilter = Object.keys(policy.filters).find((label) => policy.filters[label]!.tenant);
+  return {
+    entity,
+    /**
+     * A shared entity's rows are every tenant's to read and no tenant's to change: a role permission
+     * gives it no write, only a grant naming the entity does.
+     */
+    allows: (verb: Verb) =>
+      (!(verb !== 'read' && entity.shared) &&
+        permissions.some((permission) => permission.verbs.includes(verb))) ||
+      grants.some((grant) => grant.verbs.includes(verb)),
+    /** The role permissions and grants of these roles that apply here: what gives or withholds verbs. */
+    permissions,
+    grants,
+    /** Labels of the filtered grants: at least one must admit a row (none: no grant restriction). */
+    rowGrants: [...new Set(grants.filter((grant) => grant.filtered).map((grant) => grant.label))],
+    /** Labels of the global filters on the entity these roles are not exempt from: all must admit a row. */
+    filters: (entity.filters ?? []).filter(notExempt),
+    /** The tenant filter, when it withholds an uncovered view from these roles entirely. */
+    withheldBy:
+      entity.coverage === 'withheld' && tenantFilter && notExempt(tenantFilter) ? tenantFilter : undefined,
+    mayUseField: (field: string) => {
+      const restricted = entity.fields?.[field];
+      return !restricted || holds(roles, restricted.roles);
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import { type EntityMetadata } from '@mikro-orm/core';
 import { databaseArray, SUPERUSER_ROLE } from './identity.js';
-import { type GlobalFilter, type Grant, type SecurityPolicy, type Verb } from './policy.js';
+import { type Verb } from './policy.js';
+import { type CompiledFilter, type CompiledPolicy } from './compiled-policy.js';
 import { isView, type SecuredEntity } from './secured-entity.js';
 import { attributesOf, type Condition } from './captured-filter.js';
 import { conditionSql as renderCondition, type OperandValues } from './condition-sql.js';
@@ -199,8 +200,11 @@ const holdsRole = (roles: string[]) => `(select ${REQUEST_ROLES} && ${roleArray(
  */
 function grantsSql(model: PolicySource, meta: SecuredEntity): string | undefined {
   const byRole = new Map<string, string[]>();
-  for (const grant of model.policy.grants.filter((each) => each.entity === meta.class && each.filter))
-    byRole.set(grant.role, [...(byRole.get(grant.role) ?? []), filterSql(meta, model.conditionOf(grant))]);
+  for (const grant of compiledEntity(model, meta).grants?.filter((each) => each.filtered) ?? [])
+    byRole.set(grant.role, [
+      ...(byRole.get(grant.role) ?? []),
+      filterSql(meta, model.compiled.rules[grant.label]!),
+    ]);
   if (byRole.size === 0) return undefined;
   const admitted = [...byRole].map(
     ([role, conditions]) => `(${holdsRole([role])} and (${conditions.join(' or ')}))`,
@@ -209,8 +213,8 @@ function grantsSql(model: PolicySource, meta: SecuredEntity): string | undefined
 }
 
 /** Role exemptions and the superuser, as the database sees them through the request's settings. */
-function exemption(global: GlobalFilter): string {
-  const roles = [...new Set([SUPERUSER_ROLE, ...global.rolesNotFiltered])];
+function exemption(global: CompiledFilter): string {
+  const roles = [...new Set([SUPERUSER_ROLE, ...global.exempt])];
   return (
     `select current_setting('${SETTING.superuser}', true) = 'on'` +
     ` or ${REQUEST_ROLES} && ${roleArray(roles)}`
@@ -218,23 +222,19 @@ function exemption(global: GlobalFilter): string {
 }
 
 /**
- * What the policies are derived from: the compiled security model (security-model.ts), as far as the
- * policies read it. Declared here so that the model, which keeps its policies, is not imported back.
+ * What the policies are derived from: the compiled policy, and the entities' metadata for their
+ * tables and columns (security-model.ts). Declared here so that the model, which keeps its policies,
+ * is not imported back.
  */
 export interface PolicySource {
-  readonly policy: SecurityPolicy;
+  readonly compiled: CompiledPolicy;
   securedEntities(): SecuredEntity[];
   entity(entityName: string): SecuredEntity;
-  /** A global filter's or a grant's condition, captured as data. */
-  conditionOf(rule: GlobalFilter | Grant): Condition;
-  globalFiltersOn(meta: SecuredEntity): GlobalFilter[];
-  /** The entity's scope: its parent, the parent's key column and the child's foreign-key column. */
-  scopeOf(entityName: string): { parent: string; parentKey: string; foreignKey: string } | undefined;
   /** The roles that have `verb` on the entity (each alone: a user has it through any of them). */
   rolesWith(entityName: string, verb: Verb): string[];
-  /** The roles that may read and write a field; undefined: every reader of the entity. */
-  fieldRolesOf(entityName: string, field: string): readonly string[] | undefined;
 }
+
+const compiledEntity = (model: PolicySource, meta: SecuredEntity) => model.compiled.entities[meta.className]!;
 
 /**
  * Whether the declarations withhold some row of the entity from some user: a global filter applies to
@@ -246,10 +246,11 @@ export interface PolicySource {
  * gateway request and let every other client through.
  */
 function restrictsRows(model: PolicySource, meta: SecuredEntity): boolean {
+  const entity = compiledEntity(model, meta);
   return (
-    model.globalFiltersOn(meta).length > 0 ||
-    model.scopeOf(meta.className) !== undefined ||
-    model.policy.grants.some((grant) => grant.entity === meta.class && grant.filter !== undefined)
+    (entity.filters ?? []).length > 0 ||
+    entity.scope !== undefined ||
+    (entity.grants ?? []).some((grant) => grant.filtered)
   );
 }
 
@@ -261,9 +262,9 @@ export function databasePolicies(model: PolicySource): DatabasePolicies {
   const entities = secured.filter((meta) => restrictsRows(model, meta));
   const policies: TablePolicy[] = [];
   const attributes = new Set<string>();
-  for (const global of model.policy.globalFilters) {
-    const condition = model.conditionOf(global);
-    for (const meta of entities.filter((m) => model.globalFiltersOn(m).includes(global))) {
+  for (const [label, global] of Object.entries(model.compiled.filters)) {
+    const condition = model.compiled.rules[label]!;
+    for (const meta of entities.filter((m) => compiledEntity(model, m).filters?.includes(label))) {
       policies.push({
         table: tableOf(meta),
         name: `${POLICY_PREFIX}${global.attribute}`,
@@ -276,8 +277,9 @@ export function databasePolicies(model: PolicySource): DatabasePolicies {
     const grants = grantsSql(model, meta);
     if (grants) policies.push({ table: tableOf(meta), name: GRANTS_POLICY, expression: grants });
   }
-  for (const grant of model.policy.grants.filter((each) => each.filter))
-    attributesOf(model.conditionOf(grant)).forEach((attribute) => attributes.add(attribute));
+  for (const entity of Object.values(model.compiled.entities))
+    for (const grant of entity.grants?.filter((each) => each.filtered) ?? [])
+      attributesOf(model.compiled.rules[grant.label]!).forEach((attribute) => attributes.add(attribute));
   for (const meta of secured) {
     const restricted = entities.includes(meta);
     for (const [verb, name] of Object.entries(VERB_POLICIES) as [Verb, string][]) {
@@ -292,7 +294,7 @@ export function databasePolicies(model: PolicySource): DatabasePolicies {
     }
   }
   for (const meta of entities) {
-    const scope = model.scopeOf(meta.className);
+    const scope = compiledEntity(model, meta).scope;
     if (!scope) continue;
     const parent = model.entity(scope.parent);
     policies.push({
@@ -316,7 +318,7 @@ export function databasePolicies(model: PolicySource): DatabasePolicies {
 /** The columns of `meta` some roles may not use, with the roles that may (none for a view: see above). */
 function fieldWritesOf(model: PolicySource, meta: SecuredEntity): FieldWrites[] {
   const columns = meta.props.flatMap((prop) => {
-    const roles = model.fieldRolesOf(meta.className, prop.name);
+    const roles = compiledEntity(model, meta).fields?.[prop.name]?.roles;
     return roles && prop.fieldNames?.length === 1
       ? [{ column: prop.fieldNames[0]!, roles: roles.filter((role) => role !== SUPERUSER_ROLE) }]
       : [];

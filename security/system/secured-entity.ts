@@ -1,4 +1,4 @@
-import { type EntityMetadata } from '@mikro-orm/core';
+import { type EntityMetadata, type MetadataStorage } from '@mikro-orm/core';
 
 /** An entity the declarations apply to: a table-backed MikroORM entity. */
 export type SecuredEntity = EntityMetadata;
@@ -9,3 +9,12 @@ export type SecuredEntity = EntityMetadata;
  */
 export const isView = (meta: EntityMetadata): boolean =>
   Boolean(meta.view || (meta.virtual && meta.expression));
+
+/** The entities the declarations apply to, by class name: a view without a key (a virtual entity) too. */
+export function securedEntitiesOf(metadata: MetadataStorage): Map<string, SecuredEntity> {
+  return new Map(
+    [...metadata.getAll().values()]
+      .filter((meta) => !meta.embeddable && (!meta.virtual || isView(meta)) && meta.tableName)
+      .map((meta) => [meta.className, meta]),
+  );
+}

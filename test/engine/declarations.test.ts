@@ -1,7 +1,8 @@
 import { type MetadataStorage } from '@mikro-orm/core';
 import { describe, expect, it } from 'vitest';
 import { declareSecurity, type SecurityPolicy } from '../../security/system/policy.js';
-import { compileSecurityModel, SecurityDeclarationError } from '../../security/system/security-model.js';
+import { SecurityDeclarationError } from '../../security/system/declaration-checks.js';
+import { compileSecurityModel } from '../../security/system/security-model.js';
 import {
   Account,
   Country,
@@ -243,14 +244,14 @@ describe('a correct policy', () => {
     });
     expect(model.scopeOf('Invoice')).toEqual({
       label: 'scope of Invoice through account',
-      relation: 'account',
+      through: 'account',
       parent: 'Account',
       foreignKey: 'account_id',
       parentKey: 'id',
     });
     expect(model.scopeOf('Payment')).toEqual({
       label: 'scope of Payment through invoice',
-      relation: 'invoice',
+      through: 'invoice',
       parent: 'Invoice',
       foreignKey: 'invoice_id',
       parentKey: 'id',

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Order } from '../fixtures/northwind/entities/index.js';
 import northwind from '../fixtures/northwind/index.js';
 import { assembleGateway } from '../../src/assemble.js';
-import { SecurityDeclarationError } from '../../security/system/security-model.js';
+import { SecurityDeclarationError } from '../../security/system/declaration-checks.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 import { TEST_AUTH_CONFIG } from '../helpers/test-gateway.js';
 

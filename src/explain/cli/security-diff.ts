@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type AuthUser } from '../../../auth-providers/auth-provider.js';
-import { compilePolicy, type CompiledPolicy } from '../../../security/system/compiled-policy.js';
+import { type CompiledPolicy } from '../../../security/system/compiled-policy.js';
+import { compilePolicy } from '../../../security/system/policy-compiler.js';
 import { declareSecurity, type SecurityPolicy } from '../../../security/system/policy.js';
 import { policyDiff, policyDiffText } from '../../../security/system/policy-diff.js';
 import { compileSecurityModel } from '../../../security/system/security-model.js';
@@ -49,12 +50,12 @@ if (domain) {
   await reportingCliErrors(
     async () => {
       const metadata = discoverMetadata(domain);
-      const compile = (policy: SecurityPolicy) => compilePolicy(compileSecurityModel(policy, metadata));
+      const compile = (policy: SecurityPolicy) => compilePolicy(policy, metadata);
       const source = declarationsAt(revision, file);
       const beforePolicy = source
         ? await loadDeclarations(source, domainPath(domain.folder))
         : declareSecurity(() => {});
-      const before: CompiledPolicy = source ? compile(beforePolicy) : { roles: [], rules: {}, entities: {} };
+      const before: CompiledPolicy = compile(beforePolicy);
       const changes = policyDiff(before, compile(domain.policy));
       const rows =
         values.rows || values.user ? await rowChanges(domain, beforePolicy, values.user) : undefined;

@@ -1,5 +1,5 @@
 import { MikroORM } from '@mikro-orm/postgresql';
-import { SecurityDeclarationError } from '../../../security/system/security-model.js';
+import { SecurityDeclarationError } from '../../../security/system/declaration-checks.js';
 import { type Config, loadConfigOrExit } from '../../config.js';
 import { createLogger } from '../../logger.js';
 import { unreachableDatabase } from '../../db/connection-failure.js';
