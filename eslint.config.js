@@ -54,7 +54,6 @@ export default tseslint.config(
     files: [
       'src/main.ts',
       'src/**/cli/*.ts',
-      'auth-providers/**/cli.ts',
       'bench/**/*.ts',
       'test/global-setup.ts',
       'test/prerequisites.ts',

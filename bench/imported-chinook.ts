@@ -100,7 +100,7 @@ try {
   await cli(
     databaseUrl,
     folder,
-    'auth-providers/sql/cli.ts',
+    'src/tools/cli/auth-users.ts',
     'user',
     'add',
     'root',
@@ -112,7 +112,7 @@ try {
   await cli(
     databaseUrl,
     folder,
-    'auth-providers/sql/cli.ts',
+    'src/tools/cli/auth-users.ts',
     ...['user', 'add', 'jane', '--password', 'p', '--roles', 'rep', '--attr', 'supportRep=3'],
   );
   const { gateway, orm, auth, queryLog } = await assembleGateway({

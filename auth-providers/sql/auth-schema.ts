@@ -1,4 +1,4 @@
-import { type SqlMigration } from '../../src/db/sql-migrations.js';
+import { type SqlMigration } from '../../postgres/sql-migrations.js';
 
 /** The SQL provider's tables, in their own schema so that several systems can share one user base. */
 export const AUTH_SCHEMA = 'auth';

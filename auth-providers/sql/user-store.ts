@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { inTransaction } from '../../src/db/pg-transaction.js';
-import { applySqlMigrations } from '../../src/db/sql-migrations.js';
+import { inTransaction } from '../../postgres/pg-transaction.js';
+import { applySqlMigrations } from '../../postgres/sql-migrations.js';
 import { type AuthUser } from '../auth-provider.js';
 import { AUTH_SCHEMA, authSchemaMigrations } from './auth-schema.js';
 import { hashPassword } from './password-hashing.js';

@@ -1,8 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
-import { inTransaction } from '../db/pg-transaction.js';
-import { applySqlMigrations, type SqlMigration } from '../db/sql-migrations.js';
+import { inTransaction } from '../../postgres/pg-transaction.js';
+import { applySqlMigrations, type SqlMigration } from '../../postgres/sql-migrations.js';
 
 /** Exported for the upgrade test, which builds a database as an older gateway left it. */
 export const REFRESH_TOKEN_MIGRATIONS: SqlMigration[] = [

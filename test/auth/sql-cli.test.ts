@@ -30,7 +30,7 @@ async function auth(...args: string[]) {
         join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
         '--tsconfig',
         join(ROOT, 'tsconfig.json'),
-        join(ROOT, 'auth-providers/sql/cli.ts'),
+        join(ROOT, 'src/tools/cli/auth-users.ts'),
         ...args,
       ],
       { env: { ...process.env, DATABASE_URL: appDb.url, AUTH_DATABASE_URL: authDb.url } },

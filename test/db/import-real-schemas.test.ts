@@ -319,7 +319,7 @@ function describeSample(sample: Sample) {
       expect(policies).toMatchObject({ code: 0, stderr: '' });
       for (const user of sample.users) {
         const added = await run(
-          'auth-providers/sql/cli.ts',
+          'src/tools/cli/auth-users.ts',
           ...['user', 'add', user.id, '--password', 'secret-1', '--roles', user.roles],
           ...(user.attrs ?? []).flatMap((attr) => ['--attr', attr]),
         );

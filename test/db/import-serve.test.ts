@@ -131,7 +131,7 @@ beforeAll(async () => {
     ['u1', '--roles', 'tenant', '--attr', 'clientId=1'],
   ]) {
     const added = await run(
-      'auth-providers/sql/cli.ts',
+      'src/tools/cli/auth-users.ts',
       db,
       OUT,
       'user',

@@ -46,7 +46,7 @@ describe('an unreachable DATABASE_URL', () => {
     ['src/tools/cli/migrate.ts'],
     ['src/tools/cli/security-check.ts'],
     ['src/tools/cli/seed.ts'],
-    ['auth-providers/sql/cli.ts', 'user', 'list'],
+    ['src/tools/cli/auth-users.ts', 'user', 'list'],
   ])('is one line and exit code 1 from %s', async (script, ...args) => {
     const { code, output } = await runCli(closedPortUrl, script, ...args);
     expect(output).toBe(

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoginDocument, RefreshTokenDocument } from '../fixtures/northwind/__generated__/graphql.js';
 import { REFRESH_TOKEN_MIGRATIONS, RefreshTokenStore } from '../../src/auth/refresh-token-store.js';
-import { applySqlMigrations } from '../../src/db/sql-migrations.js';
+import { applySqlMigrations } from '../../postgres/sql-migrations.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
@@ -158,7 +158,7 @@ describe('npm run auth changes that end a user’s sessions (sql provider)', () 
         join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
         '--tsconfig',
         join(ROOT, 'tsconfig.json'),
-        join(ROOT, 'auth-providers/sql/cli.ts'),
+        join(ROOT, 'src/tools/cli/auth-users.ts'),
         ...args,
       ],
       { env: { ...env, DATABASE_URL: t.db.url } },

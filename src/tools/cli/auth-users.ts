@@ -10,13 +10,13 @@
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { RefreshTokenStore } from '../../src/auth/refresh-token-store.js';
-import { type Config, loadConfigOrExit } from '../../src/config.js';
-import { unreachableDatabase } from '../../src/db/connection-failure.js';
-import { openDatabase } from '../../src/db/database.js';
-import { createLogger } from '../../src/logger.js';
-import { MAX_PASSWORD_LENGTH } from './password-hashing.js';
-import { UserStore, UserStoreError } from './user-store.js';
+import { MAX_PASSWORD_LENGTH } from '../../../auth-providers/sql/password-hashing.js';
+import { UserStore, UserStoreError } from '../../../auth-providers/sql/user-store.js';
+import { RefreshTokenStore } from '../../auth/refresh-token-store.js';
+import { type Config, loadConfigOrExit } from '../../config.js';
+import { unreachableDatabase } from '../../db/connection-failure.js';
+import { openDatabase } from '../../db/database.js';
+import { createLogger } from '../../logger.js';
 
 const USAGE = `usage: npm run auth -- user <add|set-password|grant|revoke|disable|enable|list> [<id>] [options]
   user add <id> --password <p> [--name <n>] [--roles a,b] [--attr key=value ...]

@@ -1,3 +1,7 @@
+// postgres/ holds what both the runtime (src/) and the auth providers need of PostgreSQL and nothing
+// of either: the gateway's refresh tokens and the SQL provider's users each keep a plain-SQL schema,
+// and a provider may not reach into the engine (test/architecture.test.ts). A folder below both reads
+// better than handing these helpers to every provider through its options.
 import type pg from 'pg';
 import { inTransaction } from './pg-transaction.js';
 
