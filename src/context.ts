@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
+import { type GraphQLError } from 'graphql';
 import { RequestSecurity } from '../security/system/request-security.js';
 import { leaveRowsToTheDatabase, restrictTo } from '../security/system/row-security.js';
 import { type SecurityModel } from '../security/system/security-model.js';
@@ -34,6 +35,8 @@ export interface RequestContext {
   transaction?: RequestTransaction;
   /** The gateway's compiled read statements; absent, every read is compiled anew. */
   statements?: CompiledStatements;
+  /** The relations the request's reads left out, and why: their fields resolve to these errors. */
+  refusedRelations: Map<string, GraphQLError>;
 }
 
 /** Per gateway: the compiled security model, how requests meet the database's policies, and the test and benchmark switches. */
@@ -85,6 +88,7 @@ export function createRequestContext(
         : undefined,
     log: log.child({ requestId, user: request.identity.user?.id }),
     statements: options.statements,
+    refusedRelations: new Map(),
     ...request,
   });
 }
@@ -105,6 +109,7 @@ class RequestContextValue implements RequestContext {
   security?: RequestSecurity;
   transaction?: RequestTransaction;
   statements?: CompiledStatements;
+  refusedRelations!: Map<string, GraphQLError>;
 
   constructor(
     private readonly emInTime: () => EntityManager,

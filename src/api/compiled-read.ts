@@ -15,7 +15,7 @@ import { columnJson } from './column-types.js';
 import { type EntityModel, primaryKeyOf, type ToManyModel } from './entity-model.js';
 import { SortDirection } from './inputs/entity-inputs.js';
 import { type OrderTerm } from './query-arguments.js';
-import { type ReadPlan, type RelationRead } from './read-plan.js';
+import { type ReadPlan, type RelationRead, type RootPlan } from './read-plan.js';
 import { type Statement } from './statement.js';
 
 type Row = Record<string, unknown>;
@@ -73,7 +73,7 @@ export class CompiledRead {
    * The statement that reads the rows of `plan` (see `rows`): one JSON array of them, in their order,
    * as the to-many relations are read, so the driver parses one value instead of a row per row.
    */
-  rowsStatement(plan: ReadPlan, root: RootRead): Statement {
+  rowsStatement(plan: RootPlan, root: RootRead): Statement {
     const alias = this.nextAlias();
     const rows = this.select(plan.model, alias, this.rowJson(plan, alias), {
       where: [root.where?.(alias)],
@@ -81,7 +81,8 @@ export class CompiledRead {
       limit: root.limit,
       offset: root.offset,
     });
-    return compileSql(sql`select to_json(array(${rows})) as "rows"`);
+    const statement = compileSql(sql`select to_json(array(${rows})) as "rows"`);
+    return plan.refusals.size > 0 ? { ...statement, refusals: plan.refusals } : statement;
   }
 
   /** The rows a statement of `rowsStatement` reads, as plain objects. */

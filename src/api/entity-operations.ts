@@ -37,6 +37,15 @@ function statementOf(ctx: RequestContext, info: GraphQLResolveInfo, build: () =>
 }
 
 /**
+ * The rows a read statement reads. The relations its plan left out are kept in the request for their
+ * fields, which resolve to the refusal (read-plan.ts `relationValue`).
+ */
+function rowsOf(ctx: RequestContext, read: CompiledRead, statement: Statement): Promise<Row[]> {
+  for (const [place, refusal] of statement.refusals ?? []) ctx.refusedRelations.set(place, refusal);
+  return read.rows(statement);
+}
+
+/**
  * The generic operations behind every entity's root fields; the resolvers only wire them to GraphQL.
  * Reads take the field's `info`: what the document selects below the field is read in the same
  * statement (src/api/compiled-read.ts), so a read costs one statement whatever its depth. The verb
@@ -60,7 +69,7 @@ export async function list(
       offset,
     });
   });
-  return read.rows(statement);
+  return rowsOf(ctx, read, statement);
 }
 
 export async function count(
@@ -96,7 +105,7 @@ export async function byId(
     const key = parseKey(model, args);
     return read.rowsStatement(planRead(ctx, model, info), { where: keySql(model, key) });
   });
-  const [row] = await read.rows(statement);
+  const [row] = await rowsOf(ctx, read, statement);
   return row ?? null;
 }
 
@@ -116,7 +125,9 @@ function keyOf(em: EntityManager, model: EntityModel, entity: object): Row {
  */
 async function readBack(ctx: RequestContext, model: EntityModel, key: Row, info: GraphQLResolveInfo) {
   const read = compiledRead(ctx);
-  const [row] = await read.rows(
+  const [row] = await rowsOf(
+    ctx,
+    read,
     read.rowsStatement(planRead(ctx, model, info), { where: keySql(model, key) }),
   );
   return row ?? null;

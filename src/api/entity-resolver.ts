@@ -14,12 +14,13 @@ import {
 } from 'type-graphql';
 import { requireUser } from '../auth/require-user.js';
 import { type RequestContext } from '../context.js';
+import { trackedWork } from '../http/request-work.js';
 import { type EntityModel } from './entity-model.js';
 import * as operations from './entity-operations.js';
 import { type EntityInputs } from './inputs/entity-inputs.js';
 import { inputTypeOf } from './inputs/scalar-filters.js';
 import { DEFAULT_LIMIT, MAX_LIMIT } from './query-arguments.js';
-import { countValue, toManyValue, toOneValue } from './read-plan.js';
+import { relationValue } from './read-plan.js';
 
 type Row = Record<string, unknown>;
 type Method = (...args: never[]) => unknown;
@@ -46,11 +47,18 @@ const inRequestTransaction: MiddlewareFn<RequestContext> = async ({ context, inf
   return next();
 };
 
-/** Every root field of the generic API needs an authenticated user, and reads within its transaction. */
+/**
+ * Every root field of the generic API is tracked among the request's work, needs an authenticated
+ * user, and reads within its transaction.
+ */
 const guarded = (decorator: MethodDecorator): MethodDecorator[] => [
-  UseMiddleware(requireUser, inRequestTransaction),
+  UseMiddleware(trackedWork, requireUser, inRequestTransaction),
   decorator,
 ];
+
+/** A relation field's method: the parent row first, the context and info last, its arguments between. */
+const relationField: Method = (...args: unknown[]) =>
+  relationValue(args[0] as Row, args.at(-2) as RequestContext, args.at(-1) as Info);
 
 const listArgs = (inputs: EntityInputs, target: string): ParameterDecorator[] => [
   Arg('where', () => inputs.where, { nullable: true }),
@@ -178,14 +186,13 @@ export function createEntityResolver(
       [...keyArgs, Ctx()],
     );
 
-  // Relation fields only hand out what their root field's statement read with the parent row. These
-  // declare them and their arguments; the schema resolves them without type-graphql's per-call work
-  // (read-plan.ts `resolveRelationsDirectly`).
+  // Relation fields only hand out what their root field's statement read with the parent row: their
+  // arguments were checked and applied when the root field planned the read (read-plan.ts).
   for (const relation of model.toOne) {
     defineMethod(
       prototype,
       relation.name,
-      (parent: Row, ctx: RequestContext, info: Info) => toOneValue(ctx, model, relation, parent, info),
+      relationField,
       // Always nullable: the related row may be hidden from the caller.
       [FieldResolver(() => relation.target.cls, { name: relation.name, nullable: true })],
       [Root(), Ctx(), Info()],
@@ -195,15 +202,7 @@ export function createEntityResolver(
     defineMethod(
       prototype,
       relation.name,
-      (
-        parent: Row,
-        where: never,
-        orderBy: never,
-        limit: never,
-        offset: never,
-        ctx: RequestContext,
-        info: Info,
-      ) => toManyValue(ctx, model, relation, { where, orderBy, limit, offset }, parent, info),
+      relationField,
       [FieldResolver(() => [relation.target.cls], { name: relation.name })],
       [Root(), ...listArgs(inputsOf(relation.target), relation.target.name), Ctx(), Info()],
     );
@@ -211,8 +210,7 @@ export function createEntityResolver(
       defineMethod(
         prototype,
         relation.countField,
-        (parent: Row, where: never, ctx: RequestContext, info: Info) =>
-          countValue(ctx, model, relation, { where }, parent, info),
+        relationField,
         [
           FieldResolver(() => GraphQLInt, {
             name: relation.countField,

@@ -5,7 +5,6 @@ import {
   GraphQLError,
   type GraphQLObjectType,
   type GraphQLResolveInfo,
-  type GraphQLSchema,
 } from 'graphql';
 import { collectSubfields } from 'graphql/execution/collectFields.js';
 import { type RequestContext } from '../context.js';
@@ -111,19 +110,25 @@ function checkCount(
   return checkToMany(ctx, model, relation, { where: args.where }).where;
 }
 
-/** The result of `check`, or undefined when it refuses with an error meant for the client. */
-function unlessRefused<T>(check: () => T): T | undefined {
-  try {
-    return check();
-  } catch (error) {
-    if (error instanceof GraphQLError) return undefined;
-    throw error;
-  }
+/**
+ * A relation field's place in a root field's answer: its response keys from the root field down, list
+ * indices left out (every row of a level is read under one plan).
+ */
+const placeOf = (responseKeys: readonly string[]) => JSON.stringify(responseKeys);
+
+/** The errors of the relations a plan left out, by their place (`placeOf`): what their fields resolve to. */
+export type Refusals = ReadonlyMap<string, GraphQLError>;
+
+/** The plan of a root field, with the refusals of all its levels. */
+export interface RootPlan extends ReadPlan {
+  refusals: Refusals;
 }
 
 /** The plan of the field `info` resolves, whose value is a `model` row or a list of them. */
-export function planRead(ctx: RequestContext, model: EntityModel, info: GraphQLResolveInfo): ReadPlan {
-  return planLevel(ctx, model, info, info.fieldNodes);
+export function planRead(ctx: RequestContext, model: EntityModel, info: GraphQLResolveInfo): RootPlan {
+  const refusals = new Map<string, GraphQLError>();
+  const plan = planLevel(ctx, model, info, info.fieldNodes, [String(info.path.key)], refusals);
+  return { ...plan, refusals };
 }
 
 function planLevel(
@@ -131,6 +136,8 @@ function planLevel(
   model: EntityModel,
   info: GraphQLResolveInfo,
   nodes: readonly FieldNode[],
+  place: readonly string[],
+  refusals: Map<string, GraphQLError>,
 ): ReadPlan {
   const security = securityOf(ctx);
   const type = info.schema.getType(model.name) as GraphQLObjectType;
@@ -144,13 +151,24 @@ function planLevel(
         plan.columns.push(scalar);
       continue;
     }
+    const relationPlace = [...place, responseKey];
     // A relation the user may not follow, or with arguments it may not use, is left out of the
-    // statement; its field then resolves to the error of the same check (see `relationValue`).
+    // statement, and its field resolves to the check's error (see `relationValue`).
+    const unlessRefused = <T>(check: () => T): T | undefined => {
+      try {
+        return check();
+      } catch (error) {
+        if (!(error instanceof GraphQLError)) throw error;
+        refusals.set(placeOf(relationPlace), error);
+        return undefined;
+      }
+    };
+    const levelBelow = (target: EntityModel) =>
+      planLevel(ctx, target, info, fieldNodes, relationPlace, refusals);
     const toOne = model.toOne.find((relation) => relation.name === name);
     if (toOne) {
       if (!unlessRefused(() => checkToOne(ctx, model, toOne))) continue;
-      const target = planLevel(ctx, toOne.target, info, fieldNodes);
-      plan.relations.push({ key: relationKey(responseKey), plan: target, toOne });
+      plan.relations.push({ key: relationKey(responseKey), plan: levelBelow(toOne.target), toOne });
       continue;
     }
     const counted = model.toMany.find((relation) => relation.countField === name);
@@ -166,77 +184,24 @@ function planLevel(
       const args = getArgumentValues(type.getFields()[name]!, fieldNodes[0]!, info.variableValues);
       const page = unlessRefused(() => checkToMany(ctx, model, toMany, args));
       if (!page) continue;
-      const target = planLevel(ctx, toMany.target, info, fieldNodes);
-      plan.relations.push({ key: relationKey(responseKey), plan: target, toMany, page });
+      plan.relations.push({ key: relationKey(responseKey), plan: levelBelow(toMany.target), toMany, page });
     }
   }
   return plan;
 }
 
 /**
- * The value of a relation field: read with its parent row by the compiled statement. A relation
- * missing from the row was left out because a check refused it, and the same check says why here.
+ * The value of a relation field: read with its parent row by the root field's statement. A relation
+ * missing from the row was left out because a check refused it when the read was planned, and the
+ * root field kept that refusal in the request (`ctx.refusedRelations`).
  */
-function relationValue(parent: Row, info: GraphQLResolveInfo, check: () => unknown): unknown {
+export function relationValue(parent: Row, ctx: RequestContext, info: GraphQLResolveInfo): unknown {
   const key = relationKey(String(info.path.key));
   if (key in parent) return parent[key];
-  check();
+  const place: string[] = [];
+  for (let at: GraphQLResolveInfo['path'] | undefined = info.path; at; at = at.prev)
+    if (typeof at.key === 'string') place.unshift(at.key);
+  const refusal = ctx.refusedRelations.get(placeOf(place));
+  if (refusal) throw refusal;
   throw new Error(`${info.parentType.name}.${info.fieldName} was not read with its parent row`);
-}
-
-export const toOneValue = (
-  ctx: RequestContext,
-  model: EntityModel,
-  relation: ToOneModel,
-  parent: Row,
-  info: GraphQLResolveInfo,
-) => relationValue(parent, info, () => checkToOne(ctx, model, relation));
-
-export const countValue = (
-  ctx: RequestContext,
-  model: EntityModel,
-  relation: ToManyModel,
-  args: Pick<ListArguments, 'where'>,
-  parent: Row,
-  info: GraphQLResolveInfo,
-) => relationValue(parent, info, () => checkCount(ctx, model, relation, args));
-
-export const toManyValue = (
-  ctx: RequestContext,
-  model: EntityModel,
-  relation: ToManyModel,
-  args: ListArguments,
-  parent: Row,
-  info: GraphQLResolveInfo,
-) => relationValue(parent, info, () => checkToMany(ctx, model, relation, args));
-
-/**
- * Resolves every relation field of `models` in `schema` with `toOneValue` / `toManyValue` directly.
- * type-graphql's resolver of a field (src/api/entity-resolver.ts declares them, with their arguments)
- * builds parameters and converts the arguments into input classes on every call, for every row: the
- * most per-row work of a nested read (~5 % of a four-level read's CPU in a profile), to hand out a
- * value the row already holds. Relation fields have no roles or middlewares of their own to skip;
- * the checks they make are in `toOneValue` and `toManyValue`, with the arguments as graphql-js gives them
- * (which is how `planRead` reads them too).
- */
-export function resolveRelationsDirectly(schema: GraphQLSchema, models: EntityModel[]): GraphQLSchema {
-  for (const model of models) {
-    const fields = (schema.getType(model.name) as GraphQLObjectType).getFields();
-    for (const relation of model.toOne) {
-      fields[relation.name]!.resolve = (parent: Row, _args, ctx: RequestContext, info) =>
-        toOneValue(ctx, model, relation, parent, info);
-    }
-    for (const relation of model.toMany) {
-      fields[relation.name]!.resolve = (parent: Row, args: ListArguments, ctx: RequestContext, info) =>
-        toManyValue(ctx, model, relation, args, parent, info);
-      if (relation.countField)
-        fields[relation.countField]!.resolve = (
-          parent: Row,
-          args: ListArguments,
-          ctx: RequestContext,
-          info,
-        ) => countValue(ctx, model, relation, args, parent, info);
-    }
-  }
-  return schema;
 }

@@ -8,8 +8,6 @@ import { createEntityInputs, type EntityInputs } from './inputs/entity-inputs.js
 import { type RequestContext } from '../context.js';
 import { securityOf } from './request-checks.js';
 import { createEntityResolver } from './entity-resolver.js';
-import { resolveRelationsDirectly } from './read-plan.js';
-import { trackRootFields } from '../http/request-work.js';
 
 const built = new Map<string, Promise<GraphQLSchema>>();
 
@@ -42,7 +40,7 @@ export function buildGatewaySchema(
       models.map((model) => [model, createEntityInputs(model, new Set(stamped))]),
     );
     const resolvers = models.map((model) => createEntityResolver(model, (m) => inputs.get(m)!));
-    const schema = await buildSchema({
+    return buildSchema({
       resolvers: [AuthResolver, ...resolvers] as [ClassType, ...ClassType[]],
       validate: false,
       // Restricted fields (e.g. Employee.salary): the security model answers FORBIDDEN for other roles.
@@ -52,7 +50,6 @@ export function buildGatewaySchema(
       },
       emitSchemaFile: false,
     });
-    return resolveRelationsDirectly(trackRootFields(schema), models);
   })();
   built.set(key, schema);
   return schema;

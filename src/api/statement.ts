@@ -1,7 +1,10 @@
+import { type GraphQLError } from 'graphql';
 import { type CompiledSql } from '../../security/system/sql-fragment.js';
 
 /** A whole compiled read (src/api/compiled-read.ts): one select, `$1, $2, …`, and its parameters. */
 export interface Statement extends CompiledSql {
   /** A count whose rows pass a scope's check of their parent: see CompiledRead.count. */
   countsThroughScope?: boolean;
+  /** The relations its plan left out, by their place in the answer: see read-plan.ts `relationValue`. */
+  refusals?: ReadonlyMap<string, GraphQLError>;
 }

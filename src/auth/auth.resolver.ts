@@ -3,6 +3,7 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import { Arg, Ctx, Field, ID, Int, Mutation, ObjectType, Query, Resolver, UseMiddleware } from 'type-graphql';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import { type RequestContext } from '../context.js';
+import { trackedWork } from '../http/request-work.js';
 import { type AuthPayload as Payload } from './auth-service.js';
 import { requireUser } from './require-user.js';
 
@@ -41,6 +42,7 @@ class AuthPayload {
 
 /** The public entry points (login, refreshToken) and the session's own operations (logout, me). */
 @Resolver()
+@UseMiddleware(trackedWork)
 export class AuthResolver {
   @Mutation(() => AuthPayload, { description: 'Username is the user id (s1, ALFKI, …)' })
   login(

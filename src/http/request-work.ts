@@ -1,4 +1,4 @@
-import { type GraphQLSchema } from 'graphql';
+import { type MiddlewareFn } from 'type-graphql';
 
 /**
  * The database work of one request that may still be running. graphql-js 16 answers as soon as one
@@ -27,15 +27,9 @@ export class RequestWork {
   }
 }
 
-/** Wraps every root field's resolver of `schema` so that its work is tracked in the request's `work`. */
-export function trackRootFields(schema: GraphQLSchema): GraphQLSchema {
-  for (const root of [schema.getQueryType(), schema.getMutationType()]) {
-    for (const field of Object.values(root?.getFields() ?? {})) {
-      const resolve = field.resolve;
-      if (!resolve) continue;
-      field.resolve = (source, args, context: { work: RequestWork }, info) =>
-        context.work.track(() => resolve(source, args, context, info));
-    }
-  }
-  return schema;
-}
+/**
+ * Keeps a root field's work among the request's running work: the first middleware of every root
+ * field (src/api/entity-resolver.ts, src/auth/auth.resolver.ts).
+ */
+export const trackedWork: MiddlewareFn<{ work: RequestWork }> = ({ context }, next) =>
+  context.work.track(next);

@@ -140,6 +140,22 @@ describe('compiled statements are kept per document, variables and identity', ()
     expect(JSON.stringify(u1)).toContain('FORBIDDEN');
   });
 
+  it('a relation refused to one identity is refused from the kept statement too, and read for another', async () => {
+    // u1 may not filter on salary: the nested list is left out of its statement, and the refusal,
+    // kept with the statement, is what the field answers on every later request.
+    const [u2, u1] = await expectOwnAnswers(
+      '{ departments(limit: 2, orderBy: [{ id: ASC }]) { id employees(where: { salary: { gt: 0 } }, limit: 2) { id } } }',
+      [
+        ['u2', callerOf('u2'), {}],
+        ['u1', callerOf('u1'), {}],
+      ],
+    );
+    expect(JSON.stringify(u2)).not.toContain('FORBIDDEN');
+    expect(u1).toMatchObject({
+      errors: [{ path: ['departments', 0, 'employees'], extensions: { code: 'FORBIDDEN' } }],
+    });
+  });
+
   it('variables decide the page, the condition, the key and the fields', async () => {
     const u1 = callerOf('u1');
     await expectOwnAnswers(
