@@ -22,7 +22,7 @@ import { type Caller, signIn, startTestGateway, type TestGateway } from '../help
  * schema, so every entity, field and relation is in them.
  */
 const schema = buildSchema(
-  readFileSync(new URL('../fixtures/northwind/schema.graphql', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../demo/northwind/schema.graphql', import.meta.url), 'utf8'),
 );
 const query = schema.getQueryType()!;
 

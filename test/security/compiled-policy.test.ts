@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compilePolicy } from '../../security/system/compiled-policy.js';
 import { compileSecurityModel } from '../../security/system/security-model.js';
 import { discoverMetadata } from '../../security/database/security-migrations.js';
-import northwind from '../fixtures/northwind/index.js';
+import northwind from '../../demo/northwind/index.js';
 
 /**
  * The declarations compiled as data (security/system/compiled-policy.ts), per entity and role: one
