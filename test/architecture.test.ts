@@ -3,7 +3,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { ESLint } from 'eslint';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Customer } from './fixtures/northwind/entities/index.js';
+import { Customer } from '../demo/northwind/entities/index.js';
 import { startTestGateway, type TestGateway } from './helpers/test-gateway.js';
 
 describe('every database access goes through the request’s EntityManager fork', () => {
@@ -29,7 +29,7 @@ describe('every database access goes through the request’s EntityManager fork'
     ['dangerouslyBypassRowSecurity(em)', 'dangerouslyBypassRowSecurity'],
   ])('the linter rejects `%s` in the API layer', async (call, rule) => {
     const eslint = new ESLint({ cwd: process.cwd() });
-    const code = `import { type EntityManager } from '@mikro-orm/postgresql';\nimport { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';\nimport { Customer } from '../../test/fixtures/northwind/entities/index.js';\nexport const probe = (em: EntityManager) => ${call};\n`;
+    const code = `import { type EntityManager } from '@mikro-orm/postgresql';\nimport { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';\nimport { Customer } from '../../demo/northwind/entities/index.js';\nexport const probe = (em: EntityManager) => ${call};\n`;
     const [report] = await eslint.lintText(code, { filePath: 'src/api/probe.ts' });
     const messages = report!.messages
       .filter((m) => m.ruleId === 'no-restricted-syntax')
@@ -38,8 +38,8 @@ describe('every database access goes through the request’s EntityManager fork'
   });
 });
 
-describe('the tests never depend on the served domain nor on the demo', () => {
-  it("import no module of domain/ or demo/ (but the demo's own test), and load domain/ and schema/ only to check schema/", async () => {
+describe('the tests never depend on the served domain', () => {
+  it('import no module of domain/, and load domain/ and schema/ only to check schema/', async () => {
     const files = [
       ...(await readdir('test', { recursive: true })).map((f) => `test/${f}`),
       ...(await readdir('bench', { recursive: true })).map((f) => `bench/${f}`),
@@ -56,11 +56,9 @@ describe('the tests never depend on the served domain nor on the demo', () => {
         !file.startsWith('test/schema/')
       )
         offending.push(`${file} reads the served schema/`);
-      // The benchmarks measure the demo; the tests use their own copy (test/fixtures/northwind/).
-      const demosOwn = file.startsWith('bench/') || file === 'test/schema/demo-schema-file.test.ts';
-      if (/from '(\.\.\/)+demo\//.test(source) && !demosOwn) offending.push(`${file} imports demo/`);
     }
-    // db:import replaces domain/, and a team may change or remove the demo: the suite stays green (SPEC §9).
+    // db:import replaces domain/ and schema/, never demo/: the tests and benchmarks that use the demo
+    // (demo/northwind/) stay green after an import (SPEC §9).
     expect(offending).toEqual([]);
   });
 });
@@ -154,9 +152,9 @@ describe('the engine’s modules', () => {
     expect(domainImports).toEqual([]);
   });
 
-  it('are reached by a domain through the public entry (src/index.ts) alone: the demo and the tests’ copy', async () => {
-    const graph = await importsOf(['demo', 'test/fixtures/northwind']);
-    expect(graph.size).toBeGreaterThan(30);
+  it('are reached by the demo through the public entry (src/index.ts) alone, as an imported domain is', async () => {
+    const graph = await importsOf(['demo']);
+    expect(graph.size).toBeGreaterThan(20);
     const reaching = [...graph].flatMap(([module, imported]) =>
       imported
         .filter((path) => /^(src|security|auth-providers|postgres)\//.test(path) && path !== 'src/index.ts')

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import type { TestProject } from 'vitest/node';
 import { type EmbeddedDatabase, startEmbeddedPostgres } from '../src/db/embedded/embedded-postgres.js';
-import northwind from './fixtures/northwind/index.js';
+import northwind from '../demo/northwind/index.js';
 import { assembleGateway } from '../src/assemble.js';
 import { databaseUrl } from './helpers/database-url.js';
 import { TEST_AUTH_CONFIG } from './helpers/test-gateway.js';

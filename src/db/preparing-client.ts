@@ -26,11 +26,11 @@ export const DEFAULT_PREPARED_MEMORY: PreparedMemory = {
 
 /**
  * What a prepared statement costs its backend (its CachedPlanSource, CachedPlanQuery and CachedPlan
- * memory contexts), estimated from its text. Measured for the fixture domain's reads under row
+ * memory contexts), estimated from its text. Measured for the demo domain's reads under row
  * security, as every kind of user: 20 kB for the smallest, then 200 to 1,060 bytes per character of
  * SQL, as the policies PostgreSQL expands into each table reference (the grants' among them) are not in
  * the text. Bind parameters cost no more than their characters (an `in` of 1000 values: 355 kB for
- * 3,175 characters). This is above each of them, with room for policies longer than the fixture's
+ * 3,175 characters). This is above each of them, with room for policies longer than the demo's
  * (test/db/prepared-memory.test.ts), so what the budget admits bounds what the backends hold.
  */
 export const estimatedBytes = (text: string) => 16 * 1024 + 1536 * text.length;

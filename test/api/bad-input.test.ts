@@ -14,7 +14,7 @@ import {
   UpdateCustomerDocument,
   UpdateOrderDetailDocument,
   UpdateProductDocument,
-} from '../fixtures/northwind/__generated__/graphql.js';
+} from '../../demo/northwind/__generated__/graphql.js';
 import { databaseFingerprint } from '../helpers/database-fingerprint.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 

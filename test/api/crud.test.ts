@@ -1,6 +1,6 @@
 import { type TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as ops from '../fixtures/northwind/__generated__/graphql.js';
+import * as ops from '../../demo/northwind/__generated__/graphql.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 type AnyDocument = TypedDocumentNode<Record<string, unknown>, Record<string, unknown>>;

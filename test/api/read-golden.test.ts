@@ -6,7 +6,7 @@ import { type Caller, signIn, startTestGateway, type TestGateway } from '../help
  * One small golden file per shape of read (test/api/golden/<shape>.txt): the document, who asks, the
  * SQL the compiler sends (one statement per root field) and the answer. What a reviewer reads when a
  * change moves the compiler's SQL; `vitest -u` rewrites them, and the diff is the review. A rewritten
- * answer is read against the rules (test/fixtures/northwind/declare-security.ts) before it is kept:
+ * answer is read against the rules (demo/northwind/declare-security.ts) before it is kept:
  * a golden that records a leak would hold the leak in place.
  */
 const SHAPES: { name: string; user: string; document: string }[] = [

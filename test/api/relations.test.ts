@@ -7,7 +7,7 @@ import {
   CustomersWithRecentOrdersDocument,
   DepartmentTreeDocument,
   OrderDetailsUpwardDocument,
-} from '../fixtures/northwind/__generated__/graphql.js';
+} from '../../demo/northwind/__generated__/graphql.js';
 import { signIn, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 let t: TestGateway;

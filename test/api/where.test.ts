@@ -7,7 +7,7 @@ import {
   type ListOrdersQueryVariables,
   ListProductsDocument,
   type ListProductsQueryVariables,
-} from '../fixtures/northwind/__generated__/graphql.js';
+} from '../../demo/northwind/__generated__/graphql.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 let t: TestGateway;

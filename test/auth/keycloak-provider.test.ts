@@ -5,7 +5,7 @@ import {
   LoginDocument,
   MeDocument,
   RefreshTokenDocument,
-} from '../fixtures/northwind/__generated__/graphql.js';
+} from '../../demo/northwind/__generated__/graphql.js';
 import {
   type IdpUser,
   type KeycloakLikeIdp,

@@ -6,7 +6,7 @@ import {
   MeAndCustomerCountDocument,
   MeDocument,
   RefreshTokenDocument,
-} from '../fixtures/northwind/__generated__/graphql.js';
+} from '../../demo/northwind/__generated__/graphql.js';
 import { UserStore } from '../../auth-providers/sql/user-store.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { LoginDocument } from '../fixtures/northwind/__generated__/graphql.js';
+import { LoginDocument } from '../../demo/northwind/__generated__/graphql.js';
 import { startRedis } from '../helpers/redis-server.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 

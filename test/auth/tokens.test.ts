@@ -8,7 +8,7 @@ import {
   UnsecuredJWT,
 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoginDocument, MeAndCustomerCountDocument } from '../fixtures/northwind/__generated__/graphql.js';
+import { LoginDocument, MeAndCustomerCountDocument } from '../../demo/northwind/__generated__/graphql.js';
 import { startTestGateway, TEST_AUTH_CONFIG, type TestGateway } from '../helpers/test-gateway.js';
 
 const secret = new TextEncoder().encode(TEST_AUTH_CONFIG.jwtSecret);

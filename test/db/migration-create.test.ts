@@ -7,7 +7,8 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database.
 import { runProjectCli } from '../helpers/project-cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const MIGRATIONS = 'test/fixtures/northwind/migrations';
+const DOMAIN = 'demo/northwind';
+const MIGRATIONS = `${DOMAIN}/migrations`;
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
@@ -52,7 +53,7 @@ async function teamObjects(db: TestDatabase) {
 async function workspace(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'grantgate-migration-create-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  await mkdir(join(dir, 'test/fixtures/northwind'), { recursive: true });
+  await mkdir(join(dir, DOMAIN), { recursive: true });
   await cp(join(ROOT, MIGRATIONS), join(dir, MIGRATIONS), { recursive: true });
   await cp(join(ROOT, '.prettierrc.json'), join(dir, '.prettierrc.json'));
   return dir;
@@ -62,7 +63,7 @@ const createMigration = (db: TestDatabase, cwd: string, ...args: string[]) =>
   runProjectCli('src/tools/cli/create-migration.ts', args, {
     databaseUrl: db.url,
     cwd,
-    env: { DOMAIN: join(ROOT, 'test/fixtures/northwind') },
+    env: { DOMAIN: join(ROOT, DOMAIN) },
   });
 
 async function newMigrations(cwd: string): Promise<string[]> {

@@ -1,7 +1,7 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import northwind from '../fixtures/northwind/index.js';
+import northwind from '../../demo/northwind/index.js';
 import { createOrmOptions, domainOrmOptions } from '../../src/db/orm-config.js';
 import { QueryLog } from '../../src/db/query-log.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';
 import { errorFormatter, serviceCondition } from '../../src/errors.js';
-import { ListOrderIdsDocument } from '../fixtures/northwind/__generated__/graphql.js';
+import { ListOrderIdsDocument } from '../../demo/northwind/__generated__/graphql.js';
 import { capturedLog } from '../helpers/captured-log.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 

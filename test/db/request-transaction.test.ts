@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ListShippersDocument, UpdateShipperDocument } from '../fixtures/northwind/__generated__/graphql.js';
+import { ListShippersDocument, UpdateShipperDocument } from '../../demo/northwind/__generated__/graphql.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 let t: TestGateway;

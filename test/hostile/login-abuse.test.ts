@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoginDocument } from '../fixtures/northwind/__generated__/graphql.js';
+import { LoginDocument } from '../../demo/northwind/__generated__/graphql.js';
 import { LoginThrottle, MEMORY_KEYS_PER_LIMITER } from '../../src/auth/login-throttle.js';
 import { DEFAULT_GATEWAY_SETTINGS } from '../../src/gateway.js';
 import { startRedis } from '../helpers/redis-server.js';

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoginDocument, RefreshTokenDocument } from '../fixtures/northwind/__generated__/graphql.js';
+import { LoginDocument, RefreshTokenDocument } from '../../demo/northwind/__generated__/graphql.js';
 import { REFRESH_TOKEN_MIGRATIONS, RefreshTokenStore } from '../../src/auth/refresh-token-store.js';
 import { applySqlMigrations } from '../../postgres/sql-migrations.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';

@@ -14,13 +14,13 @@ import {
   typeFromAST,
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as typed from '../fixtures/northwind/__generated__/graphql.js';
+import * as typed from '../../demo/northwind/__generated__/graphql.js';
 import { DEFAULT_MAX_RESULT_OBJECTS } from '../../src/config.js';
 import { DEFAULT_GATEWAY_SETTINGS } from '../../src/gateway.js';
 import { worstCaseObjects } from '../../src/http/result-bound.js';
 import { type Caller, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
-const schema = buildSchema(readFileSync('test/fixtures/northwind/schema.graphql', 'utf8'));
+const schema = buildSchema(readFileSync('demo/northwind/schema.graphql', 'utf8'));
 const BOUND_MESSAGE = /MAX_RESULT_OBJECTS/;
 const thousands = (n: number) => n.toLocaleString('en-US');
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuth } from '../../src/auth/create-auth.js';
-import northwind from '../fixtures/northwind/index.js';
+import northwind from '../../demo/northwind/index.js';
 import { createTestDatabase } from '../helpers/test-database.js';
 import { startTestGateway, TEST_AUTH_CONFIG, type TestGateway } from '../helpers/test-gateway.js';
 import { pino } from 'pino';

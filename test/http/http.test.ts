@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ListOrdersDocument } from '../fixtures/northwind/__generated__/graphql.js';
+import { ListOrdersDocument } from '../../demo/northwind/__generated__/graphql.js';
 import { capturedLog } from '../helpers/captured-log.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 

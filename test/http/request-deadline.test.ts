@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';
-import { ListOrderIdsDocument, UpdateShipperDocument } from '../fixtures/northwind/__generated__/graphql.js';
+import { ListOrderIdsDocument, UpdateShipperDocument } from '../../demo/northwind/__generated__/graphql.js';
 import { DEFAULT_GATEWAY_SETTINGS } from '../../src/gateway.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 

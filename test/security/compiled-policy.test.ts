@@ -3,9 +3,9 @@ import { type CompiledPolicy } from '../../security/system/compiled-policy.js';
 import { compilePolicy } from '../../security/system/policy-compiler.js';
 import { compileSecurityModel, SecurityModel } from '../../security/system/security-model.js';
 import { compileSql } from '../../security/system/sql-fragment.js';
-import { DEMO_USERS } from '../fixtures/northwind/demo-users.js';
+import { DEMO_USERS } from '../../demo/northwind/demo-users.js';
 import { discoverMetadata } from '../../security/database/security-migrations.js';
-import northwind from '../fixtures/northwind/index.js';
+import northwind from '../../demo/northwind/index.js';
 
 /**
  * The declarations compiled as data (security/system/compiled-policy.ts), per entity and role: one

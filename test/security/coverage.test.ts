@@ -1,8 +1,8 @@
 import { Entity, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Order } from '../fixtures/northwind/entities/index.js';
-import northwind from '../fixtures/northwind/index.js';
+import { Order } from '../../demo/northwind/entities/index.js';
+import northwind from '../../demo/northwind/index.js';
 import { assembleGateway } from '../../src/assemble.js';
 import { SecurityDeclarationError } from '../../security/system/declaration-checks.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';

@@ -1,7 +1,7 @@
 import { parse } from 'graphql';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_USERS } from '../fixtures/northwind/demo-users.js';
+import { DEMO_USERS } from '../../demo/northwind/demo-users.js';
 import { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';
 import { pluralize } from '../../src/api/entity-model.js';
 import { APP_ROLE } from '../../security/database/database-role.js';

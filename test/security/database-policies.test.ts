@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { declareSecurity } from '../../security/system/policy.js';
 import { policyStatements } from '../../security/system/database-policies.js';
 import { compileSecurityModel } from '../../security/system/security-model.js';
-import northwind from '../fixtures/northwind/index.js';
+import northwind from '../../demo/northwind/index.js';
 import {
   declaredPolicyStatements,
   latestSecurityMigration,

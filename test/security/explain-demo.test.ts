@@ -1,6 +1,6 @@
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_USERS } from '../fixtures/northwind/demo-users.js';
+import { DEMO_USERS } from '../../demo/northwind/demo-users.js';
 import { pluralize } from '../../src/api/entity-model.js';
 import { explainUser } from '../../src/explain/explain-user.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';

@@ -1,7 +1,7 @@
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserStore } from '../../auth-providers/sql/user-store.js';
-import { CustomerOrderTreeDocument } from '../fixtures/northwind/__generated__/graphql.js';
+import { CustomerOrderTreeDocument } from '../../demo/northwind/__generated__/graphql.js';
 import { capturedLog } from '../helpers/captured-log.js';
 import { type Caller, signIn, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 

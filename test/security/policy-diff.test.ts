@@ -12,9 +12,9 @@ import {
   Product,
   Shipper,
   Supplier,
-} from '../fixtures/northwind/entities/index.js';
-import northwind from '../fixtures/northwind/index.js';
-import { DEMO_USERS } from '../fixtures/northwind/demo-users.js';
+} from '../../demo/northwind/entities/index.js';
+import northwind from '../../demo/northwind/index.js';
+import { DEMO_USERS } from '../../demo/northwind/demo-users.js';
 import { runProjectCli } from '../helpers/project-cli.js';
 import { createTestDatabase } from '../helpers/test-database.js';
 
@@ -140,7 +140,7 @@ describe('npm run security:diff', () => {
   const diff = (...args: string[]) =>
     runProjectCli('src/explain/cli/security-diff.ts', args, {
       databaseUrl: '',
-      env: { DOMAIN: 'test/fixtures/northwind' },
+      env: { DOMAIN: 'demo/northwind' },
     });
 
   it('finds no change between HEAD and a working tree that leaves the declarations as they are', async () => {
@@ -157,7 +157,7 @@ describe('npm run security:diff', () => {
       const withDatabase = (...args: string[]) =>
         runProjectCli('src/explain/cli/security-diff.ts', args, {
           databaseUrl: db.url,
-          env: { DOMAIN: 'test/fixtures/northwind' },
+          env: { DOMAIN: 'demo/northwind' },
         });
       const text = await withDatabase('HEAD', '--rows');
       expect(text).toMatchObject({ code: 0, stderr: '' });

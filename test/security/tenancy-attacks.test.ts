@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import { DEMO_PASSWORD } from '../../auth-providers/auth-provider.js';
-import { DEMO_USERS } from '../fixtures/northwind/demo-users.js';
+import { DEMO_USERS } from '../../demo/northwind/demo-users.js';
 import { hashPassword } from '../../auth-providers/sql/password-hashing.js';
 import { APP_ROLE } from '../../security/database/database-role.js';
 import {

@@ -1,7 +1,7 @@
 import { parse } from 'graphql';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_USERS } from '../fixtures/northwind/demo-users.js';
+import { DEMO_USERS } from '../../demo/northwind/demo-users.js';
 import { APP_ROLE } from '../../security/database/database-role.js';
 import { databaseFingerprint } from '../helpers/database-fingerprint.js';
 import { type Caller, signIn, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
