@@ -121,6 +121,11 @@ export async function startTestGateway(
     domain?: Domain;
     /** A database the test prepared, served instead of a copy of the template (dropped on close). */
     database?: TestDatabase;
+    /**
+     * Migrate and seed the domain before serving it, as `npm start` does: how a domain of the test's
+     * own (test/helpers/own-domain.ts) fills an `empty` database, where the template holds the demo's.
+     */
+    prepare?: boolean;
   } = {},
 ): Promise<TestGateway> {
   const db = options.database ?? (await createTestDatabase(options));
@@ -138,6 +143,7 @@ export async function startTestGateway(
     },
     settings,
     applicationRowFilter: options.applicationRowFilter,
+    prepare: options.prepare ? { seed: 'demo' } : undefined,
   }).catch(async (error: unknown) => {
     await db.drop();
     throw error;
