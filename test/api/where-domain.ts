@@ -98,7 +98,8 @@ export class Visit {
   room?: Rel<Room> | null;
 }
 
-// --- rows: each column cycles through its values at its own period, so the values mix -------------
+// --- rows: each column cycles through its values at its own period, so the values mix. Generated
+// keys are left to the database (1, 2, … in the order below), so a row a test adds gets the next one.
 
 const NAMES = [
   'Alpine Foods',
@@ -120,28 +121,27 @@ export const MEMBERS = Array.from({ length: 60 }, (_, i) => ({
   level: i % 8 === 7 ? null : 1 + (i % 3),
 }));
 
-export const BUILDINGS = ['Old wing', 'New wing', 'Annex'].map((name, i) => ({ id: i + 1, name }));
+const BUILDINGS = ['Old wing', 'New wing', 'Annex'];
 
-export const ROOMS = Array.from({ length: 12 }, (_, i) => ({
-  id: i + 1,
+/** Rooms by the index of their building (null: none). */
+const ROOMS = Array.from({ length: 12 }, (_, i) => ({
   name: `Room ${i + 1}`,
   rate: 20 + i * 9.5,
   closed: i % 3 === 0,
-  building: i % 4 === 0 ? null : 1 + (i % BUILDINGS.length),
+  building: i % 4 === 0 ? null : i % BUILDINGS.length,
 }));
 
 const DAY = 86_400_000;
 
-/** Every third day from 2024-01-01, so 2025-01-01 itself is a start (i = 122). */
+/** Every third day from 2024-01-01 (so 2025-01-01 itself is one); rooms by their index. */
 export const VISITS = Array.from({ length: 240 }, (_, i) => {
   const startedAt = i % 10 === 9 ? null : new Date(Date.UTC(2024, 0, 1) + 3 * i * DAY);
   return {
-    id: i + 1,
     startedAt,
     endedAt: startedAt && i % 3 !== 0 ? new Date(startedAt.getTime() + DAY) : null,
     fee: i % 11 === 10 ? null : Math.round(((i * 7.3) % 120) * 100) / 100,
     member: i % 13 === 12 ? null : MEMBERS[(i * 7) % MEMBERS.length]!.id,
-    room: i % 4 === 3 ? null : 1 + (i % ROOMS.length),
+    room: i % 4 === 3 ? null : i % ROOMS.length,
   };
 });
 
@@ -152,8 +152,11 @@ export const whereDomain: OwnDomainSpec = {
   policy: declareSecurity(({ sharedByAllTenants }) => sharedByAllTenants(Member, Building, Room, Visit)),
   seed(em) {
     for (const row of MEMBERS) em.create(Member, row);
-    for (const row of BUILDINGS) em.create(Building, row);
-    for (const row of ROOMS) em.create(Room, row);
-    for (const row of VISITS) em.create(Visit, row);
+    const buildings = BUILDINGS.map((name) => em.create(Building, { name }));
+    const rooms = ROOMS.map(({ building, ...row }) =>
+      em.create(Room, { ...row, building: building === null ? null : buildings[building] }),
+    );
+    for (const { room, ...row } of VISITS)
+      em.create(Visit, { ...row, room: room === null ? null : rooms[room] });
   },
 };
