@@ -1,30 +1,50 @@
+import { type TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CreateCustomerDocument,
-  type CreateCustomerMutationVariables,
-  CreateOrderDetailDocument,
-  CreateOrderDocument,
-  DeleteCategoryDocument,
-  DeleteCustomerDocument,
-  DeleteOrderDocument,
-  GetCustomerDocument,
-  GetOrderDocument,
-  ListCustomersDocument,
-  UpdateCustomerDocument,
-  UpdateOrderDetailDocument,
-  UpdateProductDocument,
-} from '../../demo/northwind/__generated__/graphql.js';
 import { databaseFingerprint } from '../helpers/database-fingerprint.js';
+import { ownDomain } from '../helpers/own-domain.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { BAD_INPUT_TABLES, badInputDomain } from './bad-input-domain.js';
 
 let t: TestGateway;
 beforeAll(async () => {
-  t = await startTestGateway();
+  t = await startTestGateway({ empty: true, prepare: true, domain: await ownDomain(badInputDomain) });
 });
 afterAll(() => t?.close());
 
-const databaseState = () => databaseFingerprint(t.db.sql);
+const databaseState = () => databaseFingerprint(t.db.sql, BAD_INPUT_TABLES);
+
+type Row = Record<string, unknown>;
+type Document<Variables extends Row> = TypedDocumentNode<Record<string, Row | null>, Variables>;
+const document = <Variables extends Row>(text: string) => parse(text) as Document<Variables>;
+
+/** The operations of the API each entity gets, selecting the id alone. */
+const byId = (field: string) => document<{ id: string }>(`query ($id: ID!) { ${field}(id: $id) { id } }`);
+const create = (entity: string) =>
+  document<{ input: Row }>(
+    `mutation ($input: ${entity}CreateInput!) { create${entity}(input: $input) { id } }`,
+  );
+const update = (entity: string) =>
+  document<{ id: string; input: Row }>(
+    `mutation ($id: ID!, $input: ${entity}UpdateInput!) { update${entity}(id: $id, input: $input) { id } }`,
+  );
+const remove = (entity: string) =>
+  document<{ id: string }>(`mutation ($id: ID!) { delete${entity}(id: $id) }`);
+
+const GetShop = byId('shop');
+const GetPurchase = byId('purchase');
+const CreateShop = create('Shop');
+const CreatePurchase = create('Purchase');
+const CreatePurchaseLine = create('PurchaseLine');
+const UpdateShop = update('Shop');
+const UpdateItem = update('Item');
+const UpdatePurchaseLine = update('PurchaseLine');
+const DeleteShop = remove('Shop');
+const DeletePurchase = remove('Purchase');
+const DeleteShelf = remove('Shelf');
+const ListShops = document<{ where?: Row; limit?: number }>(
+  'query ($where: ShopWhere, $limit: Int) { shops(where: $where, limit: $limit) { id } }',
+);
 
 /** Nothing a client sees may reveal the database: SQL, constraint or column names, stack traces. */
 function expectNothingInternal(
@@ -40,20 +60,20 @@ function expectNothingInternal(
 
 describe('ids that do not exist or are malformed', () => {
   it('by id: an absent row is null, not an error', async () => {
-    const result = await t.execute(GetCustomerDocument, { id: 'NOPE0' });
-    expect(result).toEqual({ data: { customer: null } });
+    const result = await t.execute(GetShop, { id: 'NOPE0' });
+    expect(result).toEqual({ data: { shop: null } });
   });
 
   it('by id: a malformed integer id is BAD_USER_INPUT', async () => {
-    const result = await t.execute(GetOrderDocument, { id: 'abc' });
+    const result = await t.execute(GetPurchase, { id: 'abc' });
     expect(result.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
-    expect(result.errors?.[0]?.message).toBe('id must be an integer id of Order (got "abc")');
+    expect(result.errors?.[0]?.message).toBe('id must be an integer id of Purchase (got "abc")');
   });
 
   it.each([
-    ['update', UpdateCustomerDocument, { id: 'NOPE0', input: { companyName: 'x' } }, 'updateCustomer'],
-    ['delete', DeleteCustomerDocument, { id: 'NOPE0' }, 'deleteCustomer'],
-    ['delete (integer key)', DeleteOrderDocument, { id: '999999' }, 'deleteOrder'],
+    ['update', UpdateShop, { id: 'NOPE0', input: { name: 'x' } }, 'updateShop'],
+    ['delete', DeleteShop, { id: 'NOPE0' }, 'deleteShop'],
+    ['delete (integer key)', DeletePurchase, { id: '999999' }, 'deletePurchase'],
   ] as const)(
     '%s of an absent row is NOT_FOUND and writes nothing',
     async (_verb, document, variables, field) => {
@@ -61,48 +81,48 @@ describe('ids that do not exist or are malformed', () => {
       const result = await t.execute(document as never, variables as never);
       expect(result.data).toBeNull();
       expect(result.errors?.[0]).toMatchObject({ extensions: { code: 'NOT_FOUND' }, path: [field] });
-      expect(result.errors?.[0]?.message).toMatch(/^(Customer "NOPE0"|Order 999999) not found$/);
+      expect(result.errors?.[0]?.message).toMatch(/^(Shop "NOPE0"|Purchase 999999) not found$/);
       expect(await databaseState()).toEqual(before);
     },
   );
 });
 
 describe('foreign keys to rows that do not exist', () => {
-  it('create with an unknown customerId is NOT_FOUND and inserts nothing', async () => {
+  it('create with an unknown shopId is NOT_FOUND and inserts nothing', async () => {
     const before = await databaseState();
-    const result = await t.execute(CreateOrderDocument, { input: { customerId: 'NOPE0', freight: 3 } });
+    const result = await t.execute(CreatePurchase, { input: { shopId: 'NOPE0', amount: 3 } });
     expect(result.errors?.[0]).toMatchObject({
-      message: 'Customer "NOPE0" not found (customerId)',
+      message: 'Shop "NOPE0" not found (shopId)',
       extensions: { code: 'NOT_FOUND' },
     });
     expect(await databaseState()).toEqual(before);
   });
 
-  it('update with an unknown categoryId is NOT_FOUND and leaves the row as it was', async () => {
+  it('update with an unknown shelfId is NOT_FOUND and leaves the row as it was', async () => {
     const before = await databaseState();
-    const result = await t.execute(UpdateProductDocument, {
+    const result = await t.execute(UpdateItem, {
       id: '1',
-      input: { productName: 'Renamed', categoryId: '424242' },
+      input: { name: 'Renamed', shelfId: '424242' },
     });
     expect(result.errors?.[0]).toMatchObject({ extensions: { code: 'NOT_FOUND' } });
     expect(await databaseState()).toEqual(before);
   });
 
   it('a malformed foreign key is BAD_USER_INPUT', async () => {
-    const result = await t.execute(CreateOrderDetailDocument, {
-      input: { orderId: 'one', productId: '1', unitPrice: 1, quantity: 1 },
+    const result = await t.execute(CreatePurchaseLine, {
+      input: { purchaseId: 'one', itemId: '1', price: 1, quantity: 1 },
     });
     expect(result.errors?.[0]).toMatchObject({
-      message: 'orderId must be an integer id of Order (got "one")',
+      message: 'purchaseId must be an integer id of Purchase (got "one")',
       extensions: { code: 'BAD_USER_INPUT' },
     });
   });
 
   it('a required relation cannot be set to null', async () => {
     const before = await databaseState();
-    const result = await t.execute(UpdateOrderDetailDocument, { id: '1', input: { orderId: null } });
+    const result = await t.execute(UpdatePurchaseLine, { id: '1', input: { purchaseId: null } });
     expect(result.errors?.[0]).toMatchObject({
-      message: 'OrderDetail.orderId cannot be null',
+      message: 'PurchaseLine.purchaseId cannot be null',
       extensions: { code: 'BAD_USER_INPUT' },
     });
     expect(await databaseState()).toEqual(before);
@@ -112,11 +132,9 @@ describe('foreign keys to rows that do not exist', () => {
 describe('values the database would refuse', () => {
   it('a duplicate natural key is BAD_USER_INPUT and the existing row is untouched', async () => {
     const before = await databaseState();
-    const result = await t.execute(CreateCustomerDocument, {
-      input: { id: 'ALFKI', companyName: 'Impostor Ltd' },
-    });
+    const result = await t.execute(CreateShop, { input: { id: 'S1', name: 'Impostor Ltd' } });
     expect(result.errors?.[0]).toMatchObject({
-      message: 'A Customer with the same id already exists',
+      message: 'A Shop with the same id already exists',
       extensions: { code: 'BAD_USER_INPUT' },
     });
     expectNothingInternal(result.errors);
@@ -125,9 +143,9 @@ describe('values the database would refuse', () => {
 
   it('deleting a row others refer to is BAD_USER_INPUT and deletes nothing', async () => {
     const before = await databaseState();
-    const result = await t.execute(DeleteCustomerDocument, { id: 'ALFKI' });
+    const result = await t.execute(DeleteShop, { id: 'S1' });
     expect(result.errors?.[0]).toMatchObject({
-      message: 'This Customer cannot be deleted while other rows refer to it',
+      message: 'This Shop cannot be deleted while other rows refer to it',
       extensions: { code: 'BAD_USER_INPUT' },
     });
     expectNothingInternal(result.errors);
@@ -135,45 +153,43 @@ describe('values the database would refuse', () => {
   });
 
   it.each([
-    ['null for a required field', { companyName: null }, 'Customer.companyName cannot be null'],
+    ['null for a required field', { name: null }, 'Shop.name cannot be null'],
     [
       'a string longer than its column',
       { city: 'x'.repeat(41) },
-      'Customer.city must be at most 40 characters long',
+      'Shop.city must be at most 40 characters long',
     ],
   ])('update with %s is BAD_USER_INPUT', async (_case, input, message) => {
     const before = await databaseState();
-    const result = await t.execute(UpdateCustomerDocument, { id: 'ALFKI', input });
+    const result = await t.execute(UpdateShop, { id: 'S1', input });
     expect(result.errors?.[0]).toMatchObject({ message, extensions: { code: 'BAD_USER_INPUT' } });
     expect(await databaseState()).toEqual(before);
   });
 
   it('an empty natural key is BAD_USER_INPUT', async () => {
-    const result = await t.execute(CreateCustomerDocument, { input: { id: '', companyName: 'Nameless' } });
+    const result = await t.execute(CreateShop, { input: { id: '', name: 'Nameless' } });
     expect(result.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
   });
 });
 
 describe('wrong types and bad operators', () => {
   it('a variable of the wrong type is BAD_USER_INPUT before anything runs', async () => {
-    const result = await t.executeCountingSql(ListCustomersDocument, { limit: 'ten' as unknown as number });
+    const result = await t.executeCountingSql(ListShops, { limit: 'ten' as unknown as number });
     expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(result.errors?.[0]?.message).toMatch(/Int cannot represent non-integer value/);
     expect(result.statements).toEqual([]);
   });
 
   it('a create input without a required field is BAD_USER_INPUT', async () => {
-    const result = await t.execute(CreateCustomerDocument, {
-      input: { id: 'NEW01' } as CreateCustomerMutationVariables['input'],
-    });
+    const result = await t.execute(CreateShop, { input: { id: 'NEW01' } });
     expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    expect(result.errors?.[0]?.message).toMatch(/companyName/);
+    expect(result.errors?.[0]?.message).toMatch(/"name"/);
   });
 
   it.each([
-    ['an operator the type does not have', '{ products(where: { discontinued: { like: "x" } }) { id } }'],
-    ['a field the entity does not have', '{ customers(where: { password: { eq: "x" } }) { id } }'],
-    ['a literal of the wrong type', '{ customers(limit: "ten") { id } }'],
+    ['an operator the type does not have', '{ items(where: { discontinued: { like: "x" } }) { id } }'],
+    ['a field the entity does not have', '{ shops(where: { password: { eq: "x" } }) { id } }'],
+    ['a literal of the wrong type', '{ shops(limit: "ten") { id } }'],
   ])('a document with %s fails validation and runs no SQL', async (_case, query) => {
     const result = await t.executeCountingSql(parse(query) as never);
     expect(result.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
@@ -181,23 +197,23 @@ describe('wrong types and bad operators', () => {
   });
 
   it.each([
-    [{ region: { eq: null } }, 'region.eq must not be null; use isNull to test for null'],
-    [{ region: { isNull: null } }, 'region.isNull must be true or false'],
-    [{ region: null }, 'region must be an operator object such as { eq: … }'],
+    [{ area: { eq: null } }, 'area.eq must not be null; use isNull to test for null'],
+    [{ area: { isNull: null } }, 'area.isNull must be true or false'],
+    [{ area: null }, 'area must be an operator object such as { eq: … }'],
     [
       { id: { in: Array.from({ length: 1001 }, (_, i) => `C${i}`) } },
       'id.in takes at most 1000 values (got 1001)',
     ],
   ])('where %# is BAD_USER_INPUT', async (where, message) => {
-    const result = await t.executeCountingSql(ListCustomersDocument, { where: where as never });
+    const result = await t.executeCountingSql(ListShops, { where });
     expect(result.errors?.[0]).toMatchObject({ message, extensions: { code: 'BAD_USER_INPUT' } });
     expect(result.statements).toEqual([]);
   });
 
   it('where nested too deeply is BAD_USER_INPUT', async () => {
-    let where: Record<string, unknown> = { id: { eq: 'ALFKI' } };
+    let where: Row = { id: { eq: 'S1' } };
     for (let level = 0; level < 10; level++) where = { NOT: where };
-    const result = await t.execute(ListCustomersDocument, { where });
+    const result = await t.execute(ListShops, { where });
     expect(result.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
     expect(result.errors?.[0]?.message).toMatch(/at most 8 levels/);
   });
@@ -206,7 +222,7 @@ describe('wrong types and bad operators', () => {
 describe('unexpected failures', () => {
   it('a database error is INTERNAL_SERVER_ERROR with a generic message', async () => {
     // PostgreSQL refuses NUL characters in text; GraphQL strings may contain them.
-    const result = await t.execute(ListCustomersDocument, { where: { companyName: { eq: 'a\u0000b' } } });
+    const result = await t.execute(ListShops, { where: { name: { eq: 'a\u0000b' } } });
     expect(result.errors?.[0]).toEqual({
       message: 'Internal server error',
       locations: expect.any(Array),
@@ -228,33 +244,25 @@ describe('refusals caused by rows the caller cannot see', () => {
     message: `This ${entity} could not be ${verb}; nothing was written`,
     extensions: { code: 'BAD_USER_INPUT' },
   });
-  const customerOf = async (clientId: number) =>
+  const shopOf = async (clientId: number) =>
     (
-      (await t.db.sql.query('select id from customer where client_id = $1 order by id limit 1', [clientId]))
+      (await t.db.sql.query('select id from shop where client_id = $1 order by id limit 1', [clientId]))
         .rows[0] as { id: string }
     ).id;
 
   it("a key another tenant's row holds is refused like any write, and names nothing", async () => {
     const u1 = await t.callerFor('u1');
-    const theirs = await customerOf(2);
+    const theirs = await shopOf(2);
     const before = await databaseState();
-    const taken = await t.execute(
-      CreateCustomerDocument,
-      { input: { id: theirs, companyName: 'Probe' } },
-      u1,
-    );
-    expect(taken.errors).toEqual([expect.objectContaining(notSaved('Customer', 'saved'))]);
+    const taken = await t.execute(CreateShop, { input: { id: theirs, name: 'Probe' } }, u1);
+    expect(taken.errors).toEqual([expect.objectContaining(notSaved('Shop', 'saved'))]);
     expect(JSON.stringify(taken.errors)).not.toContain(theirs);
     expect(await databaseState()).toEqual(before);
     // A key of the caller's own tenant may say what collided.
-    const own = await t.execute(
-      CreateCustomerDocument,
-      { input: { id: await customerOf(1), companyName: 'Again' } },
-      u1,
-    );
+    const own = await t.execute(CreateShop, { input: { id: await shopOf(1), name: 'Again' } }, u1);
     expect(own.errors).toEqual([
       expect.objectContaining({
-        message: 'A Customer with the same id already exists',
+        message: 'A Shop with the same id already exists',
         extensions: { code: 'BAD_USER_INPUT' },
       }),
     ]);
@@ -263,29 +271,29 @@ describe('refusals caused by rows the caller cannot see', () => {
 
   it('a row only rows the caller cannot see refer to is refused like any write, and is kept', async () => {
     const u1 = await t.callerFor('u1');
-    // A category of u1's tenant whose one product is discontinued: hidden from tenants.
+    // A shelf of u1's tenant whose one item is discontinued: hidden from tenants.
     const {
-      rows: [category],
+      rows: [shelf],
     } = await t.db.sql.query<{ id: number }>(
-      `insert into category (category_name, client_id) values ('Probe', 1) returning id`,
+      `insert into shelf (name, client_id) values ('Probe', 1) returning id`,
     );
     await t.db.sql.query(
-      `insert into product (product_name, unit_price, discontinued, category_id) values ('Old', 1, true, $1)`,
-      [category!.id],
+      `insert into item (name, price, discontinued, shelf_id) values ('Old', 1, true, $1)`,
+      [shelf!.id],
     );
     const before = await databaseState();
-    const hidden = await t.execute(DeleteCategoryDocument, { id: String(category!.id) }, u1);
-    expect(hidden.errors).toEqual([expect.objectContaining(notSaved('Category', 'deleted'))]);
+    const hidden = await t.execute(DeleteShelf, { id: String(shelf!.id) }, u1);
+    expect(hidden.errors).toEqual([expect.objectContaining(notSaved('Shelf', 'deleted'))]);
     expect(await databaseState()).toEqual(before);
-    // Once a product the caller sees refers to it too, the refusal may say so.
+    // Once an item the caller sees refers to it too, the refusal may say so.
     await t.db.sql.query(
-      `insert into product (product_name, unit_price, discontinued, category_id) values ('New', 1, false, $1)`,
-      [category!.id],
+      `insert into item (name, price, discontinued, shelf_id) values ('New', 1, false, $1)`,
+      [shelf!.id],
     );
-    const visible = await t.execute(DeleteCategoryDocument, { id: String(category!.id) }, u1);
+    const visible = await t.execute(DeleteShelf, { id: String(shelf!.id) }, u1);
     expect(visible.errors).toEqual([
       expect.objectContaining({
-        message: 'This Category cannot be deleted while other rows refer to it',
+        message: 'This Shelf cannot be deleted while other rows refer to it',
         extensions: { code: 'BAD_USER_INPUT' },
       }),
     ]);
