@@ -98,6 +98,13 @@ export interface CompiledPolicy {
 
 export const VERBS: Verb[] = ['read', 'insert', 'update', 'delete'];
 
+/**
+ * `record[key]` where the record holds it itself: a column or attribute named `constructor` or
+ * `toString` (a real schema may have one) must not find what every object inherits.
+ */
+export const entryOf = <T>(record: Readonly<Record<string, T>> | undefined, key: string): T | undefined =>
+  record && Object.hasOwn(record, key) ? record[key] : undefined;
+
 const holds = (roles: readonly string[], any: readonly string[]) => any.some((role) => roles.includes(role));
 
 /**
@@ -108,7 +115,7 @@ const holds = (roles: readonly string[], any: readonly string[]) => any.some((ro
  * policies' roles all ask it.
  */
 export function entityDecisions(policy: CompiledPolicy, entityName: string, roles: readonly string[]) {
-  const entity = policy.entities[entityName];
+  const entity = entryOf(policy.entities, entityName);
   if (!entity) throw new Error(`row security: unknown entity ${entityName}`);
   const permissions = policy.permissions.filter((permission) => holds(roles, permission.roles));
   const grants = (entity.grants ?? []).filter((grant) => roles.includes(grant.role));
@@ -135,7 +142,7 @@ export function entityDecisions(policy: CompiledPolicy, entityName: string, role
     withheldBy:
       entity.coverage === 'withheld' && tenantFilter && notExempt(tenantFilter) ? tenantFilter : undefined,
     mayUseField: (field: string) => {
-      const restricted = entity.fields?.[field];
+      const restricted = entryOf(entity.fields, field);
       return !restricted || holds(roles, restricted.roles);
     },
   };

@@ -1,7 +1,7 @@
 import { type EntityMetadata } from '@mikro-orm/core';
 import { databaseArray, SUPERUSER_ROLE } from './identity.js';
 import { type Verb } from './policy.js';
-import { type CompiledFilter, type CompiledPolicy } from './compiled-policy.js';
+import { type CompiledFilter, type CompiledPolicy, entryOf } from './compiled-policy.js';
 import { isView, type SecuredEntity } from './secured-entity.js';
 import { attributesOf, type Condition } from './captured-filter.js';
 import { conditionSql as renderCondition, type OperandValues } from './condition-sql.js';
@@ -318,7 +318,7 @@ export function databasePolicies(model: PolicySource): DatabasePolicies {
 /** The columns of `meta` some roles may not use, with the roles that may (none for a view: see above). */
 function fieldWritesOf(model: PolicySource, meta: SecuredEntity): FieldWrites[] {
   const columns = meta.props.flatMap((prop) => {
-    const roles = compiledEntity(model, meta).fields?.[prop.name]?.roles;
+    const roles = entryOf(compiledEntity(model, meta).fields, prop.name)?.roles;
     return roles && prop.fieldNames?.length === 1
       ? [{ column: prop.fieldNames[0]!, roles: roles.filter((role) => role !== SUPERUSER_ROLE) }]
       : [];

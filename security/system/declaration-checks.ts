@@ -137,6 +137,14 @@ export class DeclarationChecks {
         `two global filters are labelled "${repeated}": give each its own intent comment or name`,
       );
     }
+    // Each global filter's database policy is named after its attribute (grantgate_<attribute>).
+    const attributes = this.policy.globalFilters.map((global) => global.attribute);
+    const twice = attributes.find((attribute, i) => attributes.indexOf(attribute) !== i);
+    if (twice !== undefined) {
+      throw new SecurityDeclarationError(
+        `two global filters constrain "${twice}": declare one, whose condition says all of it`,
+      );
+    }
     const tenantFilters = this.policy.globalFilters.filter((global) => global.tenant);
     if (tenantFilters.length > 1) {
       throw new SecurityDeclarationError(

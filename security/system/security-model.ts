@@ -1,10 +1,10 @@
-import { type FilterQuery, type MetadataStorage } from '@mikro-orm/core';
-import { type EntityProperty } from '@mikro-orm/core';
+import { type EntityProperty, type FilterQuery, type MetadataStorage } from '@mikro-orm/core';
 import { type Condition } from './captured-filter.js';
 import {
   type CompiledPolicy,
   type CompiledScope,
   entityDecisions,
+  entryOf,
   type TenantCoverage,
 } from './compiled-policy.js';
 import {
@@ -112,7 +112,7 @@ export class SecurityModel {
   }
 
   scopeOf(entityName: string): CompiledScope | undefined {
-    return this.compiled.entities[entityName]?.scope;
+    return entryOf(this.compiled.entities, entityName)?.scope;
   }
 
   /**
@@ -125,7 +125,7 @@ export class SecurityModel {
 
   /** The user's value of an attribute, or undefined when it cannot stand in a filter (see `attributeValue`). */
   userValue(user: AuthUser, attribute: string): ScalarValue | undefined {
-    return attributeValue(user, attribute, this.compiled.attributes[attribute] ?? 'any');
+    return attributeValue(user, attribute, entryOf(this.compiled.attributes, attribute) ?? 'any');
   }
 
   /**
@@ -295,7 +295,7 @@ export class SecurityModel {
 
   /** The roles that may read (and so filter on, sort on and write) a field; undefined: every reader. */
   fieldRolesOf(entityName: string, field: string): readonly string[] | undefined {
-    return this.compiled.entities[entityName]?.fields?.[field]?.roles;
+    return entryOf(entryOf(this.compiled.entities, entityName)?.fields, field)?.roles;
   }
 
   /** True when `user` may read the field `entityName.field`. */
@@ -394,7 +394,9 @@ export class SecurityModel {
 
   /** The rule that keeps a field from a user: its `restrictFields` declaration. */
   fieldDenial(entityName: string, field: string): string {
-    return this.compiled.entities[entityName]?.fields?.[field]?.label ?? `${entityName}.${field}`;
+    return (
+      entryOf(entryOf(this.compiled.entities, entityName)?.fields, field)?.label ?? `${entityName}.${field}`
+    );
   }
 
   /** Every restricted field, as `[entity, field]`: the API marks them for the field check. */

@@ -231,6 +231,39 @@ describe('labels name one rule each', () => {
     });
     expect(() => compileSecurityModel(policy, withoutNote)).not.toThrow();
   });
+
+  it('two global filters under one label, or on one attribute, stop compilation', () => {
+    const sameLabel = fixturePolicyWith(({ globalFilter }) => {
+      globalFilter('archived', () => ({ archived: false }), { rolesNotFiltered: ['sa'], name: 'Same words' });
+      globalFilter('archived', () => ({ archived: false }), { rolesNotFiltered: ['x'], name: 'Same words' });
+    });
+    expect(declarationError(sameLabel, withoutNote)).toBe(
+      'two global filters are labelled "Same words": give each its own intent comment or name',
+    );
+    const sameAttribute = fixturePolicyWith(({ globalFilter }) => {
+      globalFilter('archived', () => ({ archived: false }), { rolesNotFiltered: ['sa'], name: 'One' });
+      globalFilter('archived', () => ({ total: { $gt: 0 } }), { rolesNotFiltered: ['sa'], name: 'Two' });
+    });
+    expect(declarationError(sameAttribute, withoutNote)).toBe(
+      'two global filters constrain "archived": declare one, whose condition says all of it',
+    );
+  });
+});
+
+describe('the compiled policy answers for names every object has', () => {
+  it('a field or an attribute named like an inherited property is an ordinary unrestricted name', () => {
+    const model = compileSecurityModel(
+      fixturePolicyWith(({ restrictFields }) => restrictFields(Invoice, ['total'], 'auditor')),
+      withoutNote,
+    );
+    const clerk = { id: 'c', roles: ['clerk'], attributes: { constructor: 1 } };
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      expect(model.mayUseField(clerk, 'Invoice', name)).toBe(true);
+      expect(model.fieldRolesOf('Invoice', name)).toBeUndefined();
+      expect(model.userValue(clerk, name)).toBe(name === 'constructor' ? 1 : undefined);
+    }
+    expect(model.mayUseField(clerk, 'Invoice', 'total')).toBe(false);
+  });
 });
 
 describe('a correct policy', () => {
