@@ -187,7 +187,8 @@ export function createEntityResolver(
     );
 
   // Relation fields only hand out what their root field's statement read with the parent row: their
-  // arguments were checked and applied when the root field planned the read (read-plan.ts).
+  // arguments were checked and applied when the root field planned the read (read-plan.ts). These
+  // declare them; schema.ts resolves them with relationValue directly (see there why).
   for (const relation of model.toOne) {
     defineMethod(
       prototype,

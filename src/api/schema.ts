@@ -1,5 +1,5 @@
 import { type MikroORM } from '@mikro-orm/postgresql';
-import { type GraphQLSchema } from 'graphql';
+import { type GraphQLObjectType, type GraphQLSchema } from 'graphql';
 import { Authorized, buildSchema, type ClassType } from 'type-graphql';
 import { type SecurityModel } from '../../security/system/security-model.js';
 import { AuthResolver } from '../auth/auth.resolver.js';
@@ -8,6 +8,7 @@ import { createEntityInputs, type EntityInputs } from './inputs/entity-inputs.js
 import { type RequestContext } from '../context.js';
 import { securityOf } from './request-checks.js';
 import { createEntityResolver } from './entity-resolver.js';
+import { relationValue } from './read-plan.js';
 
 const built = new Map<string, Promise<GraphQLSchema>>();
 
@@ -40,7 +41,7 @@ export function buildGatewaySchema(
       models.map((model) => [model, createEntityInputs(model, new Set(stamped))]),
     );
     const resolvers = models.map((model) => createEntityResolver(model, (m) => inputs.get(m)!));
-    return buildSchema({
+    const schema = await buildSchema({
       resolvers: [AuthResolver, ...resolvers] as [ClassType, ...ClassType[]],
       validate: false,
       // Restricted fields (e.g. Employee.salary): the security model answers FORBIDDEN for other roles.
@@ -50,7 +51,33 @@ export function buildGatewaySchema(
       },
       emitSchemaFile: false,
     });
+    return resolveRelationsSynchronously(schema, models);
   })();
   built.set(key, schema);
+  return schema;
+}
+
+/**
+ * Resolves the relation fields with `relationValue` itself, not through type-graphql's resolver of
+ * the same method (entity-resolver.ts declares them, with their arguments): type-graphql validates
+ * every argument in an async function, so a field with arguments answers a Promise for every row, and
+ * graphql-js completes each asynchronously — a to-many relation of a nested read of 200 rows is 200
+ * Promises (measured: S3 of compare.sh 15 % slower). The value is the same: relation fields have no
+ * middleware or role, and their arguments were applied when the root field planned the read.
+ */
+function resolveRelationsSynchronously(schema: GraphQLSchema, models: EntityModel[]): GraphQLSchema {
+  for (const model of models) {
+    const fields = (schema.getType(model.name) as GraphQLObjectType).getFields();
+    const relations = [
+      ...model.toOne.map((relation) => relation.name),
+      ...model.toMany.flatMap((relation) => [
+        relation.name,
+        ...(relation.countField ? [relation.countField] : []),
+      ]),
+    ];
+    for (const name of relations)
+      fields[name]!.resolve = (parent: Record<string, unknown>, _args, ctx: RequestContext, info) =>
+        relationValue(parent, ctx, info);
+  }
   return schema;
 }
