@@ -1,4 +1,3 @@
-import { type EntityMetadata } from '@mikro-orm/core';
 import { type EntityManager } from '@mikro-orm/postgresql';
 import { visibleRowsSql } from '../../security/system/row-security.js';
 import {
@@ -12,7 +11,8 @@ import {
 import { selectBound } from '../db/bound-query.js';
 import { REQUEST_WORK_MEM, SERVER_WORK_MEM, setLocal } from '../db/request-transaction.js';
 import { columnJson } from './column-types.js';
-import { type EntityModel, primaryKeyOf, type ToManyModel } from './entity-model.js';
+import { type EntityModel, type ToManyModel } from './entity-model.js';
+import { toManyLink, toOneLink } from './relation-links.js';
 import { SortDirection } from './inputs/entity-inputs.js';
 import { type OrderTerm } from './query-arguments.js';
 import { type ReadPlan, type RelationRead, type RootPlan } from './read-plan.js';
@@ -134,7 +134,7 @@ export class CompiledRead {
     const conditions = [...(selection.where ?? []), security].filter(
       (condition): condition is SqlFragment => condition !== undefined,
     );
-    const from = selection.from ?? tableSql(this.metadata(model));
+    const from = selection.from ?? tableSql(model.table);
     const clauses: SqlFragment[] = [sql`select ${value} from ${from} as ${sql.id(alias)}`];
     if (conditions.length > 0) clauses.push(sql`where ${allOf(conditions)}`);
     if (selection.orderBy?.length) {
@@ -148,38 +148,8 @@ export class CompiledRead {
     return sql.join(clauses, sql` `);
   }
 
-  /**
-   * `<target key> in (select <pivot.toTarget> from <pivot> where <pivot.fromParent> = <parent key>)`:
-   * the rows related to the parent through a join table, whose own rows pass its row predicate (a
-   * link the user may not see relates nothing). The join table refers to the parent, so its scope
-   * through that relation need not be checked again.
-   */
-  private throughPivot(
-    through: NonNullable<ToManyModel['through']>,
-    fromParent: string,
-    parentKey: SqlFragment,
-    target: EntityModel,
-    targetAlias: string,
-  ): SqlFragment {
-    const alias = this.nextAlias();
-    const links = this.select(through.pivot, alias, this.column(through.pivot, alias, through.toTarget), {
-      where: [sql`${this.column(through.pivot, alias, fromParent)} = ${parentKey}`],
-      parentsVisibleThrough: fromParent,
-    });
-    return sql`${this.column(target, targetAlias, primaryKeyOf(target).name)} in (${links})`;
-  }
-
   private nextAlias() {
     return `g${this.aliases++}`;
-  }
-
-  private metadata(model: EntityModel): EntityMetadata {
-    return this.em.getMetadata().get(model.cls);
-  }
-
-  /** A property's column on the row aliased `alias`. */
-  private column(model: EntityModel, alias: string, property: string): SqlFragment {
-    return sql.id(alias, this.metadata(model).properties[property as never]!.fieldNames[0]!);
   }
 
   /** `json_build_object('field', <column>, '@relation', (<subquery>), …)` for the row aliased `alias`. */
@@ -211,12 +181,8 @@ export class CompiledRead {
       // filter (a tenant's rows, scanned for every row). The key is unique: a limit of 2 changes no
       // answer, and more than one row would still be the error it always was.
       const byKey = this.nextAlias();
-      const pairs = relation.toOne.byColumns ?? [[relation.toOne.name, primaryKeyOf(target).name]];
-      const matches = pairs.map(
-        ([own, theirs]) =>
-          sql`${this.column(target, byKey, theirs)} = ${this.column(parent, parentAlias, own)}`,
-      );
-      const from = sql`(select * from ${tableSql(this.metadata(target))} as ${sql.id(byKey)} where ${allOf(matches)} limit 2)`;
+      const match = toOneLink(parent, parentAlias, relation.toOne, byKey);
+      const from = sql`(select * from ${tableSql(target.table)} as ${sql.id(byKey)} where ${match} limit 2)`;
       return this.select(target, alias, row, { from });
     }
     const { toMany, page } = relation;
@@ -255,18 +221,15 @@ export class CompiledRead {
     value: SqlFragment,
     selection: Selection,
   ): SqlFragment {
-    const target = toMany.target;
-    const parentKey = this.column(parent, parentAlias, primaryKeyOf(parent).name);
-    const pairs = toMany.byColumns ?? [[primaryKeyOf(parent).name, toMany.mappedBy]];
-    const link = toMany.through
-      ? this.throughPivot(toMany.through, toMany.mappedBy, parentKey, target, alias)
-      : allOf(
-          pairs.map(
-            ([own, theirs]) =>
-              sql`${this.column(target, alias, theirs)} = ${this.column(parent, parentAlias, own)}`,
-          ),
-        );
-    return this.select(target, alias, value, {
+    const link = toManyLink(parent, parentAlias, toMany, alias, (pivot, pivotValue, condition) => {
+      const pivotAlias = this.nextAlias();
+      // The join table refers to the parent: its scope through that relation need not be checked again.
+      return this.select(pivot, pivotAlias, pivotValue(pivotAlias), {
+        where: [condition(pivotAlias)],
+        parentsVisibleThrough: toMany.mappedBy,
+      });
+    });
+    return this.select(toMany.target, alias, value, {
       ...selection,
       where: [...(selection.where ?? []), link],
       // The parent row passed its own predicate in the enclosing query: the children's scope

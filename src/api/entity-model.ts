@@ -122,6 +122,10 @@ export function primaryKeyOf(model: EntityModel): PrimaryKeyModel {
 export interface EntityModel {
   cls: new () => object;
   name: string;
+  /** Its table (or view), as a statement names it. */
+  table: { schema?: string; tableName: string };
+  /** Each property's column (the first, for a reference by several): how statements reach it. */
+  columns: ReadonlyMap<string, string>;
   /** `customer`, `orderDetail`: the by-id query and the suffix of mutations. */
   singular: string;
   /**
@@ -295,6 +299,10 @@ export function buildEntityModels(
     models.set(cls, {
       cls,
       name: meta.className,
+      table: { schema: meta.schema, tableName: meta.tableName },
+      columns: new Map(
+        meta.props.filter((prop) => prop.fieldNames?.length).map((prop) => [prop.name, prop.fieldNames[0]!]),
+      ),
       singular: lowerFirst(meta.className),
       plural: pluralize(lowerFirst(meta.className)),
       primaryKey: primary && {
