@@ -61,7 +61,7 @@ export async function list(
   const read = compiledRead(ctx);
   const statement = statementOf(ctx, info, () => {
     const { limit, offset } = pagination(args);
-    const related = relationVisibility(ctx.security, model);
+    const related = relationVisibility(ctx);
     return read.rowsStatement(planRead(ctx, model, info), {
       where: translateWhere(model, args.where, related),
       orderBy: translateOrderBy(model, args.orderBy, related),
@@ -83,7 +83,7 @@ export async function count(
   const statement = statementOf(ctx, info, () =>
     read.countStatement(
       model,
-      translateWhere(model, where, relationVisibility(ctx.security, model)),
+      translateWhere(model, where, relationVisibility(ctx)),
       securityOf(ctx).throughScope(model.name),
     ),
   );

@@ -1,7 +1,18 @@
 import { comparisonSql } from '../../security/system/condition-sql.js';
-import { allOf, anyOf, atomic, type RowSql, sql, TRUE } from '../../security/system/sql-fragment.js';
+import {
+  allOf,
+  anyOf,
+  atomic,
+  FALSE,
+  type RowSql,
+  sql,
+  type SqlFragment,
+  tableSql,
+  TRUE,
+} from '../../security/system/sql-fragment.js';
 import { badUserInput } from '../errors.js';
 import { type EntityModel, primaryKeyOf, type ToOneModel } from './entity-model.js';
+import { toManyLink, toOneLink } from './relation-links.js';
 import { SortDirection } from './inputs/entity-inputs.js';
 import { type Operator, type ScalarFilter } from './inputs/scalar-filters.js';
 
@@ -41,13 +52,15 @@ export function pagination(args: Pick<ListArguments, 'limit' | 'offset'>): { lim
 }
 
 /**
- * What the request's security says of relation ids, on a row of the entity: the condition that the
- * related row is one the caller may see, and the expression to sort by that id with hidden rows read
- * as null; each undefined when the plain foreign key reveals nothing.
+ * What the request's security says of related rows. Of a relation id, on a row of `model`: the
+ * condition that the related row is one the caller may see, and the expression to sort by that id
+ * with hidden rows read as null; each undefined when the plain foreign key reveals nothing. Of an
+ * entity: its row security on a row (undefined: every row), which a relation filter's rows pass.
  */
 export interface RelationVisibility {
-  visible(relation: ToOneModel): RowSql | undefined;
-  sortKey(relation: ToOneModel): RowSql | undefined;
+  visible(model: EntityModel, relation: ToOneModel): RowSql | undefined;
+  sortKey(model: EntityModel, relation: ToOneModel): RowSql | undefined;
+  rows(model: EntityModel, row: string): SqlFragment | undefined;
 }
 
 /**
@@ -116,21 +129,39 @@ function translateFilter(
   return leaves;
 }
 
+/** What one translation of a `where` shares across its levels. */
+interface Translation {
+  related: RelationVisibility;
+  /** Numbers the aliases of relation filters' rows, unique within the statement. */
+  aliases: { next: number };
+}
+
 /**
  * Turns a `where` argument into a condition on a row of `model` (undefined: none); every given field
  * and operator must hold. `NOT` is pushed down to the conditions (De Morgan), so each condition's own
- * negation applies — which for a relation id of a hidden row is not simply SQL's `not`.
+ * negation applies — which for a relation id of a hidden row is not simply SQL's `not`. A relation
+ * filter holds or fails outright (an `exists`, never null) over the related rows the caller may read.
  */
 export function translateWhere(
   model: EntityModel,
   where: WhereInput | null | undefined,
   related: RelationVisibility,
-  negated = false,
-  depth = 1,
+): RowSql | undefined {
+  return translate(model, where, { related, aliases: { next: 0 } }, false, 1);
+}
+
+function translate(
+  model: EntityModel,
+  where: WhereInput | null | undefined,
+  translation: Translation,
+  negated: boolean,
+  depth: number,
 ): RowSql | undefined {
   if (!where) return undefined;
   if (depth > MAX_WHERE_DEPTH)
-    throw badUserInput(`where may nest AND/OR/NOT at most ${MAX_WHERE_DEPTH} levels deep`);
+    throw badUserInput(
+      `where may nest AND/OR/NOT and relation filters at most ${MAX_WHERE_DEPTH} levels deep`,
+    );
   // An empty OR matches nothing and an empty AND everything, as in logic.
   const all =
     (parts: RowSql[]): RowSql =>
@@ -142,7 +173,7 @@ export function translateWhere(
       (negated ? allOf : anyOf)(parts.map((part) => part(row)));
   // A part without conditions holds (negated, it comes back as the empty OR, which does not).
   const nested = (part: WhereInput, negate: boolean): RowSql =>
-    translateWhere(model, part, related, negate, depth + 1) ?? (() => TRUE);
+    translate(model, part, translation, negate, depth + 1) ?? (() => TRUE);
   const conditions: RowSql[] = [];
   for (const [field, value] of Object.entries(where)) {
     if (value === undefined) continue;
@@ -153,20 +184,86 @@ export function translateWhere(
     } else if (field === 'NOT') {
       if (value === null) throw badUserInput('NOT must be a condition');
       conditions.push(nested(value as WhereInput, !negated));
+    } else if (value === null) {
+      throw badUserInput(`${field} must be a condition such as { eq: … }`);
     } else {
-      if (value === null) throw badUserInput(`${field} must be an operator object such as { eq: … }`);
+      const filter = relationFilter(model, field, value as WhereInput, translation, depth);
+      if (filter) {
+        conditions.push(...filter.map((leaf) => (negated ? leaf.fails : leaf.holds)));
+        continue;
+      }
       const { column, relation } = columnOf(model, field);
       const leaves = translateFilter(
         column,
         field,
         value as ScalarFilter,
-        relation && related.visible(relation),
+        relation && translation.related.visible(model, relation),
       );
       conditions.push(...leaves.map((leaf) => (negated ? leaf.fails : leaf.holds)));
     }
   }
   if (conditions.length === 1) return conditions[0]!;
   return conditions.length === 0 && !negated ? undefined : all(conditions);
+}
+
+/**
+ * The conditions of a relation filter (undefined: `field` is not a relation), each an `exists` over
+ * the related rows that pass the caller's row security: a to-one relation's row matches the target's
+ * where; of a to-many relation's rows `some` match, `every` one matches (a row the where leaves unknown
+ * does not) or `none` does. A hidden row never makes `some` hold, and `every` and `none` do not see it.
+ * Semi-joins on the relation's key, never counts.
+ */
+function relationFilter(
+  model: EntityModel,
+  field: string,
+  value: WhereInput,
+  translation: Translation,
+  depth: number,
+): Leaf[] | undefined {
+  const toOne = model.toOne.find((relation) => relation.name === field);
+  const toMany = toOne ? undefined : model.toMany.find((relation) => relation.name === field);
+  if (!toOne && !toMany) return undefined;
+  const target = (toOne ?? toMany)!.target;
+  const { related, aliases } = translation;
+  /** `exists (select 1 from <target> where <link> and <its row security> and <condition>)`. */
+  const existsRelated =
+    (condition: RowSql | undefined): RowSql =>
+    (row) => {
+      const alias = `${row}_w${aliases.next++}`;
+      const link = toOne
+        ? toOneLink(model, row, toOne, alias)
+        : toManyLink(model, row, toMany!, alias, (pivot, pivotValue, pivotCondition) => {
+            const pivotAlias = `${row}_w${aliases.next++}`;
+            const parts = [pivotCondition(pivotAlias), related.rows(pivot, pivotAlias)];
+            return sql`select ${pivotValue(pivotAlias)} from ${tableSql(pivot.table)} as ${sql.id(pivotAlias)} where ${allOf(parts.filter((part) => part !== undefined))}`;
+          });
+      const parts = [link, related.rows(target, alias), condition?.(alias)];
+      return atomic(
+        sql`exists (select 1 from ${tableSql(target.table)} as ${sql.id(alias)} where ${allOf(parts.filter((part) => part !== undefined))})`,
+      );
+    };
+  const exists = (condition: RowSql | undefined): Leaf => {
+    const holds = existsRelated(condition);
+    return { holds, fails: (row) => atomic(sql`not ${holds(row)}`) };
+  };
+  const negation = (leaf: Leaf): Leaf => ({ holds: leaf.fails, fails: leaf.holds });
+  const inner = (where: WhereInput) => translate(target, where, translation, false, depth + 1);
+  if (toOne) return [exists(inner(value))];
+  const leaves: Leaf[] = [];
+  for (const [quantifier, where] of Object.entries(value)) {
+    if (where === undefined) continue;
+    if (where === null || !['some', 'every', 'none'].includes(quantifier))
+      throw badUserInput(`${field}.${quantifier} must be a condition on ${target.name}`);
+    const condition = inner(where as WhereInput);
+    if (quantifier === 'some') leaves.push(exists(condition));
+    else if (quantifier === 'none') leaves.push(negation(exists(condition)));
+    else {
+      // Every visible row matches: none of them leaves the condition false or unknown.
+      const unmet: RowSql | undefined = condition && ((row) => atomic(sql`(${condition(row)}) is not true`));
+      leaves.push(negation(exists(unmet ?? (() => FALSE))));
+    }
+  }
+  return leaves;
 }
 
 /** One key of an order: an expression on the row and its direction. */
@@ -195,7 +292,7 @@ export function translateOrderBy(
     }
     const [field, direction] = fields[0]!;
     const { column, relation } = columnOf(model, field);
-    const visibleKey = relation && related.sortKey(relation);
+    const visibleKey = relation && related.sortKey(model, relation);
     if (!visibleKey) sorted.add(column);
     order.push({ key: visibleKey ?? ((row) => sql.id(row, column)), direction: direction! });
   }
@@ -246,19 +343,4 @@ export function parseId(model: EntityModel, id: string | number, field = 'id'): 
     throw badUserInput(`${field} must be an integer id of ${model.name} (got "${text.slice(0, 40)}")`);
   }
   return Number(text);
-}
-
-/** Every field a where or orderBy argument reads, however deeply nested. */
-export function referencedFields(args: Pick<ListArguments, 'where' | 'orderBy'>): Set<string> {
-  const fields = new Set<string>();
-  const visit = (where: WhereInput | null | undefined) => {
-    for (const [field, value] of Object.entries(where ?? {})) {
-      if (field === 'AND' || field === 'OR') (value as WhereInput[] | null)?.forEach(visit);
-      else if (field === 'NOT') visit(value as WhereInput | null);
-      else fields.add(field);
-    }
-  };
-  visit(args.where);
-  for (const key of args.orderBy ?? []) for (const field of Object.keys(key)) fields.add(field);
-  return fields;
 }

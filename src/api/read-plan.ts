@@ -92,7 +92,7 @@ function checkToMany(
   authorizeRead(ctx, relation.target, args);
   authorizeColumns(ctx, model, relation.target, relation.byColumns);
   const page = pagination(args);
-  const related = relationVisibility(ctx.security, relation.target);
+  const related = relationVisibility(ctx);
   return {
     where: translateWhere(relation.target, args.where, related),
     orderBy: translateOrderBy(relation.target, args.orderBy, related),

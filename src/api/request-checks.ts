@@ -2,7 +2,8 @@ import { type RequestContext } from '../context.js';
 import { type RequestSecurity } from '../../security/system/request-security.js';
 import { unauthenticated } from '../auth/auth-service.js';
 import { type EntityModel } from './entity-model.js';
-import { type ListArguments, type RelationVisibility, referencedFields } from './query-arguments.js';
+import { type ListArguments, type RelationVisibility, type WhereInput } from './query-arguments.js';
+import { visibleRowsSql } from '../../security/system/row-security.js';
 
 /*
  * The checks a request's operations and read plans ask of its security before anything runs: the
@@ -15,7 +16,10 @@ export function securityOf(ctx: RequestContext): RequestSecurity {
   return ctx.security;
 }
 
-/** The verb check, and FORBIDDEN for filtering or sorting on a field the user may not read. */
+/**
+ * The verb check, and FORBIDDEN for filtering or sorting on a field the user may not read — in a
+ * relation filter too, where the related entity must be readable (through its join table, that too).
+ */
 export function authorizeRead(
   ctx: RequestContext,
   model: EntityModel,
@@ -23,20 +27,49 @@ export function authorizeRead(
 ) {
   const security = securityOf(ctx);
   security.authorize(model.name, 'read');
-  for (const field of referencedFields(args)) security.authorizeField(model.name, field);
+  authorizeWhere(security, model, args.where);
+  for (const key of args.orderBy ?? [])
+    for (const field of Object.keys(key)) security.authorizeField(model.name, field);
 }
 
-/** Relation ids in `where` and `orderBy` match and sort only through related rows the user can see. */
-export function relationVisibility(
-  security: RequestSecurity | undefined,
-  model: EntityModel,
-): RelationVisibility {
-  const ask = () => {
-    if (!security) throw unauthenticated('Authentication required');
-    return security;
-  };
+function authorizeWhere(security: RequestSecurity, model: EntityModel, where: WhereInput | null | undefined) {
+  for (const [field, value] of Object.entries(where ?? {})) {
+    if (field === 'AND' || field === 'OR') {
+      for (const part of (value as WhereInput[] | null) ?? []) authorizeWhere(security, model, part);
+      continue;
+    }
+    if (field === 'NOT') {
+      authorizeWhere(security, model, value as WhereInput | null);
+      continue;
+    }
+    const toOne = model.toOne.find((relation) => relation.name === field);
+    const toMany = model.toMany.find((relation) => relation.name === field);
+    const target = (toOne ?? toMany)?.target;
+    if (!target) {
+      security.authorizeField(model.name, field);
+      continue;
+    }
+    if (toMany?.through) security.authorize(toMany.through.pivot.name, 'read');
+    security.authorize(target.name, 'read');
+    // Following a reference by columns reads the columns on both sides.
+    for (const [own, theirs] of (toOne ?? toMany)!.byColumns ?? []) {
+      security.authorizeField(model.name, own);
+      security.authorizeField(target.name, theirs);
+    }
+    if (toOne) authorizeWhere(security, target, value as WhereInput | null);
+    else
+      for (const quantified of Object.values((value as Record<string, WhereInput | null>) ?? {}))
+        authorizeWhere(security, target, quantified);
+  }
+}
+
+/** What the request's security says of related rows, for the `where` and `orderBy` of its reads. */
+export function relationVisibility(ctx: RequestContext): RelationVisibility {
+  const ask = () => securityOf(ctx);
   return {
-    visible: (relation) => ask().relatedRowVisible(model.name, relation.name),
-    sortKey: (relation) => ask().relatedSortKey(model.name, relation.name),
+    visible: (model, relation) => ask().relatedRowVisible(model.name, relation.name),
+    sortKey: (model, relation) => ask().relatedSortKey(model.name, relation.name),
+    // The same condition every level of a compiled read carries (and the security filter every ORM read).
+    rows: (model, row) => visibleRowsSql(ctx.em, model.name, row),
   };
 }

@@ -37,10 +37,10 @@ export function buildGatewaySchema(
     for (const [entityName, field] of restricted)
       Authorized()(classes.get(entityName)!.prototype as object, field);
     const models = buildEntityModels(metadata, entities);
-    const inputs = new Map<EntityModel, EntityInputs>(
-      models.map((model) => [model, createEntityInputs(model, new Set(stamped))]),
-    );
-    const resolvers = models.map((model) => createEntityResolver(model, (m) => inputs.get(m)!));
+    const inputs = new Map<EntityModel, EntityInputs>();
+    const inputsOf = (model: EntityModel): EntityInputs => inputs.get(model)!;
+    for (const model of models) inputs.set(model, createEntityInputs(model, new Set(stamped), inputsOf));
+    const resolvers = models.map((model) => createEntityResolver(model, inputsOf));
     const schema = await buildSchema({
       resolvers: [AuthResolver, ...resolvers] as [ClassType, ...ClassType[]],
       validate: false,

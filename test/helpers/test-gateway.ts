@@ -115,6 +115,11 @@ export async function startTestGateway(
     settings?: GatewaySettings;
     /** False: the test-only switch that leaves row security to the database's policies alone. */
     applicationRowFilter?: boolean;
+    /**
+     * False: requests run without their transaction and settings, as the test database's owner, whom
+     * the policies do not bind: row security is the gateway's filter alone (the benchmark's baseline).
+     */
+    databaseLayer?: boolean;
     /** Declarations of the test's own instead of the demo's. */
     policy?: SecurityPolicy;
     /** A domain of the test's own (an imported one) instead of the demo. */
@@ -143,6 +148,7 @@ export async function startTestGateway(
     },
     settings,
     applicationRowFilter: options.applicationRowFilter,
+    databaseLayer: options.databaseLayer,
     prepare: options.prepare ? { seed: 'demo' } : undefined,
   }).catch(async (error: unknown) => {
     await db.drop();

@@ -197,6 +197,172 @@ describe.each(USERS)('$id reads', (user) => {
   });
 });
 
+/**
+ * Relation filters (SPEC §11) against the same oracle: a relation filter sees only rows the user may
+ * read. The SQL here writes each case out with `visible` (unqualified columns resolve to the innermost
+ * table; the outer row is `o`).
+ */
+const RELATION_FILTERS: [name: string, table: string, plural: string, where: string, sql: string][] = [
+  [
+    'to-many some',
+    'customer',
+    'customers',
+    '{ orders: { some: { freight: { gt: 100 } } } }',
+    `exists (select 1 from "order" where customer_id = o.id and freight > 100 and VISIBLE(order))`,
+  ],
+  [
+    'to-many every (over no visible rows it holds)',
+    'customer',
+    'customers',
+    '{ orders: { every: { freight: { gt: 20 } } } }',
+    `not exists (select 1 from "order" where customer_id = o.id and (freight > 20) is not true and VISIBLE(order))`,
+  ],
+  [
+    'to-many none',
+    'employee',
+    'employees',
+    '{ orders: { none: { shipCountry: { eq: "Germany" } } } }',
+    `not exists (select 1 from "order" where employee_id = o.id and ship_country = 'Germany' and VISIBLE(order))`,
+  ],
+  [
+    'to-one, where only a hidden department would match for all but managers',
+    'employee',
+    'employees',
+    '{ worksForDepartment: { securityLevel: { gt: 0 } } }',
+    `exists (select 1 from department where id = o.works_for_department_id and security_level > 0 and VISIBLE(department))`,
+  ],
+  [
+    'NOT of a to-one and a nested to-many',
+    'department',
+    'departments',
+    '{ NOT: { parent: { employees: { some: { country: { eq: "UK" } } } } } }',
+    `not exists (select 1 from department p where p.id = o.parent_id and VISIBLE(department, p) and exists (select 1 from employee where works_for_department_id = p.id and country = 'UK' and VISIBLE(employee)))`,
+  ],
+];
+
+/** `sql` with VISIBLE(table) or VISIBLE(table, alias) written out for `user`. */
+function oracle(user: DemoUser, sql: string): string {
+  return sql.replace(/VISIBLE\((\w+)(?:, (\w+))?\)/g, (_, table: string, alias?: string) => {
+    const condition = visible(user, table);
+    // Columns of an aliased row are qualified by a subquery of it: (select … from (select alias.*)).
+    return alias
+      ? `exists (select 1 from "${table}" v where v.id = ${alias}.id and ${condition})`
+      : condition;
+  });
+}
+
+/**
+ * Each layer alone must hold: with both on, the database's policies would hide a row the gateway's
+ * filter let through (and the other way round).
+ */
+const LAYERS = [
+  ['both layers', {}],
+  ['the gateway alone', { databaseLayer: false }],
+  ['the database alone', { applicationRowFilter: false }],
+] as const;
+const layers = new Map<string, { t: TestGateway; callerOf: (userId: string) => Caller }>();
+beforeAll(async () => {
+  for (const [name, options] of LAYERS) {
+    const gateway = name === 'both layers' ? t : await startTestGateway(options);
+    layers.set(name, {
+      t: gateway,
+      callerOf:
+        name === 'both layers'
+          ? callerOf
+          : await signIn(
+              gateway,
+              USERS.map((user) => user.id),
+            ),
+    });
+  }
+});
+afterAll(async () => {
+  for (const [name, layer] of layers) if (name !== 'both layers') await layer.t.close();
+});
+
+describe.each(LAYERS.map(([name]) => name))('relation filters under %s', (layer) => {
+  describe.each(USERS)('$id', (user) => {
+    it.each(RELATION_FILTERS)('%s', async (_, table, plural, where, sql) => {
+      const expected = await t.db.sql.query(
+        `select id from "${table}" o where ${visible(user, table)} and ${oracle(user, sql)} order by id`,
+      );
+      const { t: gateway, callerOf: callerIn } = layers.get(layer)!;
+      const result = await gateway.execute(
+        parse(
+          `{ ${plural}(where: ${where}, limit: 1000, orderBy: [{ id: ASC }]) { id } ${plural}Count(where: ${where}) }`,
+        ) as never,
+        {},
+        callerIn(user.id),
+      );
+      expect(result.errors).toBeUndefined();
+      const data = result.data as Record<string, unknown>;
+      const ids = expected.rows.map((row) => String(row.id));
+      expect((data[plural] as { id: string }[]).map((row) => row.id)).toEqual(ids);
+      expect(data[`${plural}Count`]).toBe(ids.length);
+    });
+  });
+});
+
+describe('relation filters', () => {
+  it('see only readable rows: the hidden department a non-manager cannot see never matches', async () => {
+    const [u1, u2] = [USERS.find((u) => u.id === 'u1')!, USERS.find((u) => u.id === 'u2')!];
+    const where = '{ worksForDepartment: { securityLevel: { gt: 0 } } }';
+    const restricted = await t.db.sql.query(
+      `select count(*)::int as n from employee e join department d on d.id = e.works_for_department_id where d.security_level > 0 and ${visible(u1, 'employee').replace(/\b(region|client_id)\b/g, 'e.$1')}`,
+    );
+    // The test has teeth: u1 can see employees whose department is restricted, and u2 (a manager)
+    // finds them through the filter, u1 does not.
+    expect(restricted.rows[0].n).toBeGreaterThan(0);
+    expect(await as(u1, `{ employeesCount(where: ${where}) }`)).toEqual({ employeesCount: 0 });
+    expect(((await as(u2, `{ employeesCount(where: ${where}) }`)).employeesCount as number) > 0).toBe(true);
+  });
+
+  it('refuse a field the user may not read, inside them too', async () => {
+    for (const query of [
+      '{ departments(where: { employees: { some: { salary: { gt: 0 } } } }) { id } }',
+      '{ orders(where: { employee: { salary: { gt: 0 } } }) { id } }',
+      '{ departmentsCount(where: { NOT: { employees: { every: { salary: { lt: 1 } } } } }) }',
+    ]) {
+      const result = await t.execute(parse(query) as never, {}, callerOf('u1'));
+      expect(
+        result.errors?.map((error) => error.extensions?.code),
+        query,
+      ).toEqual(['FORBIDDEN']);
+      expect(result.data, query).toBeNull();
+    }
+    const manager = await t.execute(
+      parse('{ departments(where: { employees: { some: { salary: { gt: 0 } } } }) { id } }') as never,
+      {},
+      callerOf('u2'),
+    );
+    expect(manager.errors).toBeUndefined();
+  });
+
+  it('compile into the one statement of their root field', async () => {
+    const result = await t.executeCountingSql(
+      parse(
+        '{ customers(where: { orders: { some: { details: { some: { quantity: { gt: 10 } } } } } }, limit: 5) { id orders(where: { employee: { country: { eq: "UK" } } }) { id } } }',
+      ) as never,
+      {},
+      callerOf('u1'),
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.statements.filter((statement) => /^select to_json/.test(statement))).toHaveLength(1);
+  });
+
+  it('refuse bad input in one line', async () => {
+    for (const [query, message] of [
+      ['{ customers(where: { orders: { some: null } }) { id } }', 'orders.some must be a condition on Order'],
+      ['{ customers(where: { orders: null }) { id } }', 'orders must be a condition such as { eq: … }'],
+    ]) {
+      const result = await t.execute(parse(query!) as never, {}, callerOf('u1'));
+      expect(result.errors?.map((error) => [error.extensions?.code, error.message])).toEqual([
+        ['BAD_USER_INPUT', message],
+      ]);
+    }
+  });
+});
+
 describe('the sample declarations tell the demo users apart', () => {
   it('s1 sees client 2 British Isles customers with a credit limit over 300 or contact Mike, and no others', async () => {
     const data = await as(

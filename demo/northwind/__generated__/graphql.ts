@@ -47,6 +47,7 @@ export type CategoryWhere = {
   clientId?: IntFilter | null | undefined;
   description?: StringFilter | null | undefined;
   id?: IntFilter | null | undefined;
+  products?: ProductListFilter | null | undefined;
 };
 
 /** The fields of a new Customer */
@@ -117,6 +118,7 @@ export type CustomerWhere = {
   country?: StringFilter | null | undefined;
   creditLimit?: FloatFilter | null | undefined;
   id?: StringFilter | null | undefined;
+  orders?: OrderListFilter | null | undefined;
   phone?: StringFilter | null | undefined;
   postalCode?: StringFilter | null | undefined;
   region?: StringFilter | null | undefined;
@@ -151,6 +153,16 @@ export type DepartmentCreateInput = {
   securityLevel?: number | null | undefined;
 };
 
+/** Conditions on related Department rows; only rows the caller may read count */
+export type DepartmentListFilter = {
+  /** every related row matches (true of none) */
+  every?: DepartmentWhere | null | undefined;
+  /** no related row matches */
+  none?: DepartmentWhere | null | undefined;
+  /** at least one related row matches */
+  some?: DepartmentWhere | null | undefined;
+};
+
 /** One sort key for Department rows: set exactly one field */
 export type DepartmentOrderBy = {
   departmentName?: SortDirection | null | undefined;
@@ -174,8 +186,12 @@ export type DepartmentWhere = {
   NOT?: DepartmentWhere | null | undefined;
   /** at least one of these matches */
   OR?: Array<DepartmentWhere> | null | undefined;
+  children?: DepartmentListFilter | null | undefined;
   departmentName?: StringFilter | null | undefined;
+  employees?: EmployeeListFilter | null | undefined;
   id?: IntFilter | null | undefined;
+  /** The related Department is one the caller may read and matches */
+  parent?: DepartmentWhere | null | undefined;
   parentId?: IntFilter | null | undefined;
   securityLevel?: IntFilter | null | undefined;
 };
@@ -191,6 +207,16 @@ export type EmployeeCreateInput = {
   salary?: number | null | undefined;
   title?: string | null | undefined;
   worksForDepartmentId?: string | null | undefined;
+};
+
+/** Conditions on related Employee rows; only rows the caller may read count */
+export type EmployeeListFilter = {
+  /** every related row matches (true of none) */
+  every?: EmployeeWhere | null | undefined;
+  /** no related row matches */
+  none?: EmployeeWhere | null | undefined;
+  /** at least one related row matches */
+  some?: EmployeeWhere | null | undefined;
 };
 
 /** One sort key for Employee rows: set exactly one field */
@@ -233,10 +259,15 @@ export type EmployeeWhere = {
   firstName?: StringFilter | null | undefined;
   id?: IntFilter | null | undefined;
   lastName?: StringFilter | null | undefined;
+  orders?: OrderListFilter | null | undefined;
   region?: StringFilter | null | undefined;
+  /** The related Employee is one the caller may read and matches */
+  reportsTo?: EmployeeWhere | null | undefined;
   reportsToId?: IntFilter | null | undefined;
   salary?: FloatFilter | null | undefined;
   title?: StringFilter | null | undefined;
+  /** The related Department is one the caller may read and matches */
+  worksForDepartment?: DepartmentWhere | null | undefined;
   worksForDepartmentId?: IntFilter | null | undefined;
 };
 
@@ -309,6 +340,16 @@ export type OrderDetailCreateInput = {
   unitPrice: number;
 };
 
+/** Conditions on related OrderDetail rows; only rows the caller may read count */
+export type OrderDetailListFilter = {
+  /** every related row matches (true of none) */
+  every?: OrderDetailWhere | null | undefined;
+  /** no related row matches */
+  none?: OrderDetailWhere | null | undefined;
+  /** at least one related row matches */
+  some?: OrderDetailWhere | null | undefined;
+};
+
 /** One sort key for OrderDetail rows: set exactly one field */
 export type OrderDetailOrderBy = {
   amount?: SortDirection | null | undefined;
@@ -341,10 +382,24 @@ export type OrderDetailWhere = {
   amount?: FloatFilter | null | undefined;
   discount?: FloatFilter | null | undefined;
   id?: IntFilter | null | undefined;
+  /** The related Order is one the caller may read and matches */
+  order?: OrderWhere | null | undefined;
   orderId?: IntFilter | null | undefined;
+  /** The related Product is one the caller may read and matches */
+  product?: ProductWhere | null | undefined;
   productId?: IntFilter | null | undefined;
   quantity?: IntFilter | null | undefined;
   unitPrice?: FloatFilter | null | undefined;
+};
+
+/** Conditions on related Order rows; only rows the caller may read count */
+export type OrderListFilter = {
+  /** every related row matches (true of none) */
+  every?: OrderWhere | null | undefined;
+  /** no related row matches */
+  none?: OrderWhere | null | undefined;
+  /** at least one related row matches */
+  some?: OrderWhere | null | undefined;
 };
 
 /** One sort key for Order rows: set exactly one field */
@@ -387,7 +442,12 @@ export type OrderWhere = {
   /** at least one of these matches */
   OR?: Array<OrderWhere> | null | undefined;
   amountTotal?: FloatFilter | null | undefined;
+  /** The related Customer is one the caller may read and matches */
+  customer?: CustomerWhere | null | undefined;
   customerId?: StringFilter | null | undefined;
+  details?: OrderDetailListFilter | null | undefined;
+  /** The related Employee is one the caller may read and matches */
+  employee?: EmployeeWhere | null | undefined;
   employeeId?: IntFilter | null | undefined;
   freight?: FloatFilter | null | undefined;
   id?: IntFilter | null | undefined;
@@ -396,6 +456,8 @@ export type OrderWhere = {
   shipCountry?: StringFilter | null | undefined;
   shipName?: StringFilter | null | undefined;
   shipRegion?: StringFilter | null | undefined;
+  /** The related Shipper is one the caller may read and matches */
+  shipVia?: ShipperWhere | null | undefined;
   shipViaId?: IntFilter | null | undefined;
   shippedDate?: DateTimeFilter | null | undefined;
 };
@@ -408,6 +470,16 @@ export type ProductCreateInput = {
   supplierId?: string | null | undefined;
   unitPrice: number;
   unitsInStock?: number | null | undefined;
+};
+
+/** Conditions on related Product rows; only rows the caller may read count */
+export type ProductListFilter = {
+  /** every related row matches (true of none) */
+  every?: ProductWhere | null | undefined;
+  /** no related row matches */
+  none?: ProductWhere | null | undefined;
+  /** at least one related row matches */
+  some?: ProductWhere | null | undefined;
 };
 
 /** One sort key for Product rows: set exactly one field */
@@ -439,10 +511,14 @@ export type ProductWhere = {
   NOT?: ProductWhere | null | undefined;
   /** at least one of these matches */
   OR?: Array<ProductWhere> | null | undefined;
+  /** The related Category is one the caller may read and matches */
+  category?: CategoryWhere | null | undefined;
   categoryId?: IntFilter | null | undefined;
   discontinued?: BooleanFilter | null | undefined;
   id?: IntFilter | null | undefined;
   productName?: StringFilter | null | undefined;
+  /** The related Supplier is one the caller may read and matches */
+  supplier?: SupplierWhere | null | undefined;
   supplierId?: IntFilter | null | undefined;
   unitPrice?: FloatFilter | null | undefined;
   unitsInStock?: IntFilter | null | undefined;
@@ -551,6 +627,7 @@ export type SupplierWhere = {
   contactName?: StringFilter | null | undefined;
   country?: StringFilter | null | undefined;
   id?: IntFilter | null | undefined;
+  products?: ProductListFilter | null | undefined;
   region?: StringFilter | null | undefined;
 };
 

@@ -12,6 +12,8 @@ registerEnumType(SortDirection, { name: 'SortDirection' });
 
 export interface EntityInputs {
   where: ClassType;
+  /** `{ some, every, none }` of this entity's where: how a to-many relation to it is filtered. */
+  listFilter: ClassType;
   orderBy: ClassType;
   /** None when nothing of the entity can be written (only generated columns): no such mutation. */
   create?: ClassType;
@@ -54,7 +56,8 @@ function filterableFields(model: EntityModel) {
  */
 export function createEntityInputs(
   model: EntityModel,
-  stamped: ReadonlySet<string> = new Set(),
+  stamped: ReadonlySet<string>,
+  inputsOf: (model: EntityModel) => EntityInputs,
 ): EntityInputs {
   const filterable = filterableFields(model);
 
@@ -67,9 +70,35 @@ export function createEntityInputs(
         const filter = filterInputOf(field);
         return [field.name, Field(() => filter, { nullable: true })];
       }),
+      // A relation takes its target's conditions (to-one) or some/every/none of them (to-many); the
+      // types are looked up when type-graphql builds the schema, once every entity has its inputs.
+      ...model.toOne.map((relation): [string, Decorate] => [
+        relation.name,
+        Field(() => inputsOf(relation.target).where, {
+          nullable: true,
+          description: `The related ${relation.target.name} is one the caller may read and matches`,
+        }),
+      ]),
+      ...model.toMany.map((relation): [string, Decorate] => [
+        relation.name,
+        Field(() => inputsOf(relation.target).listFilter, { nullable: true }),
+      ]),
       ['AND', Field(() => [where], { nullable: true, description: 'all of these match' })],
       ['OR', Field(() => [where], { nullable: true, description: 'at least one of these matches' })],
       ['NOT', Field(() => where, { nullable: true, description: 'this does not match' })],
+    ],
+  );
+
+  const listFilter = inputClass(
+    `${model.name}ListFilter`,
+    `Conditions on related ${model.name} rows; only rows the caller may read count`,
+    [
+      ['some', Field(() => where, { nullable: true, description: 'at least one related row matches' })],
+      [
+        'every',
+        Field(() => where, { nullable: true, description: 'every related row matches (true of none)' }),
+      ],
+      ['none', Field(() => where, { nullable: true, description: 'no related row matches' })],
     ],
   );
 
@@ -130,5 +159,5 @@ export function createEntityInputs(
         )
       : undefined;
 
-  return { where, orderBy, create, update };
+  return { where, listFilter, orderBy, create, update };
 }
