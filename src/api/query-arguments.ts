@@ -184,14 +184,13 @@ function translate(
     } else if (field === 'NOT') {
       if (value === null) throw badUserInput('NOT must be a condition');
       conditions.push(nested(value as WhereInput, !negated));
-    } else if (value === null) {
-      throw badUserInput(`${field} must be a condition such as { eq: … }`);
     } else {
-      const filter = relationFilter(model, field, value as WhereInput, translation, depth);
+      const filter = relationFilter(model, field, value as WhereInput | null, translation, depth);
       if (filter) {
         conditions.push(...filter.map((leaf) => (negated ? leaf.fails : leaf.holds)));
         continue;
       }
+      if (value === null) throw badUserInput(`${field} must be an operator object such as { eq: … }`);
       const { column, relation } = columnOf(model, field);
       const leaves = translateFilter(
         column,
@@ -216,7 +215,7 @@ function translate(
 function relationFilter(
   model: EntityModel,
   field: string,
-  value: WhereInput,
+  value: WhereInput | null,
   translation: Translation,
   depth: number,
 ): Leaf[] | undefined {
@@ -224,6 +223,10 @@ function relationFilter(
   const toMany = toOne ? undefined : model.toMany.find((relation) => relation.name === field);
   if (!toOne && !toMany) return undefined;
   const target = (toOne ?? toMany)!.target;
+  if (value === null)
+    throw badUserInput(
+      `${field} must be a condition on ${target.name}${toMany ? ' ({ some }, { every } or { none })' : ''}`,
+    );
   const { related, aliases } = translation;
   /** `exists (select 1 from <target> where <link> and <its row security> and <condition>)`. */
   const existsRelated =

@@ -126,7 +126,11 @@ describe('variables', () => {
     const answer = await post({ query: WHERE_QUERY, variables: `{"w":${nestedWhere(9)}}` }, token);
     expect(answer.body).toEqual({
       data: null,
-      errors: [expect.objectContaining({ message: 'where may nest AND/OR/NOT at most 8 levels deep' })],
+      errors: [
+        expect.objectContaining({
+          message: 'where may nest AND/OR/NOT and relation filters at most 8 levels deep',
+        }),
+      ],
     });
     expect(answer.body.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT' });
   });

@@ -353,7 +353,10 @@ describe('relation filters', () => {
   it('refuse bad input in one line', async () => {
     for (const [query, message] of [
       ['{ customers(where: { orders: { some: null } }) { id } }', 'orders.some must be a condition on Order'],
-      ['{ customers(where: { orders: null }) { id } }', 'orders must be a condition such as { eq: … }'],
+      [
+        '{ customers(where: { orders: null }) { id } }',
+        'orders must be a condition on Order ({ some }, { every } or { none })',
+      ],
     ]) {
       const result = await t.execute(parse(query!) as never, {}, callerOf('u1'));
       expect(result.errors?.map((error) => [error.extensions?.code, error.message])).toEqual([
