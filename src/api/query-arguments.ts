@@ -22,6 +22,12 @@ export const MAX_LIMIT = 1000;
 export const MAX_LIST_VALUES = 1000;
 /** Bounds AND/OR/NOT nesting, which query-depth limits on the document do not see. */
 export const MAX_WHERE_DEPTH = 8;
+/**
+ * Bounds the relation filters of one `where`: each is a subquery carrying its rows' security (scopes
+ * down their chain), and 300 of them in a few kilobytes of variables kept PostgreSQL busy past the
+ * request's deadline.
+ */
+export const MAX_RELATION_FILTERS = 16;
 
 export interface WhereInput {
   AND?: WhereInput[] | null;
@@ -115,6 +121,7 @@ function translateFilter(
         `${field}.${operator} takes at most ${MAX_LIST_VALUES} values (got ${value.length})`,
       );
     }
+    for (const each of Array.isArray(value) ? value : [value]) refuseUnusableValue(field, operator, each);
     const operand = Array.isArray(value) ? value.map((each) => sql`${each}`) : sql`${value}`;
     const condition: RowSql = (row) => comparisonSql(target(row), operator, operand);
     leaves.push(
@@ -134,6 +141,23 @@ interface Translation {
   related: RelationVisibility;
   /** Numbers the aliases of relation filters' rows, unique within the statement. */
   aliases: { next: number };
+  /** How many relation filters the `where` holds so far (MAX_RELATION_FILTERS). */
+  relationFilters: number;
+}
+
+/**
+ * Refuses a value PostgreSQL would refuse only on meeting a row: a LIKE pattern ending in its escape
+ * character fails when a row gets that far, so the error would tell rows apart that the caller may
+ * not see (the gateway's own filter does not bind PostgreSQL's order of evaluation). A NUL character,
+ * which no text column can hold, is refused here too rather than as a server error.
+ */
+function refuseUnusableValue(field: string, operator: Operator, value: unknown) {
+  if (typeof value !== 'string') return;
+  if (value.includes('\u0000')) throw badUserInput(`${field}.${operator} must not contain a NUL character`);
+  if ((operator === 'like' || operator === 'ilike') && /(^|[^\\])(\\\\)*\\$/.test(value))
+    throw badUserInput(
+      `${field}.${operator} must not end with the escape character \\ (write \\\\ for a backslash)`,
+    );
 }
 
 /**
@@ -147,7 +171,7 @@ export function translateWhere(
   where: WhereInput | null | undefined,
   related: RelationVisibility,
 ): RowSql | undefined {
-  return translate(model, where, { related, aliases: { next: 0 } }, false, 1);
+  return translate(model, where, { related, aliases: { next: 0 }, relationFilters: 0 }, false, 1);
 }
 
 function translate(
@@ -223,6 +247,8 @@ function relationFilter(
   const toMany = toOne ? undefined : model.toMany.find((relation) => relation.name === field);
   if (!toOne && !toMany) return undefined;
   const target = (toOne ?? toMany)!.target;
+  if (++translation.relationFilters > MAX_RELATION_FILTERS)
+    throw badUserInput(`where may hold at most ${MAX_RELATION_FILTERS} relation filters`);
   if (value === null)
     throw badUserInput(
       `${field} must be a condition on ${target.name}${toMany ? ' ({ some }, { every } or { none })' : ''}`,

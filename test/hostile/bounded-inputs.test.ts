@@ -5,6 +5,7 @@ import { MAX_BIND_PARAMETERS, selectBound } from '../../src/db/bound-query.js';
 import { errorFormatter } from '../../src/errors.js';
 import { DEFAULT_GATEWAY_SETTINGS } from '../../src/gateway.js';
 import { MAX_VARIABLE_DEPTH, MAX_VARIABLE_VALUES } from '../../src/http/variable-bounds.js';
+import { MAX_RELATION_FILTERS } from '../../src/api/query-arguments.js';
 import { capturedLog } from '../helpers/captured-log.js';
 import { type Caller, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
@@ -133,6 +134,53 @@ describe('variables', () => {
       ],
     });
     expect(answer.body.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT' });
+  });
+
+  it('a where of more than MAX_RELATION_FILTERS relation filters is refused by its field, before any SQL', async () => {
+    // 300 of these, a few kilobytes of variables, kept PostgreSQL busy past the request's deadline.
+    const filters = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        orders: { some: { details: { every: { quantity: { gt: i } } } } },
+      }));
+    const within = await t.executeCountingSql(
+      parse(WHERE_QUERY) as never,
+      { w: { AND: filters(MAX_RELATION_FILTERS / 2) } },
+      u1,
+    );
+    expect(within.errors).toBeUndefined();
+    const beyond = await t.executeCountingSql(
+      parse(WHERE_QUERY) as never,
+      { w: { AND: filters(MAX_RELATION_FILTERS + 1) } },
+      u1,
+    );
+    expect(beyond.errors?.map((error) => [error.extensions?.code, error.message])).toEqual([
+      ['BAD_USER_INPUT', `where may hold at most ${MAX_RELATION_FILTERS} relation filters`],
+    ]);
+    expect(beyond.statements.filter((statement) => statement.startsWith('select to_json'))).toEqual([]);
+  });
+});
+
+describe('values PostgreSQL refuses only when a row is met', () => {
+  const ORDERS = 'query($p: String!) { orders(where: { shipName: { like: $p } }) { id } }';
+
+  it('a LIKE pattern ending in its escape character is refused alike whatever the rows (no oracle)', async () => {
+    // "Ana \\" starts another tenant's ship name: PostgreSQL's error would come only if such a row
+    // were compared, and the gateway's own filter does not fix PostgreSQL's order of evaluation.
+    for (const pattern of ['Ana \\', 'zzzz\\', '\\', 'a\\\\\\']) {
+      const result = await t.execute(parse(ORDERS) as never, { p: pattern }, u1);
+      expect(
+        result.errors?.map((error) => error.extensions?.code),
+        pattern,
+      ).toEqual(['BAD_USER_INPUT']);
+    }
+    // An escaped backslash is a backslash: allowed.
+    const escaped = await t.execute(parse(ORDERS) as never, { p: 'a\\\\' }, u1);
+    expect(escaped.errors).toBeUndefined();
+  });
+
+  it('a NUL character in a condition is bad input, not a server error', async () => {
+    const result = await t.execute(parse(ORDERS) as never, { p: 'a\u0000b' }, u1);
+    expect(result.errors?.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
   });
 });
 
