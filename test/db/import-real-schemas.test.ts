@@ -417,6 +417,17 @@ function describeSample(sample: Sample) {
         Object.fromEntries(children.rows.map((row) => [String(ownerKey.valueIn(row)), row[`${field}Count`]])),
         `${owner.className}.${field}Count`,
       ).toEqual(Object.fromEntries(counted.map((row) => [row.key, row.all])));
+      // The relation as a filter (through a join table too): the owners with some related row, and none.
+      const filtered = await gql(
+        'root',
+        `{ some: ${listField(owner)}Count(where: { ${field}: { some: {} } }) none: ${listField(owner)}Count(where: { ${field}: { none: {} } }) }`,
+      );
+      const related = `exists (select 1 from ${tableOf(referring)} r where r."${column}" = t."${ownerKey.column}")`;
+      const { rows: sql } = await db.sql.query<{ some: number; none: number }>(
+        `select count(*) filter (where ${related})::int as some, count(*) filter (where not ${related})::int as none
+           from ${tableOf(owner)} t`,
+      );
+      expect(filtered, `${owner.className}.${field} as a filter`).toEqual(sql[0]);
     };
 
     it('walks every foreign key both ways, with the rows SQL relates', async () => {
