@@ -1,5 +1,9 @@
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CustomersByTheirOrdersDocument,
+  OrdersOfCustomersInDocument,
+} from '../../demo/northwind/__generated__/graphql.js';
 import { type Caller, signIn, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 /**
@@ -348,6 +352,25 @@ describe('relation filters', () => {
     );
     expect(result.errors).toBeUndefined();
     expect(result.statements.filter((statement) => /^select to_json/.test(statement))).toHaveLength(1);
+  });
+
+  it("the demo's typed operations answer as SQL does", async () => {
+    const u1 = USERS.find((user) => user.id === 'u1')!;
+    const customers = await t.execute(
+      CustomersByTheirOrdersDocument,
+      { some: { freight: { gt: 100 } }, none: { shipCountry: { eq: 'UK' } } },
+      callerOf('u1'),
+    );
+    const expected = await t.db.sql.query(
+      `select id from customer o where ${visible(u1, 'customer')} and ${oracle(u1, `exists (select 1 from "order" where customer_id = o.id and freight > 100 and VISIBLE(order)) and not exists (select 1 from "order" where customer_id = o.id and ship_country = 'UK' and VISIBLE(order))`)} order by id`,
+    );
+    expect(customers.data?.customers.map((customer) => customer.id)).toEqual(
+      expected.rows.map((row) => row.id),
+    );
+    expect(expected.rows.length).toBeGreaterThan(0);
+    const orders = await t.execute(OrdersOfCustomersInDocument, { country: 'UK' }, callerOf('u1'));
+    expect(orders.data?.orders.length).toBeGreaterThan(0);
+    expect(orders.data?.orders.every((order) => order.customer?.country === 'UK')).toBe(true);
   });
 
   it('refuse bad input in one line', async () => {
