@@ -8,7 +8,12 @@ import {
 } from 'graphql';
 import { collectSubfields } from 'graphql/execution/collectFields.js';
 import { type RequestContext } from '../context.js';
-import { authorizeRead, relationVisibility, securityOf } from './request-checks.js';
+import {
+  authorizeRead,
+  authorizeReferenceColumns,
+  relationVisibility,
+  securityOf,
+} from './request-checks.js';
 import {
   type EntityModel,
   type ScalarFieldModel,
@@ -60,24 +65,8 @@ const relationKey = (responseKey: string) => `@${responseKey}`;
 /** The checks of a to-one field: the verb on the related entity. */
 function checkToOne(ctx: RequestContext, model: EntityModel, relation: ToOneModel): true {
   authorizeRead(ctx, relation.target);
-  authorizeColumns(ctx, model, relation.target, relation.byColumns);
+  authorizeReferenceColumns(securityOf(ctx), model, relation.target, relation.byColumns);
   return true;
-}
-
-/**
- * A reference by columns relates rows by the values of those columns on both sides: following it
- * tells what they hold, so it takes leave to read each of them.
- */
-function authorizeColumns(
-  ctx: RequestContext,
-  model: EntityModel,
-  target: EntityModel,
-  byColumns: ToOneModel['byColumns'],
-) {
-  for (const [own, theirs] of byColumns ?? []) {
-    securityOf(ctx).authorizeField(model.name, own);
-    securityOf(ctx).authorizeField(target.name, theirs);
-  }
 }
 
 /** The checks of a to-many field, in the order the API has always made them, and its translated page. */
@@ -90,7 +79,7 @@ function checkToMany(
   // Through a join table, its rows are read too: they say which rows are related.
   if (relation.through) authorizeRead(ctx, relation.through.pivot);
   authorizeRead(ctx, relation.target, args);
-  authorizeColumns(ctx, model, relation.target, relation.byColumns);
+  authorizeReferenceColumns(securityOf(ctx), model, relation.target, relation.byColumns);
   const page = pagination(args);
   const related = relationVisibility(ctx);
   return {

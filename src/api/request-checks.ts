@@ -1,7 +1,7 @@
 import { type RequestContext } from '../context.js';
 import { type RequestSecurity } from '../../security/system/request-security.js';
 import { unauthenticated } from '../auth/auth-service.js';
-import { type EntityModel } from './entity-model.js';
+import { type ColumnPair, type EntityModel } from './entity-model.js';
 import { type ListArguments, type RelationVisibility, type WhereInput } from './query-arguments.js';
 import { visibleRowsSql } from '../../security/system/row-security.js';
 
@@ -51,15 +51,27 @@ function authorizeWhere(security: RequestSecurity, model: EntityModel, where: Wh
     }
     if (toMany?.through) security.authorize(toMany.through.pivot.name, 'read');
     security.authorize(target.name, 'read');
-    // Following a reference by columns reads the columns on both sides.
-    for (const [own, theirs] of (toOne ?? toMany)!.byColumns ?? []) {
-      security.authorizeField(model.name, own);
-      security.authorizeField(target.name, theirs);
-    }
+    authorizeReferenceColumns(security, model, target, (toOne ?? toMany)!.byColumns);
     if (toOne) authorizeWhere(security, target, value as WhereInput | null);
     else
       for (const quantified of Object.values((value as Record<string, WhereInput | null>) ?? {}))
         authorizeWhere(security, target, quantified);
+  }
+}
+
+/**
+ * A reference by columns relates rows by the values of those columns on both sides: following it
+ * (as a field or in a filter) tells what they hold, so it takes leave to read each of them.
+ */
+export function authorizeReferenceColumns(
+  security: RequestSecurity,
+  model: EntityModel,
+  target: EntityModel,
+  byColumns: readonly ColumnPair[] | undefined,
+) {
+  for (const [own, theirs] of byColumns ?? []) {
+    security.authorizeField(model.name, own);
+    security.authorizeField(target.name, theirs);
   }
 }
 
