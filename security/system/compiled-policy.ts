@@ -49,10 +49,19 @@ export interface CompiledField {
 }
 
 /**
+ * The roles that may read an entity but not aggregate it. Enforced by the gateway alone: a database
+ * policy sees the rows a statement reads, not whether it lists or sums them.
+ */
+export interface CompiledAggregateRule {
+  label: string;
+  roles: string[];
+}
+
+/**
  * What one role alone may do with one entity, derived from the rest for a reviewer (the golden file,
  * `security:diff`): its verbs, the columns it may not read nor write, the rows it may touch — those
  * of any of `grants` (none: no grant restricts them) within all of `filters`, each a rule's label —
- * and the attributes an insert is stamped with.
+ * the attributes an insert is stamped with, and the rule that keeps it from aggregating what it reads.
  */
 export interface CompiledRole {
   verbs: Verb[];
@@ -60,6 +69,8 @@ export interface CompiledRole {
   grants?: string[];
   filters?: string[];
   stamps?: string[];
+  /** The `noAggregates` rule, when this role reads the entity but may not aggregate it. */
+  noAggregates?: string;
 }
 
 export interface CompiledEntity {
@@ -73,6 +84,8 @@ export interface CompiledEntity {
   /** The global filters on its rows (it has their attribute), by label, in declaration order. */
   filters?: string[];
   fields?: Record<string, CompiledField>;
+  /** The `noAggregates` declaration naming the entity (at most one per entity). */
+  noAggregates?: CompiledAggregateRule;
   /** Each named role that has a verb on it, alone; `sa` has every verb on every row and is left out. */
   roles: Record<string, CompiledRole>;
 }
@@ -110,9 +123,10 @@ const holds = (roles: readonly string[], any: readonly string[]) => any.some((ro
 /**
  * The decisions for a holder of `roles` (not the superuser) on one entity, as set operations over the
  * compiled data: a user of several roles has the verbs of any of them and the rows of any of their
- * filtered grants, within the filters none of its roles is exempt from. The one place these are
- * decided: the gateway (security-model.ts), the per-role view of the compiled policy and the database
- * policies' roles all ask it.
+ * filtered grants, within the filters none of its roles is exempt from, and may aggregate the entity
+ * when any of its roles that reads it may. The one place these are decided: the gateway
+ * (security-model.ts), the per-role view of the compiled policy and the database policies' roles all
+ * ask it.
  */
 export function entityDecisions(policy: CompiledPolicy, entityName: string, roles: readonly string[]) {
   const entity = entryOf(policy.entities, entityName);
@@ -121,16 +135,20 @@ export function entityDecisions(policy: CompiledPolicy, entityName: string, role
   const grants = (entity.grants ?? []).filter((grant) => roles.includes(grant.role));
   const notExempt = (label: string) => !holds(roles, policy.filters[label]!.exempt);
   const tenantFilter = Object.keys(policy.filters).find((label) => policy.filters[label]!.tenant);
+  /**
+   * Whether `held` (some of these roles) have a verb. A shared entity's rows are every tenant's to
+   * read and no tenant's to change: a role permission gives it no write, only a grant naming it does.
+   */
+  const allowedTo = (held: readonly string[]) => (verb: Verb) =>
+    (!(verb !== 'read' && entity.shared) &&
+      permissions.some((permission) => holds(held, permission.roles) && permission.verbs.includes(verb))) ||
+    grants.some((grant) => held.includes(grant.role) && grant.verbs.includes(verb));
+  const readers = roles.filter((role) => allowedTo([role])('read'));
+  const noAggregates = entity.noAggregates;
+  const aggregating = readers.filter((role) => !noAggregates?.roles.includes(role));
   return {
     entity,
-    /**
-     * A shared entity's rows are every tenant's to read and no tenant's to change: a role permission
-     * gives it no write, only a grant naming the entity does.
-     */
-    allows: (verb: Verb) =>
-      (!(verb !== 'read' && entity.shared) &&
-        permissions.some((permission) => permission.verbs.includes(verb))) ||
-      grants.some((grant) => grant.verbs.includes(verb)),
+    allows: allowedTo(roles),
     /** The role permissions and grants of these roles that apply here: what gives or withholds verbs. */
     permissions,
     grants,
@@ -145,5 +163,9 @@ export function entityDecisions(policy: CompiledPolicy, entityName: string, role
       const restricted = entryOf(entity.fields, field);
       return !restricted || holds(roles, restricted.roles);
     },
+    /** One of the roles that read the entity is not denied aggregates on it (the union, as for verbs). */
+    mayAggregate: aggregating.length > 0,
+    /** The `noAggregates` rule, when these roles read the entity but none of them may aggregate it. */
+    aggregatesWithheldBy: readers.length > 0 && aggregating.length === 0 ? noAggregates?.label : undefined,
   };
 }

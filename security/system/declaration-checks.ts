@@ -2,8 +2,9 @@ import { type EntityClass, type EntityProperty, ReferenceKind } from '@mikro-orm
 import { captureFilter, comparedAttributes, type Condition } from './captured-filter.js';
 import { type CompiledScope, type TenantCoverage } from './compiled-policy.js';
 import { POLICY_PREFIX, RESERVED_POLICY_NAMES } from './database-policies.js';
-import { type AttributeKind } from './identity.js';
+import { type AttributeKind, SUPERUSER_ROLE } from './identity.js';
 import {
+  type AggregateRule,
   type FieldRule,
   type GlobalFilter,
   type Grant,
@@ -66,6 +67,43 @@ export class DeclarationChecks {
         fields.set(field, rule);
       }
       rules.set(entityName, fields);
+    }
+    return rules;
+  }
+
+  /**
+   * Each entity's `noAggregates` rule. `roles` are the roles the other declarations name: a role named
+   * only here has no verb anywhere, so withholding aggregates from it is a misspelling, as is naming
+   * the superuser, whom no check refuses.
+   */
+  aggregateRules(roles: readonly string[]): Map<string, AggregateRule> {
+    const rules = new Map<string, AggregateRule>();
+    for (const rule of this.policy.aggregateRules) {
+      const entityName = this.nameOf(rule.entity, `noAggregates(${rule.roles.join(', ')})`);
+      const quoted = rule.roles.map((role) => `'${role}'`);
+      const where = `noAggregates(${entityName}, ${quoted.length === 1 ? quoted[0] : `[${quoted.join(', ')}]`})`;
+      const known = rules.get(entityName);
+      if (known) {
+        throw new SecurityDeclarationError(
+          `${where}: ${entityName} already withholds aggregates ("${known.label}"); name every role in that one declaration`,
+        );
+      }
+      if (rule.roles.length === 0) {
+        throw new SecurityDeclarationError(`${where}: names no role; name the roles that may not aggregate`);
+      }
+      for (const role of rule.roles) {
+        if (role === SUPERUSER_ROLE) {
+          throw new SecurityDeclarationError(
+            `${where}: ${SUPERUSER_ROLE} is the superuser, whom no rule refuses; remove it`,
+          );
+        }
+        if (!roles.includes(role)) {
+          throw new SecurityDeclarationError(
+            `${where}: no other declaration names the role ${role}, so it reads nothing (roles: ${roles.join(', ')}); check its spelling`,
+          );
+        }
+      }
+      rules.set(entityName, rule);
     }
     return rules;
   }

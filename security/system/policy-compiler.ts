@@ -29,6 +29,8 @@ export function compilePolicy(declarations: SecurityPolicy, metadata: MetadataSt
   check.grants();
   const coverage = check.coverage(scopes);
   const fieldRules = check.fieldRules();
+  const roles = namedRoles(declarations);
+  const aggregateRules = check.aggregateRules(roles);
   const nameOf = (entity: EntityClass<object>) => check.nameOf(entity, 'declaration');
 
   const filters: Record<string, CompiledFilter> = {};
@@ -42,7 +44,7 @@ export function compilePolicy(declarations: SecurityPolicy, metadata: MetadataSt
   const rules: CompiledPolicy['rules'] = {};
   for (const [rule, condition] of conditions) rules[rule.label] = condition;
   const policy: CompiledPolicy = {
-    roles: namedRoles(declarations),
+    roles,
     permissions: declarations.rolePermissions.map((permission) => ({
       label: permission.label,
       roles: permission.roles,
@@ -67,6 +69,9 @@ export function compilePolicy(declarations: SecurityPolicy, metadata: MetadataSt
     const fields = fieldRules.get(entityName);
     const shared = declarations.sharedLabels.get(meta.class);
     const scope = scopes.get(entityName);
+    // The gateway's alone: PostgreSQL's policies see the rows a statement reads, not whether it lists
+    // or sums them, so the database's copy (database-policies.ts) has nothing to say here.
+    const noAggregates = aggregateRules.get(entityName);
     policy.entities[entityName] = {
       table: meta.schema ? `${meta.schema}.${meta.tableName}` : meta.tableName,
       ...(coverage.get(entityName) ? { coverage: coverage.get(entityName) } : {}),
@@ -81,6 +86,7 @@ export function compilePolicy(declarations: SecurityPolicy, metadata: MetadataSt
             ),
           }
         : {}),
+      ...(noAggregates ? { noAggregates: { label: noAggregates.label, roles: noAggregates.roles } } : {}),
       roles: {},
     };
     const columns = meta.props.filter((prop) => prop.kind === ReferenceKind.SCALAR).map((prop) => prop.name);
@@ -92,7 +98,10 @@ export function compilePolicy(declarations: SecurityPolicy, metadata: MetadataSt
   return policy;
 }
 
-/** Every role the declarations name, `public` (a user without roles) among them; `sa` apart. */
+/**
+ * Every role the declarations name, `public` (a user without roles) among them; `sa` apart. Not those
+ * only `noAggregates` names: it only takes from roles that read (declaration-checks.ts).
+ */
 function namedRoles(declarations: SecurityPolicy): string[] {
   const named = [
     PUBLIC_ROLE,
@@ -122,5 +131,6 @@ function roleView(
     ...(decide.rowGrants.length > 0 ? { grants: decide.rowGrants } : {}),
     ...(decide.filters.length > 0 ? { filters: decide.filters } : {}),
     ...(stamps.length > 0 ? { stamps } : {}),
+    ...(decide.aggregatesWithheldBy ? { noAggregates: decide.aggregatesWithheldBy } : {}),
   };
 }

@@ -5,7 +5,10 @@ import { type CompiledEntity, type CompiledPolicy, type CompiledRole } from './c
 export interface PolicyChange {
   entity?: string;
   role?: string;
-  /** What changed: `verbs`, `hidden columns`, `grants`, `filters`, `stamps`, `scope`, `coverage`, `rule`. */
+  /**
+   * What changed: `verbs`, `hidden columns`, `grants`, `filters`, `stamps`, `aggregates withheld by`,
+   * `scope`, `coverage`, `rule`.
+   */
   what: string;
   /** Removed and added values; a changed rule or scope has one of each. */
   removed: string[];
@@ -57,9 +60,12 @@ function roleChanges(
     ['grants', 'grants'],
     ['filters', 'filters'],
     ['stamps', 'stamps'],
+    ['aggregates withheld by', 'noAggregates'],
   ];
+  // A single label (the rule withholding aggregates) is compared as a list of one.
+  const listOf = (role: CompiledRole | undefined, key: keyof CompiledRole) => [role?.[key] ?? []].flat();
   for (const [what, key] of fields) {
-    const { removed, added } = difference(before?.[key], after?.[key]);
+    const { removed, added } = difference(listOf(before, key), listOf(after, key));
     if (removed.length > 0 || added.length > 0) changes.push({ entity, role, what, removed, added });
   }
   return changes;
@@ -70,7 +76,8 @@ const scopeText = (scope: CompiledEntity['scope']) =>
 
 /**
  * What changes from `before` to `after`: per entity its coverage and scope, per role of it its verbs,
- * hidden columns, grants, filters and stamps, and each rule whose condition changed under its label.
+ * hidden columns, grants, filters, stamps and the rule withholding aggregates, and each rule whose
+ * condition changed under its label.
  */
 export function policyDiff(before: CompiledPolicy, after: CompiledPolicy): PolicyChange[] {
   const changes: PolicyChange[] = [];

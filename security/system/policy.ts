@@ -62,9 +62,19 @@ export interface FieldRule extends Labelled {
   roles: string[];
 }
 
+/**
+ * `roles` may read `entity` but not aggregate it (count, sum, group): the API's aggregate fields refuse
+ * a user none of whose reading roles may (SPEC §11).
+ */
+export interface AggregateRule extends Labelled {
+  entity: EntityClass<object>;
+  roles: string[];
+}
+
 export interface SecurityPolicy {
   rolePermissions: RolePermission[];
   fieldRules: FieldRule[];
+  aggregateRules: AggregateRule[];
   grants: Grant[];
   globalFilters: GlobalFilter[];
   scopes: Scope[];
@@ -113,6 +123,11 @@ export interface SecurityDeclarations {
     roles: string | string[],
     options?: Naming,
   ): void;
+  /**
+   * `roles` may not aggregate `entity` (its aggregate and group-by fields are FORBIDDEN to them) though
+   * they may read it; a user with another role that reads the entity and is not named here still may.
+   */
+  noAggregates<T extends object>(entity: EntityClass<T>, roles: string | string[], options?: Naming): void;
 }
 
 /** The label of the declaration being made: `name`, else its intent comment, else `fallback`. */
@@ -125,6 +140,7 @@ export function declareSecurity(declare: (rules: SecurityDeclarations) => void):
   const policy: SecurityPolicy = {
     rolePermissions: [],
     fieldRules: [],
+    aggregateRules: [],
     grants: [],
     globalFilters: [],
     scopes: [],
@@ -174,6 +190,11 @@ export function declareSecurity(declare: (rules: SecurityDeclarations) => void):
           `${fields.map((field) => `${entity.name}.${field}`).join(', ')} readable by ${all.join(', ')} only`,
       );
       policy.fieldRules.push({ entity: entity as EntityClass<object>, fields, roles: all, label });
+    },
+    noAggregates(entity, roles, options = {}) {
+      const all = [roles].flat();
+      const label = labelOf(options.name, () => `no aggregates of ${entity.name} by ${all.join(', ')}`);
+      policy.aggregateRules.push({ entity: entity as EntityClass<object>, roles: all, label });
     },
     sharedByAllTenants(...entities) {
       const label = labelOf(

@@ -67,6 +67,18 @@ export class RequestSecurity implements RowAccess {
     );
   }
 
+  /**
+   * Throws FORBIDDEN unless the user may aggregate `entityName` (count, sum, group its rows): it must
+   * read the entity, and one of its roles that reads it must not be denied aggregates (`noAggregates`).
+   */
+  authorizeAggregate(entityName: string): void {
+    this.authorize(entityName, 'read');
+    const rule = this.model.aggregateDenial(this.user, entityName);
+    if (rule !== undefined) {
+      throw forbidden(`${this.describeUser()} does not have aggregate access on entity: ${entityName}`, rule);
+    }
+  }
+
   /** True when the user may read `entityName.field` (what `authorizeField` checks, without throwing). */
   mayReadField(entityName: string, field: string): boolean {
     return this.model.mayUseField(this.user, entityName, field);

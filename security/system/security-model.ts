@@ -49,7 +49,15 @@ export interface RowSqlOptions {
 
 /** A rule that applies to a user on an entity, as `security:explain` and the console show it. */
 export interface AppliedRule {
-  kind: 'superuser' | 'role permission' | 'grant' | 'tenant filter' | 'global filter' | 'scope' | 'shared';
+  kind:
+    | 'superuser'
+    | 'role permission'
+    | 'grant'
+    | 'tenant filter'
+    | 'global filter'
+    | 'scope'
+    | 'shared'
+    | 'no aggregates';
   label: string;
 }
 
@@ -298,6 +306,22 @@ export class SecurityModel {
     return entryOf(entryOf(this.compiled.entities, entityName)?.fields, field)?.roles;
   }
 
+  /**
+   * True when `user` may aggregate the entity (count, sum, group its rows): one of its roles that
+   * reads it is not denied aggregates by a `noAggregates` declaration. Reading is asked apart (`allows`).
+   */
+  mayAggregate(user: AuthUser, entityName: string): boolean {
+    return isSuperuser(user) || this.decisions(user, entityName).mayAggregate;
+  }
+
+  /**
+   * The `noAggregates` rule that keeps `user` from aggregating an entity it reads; undefined when it
+   * may aggregate it, or reads nothing of it (then the verb is what it lacks: `verbDenial`).
+   */
+  aggregateDenial(user: AuthUser, entityName: string): string | undefined {
+    return isSuperuser(user) ? undefined : this.decisions(user, entityName).aggregatesWithheldBy;
+  }
+
   /** True when `user` may read the field `entityName.field`. */
   mayUseField(user: AuthUser, entityName: string, field: string): boolean {
     return isSuperuser(user) || this.decisions(user, entityName).mayUseField(field);
@@ -356,7 +380,8 @@ export class SecurityModel {
 
   /**
    * Every rule that applies to `user` on the entity, in declaration order by kind: the role
-   * permissions and grants that give (or withhold) verbs, then what limits the rows.
+   * permissions and grants that give (or withhold) verbs, then what limits the rows, then the rule
+   * that keeps the user from aggregating them.
    */
   rulesFor(user: AuthUser, entityName: string): AppliedRule[] {
     if (isSuperuser(user)) {
@@ -376,6 +401,9 @@ export class SecurityModel {
       })),
       ...(scope ? [{ kind: 'scope', label: scope.label } as AppliedRule] : []),
       ...(shared ? [{ kind: 'shared', label: shared } as AppliedRule] : []),
+      ...(decided.aggregatesWithheldBy
+        ? [{ kind: 'no aggregates', label: decided.aggregatesWithheldBy } as AppliedRule]
+        : []),
     ];
   }
 

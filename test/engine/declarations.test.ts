@@ -1,7 +1,9 @@
 import { type MetadataStorage } from '@mikro-orm/core';
+import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { declareSecurity, type SecurityPolicy } from '../../security/system/policy.js';
 import { SecurityDeclarationError } from '../../security/system/declaration-checks.js';
+import { RequestSecurity } from '../../security/system/request-security.js';
 import { compileSecurityModel } from '../../security/system/security-model.js';
 import {
   Account,
@@ -200,6 +202,31 @@ describe('a mistake in the declarations stops compilation with one clear line', 
     );
   });
 
+  it('aggregates withheld from no entity, no role, a misspelt role, the superuser, or twice', () => {
+    const refused = (more: Parameters<typeof fixturePolicyWith>[0]) =>
+      declarationError(fixturePolicyWith(more), withoutNote);
+    expect(refused(({ noAggregates }) => noAggregates(NotAnEntity, 'tenant'))).toBe(
+      'noAggregates(tenant): NotAnEntity is not an entity of this gateway',
+    );
+    expect(refused(({ noAggregates }) => noAggregates(Invoice, []))).toBe(
+      'noAggregates(Invoice, []): names no role; name the roles that may not aggregate',
+    );
+    expect(refused(({ noAggregates }) => noAggregates(Invoice, ['auditor', 'tenat']))).toBe(
+      "noAggregates(Invoice, ['auditor', 'tenat']): no other declaration names the role tenat, so it reads nothing (roles: auditor, owner, public, tenant); check its spelling",
+    );
+    expect(refused(({ noAggregates }) => noAggregates(Invoice, 'sa'))).toBe(
+      "noAggregates(Invoice, 'sa'): sa is the superuser, whom no rule refuses; remove it",
+    );
+    expect(
+      refused(({ noAggregates }) => {
+        noAggregates(Invoice, 'tenant', { name: 'Tenants count no invoices' });
+        noAggregates(Invoice, 'owner');
+      }),
+    ).toBe(
+      `noAggregates(Invoice, 'owner'): Invoice already withholds aggregates ("Tenants count no invoices"); name every role in that one declaration`,
+    );
+  });
+
   it('a global filter whose database policy would take a name grantgate uses for another rule', () => {
     const policy = fixturePolicyWith(({ globalFilter }) =>
       globalFilter('may_read', () => ({ archived: false }), { rolesNotFiltered: [] }),
@@ -336,6 +363,7 @@ describe('rule labels', () => {
       rules.globalFilter('archived', () => ({ archived: false }), { rolesNotFiltered: [] });
 
       rules.scope(Invoice, 'account');
+      rules.noAggregates(Invoice, ['tenant', 'owner']);
     });
     expect(policy.rolePermissions.map((rule) => rule.label)).toEqual(['Tenants read and write.']);
     expect(policy.grants.map((rule) => rule.label)).toEqual([
@@ -344,6 +372,9 @@ describe('rule labels', () => {
     ]);
     expect(policy.globalFilters.map((rule) => rule.label)).toEqual(['global filter "archived"']);
     expect(policy.scopes.map((rule) => rule.label)).toEqual(['scope of Invoice through account']);
+    expect(policy.aggregateRules.map((rule) => rule.label)).toEqual([
+      'no aggregates of Invoice by tenant, owner',
+    ]);
   });
 });
 
@@ -372,5 +403,78 @@ describe('the rule behind a database policy', () => {
       { table: 'invoice', columns: [{ column: 'total', roles: ['auditor'] }] },
     ]);
     expect(model.fieldDenial('Invoice', 'total')).toBe('Only auditors read and write totals.');
+  });
+});
+
+describe('aggregates withheld from a role', () => {
+  const policy = fixturePolicyWith(({ noAggregates, grant }) => {
+    // Tenants list their invoices but compute no statistics over them.
+    noAggregates(Invoice, 'tenant');
+    // Clerks file invoices without reading them.
+    grant(Invoice, 'clerk', { verbs: { read: false } });
+  });
+  const model = compileSecurityModel(policy, withoutNote);
+  const label = 'Tenants list their invoices but compute no statistics over them.';
+  const holding = (...roles: string[]) => ({ id: 'u', roles, attributes: { clientId: 1 } });
+
+  it('compiles into the entity and into the view of each role that reads it', () => {
+    const invoice = model.compiled.entities.Invoice!;
+    expect(invoice.noAggregates).toEqual({ label, roles: ['tenant'] });
+    expect(invoice.roles.tenant!.noAggregates).toBe(label);
+    expect(invoice.roles.auditor!.noAggregates).toBeUndefined();
+    // Clerks read nothing of it: the verb, not this rule, is what keeps them from aggregating.
+    expect(invoice.roles.clerk!.noAggregates).toBeUndefined();
+    expect(model.compiled.entities.Account!.noAggregates).toBeUndefined();
+  });
+
+  it('is a union like the verbs: one reading role that may aggregate is enough', () => {
+    expect(model.mayAggregate(holding('tenant'), 'Invoice')).toBe(false);
+    expect(model.mayAggregate(holding('tenant'), 'Account')).toBe(true);
+    expect(model.mayAggregate(holding('auditor'), 'Invoice')).toBe(true);
+    expect(model.mayAggregate(holding('tenant', 'auditor'), 'Invoice')).toBe(true);
+    // A role that does not read the entity does not lift the rule.
+    expect(model.mayAggregate(holding('tenant', 'clerk'), 'Invoice')).toBe(false);
+    expect(model.aggregateDenial(holding('tenant', 'clerk'), 'Invoice')).toBe(label);
+    // A user who reads nothing of it may not aggregate it, for want of the verb.
+    expect(model.mayAggregate(holding('clerk'), 'Invoice')).toBe(false);
+    expect(model.aggregateDenial(holding('clerk'), 'Invoice')).toBeUndefined();
+  });
+
+  it('never withholds aggregates from the superuser, whatever other roles it holds', () => {
+    for (const user of [holding('sa'), holding('sa', 'tenant')]) {
+      expect(model.mayAggregate(user, 'Invoice')).toBe(true);
+      expect(model.aggregateDenial(user, 'Invoice')).toBeUndefined();
+    }
+  });
+
+  it('is refused FORBIDDEN naming the rule, after the read it needs', () => {
+    const refusal = (roles: string[]) => {
+      try {
+        new RequestSecurity(model, { ...holding(...roles), id: 't1' }).authorizeAggregate('Invoice');
+      } catch (error) {
+        expect(error).toBeInstanceOf(GraphQLError);
+        return { message: (error as GraphQLError).message, ...(error as GraphQLError).extensions };
+      }
+      return undefined;
+    };
+    expect(refusal(['tenant'])).toEqual({
+      message: 'User t1 with roles [tenant] does not have aggregate access on entity: Invoice',
+      code: 'FORBIDDEN',
+      rule: label,
+    });
+    expect(refusal(['clerk'])).toEqual({
+      message: 'User t1 with roles [clerk] does not have read access on entity: Invoice',
+      code: 'FORBIDDEN',
+      rule: 'Clerks file invoices without reading them.',
+    });
+    expect(refusal(['tenant', 'auditor'])).toBeUndefined();
+    expect(refusal(['sa'])).toBeUndefined();
+  });
+
+  it('is among the rules that apply to a user it withholds aggregates from', () => {
+    expect(model.rulesFor(holding('tenant'), 'Invoice')).toContainEqual({ kind: 'no aggregates', label });
+    expect(model.rulesFor(holding('tenant', 'auditor'), 'Invoice').map((rule) => rule.kind)).not.toContain(
+      'no aggregates',
+    );
   });
 });
