@@ -10,12 +10,15 @@ import {
 } from '../../security/system/sql-fragment.js';
 import { selectBound } from '../db/bound-query.js';
 import { REQUEST_WORK_MEM, SERVER_WORK_MEM, setLocal } from '../db/request-transaction.js';
+import { aggregateJson, type AggregateSelection, COUNT } from './aggregates.js';
+import { type GroupKey } from './aggregate-arguments.js';
 import { columnJson } from './column-types.js';
 import { type EntityModel, type ToManyModel } from './entity-model.js';
 import { toManyLink, toOneLink } from './relation-links.js';
 import { SortDirection } from './inputs/entity-inputs.js';
 import { type OrderTerm } from './query-arguments.js';
 import { type ReadPlan, type RelationRead, type RootPlan } from './read-plan.js';
+import { jsonObjectSql } from './json-object.js';
 import { type Statement } from './statement.js';
 
 type Row = Record<string, unknown>;
@@ -28,20 +31,31 @@ export interface RootRead {
   offset?: number;
 }
 
+/** The groups of a group-by: translated and checked already. */
+export interface GroupRead {
+  where?: RowSql;
+  keys: GroupKey[];
+  having?: RowSql;
+  orderBy: OrderTerm[];
+  limit: number;
+  offset: number;
+  selection: AggregateSelection;
+}
+
 /** What one level of a read selects its rows by, besides the request's row security. */
 interface Selection {
   /** Instead of the entity's table: a subquery of its rows, aliased as the level's row. */
   from?: SqlFragment;
   where?: (SqlFragment | undefined)[];
+  /** Rows grouped by these values, the groups kept where `having` holds. */
+  groupBy?: SqlFragment[];
+  having?: SqlFragment;
   orderBy?: OrderTerm[];
   limit?: number;
   offset?: number;
   /** A relation whose rows the enclosing query read through their own predicate (RowAccess.rowSql). */
   parentsVisibleThrough?: string;
 }
-
-/** PostgreSQL's json_build_object takes at most 100 arguments: 50 keys with their values. */
-const MAX_PAIRS = 50;
 
 /**
  * Reads the rows of a plan in ONE statement, as PostGraphile and Hasura do: each row is built as
@@ -97,24 +111,61 @@ export class CompiledRead {
    */
   countStatement(model: EntityModel, where: RowSql | undefined, throughScope: boolean): Statement {
     const alias = this.nextAlias();
-    const count = this.select(model, alias, sql`count(*)::int as "count"`, { where: [where?.(alias)] });
+    const count = this.select(model, alias, sql`${COUNT} as "value"`, { where: [where?.(alias)] });
     return { ...compileSql(count), countsThroughScope: throughScope };
   }
 
-  /** How many rows a statement of `countStatement` counts: one prepared statement. */
-  async count(statement: Statement): Promise<number> {
-    // A count visits every matching row: through a scope, hashing the visible parents once beats a
-    // look-up per row, and the request's small work_mem (src/db/request-transaction.ts) forbids that
-    // hash for a large parent set (a tenant's 150 000 orders: 0.5 s → 1-2 s). So the server's own
-    // work_mem for this statement, and the request's again after it, for the reads that may follow
-    // (settings of the transaction's framing, sent with the statements: no round trip of their own).
+  /** The statement of an aggregate over the rows of `model` matching `where`, as `countStatement`'s. */
+  aggregateStatement(
+    model: EntityModel,
+    where: RowSql | undefined,
+    selection: AggregateSelection,
+    throughScope: boolean,
+  ): Statement {
+    const alias = this.nextAlias();
+    const value = jsonObjectSql(aggregateJson(selection, alias));
+    const aggregate = this.select(model, alias, sql`${value} as "value"`, { where: [where?.(alias)] });
+    return { ...compileSql(aggregate), countsThroughScope: throughScope };
+  }
+
+  /**
+   * The statement of a group-by: one JSON array of `{key, count, sum…}` per group of the rows of
+   * `model` that match `where` and the request's row filters, in the groups' order, paged.
+   */
+  groupsStatement(model: EntityModel, groups: GroupRead, throughScope: boolean): Statement {
+    const alias = this.nextAlias();
+    const key = jsonObjectSql(groups.keys.map((each) => [each.field, each.json(alias)] as const));
+    const value = jsonObjectSql([['key', key], ...aggregateJson(groups.selection, alias)]);
+    const rows = this.select(model, alias, value, {
+      where: [groups.where?.(alias)],
+      groupBy: groups.keys.map((each) => each.value(alias)),
+      having: groups.having?.(alias),
+      orderBy: groups.orderBy,
+      limit: groups.limit,
+      offset: groups.offset,
+    });
+    return {
+      ...compileSql(sql`select to_json(array(${rows})) as "value"`),
+      countsThroughScope: throughScope,
+    };
+  }
+
+  /**
+   * The one value a statement of `countStatement`, `aggregateStatement` or `groupsStatement` reads.
+   * These visit every matching row: through a scope, hashing the visible parents once beats a look-up
+   * per row, and the request's small work_mem (src/db/request-transaction.ts) forbids that hash for a
+   * large parent set (a tenant's 150 000 orders: 0.5 s → 1-2 s). So the server's own work_mem for
+   * this statement, and the request's again after it, for the reads that may follow (settings of the
+   * transaction's framing, sent with the statements: no round trip of their own).
+   */
+  async scan<T>(statement: Statement): Promise<T> {
     if (!statement.countsThroughScope || !this.em.isInTransaction())
-      return (await this.run<{ count: number }>(statement))[0]!.count;
+      return (await this.run<{ value: T }>(statement))[0]!.value;
     await selectBound(this.em, { sql: SERVER_WORK_MEM, params: [] }, this.deadline);
-    const [row] = await this.run<{ count: number }>(statement);
+    const [row] = await this.run<{ value: T }>(statement);
     // Not after a failure: the transaction is rolled back then, or the request is out of time.
     await setLocal(this.em, [['work_mem', REQUEST_WORK_MEM]]);
-    return row!.count;
+    return row!.value;
   }
 
   private async run<T>(statement: Statement): Promise<T[]> {
@@ -137,6 +188,8 @@ export class CompiledRead {
     const from = selection.from ?? tableSql(model.table);
     const clauses: SqlFragment[] = [sql`select ${value} from ${from} as ${sql.id(alias)}`];
     if (conditions.length > 0) clauses.push(sql`where ${allOf(conditions)}`);
+    if (selection.groupBy) clauses.push(sql`group by ${sql.join(selection.groupBy)}`);
+    if (selection.having) clauses.push(sql`having ${selection.having}`);
     if (selection.orderBy?.length) {
       const terms = selection.orderBy.map(
         (term) => sql`${term.key(alias)} ${term.direction === SortDirection.DESC ? sql`desc` : sql`asc`}`,
@@ -154,24 +207,28 @@ export class CompiledRead {
 
   /** `json_build_object('field', <column>, '@relation', (<subquery>), …)` for the row aliased `alias`. */
   private rowJson(plan: ReadPlan, alias: string): SqlFragment {
-    const pairs: SqlFragment[] = plan.columns.map(
-      (column) => sql`${column.name}::text, ${columnJson(column, sql.id(alias, column.columnName))}`,
-    );
-    for (const relation of plan.relations)
-      pairs.push(sql`${relation.key}::text, (${this.relationJson(plan.model, alias, relation)})`);
-    const objects: SqlFragment[] = [];
-    for (let start = 0; start === 0 || start < pairs.length; start += MAX_PAIRS)
-      objects.push(sql`json_build_object(${sql.join(pairs.slice(start, start + MAX_PAIRS))})`);
-    if (objects.length === 1) return objects[0]!;
-    return sql`(${sql.join(
-      objects.map((object) => sql`${object}::jsonb`),
-      sql` || `,
-    )})::json`;
+    return jsonObjectSql([
+      ...plan.columns.map(
+        (column) => [column.name, columnJson(column, sql.id(alias, column.columnName))] as const,
+      ),
+      ...plan.relations.map(
+        (relation) => [relation.key, sql`(${this.relationJson(plan.model, alias, relation)})`] as const,
+      ),
+    ]);
   }
 
   private relationJson(parent: EntityModel, parentAlias: string, relation: RelationRead): SqlFragment {
     if ('count' in relation) return this.countJson(parent, parentAlias, relation.count, relation.where);
     const alias = this.nextAlias();
+    if ('aggregate' in relation)
+      return this.children(
+        parent,
+        parentAlias,
+        relation.aggregate,
+        alias,
+        jsonObjectSql(aggregateJson(relation.selection, alias)),
+        { where: [relation.where?.(alias)] },
+      );
     const target = relation.plan.model;
     const row = this.rowJson(relation.plan, alias);
     if ('toOne' in relation) {
@@ -204,7 +261,7 @@ export class CompiledRead {
     where: RowSql | undefined,
   ): SqlFragment {
     const alias = this.nextAlias();
-    return this.children(parent, parentAlias, toMany, alias, sql`count(*)::int`, {
+    return this.children(parent, parentAlias, toMany, alias, COUNT, {
       where: [where?.(alias)],
     });
   }

@@ -81,6 +81,10 @@ export interface ToManyModel {
    * parent has that name.
    */
   countField?: string;
+  /** The field of aggregates over the related rows (`ordersAggregate(where:)`), likewise. */
+  aggregateField?: string;
+  /** The related rows as a Relay connection (`ordersConnection(first:, after:, …)`), likewise. */
+  connectionField?: string;
 }
 
 /**
@@ -398,7 +402,7 @@ export function buildEntityModels(
     });
   }
   for (const pivot of models.values()) addThroughRelations(pivot);
-  for (const model of models.values()) nameCountFields(model);
+  for (const model of models.values()) nameRelationFields(model);
   settleFieldNames([...models.values()]);
   return [...models.values()];
 }
@@ -455,12 +459,21 @@ function addColumnReferences(
   }
 }
 
-/** Gives each to-many relation its count field, `<relation>Count`, unless the name is taken. */
-function nameCountFields(model: EntityModel) {
+/**
+ * Gives each to-many relation its count, aggregate and connection fields (`<relation>Count`,
+ * `<relation>Aggregate`, `<relation>Connection`), each unless its name is taken.
+ */
+function nameRelationFields(model: EntityModel) {
   const taken = new Set([...model.scalars.map((field) => field.name), ...fieldNamesOf(model)]);
+  const free = (name: string) => {
+    if (taken.has(name)) return undefined;
+    taken.add(name);
+    return name;
+  };
   for (const relation of model.toMany) {
-    const name = `${relation.name}Count`;
-    if (!taken.has(name)) relation.countField = name;
+    relation.countField = free(`${relation.name}Count`);
+    relation.aggregateField = free(`${relation.name}Aggregate`);
+    relation.connectionField = free(`${relation.name}Connection`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { type EntityData, wrap } from '@mikro-orm/core';
 import { type EntityManager } from '@mikro-orm/postgresql';
-import { type GraphQLResolveInfo } from 'graphql';
+import { getNamedType, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
 import { type RequestContext } from '../context.js';
 import { type RequestSecurity } from '../../security/system/request-security.js';
 import { badUserInput, notFound } from '../errors.js';
@@ -17,7 +17,14 @@ import {
   translateWhere,
   type WhereInput,
 } from './query-arguments.js';
-import { planRead } from './read-plan.js';
+import {
+  fieldsReadByGroups,
+  type GroupOrderByInput,
+  translateBy,
+  translateGroupOrder,
+  translateHaving,
+} from './aggregate-arguments.js';
+import { aggregateSelectionOf, planRead } from './read-plan.js';
 import { authorizeRead, relationVisibility, securityOf } from './request-checks.js';
 import { type Statement } from './statement.js';
 import { type Attempt, toUserError } from './write-refusals.js';
@@ -87,8 +94,76 @@ export async function count(
       securityOf(ctx).throughScope(model.name),
     ),
   );
-  return read.count(statement);
+  return read.scan<number>(statement);
 }
+
+/** `<plural>Aggregate(where)`: count, sums, averages, least and greatest values of the visible rows. */
+export async function aggregate(
+  ctx: RequestContext,
+  model: EntityModel,
+  where: WhereInput | null | undefined,
+  info: GraphQLResolveInfo,
+) {
+  authorizeRead(ctx, model, { where });
+  securityOf(ctx).authorizeAggregate(model.name);
+  const selection = aggregateSelectionOf(ctx, model, info, returnedObject(info), info.fieldNodes);
+  const read = compiledRead(ctx);
+  const statement = statementOf(ctx, info, () =>
+    read.aggregateStatement(
+      model,
+      translateWhere(model, where, relationVisibility(ctx)),
+      selection,
+      securityOf(ctx).throughScope(model.name),
+    ),
+  );
+  return read.scan<Row>(statement);
+}
+
+/** The arguments of `<plural>GroupBy`. */
+export interface GroupByArguments {
+  by: string[];
+  where?: WhereInput | null;
+  having?: WhereInput | null;
+  orderBy?: GroupOrderByInput[] | null;
+  limit?: number | null;
+  offset?: number | null;
+}
+
+/** `<plural>GroupBy(by, where, having, orderBy, limit, offset)`: a page of groups with their aggregates. */
+export async function groupBy(
+  ctx: RequestContext,
+  model: EntityModel,
+  args: GroupByArguments,
+  info: GraphQLResolveInfo,
+) {
+  authorizeRead(ctx, model, { where: args.where });
+  const security = securityOf(ctx);
+  security.authorizeAggregate(model.name);
+  for (const field of fieldsReadByGroups(args.by, args.having, args.orderBy))
+    security.authorizeField(model.name, field);
+  const selection = aggregateSelectionOf(ctx, model, info, returnedObject(info), info.fieldNodes, args.by);
+  const read = compiledRead(ctx);
+  const statement = statementOf(ctx, info, () => {
+    const related = relationVisibility(ctx);
+    const keys = translateBy(model, args.by, related);
+    return read.groupsStatement(
+      model,
+      {
+        where: translateWhere(model, args.where, related),
+        keys,
+        having: translateHaving(model, args.having),
+        orderBy: translateGroupOrder(model, args.orderBy, keys),
+        ...pagination(args),
+        selection,
+      },
+      security.throughScope(model.name),
+    );
+  });
+  return read.scan<Row[]>(statement);
+}
+
+/** The object type a root field returns (itself, or the items of its list). */
+const returnedObject = (info: GraphQLResolveInfo) => getNamedType(info.returnType) as GraphQLObjectType;
 
 /** The key arguments of a by-key field: `{ id }`, or one per column of a composite key. */
 export type KeyArguments = Record<string, unknown>;

@@ -17,6 +17,7 @@ import { type RequestContext } from '../context.js';
 import { trackedWork } from '../http/request-work.js';
 import { type EntityModel } from './entity-model.js';
 import * as operations from './entity-operations.js';
+import { type AggregateTypes } from './inputs/aggregate-types.js';
 import { type EntityInputs } from './inputs/entity-inputs.js';
 import { inputTypeOf } from './inputs/scalar-filters.js';
 import { DEFAULT_LIMIT, MAX_LIMIT } from './query-arguments.js';
@@ -81,6 +82,7 @@ const listArgs = (inputs: EntityInputs, target: string): ParameterDecorator[] =>
 export function createEntityResolver(
   model: EntityModel,
   inputsOf: (model: EntityModel) => EntityInputs,
+  aggregatesOf: (model: EntityModel) => AggregateTypes,
 ): ClassType {
   @Resolver(() => model.cls)
   class EntityResolver {}
@@ -149,6 +151,57 @@ export function createEntityResolver(
     ),
     [Arg('where', () => inputs.where, { nullable: true }), Ctx(), Info()],
   );
+  const aggregates = aggregatesOf(model);
+  defineMethod(
+    prototype,
+    `${plural}Aggregate`,
+    (where: never, ctx: RequestContext, info: Info) => operations.aggregate(ctx, model, where, info),
+    guarded(
+      Query(() => aggregates.aggregate, {
+        name: `${plural}Aggregate`,
+        description: `Aggregates over the ${name} rows that match where`,
+      }),
+    ),
+    [Arg('where', () => inputs.where, { nullable: true }), Ctx(), Info()],
+  );
+  const { group } = aggregates;
+  if (group)
+    defineMethod(
+      prototype,
+      `${plural}GroupBy`,
+      (
+        by: never,
+        where: never,
+        having: never,
+        orderBy: never,
+        limit: never,
+        offset: never,
+        ctx: RequestContext,
+        info: Info,
+      ) => operations.groupBy(ctx, model, { by, where, having, orderBy, limit, offset }, info),
+      guarded(
+        Query(() => [group.group], {
+          name: `${plural}GroupBy`,
+          description: `${name} rows matching where in groups sharing the values of by, with their aggregates`,
+        }),
+      ),
+      [
+        Arg('by', () => [group.field], { description: 'The fields whose values each group shares' }),
+        Arg('where', () => inputs.where, { nullable: true }),
+        Arg('having', () => group.having, { nullable: true, description: 'Conditions on the groups' }),
+        Arg('orderBy', () => [group.orderBy], {
+          nullable: true,
+          description: 'Sort keys, most significant first (then the keys of by)',
+        }),
+        Arg('limit', () => GraphQLInt, {
+          nullable: true,
+          description: `At most this many groups (default ${DEFAULT_LIMIT}, at most ${MAX_LIMIT})`,
+        }),
+        Arg('offset', () => GraphQLInt, { nullable: true, description: 'Skip this many groups first' }),
+        Ctx(),
+        Info(),
+      ],
+    );
   // No create or update field where no column can be written (everything filled by the database).
   const { create, update } = inputs;
   if (create)
@@ -216,6 +269,19 @@ export function createEntityResolver(
           FieldResolver(() => GraphQLInt, {
             name: relation.countField,
             description: `How many of its ${relation.name} match where`,
+          }),
+        ],
+        [Root(), Arg('where', () => inputsOf(relation.target).where, { nullable: true }), Ctx(), Info()],
+      );
+    if (relation.aggregateField)
+      defineMethod(
+        prototype,
+        relation.aggregateField,
+        relationField,
+        [
+          FieldResolver(() => aggregatesOf(relation.target).aggregate, {
+            name: relation.aggregateField,
+            description: `Aggregates over its ${relation.name} that match where`,
           }),
         ],
         [Root(), Arg('where', () => inputsOf(relation.target).where, { nullable: true }), Ctx(), Info()],

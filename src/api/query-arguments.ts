@@ -73,7 +73,7 @@ export interface RelationVisibility {
  * The column a `where` or `orderBy` field names: a scalar's, or a relation id's foreign key, with its
  * relation.
  */
-function columnOf(model: EntityModel, field: string): { column: string; relation?: ToOneModel } {
+export function columnOf(model: EntityModel, field: string): { column: string; relation?: ToOneModel } {
   const relation = model.toOne.find((toOne) => toOne.idField === field);
   const column = relation
     ? relation.column
@@ -83,26 +83,25 @@ function columnOf(model: EntityModel, field: string): { column: string; relation
 }
 
 /** A condition of `where`, and its negation as SQL's three-valued logic has it. */
-interface Leaf {
+export interface Leaf {
   holds: RowSql;
   fails: RowSql;
 }
 
 /**
- * The conditions of one field's operator object, on `column`. A relation id is a value of the related
+ * The conditions of one field's operator object, on `target` (a column, or an aggregate of a group). A relation id is a value of the related
  * row: a hidden related row reads as null, so `eq`, `in`, `ne`… neither hold nor fail through it (as
  * with null, `NOT` does not match it either) and `isNull: true` holds, just as the field `customer`
  * resolves to null. `visible` is the condition that the related row is visible (none: every one is).
  * The client's values are bind parameters.
  */
-function translateFilter(
-  column: string,
+export function translateFilter(
+  target: RowSql,
   field: string,
   filter: ScalarFilter,
   visible: RowSql | undefined,
 ): Leaf[] {
   const leaves: Leaf[] = [];
-  const target = (row: string) => sql.id(row, column);
   for (const [operator, value] of Object.entries(filter) as [Operator, unknown][]) {
     if (value === undefined) continue;
     if (operator === 'isNull') {
@@ -171,13 +170,36 @@ export function translateWhere(
   where: WhereInput | null | undefined,
   related: RelationVisibility,
 ): RowSql | undefined {
-  return translate(model, where, { related, aliases: { next: 0 }, relationFilters: 0 }, false, 1);
+  const translation: Translation = { related, aliases: { next: 0 }, relationFilters: 0 };
+  return conditionOf(where, whereLeaves(model, translation), false, 1);
 }
 
-function translate(
-  model: EntityModel,
+/** The conditions of one field of a condition (not AND, OR, NOT), at its nesting depth. */
+export type Leaves = (field: string, value: unknown, depth: number) => Leaf[];
+
+/** The leaves of a where of `model`: its relation filters and its fields' operator objects. */
+function whereLeaves(model: EntityModel, translation: Translation): Leaves {
+  return (field, value, depth) => {
+    const filter = relationFilter(model, field, value as WhereInput | null, translation, depth);
+    if (filter) return filter;
+    if (value === null) throw badUserInput(`${field} must be an operator object such as { eq: … }`);
+    const { column, relation } = columnOf(model, field);
+    return translateFilter(
+      (row) => sql.id(row, column),
+      field,
+      value as ScalarFilter,
+      relation && translation.related.visible(model, relation),
+    );
+  };
+}
+
+/**
+ * A condition with AND, OR and NOT over the conditions `leaves` gives of its other fields (a where's
+ * or a having's), bounded in depth.
+ */
+export function conditionOf(
   where: WhereInput | null | undefined,
-  translation: Translation,
+  leaves: Leaves,
   negated: boolean,
   depth: number,
 ): RowSql | undefined {
@@ -197,7 +219,7 @@ function translate(
       (negated ? allOf : anyOf)(parts.map((part) => part(row)));
   // A part without conditions holds (negated, it comes back as the empty OR, which does not).
   const nested = (part: WhereInput, negate: boolean): RowSql =>
-    translate(model, part, translation, negate, depth + 1) ?? (() => TRUE);
+    conditionOf(part, leaves, negate, depth + 1) ?? (() => TRUE);
   const conditions: RowSql[] = [];
   for (const [field, value] of Object.entries(where)) {
     if (value === undefined) continue;
@@ -209,20 +231,8 @@ function translate(
       if (value === null) throw badUserInput('NOT must be a condition');
       conditions.push(nested(value as WhereInput, !negated));
     } else {
-      const filter = relationFilter(model, field, value as WhereInput | null, translation, depth);
-      if (filter) {
-        conditions.push(...filter.map((leaf) => (negated ? leaf.fails : leaf.holds)));
-        continue;
-      }
-      if (value === null) throw badUserInput(`${field} must be an operator object such as { eq: … }`);
-      const { column, relation } = columnOf(model, field);
-      const leaves = translateFilter(
-        column,
-        field,
-        value as ScalarFilter,
-        relation && translation.related.visible(model, relation),
-      );
-      conditions.push(...leaves.map((leaf) => (negated ? leaf.fails : leaf.holds)));
+      const parts = leaves(field, value, depth);
+      conditions.push(...parts.map((leaf) => (negated ? leaf.fails : leaf.holds)));
     }
   }
   if (conditions.length === 1) return conditions[0]!;
@@ -276,7 +286,7 @@ function relationFilter(
     return { holds, fails: (row) => atomic(sql`not ${holds(row)}`) };
   };
   const negation = (leaf: Leaf): Leaf => ({ holds: leaf.fails, fails: leaf.holds });
-  const inner = (where: WhereInput) => translate(target, where, translation, false, depth + 1);
+  const inner = (where: WhereInput) => conditionOf(where, whereLeaves(target, translation), false, depth + 1);
   if (toOne) return [exists(inner(value))];
   const leaves: Leaf[] = [];
   for (const [quantifier, where] of Object.entries(value)) {

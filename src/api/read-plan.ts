@@ -2,12 +2,20 @@ import { type RowSql } from '../../security/system/sql-fragment.js';
 import {
   type FieldNode,
   getArgumentValues,
+  getNamedType,
   GraphQLError,
   type GraphQLObjectType,
   type GraphQLResolveInfo,
 } from 'graphql';
 import { collectSubfields } from 'graphql/execution/collectFields.js';
 import { type RequestContext } from '../context.js';
+import { badUserInput } from '../errors.js';
+import {
+  AGGREGATE_FUNCTIONS,
+  type AggregateFunction,
+  type AggregateSelection,
+  fieldsOf,
+} from './aggregates.js';
 import {
   authorizeRead,
   authorizeReferenceColumns,
@@ -45,7 +53,8 @@ export interface ReadPlan {
 export type RelationRead =
   | { key: string; plan: ReadPlan; toOne: ToOneModel }
   | { key: string; plan: ReadPlan; toMany: ToManyModel; page: ChildPage }
-  | { key: string; count: ToManyModel; where: RowSql | undefined };
+  | { key: string; count: ToManyModel; where: RowSql | undefined }
+  | { key: string; aggregate: ToManyModel; where: RowSql | undefined; selection: AggregateSelection };
 
 /** A to-many relation's per-parent page, translated and checked. */
 export interface ChildPage {
@@ -97,6 +106,49 @@ function checkCount(
   args: Pick<ListArguments, 'where'>,
 ) {
   return checkToMany(ctx, model, relation, { where: args.where }).where;
+}
+
+/**
+ * What an aggregate's selection (`nodes` of `type`: an `<E>Aggregate` or `<E>Group`) computes: count
+ * and the functions of the fields asked for, each of which the user must be allowed to read
+ * (FORBIDDEN otherwise: a sum tells of every value it adds). A group's `key` may ask only for fields
+ * among `by`.
+ */
+export function aggregateSelectionOf(
+  ctx: RequestContext,
+  model: EntityModel,
+  info: GraphQLResolveInfo,
+  type: GraphQLObjectType,
+  nodes: readonly FieldNode[],
+  by: readonly string[] = [],
+): AggregateSelection {
+  const security = securityOf(ctx);
+  const subfields = (parent: GraphQLObjectType, parentNodes: readonly FieldNode[]) =>
+    [...collectSubfields(info.schema, info.fragments, info.variableValues, parent, parentNodes).values()]
+      .map((fieldNodes) => ({ name: fieldNodes[0]!.name.value, nodes: fieldNodes }))
+      .filter(({ name }) => name !== '__typename');
+  const selection: AggregateSelection = { count: false, fields: [] };
+  for (const { name, nodes: fieldNodes } of subfields(type, nodes)) {
+    if (name === 'count') {
+      selection.count = true;
+      continue;
+    }
+    const values = getNamedType(type.getFields()[name]!.type) as GraphQLObjectType;
+    if (name === 'key') {
+      for (const field of subfields(values, fieldNodes))
+        if (!by.includes(field.name)) throw badUserInput(`key.${field.name}: ${field.name} is not among by`);
+      continue;
+    }
+    const fn = name as AggregateFunction;
+    if (!AGGREGATE_FUNCTIONS.includes(fn)) throw new Error(`${type.name}.${name} is not an aggregate`);
+    for (const { name: fieldName } of subfields(values, fieldNodes)) {
+      security.authorizeField(model.name, fieldName);
+      const field = fieldsOf(model, fn).find((each) => each.name === fieldName)!;
+      if (!selection.fields.some((each) => each.fn === fn && each.field === field))
+        selection.fields.push({ fn, field });
+    }
+  }
+  return selection;
 }
 
 /**
@@ -166,6 +218,22 @@ function planLevel(
       const checked = unlessRefused(() => ({ where: checkCount(ctx, model, counted, args) }));
       if (checked)
         plan.relations.push({ key: relationKey(responseKey), count: counted, where: checked.where });
+      continue;
+    }
+    const aggregated = model.toMany.find((relation) => relation.aggregateField === name);
+    if (aggregated) {
+      const field = type.getFields()[name]!;
+      const args = getArgumentValues(field, fieldNodes[0]!, info.variableValues);
+      const checked = unlessRefused(() => {
+        const where = checkCount(ctx, model, aggregated, args);
+        security.authorizeAggregate(aggregated.target.name);
+        const aggregateType = getNamedType(field.type) as GraphQLObjectType;
+        return {
+          where,
+          selection: aggregateSelectionOf(ctx, aggregated.target, info, aggregateType, fieldNodes),
+        };
+      });
+      if (checked) plan.relations.push({ key: relationKey(responseKey), aggregate: aggregated, ...checked });
       continue;
     }
     const toMany = model.toMany.find((relation) => relation.name === name);

@@ -4,6 +4,7 @@ import { Authorized, buildSchema, type ClassType } from 'type-graphql';
 import { type SecurityModel } from '../../security/system/security-model.js';
 import { AuthResolver } from '../auth/auth.resolver.js';
 import { buildEntityModels, type EntityModel } from './entity-model.js';
+import { type AggregateTypes, createAggregateTypes, type TypeName } from './inputs/aggregate-types.js';
 import { createEntityInputs, type EntityInputs } from './inputs/entity-inputs.js';
 import { type RequestContext } from '../context.js';
 import { securityOf } from './request-checks.js';
@@ -40,7 +41,12 @@ export function buildGatewaySchema(
     const inputs = new Map<EntityModel, EntityInputs>();
     const inputsOf = (model: EntityModel): EntityInputs => inputs.get(model)!;
     for (const model of models) inputs.set(model, createEntityInputs(model, new Set(stamped), inputsOf));
-    const resolvers = models.map((model) => createEntityResolver(model, inputsOf));
+    const typeName = freeTypeNames(models);
+    const aggregates = new Map(
+      models.map((model) => [model, createAggregateTypes(model, inputsOf(model), typeName)]),
+    );
+    const aggregatesOf = (model: EntityModel): AggregateTypes => aggregates.get(model)!;
+    const resolvers = models.map((model) => createEntityResolver(model, inputsOf, aggregatesOf));
     const schema = await buildSchema({
       resolvers: [AuthResolver, ...resolvers] as [ClassType, ...ClassType[]],
       validate: false,
@@ -58,6 +64,21 @@ export function buildGatewaySchema(
 }
 
 /**
+ * Names for the generated types (`OrderAggregate`, `OrderGroup`, …) that no entity has: a database may
+ * well hold a `user_group` table beside `user`, whose entity `UserGroup` keeps its name; the group of
+ * `User` is then `UserGroup_`.
+ */
+function freeTypeNames(models: EntityModel[]): TypeName {
+  const taken = new Set(models.map((model) => model.name));
+  return (wanted) => {
+    let name = wanted;
+    while (taken.has(name)) name += '_';
+    taken.add(name);
+    return name;
+  };
+}
+
+/**
  * Resolves the relation fields with `relationValue` itself, not through type-graphql's resolver of
  * the same method (entity-resolver.ts declares them, with their arguments): type-graphql validates
  * every argument in an async function, so a field with arguments answers a Promise for every row, and
@@ -72,7 +93,9 @@ function resolveRelationsSynchronously(schema: GraphQLSchema, models: EntityMode
       ...model.toOne.map((relation) => relation.name),
       ...model.toMany.flatMap((relation) => [
         relation.name,
-        ...(relation.countField ? [relation.countField] : []),
+        ...[relation.countField, relation.aggregateField].filter(
+          (field): field is string => field !== undefined,
+        ),
       ]),
     ];
     for (const name of relations)

@@ -89,7 +89,7 @@ describe('GraphQL over HTTP', () => {
     const result = await t.executeCountingSql(ListOrdersDocument, { limit: 5000 }, { authorization });
     expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(result.statements).toEqual([
-      expect.stringMatching(/^select count\(\*\)::int as "count" from "order"/),
+      expect.stringMatching(/^select count\(\*\)::int as "value" from "order"/),
     ]);
   });
 });

@@ -5,109 +5,12 @@ import {
   OrdersOfCustomersInDocument,
 } from '../../demo/northwind/__generated__/graphql.js';
 import { type Caller, signIn, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+import { type DemoUser, LAYERS, oracle, USERS, visible } from './demo-oracle.js';
 
 /**
- * What each demo user may read, written out from SPEC §5 as SQL — independently of the engine —
- * and compared with every read path of the API: lists, counts, by id and nested relations.
+ * What each demo user may read (demo-oracle.ts), compared with every read path of the API: lists,
+ * counts, by id and nested relations.
  */
-interface DemoUser {
-  id: string;
-  clientId?: number;
-  region?: string;
-  /** Subject to the filters that all but sa and manager get. */
-  manager: boolean;
-  /** Subject to the region filter (sales and customer roles, unless exempt by another role). */
-  regionFiltered: boolean;
-  /** The OR of the user's filtered Customer grants, or null when none applies. */
-  customerGrant: string | null;
-}
-
-const USERS: DemoUser[] = [
-  {
-    id: 'aneu',
-    clientId: 1,
-    region: 'British Isles',
-    manager: false,
-    regionFiltered: false,
-    customerGrant: null,
-  },
-  {
-    id: 'u1',
-    clientId: 1,
-    region: 'North America',
-    manager: false,
-    regionFiltered: false,
-    customerGrant: null,
-  },
-  {
-    id: 'u2',
-    clientId: 2,
-    region: 'British Isles',
-    manager: true,
-    regionFiltered: false,
-    customerGrant: null,
-  },
-  {
-    id: 'sam',
-    clientId: 2,
-    region: 'North America',
-    manager: true,
-    regionFiltered: false,
-    customerGrant: null,
-  },
-  {
-    id: 's1',
-    clientId: 2,
-    region: 'British Isles',
-    manager: false,
-    regionFiltered: true,
-    customerGrant: `credit_limit > 300 or contact_name = 'Mike'`,
-  },
-  {
-    id: 'r1',
-    clientId: 1,
-    region: 'Central America',
-    manager: false,
-    regionFiltered: false,
-    customerGrant: null,
-  },
-  { id: 'ALFKI', clientId: 1, manager: false, regionFiltered: false, customerGrant: `id = 'ALFKI'` },
-  { id: 'ANATR', clientId: 2, manager: false, regionFiltered: false, customerGrant: `id = 'ANATR'` },
-  { id: 'p1', clientId: 2, manager: false, regionFiltered: false, customerGrant: `id <> 'ANATR'` },
-];
-
-/** The row predicate of SPEC §5 for one user and table, in SQL. */
-function visible(user: DemoUser, table: string): string {
-  const conditions: string[] = [];
-  const has = (column: string) =>
-    ({
-      category: ['client_id'],
-      customer: ['client_id', 'region'],
-      employee: ['region'],
-      supplier: ['region'],
-      department: ['security_level'],
-      product: ['discontinued'],
-    })[table]?.includes(column) ?? false;
-  if (has('client_id'))
-    conditions.push(user.clientId === undefined ? 'false' : `client_id = ${user.clientId}`);
-  if (has('security_level') && !user.manager) conditions.push('security_level = 0');
-  if (has('region') && user.regionFiltered)
-    conditions.push(user.region ? `region = '${user.region}'` : 'false');
-  if (has('discontinued') && !user.manager) conditions.push('not discontinued');
-  if (table === 'customer' && user.customerGrant) conditions.push(`(${user.customerGrant})`);
-  // Scopes: a row is visible iff its parent row is (a row without a parent: to nobody but sa).
-  const parent = (
-    {
-      order: ['customer', 'customer_id'],
-      order_detail: ['order', 'order_id'],
-      product: ['category', 'category_id'],
-    } as Record<string, [string, string]>
-  )[table];
-  if (parent)
-    conditions.push(`${parent[1]} in (select id from "${parent[0]}" where ${visible(user, parent[0])})`);
-  return conditions.length ? conditions.join(' and ') : 'true';
-}
-
 const TABLES: [table: string, plural: string, singular: string][] = [
   ['category', 'categories', 'category'],
   ['customer', 'customers', 'customer'],
@@ -244,26 +147,6 @@ const RELATION_FILTERS: [name: string, table: string, plural: string, where: str
   ],
 ];
 
-/** `sql` with VISIBLE(table) or VISIBLE(table, alias) written out for `user`. */
-function oracle(user: DemoUser, sql: string): string {
-  return sql.replace(/VISIBLE\((\w+)(?:, (\w+))?\)/g, (_, table: string, alias?: string) => {
-    const condition = visible(user, table);
-    // Columns of an aliased row are qualified by a subquery of it: (select … from (select alias.*)).
-    return alias
-      ? `exists (select 1 from "${table}" v where v.id = ${alias}.id and ${condition})`
-      : condition;
-  });
-}
-
-/**
- * Each layer alone must hold: with both on, the database's policies would hide a row the gateway's
- * filter let through (and the other way round).
- */
-const LAYERS = [
-  ['both layers', {}],
-  ['the gateway alone', { databaseLayer: false }],
-  ['the database alone', { applicationRowFilter: false }],
-] as const;
 const layers = new Map<string, { t: TestGateway; callerOf: (userId: string) => Caller }>();
 beforeAll(async () => {
   for (const [name, options] of LAYERS) {
