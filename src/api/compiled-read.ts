@@ -2,6 +2,7 @@ import { type EntityManager } from '@mikro-orm/postgresql';
 import { visibleRowsSql } from '../../security/system/row-security.js';
 import {
   allOf,
+  atomic,
   compileSql,
   type RowSql,
   sql,
@@ -17,7 +18,15 @@ import { type EntityModel, type ToManyModel } from './entity-model.js';
 import { toManyLink, toOneLink } from './relation-links.js';
 import { SortDirection } from './inputs/entity-inputs.js';
 import { type OrderTerm } from './query-arguments.js';
-import { type ReadPlan, type RelationRead, type RootPlan } from './read-plan.js';
+import {
+  type ConnectionPlan,
+  type ReadPlan,
+  type Refusals,
+  type RelationRead,
+  type RootPlan,
+} from './read-plan.js';
+import { type ConnectionPage, POSITION } from './connection-arguments.js';
+import { afterSql, beforeSql, positionSql, reversed } from './keyset.js';
 import { jsonObjectSql } from './json-object.js';
 import { type Statement } from './statement.js';
 
@@ -151,6 +160,72 @@ export class CompiledRead {
   }
 
   /**
+   * The statement of a root connection (see `connectionJson`): one JSON value, `ConnectionRows`.
+   */
+  connectionStatement(
+    model: EntityModel,
+    plan: ConnectionPlan & { refusals: Refusals },
+    page: ConnectionPage,
+  ): Statement {
+    const value = this.connectionJson(plan, page, (value, selection) => {
+      const alias = this.nextAlias();
+      return this.select(model, alias, value(alias), selection(alias));
+    });
+    const statement = compileSql(sql`select ${value} as "value"`);
+    return plan.refusals.size > 0 ? { ...statement, refusals: plan.refusals } : statement;
+  }
+
+  /**
+   * `{rows, totalCount, beyond}` of a connection's page (connection-arguments.ts ConnectionRows):
+   * the page's rows, one more than it holds, in its order (from the end for `last`, read backwards),
+   * each with its position; the count of all rows matching where, if asked for; and, for the page
+   * info, whether rows lie on the far side of the cursor the page starts from. `rowsOf` selects each
+   * part from the connection's rows (a table, or a parent's related rows) under the row security.
+   */
+  private connectionJson(
+    plan: ConnectionPlan,
+    page: ConnectionPage,
+    rowsOf: (value: RowSql, selection: (alias: string) => Selection) => SqlFragment,
+  ): SqlFragment {
+    const within = (alias: string, ...more: (RowSql | undefined)[]) => [
+      page.where?.(alias),
+      ...more.map((condition) => condition?.(alias)),
+    ];
+    const after = page.after && afterSql(page.order, page.after);
+    const before = page.before && beforeSql(page.order, page.before);
+    const rows = rowsOf(
+      (alias) => this.rowJson(plan.node, alias, [[POSITION, positionSql(page.order, alias)]]),
+      (alias) => ({
+        where: within(alias, after, before),
+        orderBy: page.backward ? reversed(page.order) : page.order,
+        limit: page.count + 1,
+      }),
+    );
+    const parts: [string, SqlFragment][] = [['rows', sql`to_json(array(${rows}))`]];
+    if (plan.totalCount)
+      parts.push([
+        'totalCount',
+        sql`(${rowsOf(
+          () => COUNT,
+          (alias) => ({ where: within(alias) }),
+        )})`,
+      ]);
+    // The far side of the page's starting cursor: rows at or before `after` (at or after `before`).
+    const start = page.backward ? before : after;
+    if (plan.pageInfo && start) {
+      const notBeyond: RowSql = (row) => atomic(sql`not ${start(row)}`);
+      parts.push([
+        'beyond',
+        sql`exists (${rowsOf(
+          () => sql`1`,
+          (alias) => ({ where: within(alias, notBeyond) }),
+        )})`,
+      ]);
+    }
+    return jsonObjectSql(parts);
+  }
+
+  /**
    * The one value a statement of `countStatement`, `aggregateStatement` or `groupsStatement` reads.
    * These visit every matching row: through a scope, hashing the visible parents once beats a look-up
    * per row, and the request's small work_mem (src/db/request-transaction.ts) forbids that hash for a
@@ -206,8 +281,9 @@ export class CompiledRead {
   }
 
   /** `json_build_object('field', <column>, '@relation', (<subquery>), …)` for the row aliased `alias`. */
-  private rowJson(plan: ReadPlan, alias: string): SqlFragment {
+  private rowJson(plan: ReadPlan, alias: string, extra: [string, SqlFragment][] = []): SqlFragment {
     return jsonObjectSql([
+      ...extra,
       ...plan.columns.map(
         (column) => [column.name, columnJson(column, sql.id(alias, column.columnName))] as const,
       ),
@@ -219,6 +295,13 @@ export class CompiledRead {
 
   private relationJson(parent: EntityModel, parentAlias: string, relation: RelationRead): SqlFragment {
     if ('count' in relation) return this.countJson(parent, parentAlias, relation.count, relation.where);
+    if ('connection' in relation) {
+      const { connection, page, plan } = relation;
+      return this.connectionJson(plan, page, (value, selection) => {
+        const alias = this.nextAlias();
+        return this.children(parent, parentAlias, connection, alias, value(alias), selection(alias));
+      });
+    }
     const alias = this.nextAlias();
     if ('aggregate' in relation)
       return this.children(

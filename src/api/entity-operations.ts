@@ -24,7 +24,13 @@ import {
   translateGroupOrder,
   translateHaving,
 } from './aggregate-arguments.js';
-import { aggregateSelectionOf, planRead } from './read-plan.js';
+import { aggregateSelectionOf, planConnectionRead, planRead } from './read-plan.js';
+import {
+  type ConnectionArguments,
+  type ConnectionRows,
+  connectionValue,
+  translateConnection,
+} from './connection-arguments.js';
 import { authorizeRead, relationVisibility, securityOf } from './request-checks.js';
 import { type Statement } from './statement.js';
 import { type Attempt, toUserError } from './write-refusals.js';
@@ -48,8 +54,13 @@ function statementOf(ctx: RequestContext, info: GraphQLResolveInfo, build: () =>
  * fields, which resolve to the refusal (read-plan.ts `relationValue`).
  */
 function rowsOf(ctx: RequestContext, read: CompiledRead, statement: Statement): Promise<Row[]> {
-  for (const [place, refusal] of statement.refusals ?? []) ctx.refusedRelations.set(place, refusal);
+  keepRefusals(ctx, statement);
   return read.rows(statement);
+}
+
+/** The relations a statement's plan left out, kept in the request for their fields. */
+function keepRefusals(ctx: RequestContext, statement: Statement) {
+  for (const [place, refusal] of statement.refusals ?? []) ctx.refusedRelations.set(place, refusal);
 }
 
 /**
@@ -160,6 +171,26 @@ export async function groupBy(
     );
   });
   return read.scan<Row[]>(statement);
+}
+
+/** `<plural>Connection(first, after, last, before, where, orderBy)`: a Relay page of the visible rows. */
+export async function connection(
+  ctx: RequestContext,
+  model: EntityModel,
+  args: ConnectionArguments,
+  info: GraphQLResolveInfo,
+) {
+  authorizeRead(ctx, model, args);
+  const read = compiledRead(ctx);
+  const statement = statementOf(ctx, info, () =>
+    read.connectionStatement(
+      model,
+      planConnectionRead(ctx, model, info),
+      translateConnection(ctx, model, args),
+    ),
+  );
+  keepRefusals(ctx, statement);
+  return connectionValue(await read.scan<ConnectionRows>(statement), args, ctx, model);
 }
 
 /** The object type a root field returns (itself, or the items of its list). */

@@ -1,4 +1,4 @@
-import { GraphQLID, GraphQLInt, type GraphQLResolveInfo } from 'graphql';
+import { GraphQLID, GraphQLInt, type GraphQLResolveInfo, GraphQLString } from 'graphql';
 import {
   Arg,
   type ClassType,
@@ -61,6 +61,24 @@ const guarded = (decorator: MethodDecorator): MethodDecorator[] => [
 const relationField: Method = (...args: unknown[]) =>
   relationValue(args[0] as Row, args.at(-2) as RequestContext, args.at(-1) as Info);
 
+const connectionArgs = (inputs: EntityInputs, target: string): ParameterDecorator[] => [
+  Arg('first', () => GraphQLInt, {
+    nullable: true,
+    description: `The first this many ${target} rows after after (default ${DEFAULT_LIMIT}, at most ${MAX_LIMIT})`,
+  }),
+  Arg('after', () => GraphQLString, { nullable: true, description: 'A cursor: the rows after its row' }),
+  Arg('last', () => GraphQLInt, {
+    nullable: true,
+    description: `The last this many ${target} rows before before (at most ${MAX_LIMIT})`,
+  }),
+  Arg('before', () => GraphQLString, { nullable: true, description: 'A cursor: the rows before its row' }),
+  Arg('where', () => inputs.where, { nullable: true }),
+  Arg('orderBy', () => [inputs.orderBy], {
+    nullable: true,
+    description: 'Sort keys, most significant first (the key last, always)',
+  }),
+];
+
 const listArgs = (inputs: EntityInputs, target: string): ParameterDecorator[] => [
   Arg('where', () => inputs.where, { nullable: true }),
   Arg('orderBy', () => [inputs.orderBy], {
@@ -83,6 +101,7 @@ export function createEntityResolver(
   model: EntityModel,
   inputsOf: (model: EntityModel) => EntityInputs,
   aggregatesOf: (model: EntityModel) => AggregateTypes,
+  connectionOf: (model: EntityModel) => ClassType,
 ): ClassType {
   @Resolver(() => model.cls)
   class EntityResolver {}
@@ -150,6 +169,27 @@ export function createEntityResolver(
       Query(() => GraphQLInt, { name: `${plural}Count`, description: `How many ${name} rows match where` }),
     ),
     [Arg('where', () => inputs.where, { nullable: true }), Ctx(), Info()],
+  );
+  defineMethod(
+    prototype,
+    `${plural}Connection`,
+    (
+      first: never,
+      after: never,
+      last: never,
+      before: never,
+      where: never,
+      orderBy: never,
+      ctx: RequestContext,
+      info: Info,
+    ) => operations.connection(ctx, model, { first, after, last, before, where, orderBy }, info),
+    guarded(
+      Query(() => connectionOf(model), {
+        name: `${plural}Connection`,
+        description: `${name} rows matching where, in orderBy order, a page at a time (Relay)`,
+      }),
+    ),
+    [...connectionArgs(inputs, name), Ctx(), Info()],
   );
   const aggregates = aggregatesOf(model);
   defineMethod(
@@ -272,6 +312,19 @@ export function createEntityResolver(
           }),
         ],
         [Root(), Arg('where', () => inputsOf(relation.target).where, { nullable: true }), Ctx(), Info()],
+      );
+    if (relation.connectionField)
+      defineMethod(
+        prototype,
+        relation.connectionField,
+        relationField,
+        [
+          FieldResolver(() => connectionOf(relation.target), {
+            name: relation.connectionField,
+            description: `Its ${relation.name} a page at a time (Relay)`,
+          }),
+        ],
+        [Root(), ...connectionArgs(inputsOf(relation.target), relation.target.name), Ctx(), Info()],
       );
     if (relation.aggregateField)
       defineMethod(

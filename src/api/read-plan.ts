@@ -9,6 +9,7 @@ import {
 } from 'graphql';
 import { collectSubfields } from 'graphql/execution/collectFields.js';
 import { type RequestContext } from '../context.js';
+import { type ConnectionPage, translateConnection } from './connection-arguments.js';
 import { badUserInput } from '../errors.js';
 import {
   AGGREGATE_FUNCTIONS,
@@ -54,7 +55,15 @@ export type RelationRead =
   | { key: string; plan: ReadPlan; toOne: ToOneModel }
   | { key: string; plan: ReadPlan; toMany: ToManyModel; page: ChildPage }
   | { key: string; count: ToManyModel; where: RowSql | undefined }
-  | { key: string; aggregate: ToManyModel; where: RowSql | undefined; selection: AggregateSelection };
+  | { key: string; aggregate: ToManyModel; where: RowSql | undefined; selection: AggregateSelection }
+  | { key: string; connection: ToManyModel; plan: ConnectionPlan; page: ConnectionPage };
+
+/** What a connection's selection reads: its nodes' plan, and the total and page info if asked for. */
+export interface ConnectionPlan {
+  node: ReadPlan;
+  totalCount: boolean;
+  pageInfo: boolean;
+}
 
 /** A to-many relation's per-parent page, translated and checked. */
 export interface ChildPage {
@@ -85,10 +94,7 @@ function checkToMany(
   relation: ToManyModel,
   args: ListArguments,
 ): ChildPage {
-  // Through a join table, its rows are read too: they say which rows are related.
-  if (relation.through) authorizeRead(ctx, relation.through.pivot);
-  authorizeRead(ctx, relation.target, args);
-  authorizeReferenceColumns(securityOf(ctx), model, relation.target, relation.byColumns);
+  authorizeRelated(ctx, model, relation, args);
   const page = pagination(args);
   const related = relationVisibility(ctx);
   return {
@@ -96,6 +102,19 @@ function checkToMany(
     orderBy: translateOrderBy(relation.target, args.orderBy, related),
     ...page,
   };
+}
+
+/** The checks of following a to-many relation to its rows with these where and orderBy. */
+function authorizeRelated(
+  ctx: RequestContext,
+  model: EntityModel,
+  relation: ToManyModel,
+  args: Pick<ListArguments, 'where' | 'orderBy'>,
+) {
+  // Through a join table, its rows are read too: they say which rows are related.
+  if (relation.through) authorizeRead(ctx, relation.through.pivot);
+  authorizeRead(ctx, relation.target, args);
+  authorizeReferenceColumns(securityOf(ctx), model, relation.target, relation.byColumns);
 }
 
 /** The checks of a to-many relation's count field, as its list's (it counts what the list would hold). */
@@ -163,6 +182,67 @@ export type Refusals = ReadonlyMap<string, GraphQLError>;
 /** The plan of a root field, with the refusals of all its levels. */
 export interface RootPlan extends ReadPlan {
   refusals: Refusals;
+}
+
+/**
+ * The plan of a connection (`nodes` of the connection type `type`, at `place`): its edges' nodes are
+ * read as one level, whatever aliases the edges and nodes go by; the refusals of its relations are
+ * kept at each of their places.
+ */
+function planConnection(
+  ctx: RequestContext,
+  model: EntityModel,
+  info: GraphQLResolveInfo,
+  type: GraphQLObjectType,
+  nodes: readonly FieldNode[],
+  place: readonly string[],
+  refusals: Map<string, GraphQLError>,
+): ConnectionPlan {
+  const subfields = (parent: GraphQLObjectType, parentNodes: readonly FieldNode[]) =>
+    collectSubfields(info.schema, info.fragments, info.variableValues, parent, parentNodes);
+  const plan = { totalCount: false, pageInfo: false };
+  /** Each place the nodes are answered at (edges and node by their response keys), with its field nodes. */
+  const nodePlaces: { place: string[]; nodes: readonly FieldNode[] }[] = [];
+  for (const [responseKey, fieldNodes] of subfields(type, nodes)) {
+    const name = fieldNodes[0]!.name.value;
+    if (name === 'totalCount') plan.totalCount = true;
+    else if (name === 'pageInfo') plan.pageInfo = true;
+    else if (name === 'edges') {
+      const edge = getNamedType(type.getFields().edges!.type) as GraphQLObjectType;
+      for (const [nodeKey, nodeNodes] of subfields(edge, fieldNodes))
+        if (nodeNodes[0]!.name.value === 'node')
+          nodePlaces.push({ place: [...place, responseKey, nodeKey], nodes: nodeNodes });
+    }
+  }
+  const first = nodePlaces[0]?.place ?? [...place, 'edges', 'node'];
+  const levelRefusals = new Map<string, GraphQLError>();
+  const node = planLevel(
+    ctx,
+    model,
+    info,
+    nodePlaces.flatMap((each) => each.nodes),
+    first,
+    levelRefusals,
+  );
+  // A relation below is refused wherever it is answered: under each alias of edges and node.
+  const prefix = placeOf(first).slice(0, -1);
+  for (const [refusedAt, error] of levelRefusals)
+    for (const { place: at } of nodePlaces)
+      refusals.set(placeOf(at).slice(0, -1) + refusedAt.slice(prefix.length), error);
+  if (nodePlaces.length === 0) for (const [refusedAt, error] of levelRefusals) refusals.set(refusedAt, error);
+  return { node, ...plan };
+}
+
+/** The plan of a root connection field `info` resolves, with the refusals of all its levels. */
+export function planConnectionRead(
+  ctx: RequestContext,
+  model: EntityModel,
+  info: GraphQLResolveInfo,
+): ConnectionPlan & { refusals: Refusals } {
+  const refusals = new Map<string, GraphQLError>();
+  const type = getNamedType(info.returnType) as GraphQLObjectType;
+  const plan = planConnection(ctx, model, info, type, info.fieldNodes, [String(info.path.key)], refusals);
+  return { ...plan, refusals };
 }
 
 /** The plan of the field `info` resolves, whose value is a `model` row or a list of them. */
@@ -234,6 +314,32 @@ function planLevel(
         };
       });
       if (checked) plan.relations.push({ key: relationKey(responseKey), aggregate: aggregated, ...checked });
+      continue;
+    }
+    const connected = model.toMany.find((relation) => relation.connectionField === name);
+    if (connected) {
+      const field = type.getFields()[name]!;
+      const args = getArgumentValues(field, fieldNodes[0]!, info.variableValues);
+      const page = unlessRefused(() => {
+        authorizeRelated(ctx, model, connected, args);
+        return translateConnection(ctx, connected.target, args);
+      });
+      if (!page) continue;
+      const connectionType = getNamedType(field.type) as GraphQLObjectType;
+      plan.relations.push({
+        key: relationKey(responseKey),
+        connection: connected,
+        page,
+        plan: planConnection(
+          ctx,
+          connected.target,
+          info,
+          connectionType,
+          fieldNodes,
+          relationPlace,
+          refusals,
+        ),
+      });
       continue;
     }
     const toMany = model.toMany.find((relation) => relation.name === name);

@@ -5,7 +5,9 @@ import { type SecurityModel } from '../../security/system/security-model.js';
 import { AuthResolver } from '../auth/auth.resolver.js';
 import { buildEntityModels, type EntityModel } from './entity-model.js';
 import { type AggregateTypes, createAggregateTypes, type TypeName } from './inputs/aggregate-types.js';
+import { createConnectionType } from './inputs/connection-types.js';
 import { createEntityInputs, type EntityInputs } from './inputs/entity-inputs.js';
+import { type ConnectionArguments, type ConnectionRows, connectionValue } from './connection-arguments.js';
 import { type RequestContext } from '../context.js';
 import { securityOf } from './request-checks.js';
 import { createEntityResolver } from './entity-resolver.js';
@@ -46,7 +48,11 @@ export function buildGatewaySchema(
       models.map((model) => [model, createAggregateTypes(model, inputsOf(model), typeName)]),
     );
     const aggregatesOf = (model: EntityModel): AggregateTypes => aggregates.get(model)!;
-    const resolvers = models.map((model) => createEntityResolver(model, inputsOf, aggregatesOf));
+    const connections = new Map(models.map((model) => [model, createConnectionType(model, typeName)]));
+    const connectionOf = (model: EntityModel): ClassType => connections.get(model)!;
+    const resolvers = models.map((model) =>
+      createEntityResolver(model, inputsOf, aggregatesOf, connectionOf),
+    );
     const schema = await buildSchema({
       resolvers: [AuthResolver, ...resolvers] as [ClassType, ...ClassType[]],
       validate: false,
@@ -101,6 +107,15 @@ function resolveRelationsSynchronously(schema: GraphQLSchema, models: EntityMode
     for (const name of relations)
       fields[name]!.resolve = (parent: Record<string, unknown>, _args, ctx: RequestContext, info) =>
         relationValue(parent, ctx, info);
+    // A connection's statement read its rows; its edges, cursors and page info are made of them here.
+    for (const relation of model.toMany)
+      if (relation.connectionField)
+        fields[relation.connectionField]!.resolve = (
+          parent: Record<string, unknown>,
+          args: ConnectionArguments,
+          ctx: RequestContext,
+          info,
+        ) => connectionValue(relationValue(parent, ctx, info) as ConnectionRows, args, ctx, relation.target);
   }
   return schema;
 }

@@ -55,6 +55,13 @@ export class AuthService {
     return this.tokens.jwks;
   }
 
+  /** The key that signs the cursors of connections (src/api/cursors.ts), kept as long as the token key. */
+  get cursorKey(): Buffer {
+    return (this.cursorKeyOnce ??= this.tokens.keyFor('grantgate connection cursor v1'));
+  }
+
+  private cursorKeyOnce?: Buffer;
+
   async login(username: string, password: string, clientAddress: string): Promise<AuthPayload> {
     const user = await this.verifyCredentials(username, password, clientAddress);
     return this.payload(user, await this.refreshTokens.issue(user));

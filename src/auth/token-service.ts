@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import {
   type CryptoKey,
   exportJWK,
@@ -44,6 +44,8 @@ interface SigningKey {
   verify: Uint8Array | CryptoKey | KeyObject;
   keyId?: string;
   jwks?: JSONWebKeySet;
+  /** The secret the key was made from (the shared secret, or the private key's PEM): see `keyFor`. */
+  material: Uint8Array;
 }
 
 export class InvalidTokenError extends Error {}
@@ -69,7 +71,7 @@ export class TokenService {
   /** HS256 with a shared secret (at least 32 bytes). */
   static withSecret(secret: string, settings: TokenSettings): TokenService {
     const bytes = new TextEncoder().encode(secret);
-    return new TokenService({ algorithm: 'HS256', sign: bytes, verify: bytes }, settings);
+    return new TokenService({ algorithm: 'HS256', sign: bytes, verify: bytes, material: bytes }, settings);
   }
 
   /** EdDSA or RS256 with a PEM private key; the public half is published as a JWKS. */
@@ -85,9 +87,19 @@ export class TokenService {
         verify: privateKey,
         keyId,
         jwks: { keys: [{ ...publicJwk, kid: keyId, alg: algorithm, use: 'sig' }] },
+        material: new TextEncoder().encode(pem),
       },
       settings,
     );
+  }
+
+  /**
+   * A key of its own for another of the gateway's signatures (`purpose` names it), derived from the
+   * token key by HKDF: every instance configured alike derives the same one, with no setting more,
+   * and neither key tells anything of the other.
+   */
+  keyFor(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.key.material, '', purpose, 32));
   }
 
   /** The public keys to publish at /.well-known/jwks.json, or undefined for a shared secret. */

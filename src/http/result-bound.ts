@@ -9,6 +9,7 @@ import {
   getVariableValues,
   isCompositeType,
   isListType,
+  isObjectType,
   type OperationDefinitionNode,
 } from 'graphql';
 import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
@@ -23,13 +24,28 @@ import { DEFAULT_LIMIT, MAX_LIMIT } from '../api/query-arguments.js';
  * gateway knows, so it counts as the largest page: a list added without `limit` fails closed.
  */
 function listLength(field: GraphQLField<unknown, unknown>, args: Record<string, unknown>): number {
+  const within = (length: unknown) =>
+    typeof length === 'number' ? (length >= 0 && length <= MAX_LIMIT ? length : 0) : DEFAULT_LIMIT;
+  // A connection is a page of `first` or `last` rows (both: refused); its edges are counted per row.
+  if (isConnection(field)) return within(args.first ?? args.last);
   if (!isListType(getNullableType(field.type))) return 1;
-  if (field.args.some((arg) => arg.name === 'limit')) {
-    const limit = typeof args.limit === 'number' ? args.limit : DEFAULT_LIMIT;
-    return limit >= 0 && limit <= MAX_LIMIT ? limit : 0;
-  }
+  if (field.args.some((arg) => arg.name === 'limit')) return within(args.limit);
+  if (isEdges(field)) return 1;
   return getNamedType(field.type).name.startsWith('__') ? 1 : MAX_LIMIT;
 }
+
+/** A connection field of the generic API: it pages by `first` and `last`. */
+const isConnection = (field: GraphQLField<unknown, unknown>) =>
+  ['first', 'last'].every((name) => field.args.some((arg) => arg.name === name));
+
+/**
+ * The edges of a connection, counted once per row of the connection (whose length is its page's):
+ * each edge with its node is one object more than the row.
+ */
+const isEdges = (field: GraphQLField<unknown, unknown>) => {
+  const type = getNamedType(field.type);
+  return field.name === 'edges' && isObjectType(type) && 'node' in type.getFields() && 'cursor' in type.getFields();
+};
 
 /**
  * The objects a field can put into the result at worst: each item of a list (or the one object of a

@@ -1,7 +1,14 @@
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Caller, signIn, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
-import { type DemoUser, LAYERS, USERS, visible } from './demo-oracle.js';
+import { type TestGateway } from '../helpers/test-gateway.js';
+import {
+  type DemoUser,
+  LAYERS,
+  type LayerGateways,
+  startLayerGateways,
+  USERS,
+  visible,
+} from './demo-oracle.js';
 
 /**
  * Aggregates and groups (SPEC §11) against the demo oracle (demo-oracle.ts): for every demo user, in
@@ -9,19 +16,10 @@ import { type DemoUser, LAYERS, USERS, visible } from './demo-oracle.js';
  * group by a relation id groups the rows whose related row is hidden under null, as they sort.
  */
 
-const layers = new Map<string, { t: TestGateway; callerOf: (userId: string) => Caller }>();
+let layers: LayerGateways;
 let t: TestGateway;
 beforeAll(async () => {
-  for (const [name, options] of LAYERS) {
-    const gateway = await startTestGateway(options);
-    layers.set(name, {
-      t: gateway,
-      callerOf: await signIn(
-        gateway,
-        USERS.map((user) => user.id),
-      ),
-    });
-  }
+  layers = await startLayerGateways();
   t = layers.get('both layers')!.t;
 });
 afterAll(async () => {

@@ -1,3 +1,5 @@
+import { type Caller, signIn, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
+
 /*
  * What each demo user may read, written out from SPEC §5 as SQL — independently of the engine — for
  * the read-path tests to compare every read path of the API with.
@@ -121,3 +123,21 @@ export const LAYERS = [
   ['the gateway alone', { databaseLayer: false }],
   ['the database alone', { applicationRowFilter: false }],
 ] as const;
+
+/** A gateway per layer setup of LAYERS, each with every demo user signed in. */
+export type LayerGateways = Map<string, { t: TestGateway; callerOf: (userId: string) => Caller }>;
+
+export async function startLayerGateways(): Promise<LayerGateways> {
+  const layers: LayerGateways = new Map();
+  for (const [name, options] of LAYERS) {
+    const gateway = await startTestGateway(options);
+    layers.set(name, {
+      t: gateway,
+      callerOf: await signIn(
+        gateway,
+        USERS.map((user) => user.id),
+      ),
+    });
+  }
+  return layers;
+}
