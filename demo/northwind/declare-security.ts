@@ -11,7 +11,16 @@ import {
 import { declareSecurity } from '../../src/index.js';
 
 export default declareSecurity(
-  ({ rolePermission, grant, globalFilter, tenantFilter, scope, sharedByAllTenants, restrictFields }) => {
+  ({
+    rolePermission,
+    grant,
+    globalFilter,
+    tenantFilter,
+    scope,
+    sharedByAllTenants,
+    restrictFields,
+    noAggregates,
+  }) => {
     // Tenants may read, insert, update and delete.
     rolePermission('tenant');
 
@@ -44,6 +53,9 @@ export default declareSecurity(
 
     // Salaries are read and written by managers only.
     restrictFields(Employee, ['salary'], 'manager');
+
+    // Sales people may read the staff list but not compute statistics over it.
+    noAggregates(Employee, ['sales']);
 
     // Only managers (and the superuser) see restricted departments.
     globalFilter('securityLevel', () => ({ securityLevel: 0 }), { rolesNotFiltered: ['sa', 'manager'] });

@@ -55,6 +55,15 @@ describe('the compiled policy', () => {
     expect(policy.entities.Employee!.roles.manager!.verbs).toEqual(['read', 'insert', 'update']);
     // A field a role may not read.
     expect(policy.entities.Employee!.roles.tenant!.hiddenColumns).toEqual(['salary']);
+    // Sales people read the staff list, but may not aggregate it; managers may.
+    expect(policy.entities.Employee!.noAggregates).toEqual({
+      label: 'Sales people may read the staff list but not compute statistics over it.',
+      roles: ['sales'],
+    });
+    expect(policy.entities.Employee!.roles.sales!.noAggregates).toBe(
+      policy.entities.Employee!.noAggregates!.label,
+    );
+    expect(policy.entities.Employee!.roles.manager!.noAggregates).toBeUndefined();
     // A role without any verb on an entity is not listed.
     expect(policy.entities.Customer!.roles.dev).toBeUndefined();
     expect(policy.entities.Order!.scope).toEqual({
@@ -91,6 +100,7 @@ describe('the security model reads the compiled policy', () => {
           user: user.id,
           entity: meta.className,
           verbs: m.verbs(user, meta.className),
+          aggregates: m.mayAggregate(user, meta.className),
           rules: m.rulesFor(user, meta.className),
           rows: (() => {
             const rows = m.rowSql(user, meta.className, 'r');
@@ -107,6 +117,7 @@ describe('the security model reads the compiled policy', () => {
     // The comparison compares something: some users lack verbs, fields and rows.
     expect(expected.filter((d) => !d.verbs.delete).length).toBeGreaterThan(0);
     expect(expected.filter((d) => d.fields.length > 0).length).toBeGreaterThan(0);
+    expect(expected.filter((d) => d.verbs.read && !d.aggregates).length).toBeGreaterThan(0);
     expect(model.databasePolicies).toEqual(declared.databasePolicies);
   });
 
@@ -124,6 +135,13 @@ describe('the security model reads the compiled policy', () => {
       m.databasePolicies.policies.find((p) => p.table === 'customer' && p.name === 'grantgate_may_delete')!
         .expression;
     expect(mayDelete(model)).not.toEqual(mayDelete(declared));
+  });
+
+  it('lets a role aggregate where the data no longer withholds it', () => {
+    const s1 = DEMO_USERS.find((user) => user.id === 's1')!;
+    expect(declared.mayAggregate(s1, 'Employee')).toBe(false);
+    const model = fromJson((data) => delete data.entities.Employee!.noAggregates);
+    expect(model.mayAggregate(s1, 'Employee')).toBe(true);
   });
 
   it('lifts a filter from a role the data exempts', () => {
