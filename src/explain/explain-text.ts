@@ -10,9 +10,14 @@ export function describeUser(user: AuthUser): string {
   return `${user.id} — roles: ${roles}${attributes ? `; ${attributes}` : ''}`;
 }
 
-/** `read ✓ create ✓ update ✓ delete ✗` */
+/** Each verb and whether the user has it, aggregating among them (the console shows the same). */
+export function permissionsOf(entity: EntityExplanation): [string, boolean][] {
+  return [...Object.entries(entity.verbs), ['aggregate', entity.aggregate]];
+}
+
+/** `read ✓  create ✓  update ✓  delete ✗  aggregate ✓` */
 export function verbsLine(entity: EntityExplanation): string {
-  return Object.entries(entity.verbs)
+  return permissionsOf(entity)
     .map(([verb, allowed]) => `${verb} ${allowed ? '✓' : '✗'}`)
     .join('  ');
 }

@@ -10,6 +10,8 @@ import { type DatabaseSecurity, requestSettings, setLocal } from '../db/request-
 /** What one user may do with one entity, and why (SPEC §10). */
 export interface EntityExplanation {
   verbs: Record<ApiVerb, boolean>;
+  /** Whether the user may aggregate (count, sum, group) what it reads (see `noAggregates`). */
+  aggregate: boolean;
   /** The rows the user reads; absent when the user may not read the entity. */
   rows?: number;
   rules: AppliedRule[];
@@ -54,6 +56,7 @@ export async function explainUser(
       const verbs = model.verbs(user, meta.className);
       entities[meta.className] = {
         verbs,
+        aggregate: model.mayAggregate(user, meta.className),
         ...(verbs.read ? { rows: await em.count(meta.class, {}) } : {}),
         rules: model.rulesFor(user, meta.className),
         predicate: predicateSql(model, user, meta),

@@ -37,8 +37,12 @@ describe('npm run security:explain', () => {
           rows: expect.any(Number),
           predicate: expect.stringContaining('"client_id" = 2'),
         },
-        Employee: { verbs: { read: true, delete: false } },
+        Employee: { verbs: { read: true, delete: false }, aggregate: false },
       },
+    });
+    expect((explanation.entities as Record<string, { rules: unknown[] }>).Employee!.rules).toContainEqual({
+      kind: 'no aggregates',
+      label: 'Sales people may read the staff list but not compute statistics over it.',
     });
     expect(Object.keys(explanation.entities as object)).toEqual(['Customer', 'Employee']);
   });
@@ -62,11 +66,27 @@ describe('npm run security:explain', () => {
       },
     });
     expect(JSON.parse(hypothetical.stdout).entities.Category).not.toHaveProperty('rows');
-    const compared = await explain('--user', 's1', '--compare', 'u1', '--entity', 'Customer');
+    const compared = await explain(
+      '--user',
+      's1',
+      '--compare',
+      'u1',
+      '--entity',
+      'Customer',
+      '--entity',
+      'Employee',
+    );
     expect(compared.code).toBe(0);
     expect(compared.stdout).toMatch(/^User s1 — roles: sales/);
     expect(compared.stdout).toContain('Compared with u1 — roles: tenant');
     expect(compared.stdout).toContain('Sales people see customers with a credit limit over 300 ...');
+    // Sales people read the staff list but may not aggregate it; tenants may.
+    const employee = compared.stdout.slice(compared.stdout.indexOf('\nEmployee\n'));
+    expect(employee).toContain('  s1:\n    read ✓  create ✗  update ✗  delete ✗  aggregate ✗   ');
+    expect(employee).toContain('  u1:\n    read ✓  create ✗  update ✗  delete ✗  aggregate ✓   ');
+    expect(employee).toContain(
+      '      no aggregates    Sales people may read the staff list but not compute statistics over it.',
+    );
   });
 
   it('says so, in one line and with exit code 1, for a user the auth provider does not know', async () => {

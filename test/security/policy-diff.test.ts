@@ -24,10 +24,15 @@ import { createTestDatabase } from '../helpers/test-database.js';
  */
 const metadata = discoverMetadata(northwind);
 
-/** Declarations of the test's own over the fixture's entities, with the three things a change may touch. */
-function declarations(options: { publicGrant: boolean; creditLimit: number; productScoped: boolean }) {
+/** Declarations of the test's own over the fixture's entities, with the four things a change may touch. */
+function declarations(options: {
+  publicGrant: boolean;
+  creditLimit: number;
+  productScoped: boolean;
+  salesAggregateStaff: boolean;
+}) {
   return compilePolicy(
-    declareSecurity(({ rolePermission, grant, tenantFilter, scope, sharedByAllTenants }) => {
+    declareSecurity(({ rolePermission, grant, tenantFilter, scope, sharedByAllTenants, noAggregates }) => {
       // Tenants do everything to their rows.
       rolePermission('tenant');
       // Sales people and the public read and write, not delete.
@@ -60,12 +65,15 @@ function declarations(options: { publicGrant: boolean; creditLimit: number; prod
       if (options.publicGrant)
         // The public sees every customer but ANATR.
         grant(Customer, 'public', { filter: () => ({ id: { $ne: 'ANATR' } }) });
+      if (!options.salesAggregateStaff)
+        // Sales people count no staff.
+        noAggregates(Employee, 'sales');
     }),
     metadata,
   );
 }
 
-const base = { publicGrant: true, creditLimit: 300, productScoped: false };
+const base = { publicGrant: true, creditLimit: 300, productScoped: false, salesAggregateStaff: true };
 
 describe('security:diff, from two compiled policies', () => {
   it('finds nothing between equal declarations', () => {
@@ -106,6 +114,22 @@ describe('security:diff, from two compiled policies', () => {
     ]);
     expect(policyDiffText(changes)).toContain(
       '  + Sales people see customers of a high credit limit.: creditLimit > 500',
+    );
+  });
+
+  it('aggregates withheld: the roles that read the entity and may no longer aggregate it', () => {
+    const changes = policyDiff(declarations(base), declarations({ ...base, salesAggregateStaff: false }));
+    expect(changes).toEqual([
+      {
+        entity: 'Employee',
+        role: 'sales',
+        what: 'aggregates withheld by',
+        removed: [],
+        added: ['Sales people count no staff.'],
+      },
+    ]);
+    expect(policyDiffText(changes)).toBe(
+      ['Employee, role sales — aggregates withheld by:', '  + Sales people count no staff.'].join('\n'),
     );
   });
 

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { type AuthUser } from '../../../auth-providers/auth-provider.js';
 import { type AuthService } from '../../auth/auth-service.js';
-import { describeUser, rowsText } from '../../explain/explain-text.js';
+import { describeUser, permissionsOf, rowsText } from '../../explain/explain-text.js';
 import { type ExplainContext, type Explanation, explainUser } from '../../explain/explain-user.js';
 import { clearConsoleSession, consoleSessionToken, consoleSessionUser } from './console-session.js';
 import { consoleSignInRoutes, consoleView, signInPage } from './console-sign-in.js';
@@ -9,10 +9,11 @@ import { consolePageStart, escapeHtml, pageSecurity } from './page-security.js';
 
 /**
  * The security console at /console (SPEC §10): pick a user, or two side by side, and see per entity
- * the verbs, the rules that apply, the predicate and the rows visible — `security:explain` as a web
- * page, rendered on the server from the same module. Open in development; in production only to the
- * superuser, who signs in once (console-sign-in.ts) and is then known by a signed session cookie
- * (console-session.ts): a view costs no password check and no login throttle budget (SPEC §8).
+ * the verbs (aggregating among them), the rules that apply, the predicate and the rows visible —
+ * `security:explain` as a web page, rendered on the server from the same module. Open in
+ * development; in production only to the superuser, who signs in once (console-sign-in.ts) and is
+ * then known by a signed session cookie (console-session.ts): a view costs no password check and no
+ * login throttle budget (SPEC §8).
  */
 export function consoleRoutes(options: {
   explain: ExplainContext;
@@ -75,7 +76,7 @@ ${sections.length ? `<div class="users">${sections.join('\n')}</div>` : '<p>Pick
 
 function userSection(user: AuthUser, explanation: Explanation): string {
   const rows = Object.entries(explanation.entities).map(([entityName, entity]) => {
-    const verbs = Object.entries(entity.verbs)
+    const verbs = permissionsOf(entity)
       .map(
         ([verb, allowed]) => `<span class="${allowed ? 'yes' : 'no'}">${verb} ${allowed ? '✓' : '✗'}</span>`,
       )
