@@ -44,7 +44,9 @@ const isConnection = (field: GraphQLField<unknown, unknown>) =>
  */
 const isEdges = (field: GraphQLField<unknown, unknown>) => {
   const type = getNamedType(field.type);
-  return field.name === 'edges' && isObjectType(type) && 'node' in type.getFields() && 'cursor' in type.getFields();
+  return (
+    field.name === 'edges' && isObjectType(type) && 'node' in type.getFields() && 'cursor' in type.getFields()
+  );
 };
 
 /**

@@ -161,9 +161,32 @@ describe('aggregates refuse what the caller may not read', () => {
     const refused = await run('both layers', u1, query);
     const codes = refused.errors?.map((error) => error.extensions?.code);
     expect(codes, query).toEqual(['FORBIDDEN']);
-    // The refusal is the field's: the nested one leaves its departments in the answer.
     expect(JSON.stringify(refused.data ?? null)).not.toMatch(/salary|"sum"|"min"|"avg"/);
     expect((await run('both layers', u2, query)).errors, query).toBeUndefined();
+  });
+
+  it('noAggregates(Employee, sales) withholds them from s1, who still lists and counts employees', async () => {
+    const s1 = USERS.find((user) => user.id === 's1')!;
+    for (const query of [
+      '{ employeesAggregate { count } }',
+      '{ employeesGroupBy(by: [country]) { count } }',
+      '{ departments { id employeesAggregate { count } } }',
+    ]) {
+      const refused = await run('both layers', s1, query);
+      expect(
+        refused.errors?.map((error) => [error.extensions?.code, error.message]),
+        query,
+      ).toEqual([
+        ['FORBIDDEN', 'User s1 with roles [sales] does not have aggregate access on entity: Employee'],
+      ]);
+    }
+    const listed = await answer(
+      'both layers',
+      s1,
+      '{ employees { id } employeesCount ordersAggregate { count } }',
+    );
+    expect(listed.employeesCount).toBe((listed.employees as unknown[]).length);
+    expect(listed.employeesCount).toBeGreaterThan(0);
   });
 
   it('a hidden customer never adds to its group: u1 sees no customer id of another tenant', async () => {
