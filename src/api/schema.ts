@@ -6,7 +6,7 @@ import { AuthResolver } from '../auth/auth.resolver.js';
 import { buildEntityModels, type EntityModel } from './entity-model.js';
 import { type AggregateTypes, createAggregateTypes, type TypeName } from './inputs/aggregate-types.js';
 import { createConnectionType } from './inputs/connection-types.js';
-import { createEntityInputs, type EntityInputs } from './inputs/entity-inputs.js';
+import { createEntityInputs, type EntityInputs, inputNames } from './inputs/entity-inputs.js';
 import { type ConnectionArguments, type ConnectionRows, connectionValue } from './connection-arguments.js';
 import { type RequestContext } from '../context.js';
 import { securityOf } from './request-checks.js';
@@ -70,12 +70,13 @@ export function buildGatewaySchema(
 }
 
 /**
- * Names for the generated types (`OrderAggregate`, `OrderGroup`, …) that no entity has: a database may
- * well hold a `user_group` table beside `user`, whose entity `UserGroup` keeps its name; the group of
- * `User` is then `UserGroup_`.
+ * Names for the generated types (`OrderAggregate`, `OrderGroup`, …) that no entity, entity input or
+ * other generated type has: a database may well hold a `user_group` table beside `user`, whose entity
+ * `UserGroup` keeps its name and its inputs theirs (`UserGroupOrderBy`); the group of `User` is then
+ * `UserGroup_`, and the group sort key `UserGroupOrderBy_`.
  */
 function freeTypeNames(models: EntityModel[]): TypeName {
-  const taken = new Set(models.map((model) => model.name));
+  const taken = new Set(['PageInfo', ...models.flatMap((model) => [model.name, ...inputNames(model.name)])]);
   return (wanted) => {
     let name = wanted;
     while (taken.has(name)) name += '_';

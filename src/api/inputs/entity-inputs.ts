@@ -22,6 +22,12 @@ export interface EntityInputs {
 
 type Decorate = (prototype: object, name: string) => void;
 
+/** The names of an entity's input types: its own name with these suffixes. */
+export const inputNames = (entity: string) =>
+  (['Where', 'ListFilter', 'OrderBy', 'CreateInput', 'UpdateInput'] as const).map(
+    (suffix) => `${entity}${suffix}`,
+  );
+
 function inputClass(name: string, description: string, fields: [string, Decorate][]): ClassType {
   @InputType(name, { description })
   class Input {}
