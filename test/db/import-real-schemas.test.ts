@@ -286,8 +286,8 @@ function describeSample(sample: Sample) {
   const runIn = (domain: string, script: string, ...args: string[]) =>
     runProjectCli(script, args, { databaseUrl: db.url, env: { DOMAIN: domain } });
   const run = (script: string, ...args: string[]) => runIn(out, script, ...args);
-  const gql = async (user: string, query: string) => {
-    const result = await postGraphQL(url, query, { token: tokens.get(user) });
+  const gql = async (user: string, query: string, variables?: Record<string, unknown>) => {
+    const result = await postGraphQL(url, query, { token: tokens.get(user), variables });
     expect(result.errors).toBeUndefined();
     return result.data!;
   };
@@ -535,6 +535,86 @@ function describeSample(sample: Sample) {
         }
       }
       expect(walked).toBe(sample.columnReferences);
+    });
+
+    it('aggregates every number of every table and view as SQL does, and pages each through a connection', async () => {
+      type Field = { name: string; type: { name: string | null; ofType: { name: string | null } | null } };
+      const aggregateOf = async (typeName: string) =>
+        (
+          (await gql(
+            'root',
+            `{ __type(name: "${typeName}") { fields { name type { name ofType { name } } } } }`,
+          )) as { __type: { fields: Field[] } | null }
+        ).__type?.fields ?? [];
+      const query = (await gql(
+        'root',
+        '{ __schema { queryType { fields { name type { name ofType { name } } } } } }',
+      )) as { __schema: { queryType: { fields: Field[] } } };
+      const typeOf = (field: Field) => field.type.name ?? field.type.ofType?.name ?? '';
+      const rootType = new Map(query.__schema.queryType.fields.map((field) => [field.name, typeOf(field)]));
+      let summed = 0;
+      for (const entity of plan) {
+        const list = listField(entity);
+        const aggregate = await aggregateOf(rootType.get(`${list}Aggregate`)!);
+        const sumType = aggregate.find((field) => field.name === 'sum');
+        const numbers = sumType ? await aggregateOf(typeOf(sumType)) : [];
+        const maxType = aggregate.find((field) => field.name === 'max');
+        /** The type of a number's greatest value: the field's own (a sum of Ints is a Decimal). */
+        const ownType = new Map(
+          (maxType ? await aggregateOf(typeOf(maxType)) : []).map((field) => [field.name, typeOf(field)]),
+        );
+        const columnOf = (name: string) => entity.members.find((member) => member.name === name)!.column!;
+        const selection = numbers.map((field) => field.name).join(' ');
+        const answer = (await gql(
+          'root',
+          `{ a: ${list}Aggregate { count ${selection && `sum { ${selection} } max { ${selection} }`} } }`,
+        )) as { a: { count: number; sum?: Record<string, unknown>; max?: Record<string, unknown> } };
+        const sums = numbers.map(
+          (field) =>
+            `sum("${columnOf(field.name)}")${typeOf(field) === 'Float' ? '' : '::text'} as "sum ${field.name}", ` +
+            `max("${columnOf(field.name)}")${['Float', 'Int'].includes(ownType.get(field.name)!) ? '' : '::text'} as "max ${field.name}"`,
+        );
+        const { rows } = await db.sql.query(
+          `select ${['count(*)::int as count', ...sums].join(', ')} from ${tableOf(entity)}`,
+        );
+        const sql = rows[0] as Record<string, unknown>;
+        expect(answer.a, entity.className).toEqual({
+          count: sql.count,
+          ...(selection && {
+            sum: Object.fromEntries(numbers.map((field) => [field.name, sql[`sum ${field.name}`]])),
+            max: Object.fromEntries(numbers.map((field) => [field.name, sql[`max ${field.name}`]])),
+          }),
+        });
+        summed += numbers.length;
+
+        // Two pages of three by the key (whatever its columns and types): six rows, none twice.
+        if (
+          !rootType.has(`${list}Connection`) ||
+          entity.members.every((member) => !member.primary && !/GeneratedId|NaturalId/.test(member.uses))
+        )
+          continue;
+        const page = async (after: string | null) =>
+          (
+            (await gql(
+              'root',
+              `query ($after: String) { c: ${list}Connection(first: 3, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { cursor } } }`,
+              { after },
+            )) as {
+              c: {
+                totalCount: number;
+                pageInfo: { hasNextPage: boolean; endCursor: string | null };
+                edges: { cursor: string }[];
+              };
+            }
+          ).c;
+        const first = await page(null);
+        expect(first.totalCount, entity.className).toBe(sql.count);
+        expect(first.pageInfo.hasNextPage, entity.className).toBe((sql.count as number) > 3);
+        const second = await page(first.pageInfo.endCursor);
+        const cursors = [...first.edges, ...second.edges].map((edge) => edge.cursor);
+        expect(new Set(cursors).size, entity.className).toBe(Math.min(6, sql.count as number));
+      }
+      expect(summed).toBeGreaterThan(0);
     });
 
     it('reaches each side of a join table from the other, through it', async () => {
