@@ -1,4 +1,4 @@
-import { type RowSql, sql } from '../../security/system/sql-fragment.js';
+import { type RowSql, sql, type SqlFragment } from '../../security/system/sql-fragment.js';
 import { badUserInput } from '../errors.js';
 import { AGGREGATE_FUNCTIONS, type AggregateFunction, aggregateSql, COUNT, fieldsOf } from './aggregates.js';
 import { columnJson } from './column-types.js';
@@ -22,11 +22,15 @@ import {
  * fields before (request-checks.ts `authorizeGroupBy`).
  */
 
-/** One field a group-by groups by: its value on a row, and that value as the answer's JSON. */
+/**
+ * One field a group-by groups by: its value on a row, the column that holds it among the rows with
+ * their keys (compiled-read.ts `groupsStatement`), and that column as the answer's JSON.
+ */
 export interface GroupKey {
   field: string;
   value: RowSql;
-  json: RowSql;
+  column: string;
+  json: (column: SqlFragment) => SqlFragment;
 }
 
 /**
@@ -39,13 +43,14 @@ export function translateBy(
   related: RelationVisibility,
 ): GroupKey[] {
   if (by.length === 0) throw badUserInput('by must name at least one field');
-  return [...new Set(by)].map((field) => {
+  return [...new Set(by)].map((field, index) => {
     const { column, relation } = columnOf(model, field);
     const value = (relation && related.sortKey(model, relation)) ?? ((row: string) => sql.id(row, column));
     const kind = relation
       ? primaryKeyOf(relation.target).kind
       : model.scalars.find((scalar) => scalar.name === field)!.kind;
-    return { field, value, json: (row) => columnJson({ kind, list: false }, value(row)) };
+    // `@`: no column of a table is expected to be named so, and no GraphQL field can be.
+    return { field, value, column: `@key${index}`, json: (key) => columnJson({ kind, list: false }, key) };
   });
 }
 
@@ -67,7 +72,7 @@ export function translateHaving(
       },
     );
   };
-  return conditionOf(having, leaves, false, 1);
+  return conditionOf(having, leaves, false, 1, 'having');
 }
 
 const fieldOf = (model: EntityModel, fn: AggregateFunction, name: string) => {
@@ -110,13 +115,13 @@ export function translateGroupOrder(
     else if (under === 'key') {
       const key = keys.find((each) => each.field === field);
       if (!key) throw badUserInput(`orderBy key.${field}: ${field} is not among by`);
-      order.push({ key: key.value, direction });
+      order.push({ key: (row) => sql.id(row, key.column), direction });
     } else {
       const fn = under as AggregateFunction;
       order.push({ key: aggregateSql(fn, fieldOf(model, fn, field!)), direction });
     }
   }
-  for (const key of keys) order.push({ key: key.value, direction: SortDirection.ASC });
+  for (const key of keys) order.push({ key: (row) => sql.id(row, key.column), direction: SortDirection.ASC });
   return order;
 }
 

@@ -56,7 +56,7 @@ interface Selection {
   /** Instead of the entity's table: a subquery of its rows, aliased as the level's row. */
   from?: SqlFragment;
   where?: (SqlFragment | undefined)[];
-  /** Rows grouped by these values, the groups kept where `having` holds. */
+  /** Rows grouped by these values, the groups kept where `having` holds (of a group-by's rows). */
   groupBy?: SqlFragment[];
   having?: SqlFragment;
   orderBy?: OrderTerm[];
@@ -142,19 +142,27 @@ export class CompiledRead {
    * `model` that match `where` and the request's row filters, in the groups' order, paged.
    */
   groupsStatement(model: EntityModel, groups: GroupRead, throughScope: boolean): Statement {
+    // The rows with their keys, under the row security; then their groups. A key is computed once per
+    // row: a relation id as the caller sees it holds a subquery, and PostgreSQL does not take two
+    // subqueries for one expression, in the select list and in group by.
+    const rowsAlias = this.nextAlias();
+    const keyed = sql.join([
+      sql`${sql.id(rowsAlias)}.*`,
+      ...groups.keys.map((key) => sql`${key.value(rowsAlias)} as ${sql.id(key.column)}`),
+    ]);
+    const rows = this.select(model, rowsAlias, keyed, { where: [groups.where?.(rowsAlias)] });
     const alias = this.nextAlias();
-    const key = jsonObjectSql(groups.keys.map((each) => [each.field, each.json(alias)] as const));
+    const key = jsonObjectSql(groups.keys.map((each) => [each.field, each.json(sql.id(alias, each.column))]));
     const value = jsonObjectSql([['key', key], ...aggregateJson(groups.selection, alias)]);
-    const rows = this.select(model, alias, value, {
-      where: [groups.where?.(alias)],
-      groupBy: groups.keys.map((each) => each.value(alias)),
+    const grouped = this.query(value, sql`(${rows})`, alias, [], {
+      groupBy: groups.keys.map((each) => sql.id(alias, each.column)),
       having: groups.having?.(alias),
       orderBy: groups.orderBy,
       limit: groups.limit,
       offset: groups.offset,
     });
     return {
-      ...compileSql(sql`select to_json(array(${rows})) as "value"`),
+      ...compileSql(sql`select to_json(array(${grouped})) as "value"`),
       countsThroughScope: throughScope,
     };
   }
@@ -260,7 +268,20 @@ export class CompiledRead {
     const conditions = [...(selection.where ?? []), security].filter(
       (condition): condition is SqlFragment => condition !== undefined,
     );
-    const from = selection.from ?? tableSql(model.table);
+    return this.query(value, selection.from ?? tableSql(model.table), alias, conditions, selection);
+  }
+
+  /**
+   * The clauses of a select from `from` aliased `alias`: by `select` for a table's rows, or of rows a
+   * `select` read (a group-by's).
+   */
+  private query(
+    value: SqlFragment,
+    from: SqlFragment,
+    alias: string,
+    conditions: SqlFragment[],
+    selection: Selection,
+  ): SqlFragment {
     const clauses: SqlFragment[] = [sql`select ${value} from ${from} as ${sql.id(alias)}`];
     if (conditions.length > 0) clauses.push(sql`where ${allOf(conditions)}`);
     if (selection.groupBy) clauses.push(sql`group by ${sql.join(selection.groupBy)}`);

@@ -83,8 +83,11 @@ export interface ConnectionRows {
   beyond?: boolean;
 }
 
-/** The key under which a compiled row keeps its position: no GraphQL field has such a name. */
-export const POSITION = '@position';
+/**
+ * The key under which a compiled row keeps its position: no GraphQL field nor relation key
+ * (read-plan.ts `relationKey`: `@` and a response key) has such a name.
+ */
+export const POSITION = '#position';
 
 /** The connection object of Relay from what its statement read: edges with signed cursors, page info. */
 export function connectionValue(

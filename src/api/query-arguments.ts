@@ -23,6 +23,11 @@ export const MAX_LIST_VALUES = 1000;
 /** Bounds AND/OR/NOT nesting, which query-depth limits on the document do not see. */
 export const MAX_WHERE_DEPTH = 8;
 /**
+ * Bounds the sort keys of an order: a connection's page compares each of them with its cursor's
+ * (n² terms), and 99 of them took a statement of 700 kB past the request's deadline.
+ */
+export const MAX_SORT_KEYS = 10;
+/**
  * Bounds the relation filters of one `where`: each is a subquery carrying its rows' security (scopes
  * down their chain), and 300 of them in a few kilobytes of variables kept PostgreSQL busy past the
  * request's deadline.
@@ -202,11 +207,14 @@ export function conditionOf(
   leaves: Leaves,
   negated: boolean,
   depth: number,
+  argument: 'where' | 'having' = 'where',
 ): RowSql | undefined {
   if (!where) return undefined;
   if (depth > MAX_WHERE_DEPTH)
     throw badUserInput(
-      `where may nest AND/OR/NOT and relation filters at most ${MAX_WHERE_DEPTH} levels deep`,
+      argument === 'where'
+        ? `where may nest AND/OR/NOT and relation filters at most ${MAX_WHERE_DEPTH} levels deep`
+        : `having may nest AND/OR/NOT at most ${MAX_WHERE_DEPTH} levels deep`,
     );
   // An empty OR matches nothing and an empty AND everything, as in logic.
   const all =
@@ -219,7 +227,7 @@ export function conditionOf(
       (negated ? allOf : anyOf)(parts.map((part) => part(row)));
   // A part without conditions holds (negated, it comes back as the empty OR, which does not).
   const nested = (part: WhereInput, negate: boolean): RowSql =>
-    conditionOf(part, leaves, negate, depth + 1) ?? (() => TRUE);
+    conditionOf(part, leaves, negate, depth + 1, argument) ?? (() => TRUE);
   const conditions: RowSql[] = [];
   for (const [field, value] of Object.entries(where)) {
     if (value === undefined) continue;
@@ -324,12 +332,18 @@ export function translateOrderBy(
   const order: OrderTerm[] = [];
   /** The columns sorted by as they are: a key column among them needs no second term. */
   const sorted = new Set<string>();
+  if ((orderBy?.length ?? 0) > MAX_SORT_KEYS)
+    throw badUserInput(`orderBy takes at most ${MAX_SORT_KEYS} sort keys (got ${orderBy!.length})`);
+  const named = new Set<string>();
   for (const key of orderBy ?? []) {
     const fields = Object.entries(key).filter(([, direction]) => direction != null);
     if (fields.length !== 1) {
       throw badUserInput(`each orderBy entry must set exactly one field (got ${fields.length})`);
     }
     const [field, direction] = fields[0]!;
+    // A second key on a field changes no order: the rows it would tell apart are equal by the first.
+    if (named.has(field)) throw badUserInput(`orderBy sorts by ${field} twice`);
+    named.add(field);
     const { column, relation } = columnOf(model, field);
     const visibleKey = relation && related.sortKey(model, relation);
     if (!visibleKey) sorted.add(column);
