@@ -1,5 +1,10 @@
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CustomerOrderTotalsDocument,
+  FreightByCountryDocument,
+  OrderTotalsDocument,
+} from '../../demo/northwind/__generated__/graphql.js';
 import { type TestGateway } from '../helpers/test-gateway.js';
 import {
   type DemoUser,
@@ -224,6 +229,37 @@ describe('aggregates and groups', () => {
         query,
       ).toHaveLength(1);
     }
+  });
+
+  it("the demo's typed operations answer as SQL does", async () => {
+    const caller = layers.get('both layers')!.callerOf('u1');
+    const totals = await t.execute(
+      OrderTotalsDocument,
+      { where: { shipCountry: { eq: 'Germany' } } },
+      caller,
+    );
+    const [sql] = await sqlRows(
+      `select count(*)::int as count, sum(freight) as sum from "order" where ship_country = 'Germany' and ${visible(u1, 'order')}`,
+    );
+    expect(totals.data?.ordersAggregate.count).toBe(sql!.count);
+    expect(normal(totals.data?.ordersAggregate.sum?.freight)).toBe(normal(sql!.sum));
+    const groups = await t.execute(FreightByCountryDocument, { having: { count: { gt: 10 } } }, caller);
+    const countries = await sqlRows(
+      `select ship_country from "order" where ${visible(u1, 'order')} group by 1 having count(*) > 10 order by sum(freight) desc, 1`,
+    );
+    expect(groups.data?.ordersGroupBy.map((group) => group.key.shipCountry)).toEqual(
+      countries.map((row) => row.ship_country),
+    );
+    const perCustomer = await t.execute(CustomerOrderTotalsDocument, {}, caller);
+    expect(perCustomer.data?.customers.length).toBeGreaterThan(0);
+    const counted = perCustomer.data?.customers.reduce(
+      (sum, customer) => sum + customer.ordersAggregate.count,
+      0,
+    );
+    const [all] = await sqlRows(
+      `select count(*)::int as n from "order" where customer_id in (select id from customer where ${visible(u1, 'customer')}) and ${visible(u1, 'order')}`,
+    );
+    expect(counted).toBe(all!.n);
   });
 
   it('over no rows: count 0 and every other aggregate null', async () => {

@@ -1,5 +1,6 @@
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OrdersPageDocument } from '../../demo/northwind/__generated__/graphql.js';
 import { type TestGateway } from '../helpers/test-gateway.js';
 import {
   type DemoUser,
@@ -291,6 +292,31 @@ describe('connections', () => {
     expect(result.errors?.map((error) => [error.extensions?.code, error.path?.join('.')])).toEqual([
       ['FORBIDDEN', 'employeesConnection.edges.0.node.salary'],
     ]);
+  });
+
+  it("the demo's typed operation pages forwards and back", async () => {
+    const caller = layers.get('both layers')!.callerOf('u1');
+    const first = await t.execute(OrdersPageDocument, { first: 5 }, caller);
+    const second = await t.execute(
+      OrdersPageDocument,
+      { first: 5, after: first.data?.ordersConnection.pageInfo.endCursor },
+      caller,
+    );
+    const back = await t.execute(
+      OrdersPageDocument,
+      { last: 5, before: second.data?.ordersConnection.pageInfo.startCursor },
+      caller,
+    );
+    const ids = (page: typeof first) => page.data?.ordersConnection.edges.map((edge) => edge.node.id);
+    const expected = await sqlIds(
+      `select id from "order" where ${visible(
+        USERS.find((user) => user.id === 'u1')!,
+        'order',
+      )} order by order_date desc nulls first, id limit 10`,
+    );
+    expect([...ids(first)!, ...ids(second)!]).toEqual(expected);
+    expect(ids(back)).toEqual(ids(first));
+    expect(back.data?.ordersConnection.pageInfo.hasPreviousPage).toBe(false);
   });
 
   it('refuse bad page sizes in one line', async () => {
