@@ -1,19 +1,11 @@
 import { parse } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CustomerOrderTotalsDocument,
   FreightByCountryDocument,
   OrderTotalsDocument,
 } from '../../demo/northwind/__generated__/graphql.js';
-import { type TestGateway } from '../helpers/test-gateway.js';
-import {
-  type DemoUser,
-  LAYERS,
-  type LayerGateways,
-  startLayerGateways,
-  USERS,
-  visible,
-} from './demo-oracle.js';
+import { type DemoUser, LAYERS, layerGateways, USERS, visible } from './demo-oracle.js';
 
 /**
  * Aggregates and groups (SPEC §11) against the demo oracle (demo-oracle.ts): for every demo user, in
@@ -21,20 +13,8 @@ import {
  * group by a relation id groups the rows whose related row is hidden under null, as they sort.
  */
 
-let layers: LayerGateways;
-let t: TestGateway;
-beforeAll(async () => {
-  layers = await startLayerGateways();
-  t = layers.get('both layers')!.t;
-});
-afterAll(async () => {
-  for (const layer of layers.values()) await layer.t.close();
-});
-
-async function run(layer: string, user: DemoUser | string, query: string) {
-  const { t: gateway, callerOf } = layers.get(layer)!;
-  return gateway.execute(parse(query) as never, {}, callerOf(typeof user === 'string' ? user : user.id));
-}
+const layers = layerGateways();
+const { run } = layers;
 
 async function answer(layer: string, user: DemoUser, query: string) {
   const result = await run(layer, user, query);
@@ -42,7 +22,8 @@ async function answer(layer: string, user: DemoUser, query: string) {
   return result.data as Record<string, unknown>;
 }
 
-const sqlRows = async (query: string) => (await t.db.sql.query(query)).rows as Record<string, unknown>[];
+const sqlRows = async (query: string) =>
+  (await layers.both.db.sql.query(query)).rows as Record<string, unknown>[];
 
 const ISO_TIMESTAMP = /^\d{4}-\d\d-\d\dT[\d:.]+(Z|[+-]\d\d:\d\d)$/;
 
@@ -218,7 +199,7 @@ describe('aggregates and groups', () => {
       '{ ordersGroupBy(by: [shipCountry, employeeId], having: { sum: { freight: { gt: 10 } } }) { key { shipCountry employeeId } count avg { freight } } }',
       '{ customers(limit: 50) { id ordersAggregate { count max { orderDate } } orders(limit: 2) { id detailsAggregate { sum { quantity } } } } }',
     ]) {
-      const result = await t.executeCountingSql(
+      const result = await layers.both.executeCountingSql(
         parse(query) as never,
         {},
         layers.get('both layers')!.callerOf('u1'),
@@ -233,7 +214,7 @@ describe('aggregates and groups', () => {
 
   it("the demo's typed operations answer as SQL does", async () => {
     const caller = layers.get('both layers')!.callerOf('u1');
-    const totals = await t.execute(
+    const totals = await layers.both.execute(
       OrderTotalsDocument,
       { where: { shipCountry: { eq: 'Germany' } } },
       caller,
@@ -243,14 +224,18 @@ describe('aggregates and groups', () => {
     );
     expect(totals.data?.ordersAggregate.count).toBe(sql!.count);
     expect(normal(totals.data?.ordersAggregate.sum?.freight)).toBe(normal(sql!.sum));
-    const groups = await t.execute(FreightByCountryDocument, { having: { count: { gt: 10 } } }, caller);
+    const groups = await layers.both.execute(
+      FreightByCountryDocument,
+      { having: { count: { gt: 10 } } },
+      caller,
+    );
     const countries = await sqlRows(
       `select ship_country from "order" where ${visible(u1, 'order')} group by 1 having count(*) > 10 order by sum(freight) desc, 1`,
     );
     expect(groups.data?.ordersGroupBy.map((group) => group.key.shipCountry)).toEqual(
       countries.map((row) => row.ship_country),
     );
-    const perCustomer = await t.execute(CustomerOrderTotalsDocument, {}, caller);
+    const perCustomer = await layers.both.execute(CustomerOrderTotalsDocument, {}, caller);
     expect(perCustomer.data?.customers.length).toBeGreaterThan(0);
     const counted = perCustomer.data?.customers.reduce(
       (sum, customer) => sum + customer.ordersAggregate.count,

@@ -1,40 +1,16 @@
 import { parse } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OrdersPageDocument } from '../../demo/northwind/__generated__/graphql.js';
-import { type TestGateway } from '../helpers/test-gateway.js';
-import {
-  type DemoUser,
-  LAYERS,
-  type LayerGateways,
-  startLayerGateways,
-  USERS,
-  visible,
-} from './demo-oracle.js';
+import { type DemoUser, LAYERS, layerGateways, USERS, visible } from './demo-oracle.js';
 
 /**
  * Relay connections (SPEC §11) against the demo oracle (demo-oracle.ts): for every demo user, in both
  * layers and in each alone, paging forwards and backwards through a connection visits exactly the
- * rows the user may read, in the order SQL gives them, each once; cursors are positions only, signed.
+ * rows the user may read, in the order SQL gives them, each once; cursors are positions only, sealed.
  */
 
-let layers: LayerGateways;
-let t: TestGateway;
-beforeAll(async () => {
-  layers = await startLayerGateways();
-  t = layers.get('both layers')!.t;
-});
-afterAll(async () => {
-  for (const layer of layers.values()) await layer.t.close();
-});
-
-async function run(layer: string, user: DemoUser | string, query: string, variables = {}) {
-  const { t: gateway, callerOf } = layers.get(layer)!;
-  return gateway.execute(
-    parse(query) as never,
-    variables,
-    callerOf(typeof user === 'string' ? user : user.id),
-  );
-}
+const layers = layerGateways();
+const { run } = layers;
 
 async function answer(layer: string, user: DemoUser | string, query: string, variables = {}) {
   const result = await run(layer, user, query, variables);
@@ -54,7 +30,7 @@ interface Connection {
 }
 
 const sqlIds = async (query: string) =>
-  (await t.db.sql.query(query)).rows.map((row: Record<string, unknown>) => String(row.id));
+  (await layers.both.db.sql.query(query)).rows.map((row: Record<string, unknown>) => String(row.id));
 
 const PAGE = `edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } totalCount`;
 
@@ -115,7 +91,7 @@ describe.each(LAYERS.map(([name]) => name))('connections under %s', (layer) => {
         user,
         `{ customers(limit: 1000, orderBy: [{ id: ASC }]) { id ordersConnection(first: 2, orderBy: [{ freight: DESC }]) { edges { node { id } } pageInfo { hasNextPage } totalCount } } }`,
       );
-      const { rows } = await t.db.sql.query(
+      const { rows } = await layers.both.db.sql.query(
         `select c.id, array(select id::text from "order" where customer_id = c.id and ${visible(user, 'order')} order by freight desc, id asc) as orders
          from customer c where ${visible(user, 'customer')} order by c.id`,
       );
@@ -148,7 +124,7 @@ describe('cursors', () => {
   it('in another user’s hands yield that user’s rows after the position, and nothing of the first user', async () => {
     const page = await first(u1);
     const last = page.edges.at(-1)!.node.id;
-    const { rows } = await t.db.sql.query('select freight from "order" where id = $1', [last]);
+    const { rows } = await layers.both.db.sql.query('select freight from "order" where id = $1', [last]);
     const freight = rows[0].freight as number;
     const data = await answer(
       'both layers',
@@ -212,7 +188,7 @@ describe('cursors', () => {
       ['after', 'x'.repeat(10_000)],
       ['after', otherOrder],
     ] as const) {
-      const result = await t.executeCountingSql(
+      const result = await layers.both.executeCountingSql(
         parse(
           `query ($cursor: String) { ordersConnection(first: 2, ${argument}: $cursor, orderBy: [{ freight: DESC }]) { edges { cursor } } }`,
         ) as never,
@@ -235,9 +211,10 @@ describe('cursors', () => {
   it('keep their place under inserts: the next page neither repeats nor skips a row', async () => {
     const before = await first(u1, '[{ id: ASC }]');
     const ids = before.edges.map((edge) => Number(edge.node.id));
-    const customer = (await t.db.sql.query(`select id from customer where client_id = 1 limit 1`)).rows[0].id;
+    const customer = (await layers.both.db.sql.query(`select id from customer where client_id = 1 limit 1`))
+      .rows[0].id;
     // A row that sorts before the cursor: an offset would now repeat the page's last row.
-    const { rows } = await t.db.sql.query(
+    const { rows } = await layers.both.db.sql.query(
       `insert into "order" (id, customer_id, freight) values (${ids[0]! - 1000000}, $1, 1) returning id`,
       [customer],
     );
@@ -253,14 +230,14 @@ describe('cursors', () => {
       );
       expect(next.page!.edges.map((edge) => edge.node.id)).toEqual(expected);
     } finally {
-      await t.db.sql.query(`delete from "order" where id = $1`, [rows[0].id]);
+      await layers.both.db.sql.query(`delete from "order" where id = $1`, [rows[0].id]);
     }
   });
 });
 
 describe('connections', () => {
   it('compile into one statement per root field, nested connections included', async () => {
-    const result = await t.executeCountingSql(
+    const result = await layers.both.executeCountingSql(
       parse(
         '{ customersConnection(first: 5, where: { orders: { some: { freight: { gt: 10 } } } }) { totalCount pageInfo { hasNextPage } edges { node { id ordersConnection(last: 2) { edges { node { id customer { id } } } } } } } }',
       ) as never,
@@ -296,13 +273,13 @@ describe('connections', () => {
 
   it("the demo's typed operation pages forwards and back", async () => {
     const caller = layers.get('both layers')!.callerOf('u1');
-    const first = await t.execute(OrdersPageDocument, { first: 5 }, caller);
-    const second = await t.execute(
+    const first = await layers.both.execute(OrdersPageDocument, { first: 5 }, caller);
+    const second = await layers.both.execute(
       OrdersPageDocument,
       { first: 5, after: first.data?.ordersConnection.pageInfo.endCursor },
       caller,
     );
-    const back = await t.execute(
+    const back = await layers.both.execute(
       OrdersPageDocument,
       { last: 5, before: second.data?.ordersConnection.pageInfo.startCursor },
       caller,

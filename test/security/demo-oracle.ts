@@ -1,3 +1,5 @@
+import { parse } from 'graphql';
+import { afterAll, beforeAll } from 'vitest';
 import { type Caller, signIn, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 /*
@@ -140,4 +142,32 @@ export async function startLayerGateways(): Promise<LayerGateways> {
     });
   }
   return layers;
+}
+
+/**
+ * The gateways of LAYERS for a test file: started before its tests, closed after them. `run` asks one
+ * of them as a demo user; `both` is the gateway with both layers, whose database the oracle reads.
+ */
+export function layerGateways() {
+  let layers: LayerGateways;
+  beforeAll(async () => {
+    layers = await startLayerGateways();
+  });
+  afterAll(async () => {
+    for (const layer of layers.values()) await layer.t.close();
+  });
+  return {
+    get: (layer: string) => layers.get(layer)!,
+    get both(): TestGateway {
+      return layers.get('both layers')!.t;
+    },
+    run: (layer: string, user: DemoUser | string, query: string, variables: Record<string, unknown> = {}) =>
+      layers
+        .get(layer)!
+        .t.execute(
+          parse(query) as never,
+          variables,
+          layers.get(layer)!.callerOf(typeof user === 'string' ? user : user.id),
+        ),
+  };
 }
