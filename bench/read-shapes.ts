@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the read shapes of compare.sh (the side-by-side with PostGraphile) and two more,
+ * `npm run bench`: the read shapes of compare.sh (the side-by-side with PostGraphile) and six more,
  * on the demo data and at larger volumes, through HTTP in production mode with both row-security
  * layers on. For each
  * scale it uses a database of its own on the same server (`grantgate_bench_s<N>` next to
@@ -27,6 +27,7 @@ import { asMaintenance } from '../src/db/maintenance.js';
 import { isTransactionFraming } from '../src/db/request-transaction.js';
 import { runSql } from '../src/db/raw-sql.js';
 import { createLogger } from '../src/logger.js';
+import { AFTER, afterFirstPage } from './connection-page.js';
 import { driveGraphql, median } from './drive-graphql.js';
 import { postCountingSql as post } from './post-counting-sql.js';
 import { SHAPE_HEADER, shapeLine } from './shape-line.js';
@@ -47,7 +48,7 @@ if (scales.some((scale) => !Number.isInteger(scale) || scale < 1)) {
   process.exit(1);
 }
 
-/** The five shapes of compare.sh (S1–S5) and two more, with the user each is asked as. */
+/** The five shapes of compare.sh (S1–S5) and six more, with the user each is asked as. */
 const FIELDS = 'id companyName contactName city country';
 const SHAPES = [
   { id: 'S1', user: 's1', what: 'its customers', query: '{ customers { id companyName } }' },
@@ -84,6 +85,36 @@ const SHAPES = [
     user: 'u1',
     what: 'orders counted through the scope (grows with the data)',
     query: '{ ordersCount }',
+  },
+  // Issue 27: an aggregate, a group-by, a relation filter and a connection page, each over the orders
+  // the scope lets u1 read (all of them grow with the data but X6's page).
+  {
+    id: 'X3',
+    user: 'u1',
+    what: 'its orders aggregated: count, sum/avg freight, min/max freight and date',
+    query:
+      '{ ordersAggregate { count sum { freight } avg { freight } min { freight orderDate } max { freight orderDate } } }',
+  },
+  {
+    id: 'X4',
+    user: 'u1',
+    what: 'its orders grouped by ship country: count, sum freight, by country',
+    query:
+      '{ ordersGroupBy(by: [shipCountry], orderBy: [{ key: { shipCountry: ASC } }]) { key { shipCountry } count sum { freight } } }',
+  },
+  {
+    id: 'X5',
+    user: 'u1',
+    what: 'customers with some order over 100 freight (relation filter), by id',
+    query:
+      '{ customers(limit: 100, where: { orders: { some: { freight: { gt: 100 } } } }, orderBy: [{ id: ASC }]) { id companyName } }',
+  },
+  {
+    id: 'X6',
+    user: 'u1',
+    what: 'connection: the 50 orders after the first 50 by date desc, totalCount',
+    // The page after the first one's end cursor (connection-page.ts).
+    query: `{ ordersConnection(first: 50${AFTER}, orderBy: [{ orderDate: DESC }]) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id orderDate freight } } } }`,
   },
 ];
 
@@ -166,14 +197,18 @@ for (let round = 1; round <= rounds; round++) {
     console.log(SHAPE_HEADER);
     for (const shape of shapes as typeof SHAPES) {
       const authorization = await gateway.token(shape.user);
-      const first = await post(gateway, shape.query, authorization);
+      const query = await afterFirstPage(
+        shape.query,
+        async (firstPage) => (await post(gateway, firstPage, authorization)).body,
+      );
+      const first = await post(gateway, query, authorization);
       const answer = JSON.parse(first.body) as { data?: unknown; errors?: unknown };
       if (answer.errors || !answer.data) throw new Error(`${shape.id} failed: ${first.body.slice(0, 300)}`);
       const data = first.statements.filter((sql) => !isTransactionFraming(sql)).length;
       const framing = first.statements.length - data;
       const { rps, p50, bad } = await driveGraphql({
         url: gateway.url,
-        query: shape.query,
+        query,
         authorization,
         expected: first.body,
         connections: Number(values.connections),
