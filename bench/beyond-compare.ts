@@ -22,7 +22,7 @@
  * reason (and the Amber preset's). pg-aggregates does not sort groups: X4's are compared by key.
  *
  *   ../shared/peer-postgraphile/compare.sh    # once: installs the peer, loads both databases
- *   npm run bench:beyond-compare [-- --duration 4 --rounds 3 --connections 20 --shapes X3,X4]
+ *   npm run bench:beyond-compare [-- --duration 4 --rounds 3 --connections 20 --shapes X3,X4 --answers]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -51,6 +51,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '20' },
     shapes: { type: 'string' },
+    // Print each shape's answer as compared (normalised), to see what "the same" was.
+    answers: { type: 'boolean', default: false },
     // compare.sh's copy of the harness, with its packages installed, and this bench's own peer made from it.
     'peer-source': { type: 'string', default: '/tmp/grantgate-peer-postgraphile' },
     'peer-dir': { type: 'string', default: '/tmp/grantgate-peer-beyond' },
@@ -390,7 +392,9 @@ for (const shape of shapes as Shape[]) {
     peerQuery = await afterFirstPage(shape.peer, async (query) => (await post(peerUrl, query, theirs)).text);
     const b = await post(peerUrl, peerQuery, theirs);
     const peerData = b.json.data && shape.peerAs ? shape.peerAs(b.json.data) : b.json.data;
-    if (b.json.errors || JSON.stringify(normal(a.json.data)) !== JSON.stringify(normal(peerData))) {
+    const compared = JSON.stringify(normal(a.json.data));
+    if (values.answers) console.log(`${shape.id} answer: ${compared.slice(0, 400)}`);
+    if (b.json.errors || compared !== JSON.stringify(normal(peerData))) {
       different++;
       console.log(
         `${shape.id}: DIFFERENT answers\n  gateway: ${a.text.slice(0, 300)}\n  PostGraphile: ${b.text.slice(0, 300)}`,
