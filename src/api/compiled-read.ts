@@ -168,18 +168,23 @@ export class CompiledRead {
   }
 
   /**
-   * The statement of a root connection (see `connectionJson`): one JSON value, `ConnectionRows`.
+   * The statement of a root connection (see `connectionJson`): one JSON value, `ConnectionRows`. Its
+   * `totalCount` visits every matching row, as a count does (`throughScope`: see `scan`).
    */
   connectionStatement(
     model: EntityModel,
     plan: ConnectionPlan & { refusals: Refusals },
     page: ConnectionPage,
+    throughScope: boolean,
   ): Statement {
     const value = this.connectionJson(plan, page, (value, selection) => {
       const alias = this.nextAlias();
       return this.select(model, alias, value(alias), selection(alias));
     });
-    const statement = compileSql(sql`select ${value} as "value"`);
+    const statement: Statement = {
+      ...compileSql(sql`select ${value} as "value"`),
+      countsThroughScope: plan.totalCount && throughScope,
+    };
     return plan.refusals.size > 0 ? { ...statement, refusals: plan.refusals } : statement;
   }
 
@@ -234,8 +239,8 @@ export class CompiledRead {
   }
 
   /**
-   * The one value a statement of `countStatement`, `aggregateStatement` or `groupsStatement` reads.
-   * These visit every matching row: through a scope, hashing the visible parents once beats a look-up
+   * The one value a statement of `countStatement`, `aggregateStatement`, `groupsStatement` or
+   * `connectionStatement` reads. Most visit every matching row: through a scope, hashing the visible parents once beats a look-up
    * per row, and the request's small work_mem (src/db/request-transaction.ts) forbids that hash for a
    * large parent set (a tenant's 150 000 orders: 0.5 s → 1-2 s). So the server's own work_mem for
    * this statement, and the request's again after it, for the reads that may follow (settings of the

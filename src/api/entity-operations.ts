@@ -187,6 +187,7 @@ export async function connection(
       model,
       planConnectionRead(ctx, model, info),
       translateConnection(ctx, model, args),
+      securityOf(ctx).throughScope(model.name),
     ),
   );
   keepRefusals(ctx, statement);
