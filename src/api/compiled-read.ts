@@ -223,9 +223,10 @@ export class CompiledRead {
           (alias) => ({ where: within(alias) }),
         )})`,
       ]);
-    // The far side of the page's starting cursor: rows at or before `after` (at or after `before`).
+    // The far side of the page's starting cursor: rows at or before `after` (at or after `before`),
+    // which only the page info's hasPreviousPage (hasNextPage, read backwards) tells.
     const start = page.backward ? before : after;
-    if (plan.pageInfo && start) {
+    if (start && plan.pageInfo.has(page.backward ? 'hasNextPage' : 'hasPreviousPage')) {
       const notBeyond: RowSql = (row) => atomic(sql`not ${start(row)}`);
       parts.push([
         'beyond',

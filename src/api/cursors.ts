@@ -20,10 +20,18 @@ const TAG_BYTES = 16;
 export type Position = readonly (string | null)[];
 
 /** The key that encrypts, and the one that derives each cursor's IV, from the gateway's cursor key. */
-const keysOf = (key: Buffer) => ({
-  cipher: createHmac('sha256', key).update('encrypt').digest(),
-  iv: createHmac('sha256', key).update('iv').digest(),
-});
+const derived = new WeakMap<Buffer, { cipher: Buffer; iv: Buffer }>();
+function keysOf(key: Buffer) {
+  let keys = derived.get(key);
+  if (!keys) {
+    keys = {
+      cipher: createHmac('sha256', key).update('encrypt').digest(),
+      iv: createHmac('sha256', key).update('iv').digest(),
+    };
+    derived.set(key, keys);
+  }
+  return keys;
+}
 
 /**
  * The cursor of `position` in `order` (what `orderOf` says of an entity and its sort keys). The IV is

@@ -32,30 +32,47 @@ export const positionSql = (order: readonly OrderTerm[], row: string): SqlFragme
 /** The sort key `term` of a row comes strictly after `value` in its direction. */
 function beyond(term: OrderTerm, row: string, value: string | null): SqlFragment {
   const key = term.key(row);
-  if (term.direction === SortDirection.ASC)
-    return value === null ? FALSE : atomic(sql`(${key} > ${value} or ${key} is null)`);
-  return value === null
-    ? atomic(sql`${key} is not null`)
-    : atomic(sql`(${key} < ${value} and ${key} is not null)`);
+  const ascending = term.direction === SortDirection.ASC;
+  if (value === null) return ascending ? FALSE : atomic(sql`${key} is not null`);
+  if (term.nullable === false) return atomic(ascending ? sql`${key} > ${value}` : sql`${key} < ${value}`);
+  return atomic(
+    ascending ? sql`(${key} > ${value} or ${key} is null)` : sql`(${key} < ${value} and ${key} is not null)`,
+  );
 }
 
 /**
  * The sort key `term` of a row is `value` (null too). Like `beyond`, false rather than unknown for a
  * null key, so that the conditions below hold or fail outright.
  */
-const at = (term: OrderTerm, row: string, value: string | null): SqlFragment =>
-  value === null
-    ? atomic(sql`${term.key(row)} is null`)
-    : atomic(sql`(${term.key(row)} = ${value} and ${term.key(row)} is not null)`);
+function at(term: OrderTerm, row: string, value: string | null): SqlFragment {
+  const key = term.key(row);
+  if (value === null) return atomic(sql`${key} is null`);
+  if (term.nullable === false) return atomic(sql`${key} = ${value}`);
+  return atomic(sql`(${key} = ${value} and ${key} is not null)`);
+}
 
 /**
  * The rows strictly after `position` in `order`: for some sort key, every key before it equal and it
- * beyond. Never unknown, so `not` of it is the rows at or before the position.
+ * beyond. Never unknown, so `not` of it is the rows at or before the position. Where no key can be
+ * null and all go one way, it is PostgreSQL's row comparison, `(k1, k2, id) > ($1, $2, $3)`, which an
+ * index on those columns serves as one range.
  */
 export const afterSql =
   (order: readonly OrderTerm[], position: Position): RowSql =>
-  (row) =>
-    anyOf(
+  (row) => {
+    const direction = order[0]?.direction;
+    if (
+      order.every(
+        (term, index) => term.nullable === false && position[index] !== null && term.direction === direction,
+      )
+    ) {
+      const keys = sql.join(order.map((term) => term.key(row)));
+      const values = sql.join(position.map((value) => sql`${value}`));
+      return atomic(
+        direction === SortDirection.ASC ? sql`(${keys}) > (${values})` : sql`(${keys}) < (${values})`,
+      );
+    }
+    return anyOf(
       order.map((term, index) =>
         allOf([
           ...order.slice(0, index).map((earlier, each) => at(earlier, row, position[each]!)),
@@ -63,6 +80,7 @@ export const afterSql =
         ]),
       ),
     );
+  };
 
 /** The rows strictly before `position` in `order`: after it, the order reversed. */
 export const beforeSql = (order: readonly OrderTerm[], position: Position): RowSql =>

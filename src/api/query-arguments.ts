@@ -313,10 +313,12 @@ function relationFilter(
   return leaves;
 }
 
-/** One key of an order: an expression on the row and its direction. */
+/** One key of an order: an expression on the row, its direction, and whether it can be null. */
 export interface OrderTerm {
   key: RowSql;
   direction: SortDirection;
+  /** False only where the column cannot hold a null (a key, a NOT NULL column): unknown, true. */
+  nullable?: boolean;
 }
 
 /**
@@ -347,11 +349,18 @@ export function translateOrderBy(
     const { column, relation } = columnOf(model, field);
     const visibleKey = relation && related.sortKey(model, relation);
     if (!visibleKey) sorted.add(column);
-    order.push({ key: visibleKey ?? ((row) => sql.id(row, column)), direction: direction! });
+    // A hidden related row sorts as null, whatever its column holds.
+    const nullable = visibleKey
+      ? true
+      : relation
+        ? relation.nullable
+        : model.scalars.find((scalar) => scalar.name === field)!.nullable;
+    order.push({ key: visibleKey ?? ((row) => sql.id(row, column)), direction: direction!, nullable });
   }
   for (const part of model.key) {
     const column = part.column;
-    if (!sorted.has(column)) order.push({ key: (row) => sql.id(row, column), direction: SortDirection.ASC });
+    if (!sorted.has(column))
+      order.push({ key: (row) => sql.id(row, column), direction: SortDirection.ASC, nullable: false });
   }
   return order;
 }

@@ -58,11 +58,14 @@ export type RelationRead =
   | { key: string; aggregate: ToManyModel; where: RowSql | undefined; selection: AggregateSelection }
   | { key: string; connection: ToManyModel; plan: ConnectionPlan; page: ConnectionPage };
 
-/** What a connection's selection reads: its nodes' plan, and the total and page info if asked for. */
+/**
+ * What a connection's selection reads: its nodes' plan, the total if asked for, and the fields of its
+ * page info asked for (whether rows precede a page read forwards takes a statement part of its own).
+ */
 export interface ConnectionPlan {
   node: ReadPlan;
   totalCount: boolean;
-  pageInfo: boolean;
+  pageInfo: ReadonlySet<string>;
 }
 
 /** A to-many relation's per-parent page, translated and checked. */
@@ -200,14 +203,17 @@ function planConnection(
 ): ConnectionPlan {
   const subfields = (parent: GraphQLObjectType, parentNodes: readonly FieldNode[]) =>
     collectSubfields(info.schema, info.fragments, info.variableValues, parent, parentNodes);
-  const plan = { totalCount: false, pageInfo: false };
+  const plan = { totalCount: false, pageInfo: new Set<string>() };
   /** Each place the nodes are answered at (edges and node by their response keys), with its field nodes. */
   const nodePlaces: { place: string[]; nodes: readonly FieldNode[] }[] = [];
   for (const [responseKey, fieldNodes] of subfields(type, nodes)) {
     const name = fieldNodes[0]!.name.value;
     if (name === 'totalCount') plan.totalCount = true;
-    else if (name === 'pageInfo') plan.pageInfo = true;
-    else if (name === 'edges') {
+    else if (name === 'pageInfo') {
+      const pageInfo = getNamedType(type.getFields().pageInfo!.type) as GraphQLObjectType;
+      for (const infoNodes of subfields(pageInfo, fieldNodes).values())
+        plan.pageInfo.add(infoNodes[0]!.name.value);
+    } else if (name === 'edges') {
       const edge = getNamedType(type.getFields().edges!.type) as GraphQLObjectType;
       for (const [nodeKey, nodeNodes] of subfields(edge, fieldNodes))
         if (nodeNodes[0]!.name.value === 'node')
