@@ -235,7 +235,6 @@ function planConnection(
   for (const [refusedAt, error] of levelRefusals)
     for (const { place: at } of nodePlaces)
       refusals.set(placeOf(at).slice(0, -1) + refusedAt.slice(prefix.length), error);
-  if (nodePlaces.length === 0) for (const [refusedAt, error] of levelRefusals) refusals.set(refusedAt, error);
   return { node, ...plan };
 }
 
