@@ -56,7 +56,8 @@ export function translateConnection(
   args: ConnectionArguments,
 ): ConnectionPage {
   const related = relationVisibility(ctx);
-  const order = translateOrderBy(model, args.orderBy, related);
+  // The key breaks ties in the direction of the last sort key (SPEC §11).
+  const order = translateOrderBy(model, args.orderBy, related, true);
   const of = orderOf(model.name, args.orderBy);
   const position = (argument: 'after' | 'before') => {
     const cursor = args[argument];

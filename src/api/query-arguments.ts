@@ -324,12 +324,15 @@ export interface OrderTerm {
 /**
  * Turns `orderBy` into the order of a row of `model`; the key is always last, so pages are stable
  * (rows with equal sort keys never swap between two requests). A relation id sorts as the caller sees
- * it: a hidden related row sorts as null.
+ * it: a hidden related row sorts as null. The key sorts ascending, or, for a connection's key-set
+ * pages (SPEC §11), in the direction of the last sort key (`tiesLikeLast`), so that an order of one
+ * direction stays one (a row comparison an index serves).
  */
 export function translateOrderBy(
   model: EntityModel,
   orderBy: OrderByInput[] | null | undefined,
   related: RelationVisibility,
+  tiesLikeLast = false,
 ): OrderTerm[] {
   const order: OrderTerm[] = [];
   /** The columns sorted by as they are: a key column among them needs no second term. */
@@ -357,10 +360,11 @@ export function translateOrderBy(
         : model.scalars.find((scalar) => scalar.name === field)!.nullable;
     order.push({ key: visibleKey ?? ((row) => sql.id(row, column)), direction: direction!, nullable });
   }
+  const tieBreak = tiesLikeLast ? (order.at(-1)?.direction ?? SortDirection.ASC) : SortDirection.ASC;
   for (const part of model.key) {
     const column = part.column;
     if (!sorted.has(column))
-      order.push({ key: (row) => sql.id(row, column), direction: SortDirection.ASC, nullable: false });
+      order.push({ key: (row) => sql.id(row, column), direction: tieBreak, nullable: false });
   }
   return order;
 }

@@ -164,8 +164,12 @@ describe('connections', () => {
   }
 
   it.each([
-    ['a decimal descending, with ties and nulls', '[{ amount: DESC }]', 'amount desc, id asc'],
-    ['a bigint and a date', '[{ units: ASC }, { bookedOn: DESC }]', 'units asc, booked_on desc, id asc'],
+    [
+      'a decimal descending, with ties and nulls (the key descending too)',
+      '[{ amount: DESC }]',
+      'amount desc, id desc',
+    ],
+    ['a bigint and a date', '[{ units: ASC }, { bookedOn: DESC }]', 'units asc, booked_on desc, id desc'],
     ['an enum and a float', '[{ side: DESC }, { rate: ASC }]', 'side desc, rate asc, id asc'],
     ['a relation id', '[{ accountId: ASC }]', 'account_id asc, id asc'],
     ['the key descending', '[{ id: DESC }]', 'id desc'],

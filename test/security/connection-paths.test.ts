@@ -76,10 +76,10 @@ describe.each(LAYERS.map(([name]) => name))('connections under %s', (layer) => {
       expect(backwards.at(-1)!.pageInfo.hasNextPage).toBe(false);
     });
 
-    it('page a descending order on a relation id, a hidden customer sorting as null', async () => {
+    it('page a descending order on a relation id, a hidden customer sorting as null, the key descending too', async () => {
       const expected = await sqlIds(
         `select id from "order" where ${visible(user, 'order')}
-         order by case when customer_id in (select id from customer where ${visible(user, 'customer')}) then customer_id end desc, id asc`,
+         order by case when customer_id in (select id from customer where ${visible(user, 'customer')}) then customer_id end desc, id desc`,
       );
       const pages = await allPages(layer, user, 'ordersConnection', '[{ customerId: DESC }]', false);
       expect(pages.flatMap((page) => page.edges.map((edge) => edge.node.id))).toEqual(expected);
@@ -92,7 +92,7 @@ describe.each(LAYERS.map(([name]) => name))('connections under %s', (layer) => {
         `{ customers(limit: 1000, orderBy: [{ id: ASC }]) { id ordersConnection(first: 2, orderBy: [{ freight: DESC }]) { edges { node { id } } pageInfo { hasNextPage } totalCount } } }`,
       );
       const { rows } = await layers.both.db.sql.query(
-        `select c.id, array(select id::text from "order" where customer_id = c.id and ${visible(user, 'order')} order by freight desc, id asc) as orders
+        `select c.id, array(select id::text from "order" where customer_id = c.id and ${visible(user, 'order')} order by freight desc, id desc) as orders
          from customer c where ${visible(user, 'customer')} order by c.id`,
       );
       expect(data.customers).toEqual(
@@ -133,8 +133,8 @@ describe('cursors', () => {
       { after: page.pageInfo.endCursor },
     );
     const expected = await sqlIds(
-      `select id from "order" where ${visible(u2, 'order')} and (freight < ${freight} or (freight = ${freight} and id > ${last}))
-       order by freight desc, id asc limit 50`,
+      `select id from "order" where ${visible(u2, 'order')} and (freight < ${freight} or (freight = ${freight} and id < ${last}))
+       order by freight desc, id desc limit 50`,
     );
     expect(expected.length).toBeGreaterThan(0);
     expect(data.page!.edges.map((edge) => edge.node.id)).toEqual(expected);
@@ -289,7 +289,7 @@ describe('connections', () => {
       `select id from "order" where ${visible(
         USERS.find((user) => user.id === 'u1')!,
         'order',
-      )} order by order_date desc nulls first, id limit 10`,
+      )} order by order_date desc nulls first, id desc limit 10`,
     );
     expect([...ids(first)!, ...ids(second)!]).toEqual(expected);
     expect(ids(back)).toEqual(ids(first));
