@@ -241,11 +241,12 @@ export class CompiledRead {
 
   /**
    * The one value a statement of `countStatement`, `aggregateStatement`, `groupsStatement` or
-   * `connectionStatement` reads. Most visit every matching row: through a scope, hashing the visible parents once beats a look-up
-   * per row, and the request's small work_mem (src/db/request-transaction.ts) forbids that hash for a
-   * large parent set (a tenant's 150 000 orders: 0.5 s → 1-2 s). So the server's own work_mem for
-   * this statement, and the request's again after it, for the reads that may follow (settings of the
-   * transaction's framing, sent with the statements: no round trip of their own).
+   * `connectionStatement` reads. Most visit every matching row: through a scope, hashing the visible
+   * parents once beats a look-up per row, and the request's small work_mem
+   * (src/db/request-transaction.ts) forbids that hash for a large parent set (a tenant's 150 000
+   * orders: 0.5 s → 1-2 s). So the server's own work_mem for this statement, and the request's again
+   * after it, for the reads that may follow (settings of the transaction's framing, sent with the
+   * statements: no round trip of their own).
    */
   async scan<T>(statement: Statement): Promise<T> {
     if (!statement.countsThroughScope || !this.em.isInTransaction())
