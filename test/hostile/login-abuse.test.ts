@@ -80,7 +80,15 @@ describe('with LDAP and the shared (Redis) throttle', () => {
   let t: TestGateway;
   let url: string;
   beforeAll(async () => {
-    [slapd, redis] = await Promise.all([startSlapd({ logOperations: true }), startRedis()]);
+    // Both awaited, and each kept once it runs, so that afterAll stops it even when the other failed
+    // to start (a redis-server left running holds a port another process may be given).
+    const [slapdStart, redisStart] = await Promise.allSettled([
+      startSlapd({ logOperations: true }),
+      startRedis(),
+    ]);
+    if (slapdStart.status === 'fulfilled') slapd = slapdStart.value;
+    if (redisStart.status === 'fulfilled') redis = redisStart.value;
+    for (const start of [slapdStart, redisStart]) if (start.status === 'rejected') throw start.reason;
     await populateDirectory(slapd.url, [
       { uid: 'alice', cn: 'Alice', password: 'correct horse', groups: ['tenant'] },
       { uid: 'bob', cn: 'Bob', password: 'battery staple', groups: [] },
