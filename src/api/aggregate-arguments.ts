@@ -1,6 +1,6 @@
 import { type RowSql, sql, type SqlFragment } from '../../security/system/sql-fragment.js';
 import { badUserInput } from '../errors.js';
-import { AGGREGATE_FUNCTIONS, type AggregateFunction, aggregateSql, COUNT, fieldsOf } from './aggregates.js';
+import { AGGREGATE_FUNCTIONS, type AggregateFunction, aggregateSql, COUNT, fieldOf } from './aggregates.js';
 import { columnJson } from './column-types.js';
 import { type EntityModel, primaryKeyOf } from './entity-model.js';
 import { SortDirection } from './inputs/entity-inputs.js';
@@ -74,12 +74,6 @@ export function translateHaving(
   };
   return conditionOf(having, leaves, false, 1, 'having');
 }
-
-const fieldOf = (model: EntityModel, fn: AggregateFunction, name: string) => {
-  const field = fieldsOf(model, fn).find((each) => each.name === name);
-  if (!field) throw new Error(`${model.name}.${name} has no ${fn}`);
-  return field;
-};
 
 /** The input of one group sort key: `{ count: DESC }`, `{ key: { country: ASC } }`, `{ sum: { freight: DESC } }`. */
 export type GroupOrderByInput = Partial<

@@ -35,16 +35,27 @@ export const comparableFields = (model: EntityModel) =>
       !isKey(model, field),
   );
 
+/** What an aggregate function takes: sums and averages of numbers, extremes of what compares. */
+export const kindOf = (fn: AggregateFunction): 'numeric' | 'comparable' =>
+  fn === 'sum' || fn === 'avg' ? 'numeric' : 'comparable';
+
 /** The fields one aggregate function takes. */
 export const fieldsOf = (model: EntityModel, fn: AggregateFunction) =>
-  fn === 'sum' || fn === 'avg' ? numericFields(model) : comparableFields(model);
+  kindOf(fn) === 'numeric' ? numericFields(model) : comparableFields(model);
+
+/** The field `name` of `model` that `fn` takes (the schema's types offer no other). */
+export function fieldOf(model: EntityModel, fn: AggregateFunction, name: string): ScalarFieldModel {
+  const field = fieldsOf(model, fn).find((each) => each.name === name);
+  if (!field) throw new Error(`${model.name}.${name} has no ${fn}`);
+  return field;
+}
 
 /**
  * A sum or an average of a float is a float; of anything else (integers, bigints, decimals) an exact
  * decimal — PostgreSQL's sum of an int is a bigint and its average a numeric — served as a string.
  */
 export const isFloatResult = (fn: AggregateFunction, field: ScalarFieldModel) =>
-  (fn === 'sum' || fn === 'avg') && field.kind === 'Float';
+  kindOf(fn) === 'numeric' && field.kind === 'Float';
 
 /** What a statement computes of an aggregate: `count`, and each function of each field asked for. */
 export interface AggregateSelection {

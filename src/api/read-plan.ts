@@ -15,7 +15,7 @@ import {
   AGGREGATE_FUNCTIONS,
   type AggregateFunction,
   type AggregateSelection,
-  fieldsOf,
+  fieldOf,
 } from './aggregates.js';
 import {
   authorizeRead,
@@ -165,7 +165,7 @@ export function aggregateSelectionOf(
     if (!AGGREGATE_FUNCTIONS.includes(fn)) throw new Error(`${type.name}.${name} is not an aggregate`);
     for (const { name: fieldName } of subfields(values, fieldNodes)) {
       security.authorizeField(model.name, fieldName);
-      const field = fieldsOf(model, fn).find((each) => each.name === fieldName)!;
+      const field = fieldOf(model, fn, fieldName);
       if (!selection.fields.some((each) => each.fn === fn && each.field === field))
         selection.fields.push({ fn, field });
     }

@@ -4,6 +4,7 @@ import {
   AGGREGATE_FUNCTIONS,
   type AggregateFunction,
   comparableFields,
+  kindOf,
   numericFields,
 } from '../aggregates.js';
 import { DecimalScalar, KINDS } from '../column-types.js';
@@ -98,8 +99,7 @@ export function createAggregateTypes(
           )
         : undefined,
   };
-  const typeOf = (fn: AggregateFunction) =>
-    fn === 'sum' || fn === 'avg' ? valuesOf.numeric : valuesOf.comparable;
+  const typeOf = (fn: AggregateFunction) => valuesOf[kindOf(fn)];
   const aggregateFields = (): [string, Decorate][] => [
     ['count', Field(() => GraphQLInt, { description: 'How many rows' })],
     ...AGGREGATE_FUNCTIONS.filter((fn) => typeOf(fn)).map((fn): [string, Decorate] => [
@@ -175,8 +175,7 @@ export function createAggregateTypes(
       () => () => SortDirection,
     ),
   };
-  const inputOf = (table: typeof filters, fn: AggregateFunction) =>
-    table[fn === 'sum' || fn === 'avg' ? 'numeric' : 'comparable'];
+  const inputOf = (table: typeof filters, fn: AggregateFunction) => table[kindOf(fn)];
   const countFilter = filterInputOf({ kind: 'Int' });
   const having: ClassType = typeClass(
     'input',
