@@ -97,7 +97,7 @@ export async function createAuth(options: {
     options.log.warn(
       `NODE_ENV=production serves a demo: its demo users, where they exist, log in with the password "${DEMO_PASSWORD}"`,
     );
-  const throttle = LoginThrottle.create(config.redisUrl, options.log);
+  const throttle = await LoginThrottle.create(config.redisUrl, options.log);
   return {
     service: new AuthService(provider, tokens, refreshTokens, throttle, options.log),
     throttle,

@@ -27,6 +27,9 @@ const ADDRESS_LIMIT = { points: 100, duration: WINDOW };
  */
 export const MEMORY_KEYS_PER_LIMITER = 50_000;
 
+/** How long a starting gateway waits for Redis before it serves with the in-memory counters. */
+const REDIS_FIRST_CONNECT_MS = 5_000;
+
 export class LoginThrottledError extends Error {
   constructor(readonly retryAfterSeconds: number) {
     super(`Too many login attempts; try again in ${retryAfterSeconds} s`);
@@ -66,11 +69,16 @@ export class LoginThrottle {
     this.address = limiter('address', ADDRESS_LIMIT);
   }
 
-  static create(
+  /**
+   * With a Redis URL, waits up to REDIS_FIRST_CONNECT_MS for the first connection: commands are not
+   * queued while offline, so a gateway that served before it connected would count its first
+   * attempts in memory only, where other instances do not see them.
+   */
+  static async create(
     redisUrl: string | undefined,
     log: Logger,
     maxMemoryKeys = MEMORY_KEYS_PER_LIMITER,
-  ): LoginThrottle {
+  ): Promise<LoginThrottle> {
     if (!redisUrl) return new LoginThrottle(undefined, maxMemoryKeys);
     const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     // ioredis reports every failed reconnection; say it once per outage, and when it is over.
@@ -83,6 +91,13 @@ export class LoginThrottle {
     redis.on('ready', () => {
       if (down) log.info('Redis reachable again: login throttles are shared again');
       down = false;
+    });
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, REDIS_FIRST_CONNECT_MS);
+      redis.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
     return new LoginThrottle(redis, maxMemoryKeys);
   }

@@ -36,3 +36,16 @@ it('falls back to counting in memory when Redis goes away, rather than letting g
   for (let i = 0; i < 11; i++) results.push((await attempt(first, `later${i}`)).errors?.[0]?.message);
   expect(results.at(-1)).toMatch(/^Too many login attempts/);
 });
+
+it('starts without Redis when it does not answer in time, and counts in memory from the first attempt', async () => {
+  // Redis was stopped by the test above.
+  const late = await startTestGateway({ auth: { redisUrl: redis.url } });
+  try {
+    const results = [];
+    for (let i = 0; i < 11; i++) results.push((await attempt(late, `cold${i}`)).errors?.[0]?.message);
+    expect(results.slice(0, 10)).toEqual(Array(10).fill('Invalid username or password'));
+    expect(results.at(-1)).toMatch(/^Too many login attempts/);
+  } finally {
+    await late.close();
+  }
+});

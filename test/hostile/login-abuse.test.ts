@@ -240,7 +240,7 @@ describe('client addresses without TRUST_PROXY', () => {
 
 describe('the in-memory throttle', () => {
   it('holds at most its bound of keys however many distinct names and addresses arrive', async () => {
-    const throttle = LoginThrottle.create(undefined, pino({ level: 'silent' }));
+    const throttle = await LoginThrottle.create(undefined, pino({ level: 'silent' }));
     const attempts = MEMORY_KEYS_PER_LIMITER + 5_000;
     for (let i = 0; i < attempts; i++)
       await throttle.attempt(`user${i}`, `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
@@ -253,7 +253,7 @@ describe('the in-memory throttle', () => {
   });
 
   it('adds no keys for an address over its bound, whatever names it sprays', async () => {
-    const throttle = LoginThrottle.create(undefined, pino({ level: 'silent' }));
+    const throttle = await LoginThrottle.create(undefined, pino({ level: 'silent' }));
     const refused = [];
     for (let i = 0; i < 300; i++) {
       refused.push(
