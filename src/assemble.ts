@@ -30,6 +30,7 @@ export interface GatewayAssembly {
   /** Test and benchmark switches: see RequestContextOptions. */
   applicationRowFilter?: boolean;
   databaseLayer?: boolean;
+  answersFromDatabase?: boolean;
 }
 
 export interface AssembledGateway {
@@ -86,6 +87,7 @@ export async function assembleGateway(options: GatewayAssembly): Promise<Assembl
       databaseSecurity,
       applicationRowFilter: options.applicationRowFilter,
       databaseLayer: options.databaseLayer,
+      answersFromDatabase: options.answersFromDatabase,
       statements: new CompiledStatements(),
     };
     const gateway = await createGateway({ orm, log, auth, settings: options.settings, requestContext });

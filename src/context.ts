@@ -9,6 +9,7 @@ import { type AuthService, type RequestIdentity } from './auth/auth-service.js';
 import { type DatabaseSecurity, RequestTransaction, requestSettings } from './db/request-transaction.js';
 import { untilDeadline } from './http/request-deadline.js';
 import { RequestWork } from './http/request-work.js';
+import { type ResponseSplices } from './http/response-splices.js';
 import { type Logger } from './logger.js';
 
 /**
@@ -37,6 +38,8 @@ export interface RequestContext {
   statements?: CompiledStatements;
   /** The relations the request's reads left out, and why: their fields resolve to these errors. */
   refusedRelations: Map<string, GraphQLError>;
+  /** Where reads put answers the response takes as PostgreSQL wrote them; absent, reads return rows. */
+  responses?: ResponseSplices;
 }
 
 /** Per gateway: the compiled security model, how requests meet the database's policies, and the test and benchmark switches. */
@@ -49,6 +52,11 @@ export interface RequestContextOptions {
   databaseLayer?: boolean;
   /** The gateway's compiled read statements, shared by its requests (keyed by identity, see there). */
   statements?: CompiledStatements;
+  /**
+   * False only in the differential test and the benchmark's comparison: HTTP requests' reads return
+   * rows for graphql-js to complete, not answers as PostgreSQL writes them (src/http/response-splices.ts).
+   */
+  answersFromDatabase?: boolean;
 }
 
 export function createRequestContext(
@@ -60,6 +68,7 @@ export function createRequestContext(
     clientAddress: string;
     /** Fires at the request's deadline: the query in flight is cancelled in PostgreSQL, and the request fails. */
     deadline: AbortSignal;
+    responses?: ResponseSplices;
   },
   options: RequestContextOptions,
 ): RequestContext {
@@ -110,6 +119,7 @@ class RequestContextValue implements RequestContext {
   transaction?: RequestTransaction;
   statements?: CompiledStatements;
   refusedRelations!: Map<string, GraphQLError>;
+  responses?: ResponseSplices;
 
   constructor(
     private readonly emInTime: () => EntityManager,

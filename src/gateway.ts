@@ -15,6 +15,7 @@ import { DEFAULT_MAX_RESULT_OBJECTS } from './config.js';
 import { errorFormatter } from './errors.js';
 import { authRoutes } from './http/auth-routes.js';
 import { documentLimits } from './http/document-limits.js';
+import { ResponseSplices } from './http/response-splices.js';
 import { graphqlEndpoint } from './http/graphql-endpoint.js';
 import { healthRoutes } from './http/health.js';
 import { assetRoutes } from './http/pages/assets-routes.js';
@@ -128,6 +129,7 @@ export async function createGateway(options: {
           identity: await auth.identify(req.headers.authorization),
           clientAddress: req.ip ?? 'unknown',
           deadline: requestDeadline(requestTimeoutMs),
+          responses: options.requestContext.answersFromDatabase === false ? undefined : new ResponseSplices(),
         },
         options.requestContext,
       ),

@@ -148,18 +148,32 @@ interface KindSpec {
   json?: (column: SqlFragment) => SqlFragment;
   /** The same for an array of this kind. */
   jsonList?: (column: SqlFragment) => SqlFragment;
+  /**
+   * `json` gives, byte for byte, the JSON the response writes of the scalar's serialized value, so a
+   * read may hand PostgreSQL's JSON to the client unchanged (`answerJson`). Not for Float (PostgreSQL
+   * writes 1e+15 where JavaScript writes 1000000000000000), DateTime (serialized in UTC with
+   * milliseconds), LocalDate and LocalDateTime (the scalar refuses dates PostgreSQL holds: BC,
+   * infinity), JSON (jsonb's spacing) and enums (GraphQL names of their own).
+   */
+  answered?: true;
 }
 
 const asText = (column: SqlFragment) => sql`${column}::text`;
 const asTextList = (column: SqlFragment) => sql`${column}::text[]`;
 
 export const KINDS: Record<ScalarKind, KindSpec> = {
-  String: { graphql: GraphQLString, operators: [...COMPARISONS, 'like', 'ilike'], sortable: true },
-  Int: { graphql: GraphQLInt, operators: COMPARISONS, sortable: true },
+  String: {
+    answered: true,
+    graphql: GraphQLString,
+    operators: [...COMPARISONS, 'like', 'ilike'],
+    sortable: true,
+  },
+  Int: { answered: true, graphql: GraphQLInt, operators: COMPARISONS, sortable: true },
   Float: { graphql: GraphQLFloat, operators: COMPARISONS, sortable: true },
-  Boolean: { graphql: GraphQLBoolean, operators: ['eq', 'ne', 'isNull'], sortable: true },
+  Boolean: { answered: true, graphql: GraphQLBoolean, operators: ['eq', 'ne', 'isNull'], sortable: true },
   DateTime: { graphql: DateTimeISOResolver, operators: COMPARISONS, sortable: true },
   Decimal: {
+    answered: true,
     graphql: DecimalScalar,
     operators: COMPARISONS,
     sortable: true,
@@ -167,6 +181,7 @@ export const KINDS: Record<ScalarKind, KindSpec> = {
     jsonList: asTextList,
   },
   BigInt: {
+    answered: true,
     graphql: BigIntScalar,
     operators: COMPARISONS,
     sortable: true,
@@ -175,10 +190,17 @@ export const KINDS: Record<ScalarKind, KindSpec> = {
   },
   LocalDate: { graphql: LocalDateResolver, operators: COMPARISONS, sortable: true },
   LocalDateTime: { graphql: LocalDateTimeResolver, operators: COMPARISONS, sortable: true },
-  LocalTime: { graphql: LocalTimeScalar, operators: COMPARISONS, sortable: true, json: asText },
-  UUID: { graphql: UUIDResolver, operators: EQUALITY, sortable: true },
+  LocalTime: {
+    answered: true,
+    graphql: LocalTimeScalar,
+    operators: COMPARISONS,
+    sortable: true,
+    json: asText,
+  },
+  UUID: { answered: true, graphql: UUIDResolver, operators: EQUALITY, sortable: true },
   JSON: { graphql: JSONResolver, operators: ['isNull'], sortable: false },
   Base64: {
+    answered: true,
     graphql: Base64Scalar,
     operators: ['isNull'],
     sortable: false,
@@ -188,6 +210,7 @@ export const KINDS: Record<ScalarKind, KindSpec> = {
   // Some of these types have no equality (xml, point) and some order surprisingly as text: only null
   // tests, no sorting, for any of them.
   Textual: {
+    answered: true,
     graphql: TextualScalar,
     operators: ['isNull'],
     sortable: false,
@@ -220,6 +243,23 @@ export function columnJson(field: { kind: ScalarKind; list: boolean }, column: S
   const convert = field.list ? spec.jsonList : spec.json;
   return convert ? convert(column) : column;
 }
+
+/** The kinds whose values an ID field writes as PostgreSQL's text of them (`answerJson`). */
+const ID_KINDS: ScalarKind[] = ['Int', 'BigInt', 'String', 'UUID', 'Decimal'];
+
+/**
+ * PostgreSQL can write the field's value exactly as the response does (see KindSpec.answered); not
+ * an array column, which graphql-js completes (a null element of a non-null list is an error).
+ */
+export const answerable = (field: { kind: ScalarKind; list: boolean }, asId: boolean): boolean =>
+  !field.list && KINDS[field.kind].answered === true && (!asId || ID_KINDS.includes(field.kind));
+
+/** The column as the response writes an `answerable` field's value: an ID is always a string. */
+export const answerJson = (
+  field: { kind: ScalarKind; list: boolean },
+  column: SqlFragment,
+  asId: boolean,
+): SqlFragment => (asId ? sql`${column}::text` : columnJson(field, column));
 
 const RANGES: Record<string, [number, number]> = {
   int2: [-32768, 32767],

@@ -13,12 +13,13 @@ import { selectBound } from '../db/bound-query.js';
 import { REQUEST_WORK_MEM, SERVER_WORK_MEM, setLocal } from '../db/request-transaction.js';
 import { aggregateJson, type AggregateSelection, COUNT } from './aggregates.js';
 import { type GroupKey } from './aggregate-arguments.js';
-import { columnJson } from './column-types.js';
+import { answerJson, columnJson } from './column-types.js';
 import { type EntityModel, type ToManyModel } from './entity-model.js';
 import { toManyLink, toOneLink } from './relation-links.js';
 import { SortDirection } from './inputs/entity-inputs.js';
 import { type OrderTerm } from './query-arguments.js';
 import {
+  type AnswerField,
   type ConnectionPlan,
   type ReadPlan,
   type Refusals,
@@ -106,6 +107,28 @@ export class CompiledRead {
     });
     const statement = compileSql(sql`select to_json(array(${rows})) as "rows"`);
     return plan.refusals.size > 0 ? { ...statement, refusals: plan.refusals } : statement;
+  }
+
+  /**
+   * The statement of a root field's answer (`plan.answer`, read-plan.ts): its rows as the response
+   * writes them, one JSON text that the response takes as it is (src/http/response-splices.ts) — no
+   * parsing, completing or serialising of the rows in the gateway. The rows are `rowsStatement`'s.
+   */
+  answerStatement(plan: RootPlan & { answer: AnswerField[] }, root: RootRead): Statement {
+    const alias = this.nextAlias();
+    const rows = this.select(plan.model, alias, this.answerRow(plan, alias), {
+      where: [root.where?.(alias)],
+      orderBy: root.orderBy,
+      limit: root.limit,
+      offset: root.offset,
+    });
+    return { ...compileSql(sql`select to_json(array(${rows}))::text as "rows"`), answer: true };
+  }
+
+  /** The JSON text a statement of `answerStatement` reads. */
+  async answer(statement: Statement): Promise<string> {
+    const [result] = await this.run<{ rows: string }>(statement);
+    return result!.rows;
   }
 
   /** The rows a statement of `rowsStatement` reads, as plain objects. */
@@ -321,7 +344,33 @@ export class CompiledRead {
     ]);
   }
 
-  private relationJson(parent: EntityModel, parentAlias: string, relation: RelationRead): SqlFragment {
+  /**
+   * The row aliased `alias` as the response writes it (`plan.answer`): its fields in the response's
+   * order under their response keys, each value as the response writes it. row_to_json writes compact
+   * JSON in the order of its columns, as JSON.stringify does (json_build_object puts spaces around).
+   */
+  private answerRow(plan: ReadPlan, alias: string): SqlFragment {
+    const fields = plan.answer!.map((field) => {
+      const value =
+        'typename' in field
+          ? sql`${field.typename}::text`
+          : 'column' in field
+            ? answerJson(field.column, sql.id(alias, field.column.columnName), field.asId)
+            : sql`(${this.relationJson(plan.model, alias, field.relation, true)})`;
+      return sql`${value} as ${sql.id(field.key)}`;
+    });
+    // `.*`: the whole row, even where a response key names a column `answer` as well.
+    const answer = this.nextAlias();
+    return sql`(select row_to_json(${sql.id(answer)}.*) from (select ${sql.join(fields)}) as ${sql.id(answer)})`;
+  }
+
+  /** A relation's value with its parent row: rows of `rowJson`, or of `answerRow` for an answer. */
+  private relationJson(
+    parent: EntityModel,
+    parentAlias: string,
+    relation: RelationRead,
+    answer = false,
+  ): SqlFragment {
     if ('count' in relation) return this.countJson(parent, parentAlias, relation.count, relation.where);
     if ('connection' in relation) {
       const { connection, page, plan } = relation;
@@ -341,7 +390,7 @@ export class CompiledRead {
         { where: [relation.where?.(alias)] },
       );
     const target = relation.plan.model;
-    const row = this.rowJson(relation.plan, alias);
+    const row = answer ? this.answerRow(relation.plan, alias) : this.rowJson(relation.plan, alias);
     if ('toOne' in relation) {
       // The related row by its key, if this user may see it: a hidden one reads as null. The key
       // look-up stands alone behind an optimisation fence (a `limit`, which PostgreSQL never pulls up

@@ -64,6 +64,7 @@ function exactJson(value: unknown): string | undefined {
  *   in Apollo's document cache), with its literals, fragments and directives;
  * - the root field's response key in it (aliases of one field may differ in arguments);
  * - every variable value, exactly (pages, conditions, @skip/@include, list lengths);
+ * - whether the request takes answers as PostgreSQL writes them (src/http/response-splices.ts);
  * - the whole identity: id, roles and every attribute value. Grants, global filters, scopes and
  *   field permissions are decided by the security model from these alone, so a user never receives
  *   a statement built for another identity (nor another user of the same roles: the attribute values
@@ -81,8 +82,8 @@ export class CompiledStatements {
   });
 
   /** The statement of the query root field `info` for `user`: built by `build` unless known already. */
-  statement(info: GraphQLResolveInfo, user: AuthUser, build: () => Statement): Statement {
-    const key = this.keyOf(info, user);
+  statement(info: GraphQLResolveInfo, user: AuthUser, answers: boolean, build: () => Statement): Statement {
+    const key = this.keyOf(info, user, answers);
     if (key === undefined) return build();
     const known = this.statements.get(key);
     if (known) return known;
@@ -97,13 +98,19 @@ export class CompiledStatements {
     return this.statements.size;
   }
 
-  private keyOf(info: GraphQLResolveInfo, user: AuthUser): string | undefined {
+  private keyOf(info: GraphQLResolveInfo, user: AuthUser, answers: boolean): string | undefined {
     if (info.operation.operation !== 'query' || info.path.prev !== undefined) return undefined;
     let operation = this.operations.get(info.operation);
     if (operation === undefined) {
       operation = ++this.operationCount;
       this.operations.set(info.operation, operation);
     }
-    return exactJson([operation, info.path.key, info.variableValues, [user.id, user.roles, user.attributes]]);
+    return exactJson([
+      operation,
+      info.path.key,
+      info.variableValues,
+      answers,
+      [user.id, user.roles, user.attributes],
+    ]);
   }
 }

@@ -5,7 +5,7 @@ import { type RequestContext } from '../context.js';
 import { type RequestSecurity } from '../../security/system/request-security.js';
 import { badUserInput, notFound } from '../errors.js';
 import { misfit } from './column-types.js';
-import { CompiledRead } from './compiled-read.js';
+import { CompiledRead, type RootRead } from './compiled-read.js';
 import { type EntityModel, primaryKeyOf, toOneById } from './entity-model.js';
 import {
   type ListArguments,
@@ -24,7 +24,7 @@ import {
   translateGroupOrder,
   translateHaving,
 } from './aggregate-arguments.js';
-import { aggregateSelectionOf, planConnectionRead, planRead } from './read-plan.js';
+import { aggregateSelectionOf, planConnectionRead, planRead, type RootPlan } from './read-plan.js';
 import {
   type ConnectionArguments,
   type ConnectionRows,
@@ -46,7 +46,9 @@ const compiledRead = (ctx: RequestContext) => new CompiledRead(() => ctx.em, ctx
  * variables and identity when it has it (src/api/compiled-statements.ts), else built by `build`.
  */
 function statementOf(ctx: RequestContext, info: GraphQLResolveInfo, build: () => Statement): Statement {
-  return ctx.statements ? ctx.statements.statement(info, securityOf(ctx).user, build) : build();
+  return ctx.statements
+    ? ctx.statements.statement(info, securityOf(ctx).user, ctx.responses !== undefined, build)
+    : build();
 }
 
 /**
@@ -80,14 +82,39 @@ export async function list(
   const statement = statementOf(ctx, info, () => {
     const { limit, offset } = pagination(args);
     const related = relationVisibility(ctx);
-    return read.rowsStatement(planRead(ctx, model, info), {
+    return readStatement(ctx, read, planRead(ctx, model, info), {
       where: translateWhere(model, args.where, related),
       orderBy: translateOrderBy(model, args.orderBy, related),
       limit,
       offset,
     });
   });
+  if (statement.answer) {
+    answerOf(ctx, info, await read.answer(statement));
+    return [];
+  }
   return rowsOf(ctx, read, statement);
+}
+
+/**
+ * The statement of a root field's read: its answer as the response writes it where the request takes
+ * answers and PostgreSQL can write every field of it (read-plan.ts ReadPlan.answer), else its rows.
+ */
+function readStatement(ctx: RequestContext, read: CompiledRead, plan: RootPlan, root: RootRead): Statement {
+  const { answer } = plan;
+  return ctx.responses && answer
+    ? read.answerStatement({ ...plan, answer }, root)
+    : read.rowsStatement(plan, root);
+}
+
+/**
+ * Keeps a root field's answer for the response (src/http/response-splices.ts); the field resolves
+ * to a stand-in meanwhile: an empty list, or null for a by-key field (`single`), whose answer is the
+ * one row of its array or null.
+ */
+function answerOf(ctx: RequestContext, info: GraphQLResolveInfo, json: string, single = false): void {
+  const answer = single ? (json === '[]' ? 'null' : json.slice(1, -1)) : json;
+  ctx.responses!.keep(String(info.path.key), answer);
 }
 
 export async function count(
@@ -210,8 +237,12 @@ export async function byId(
   const read = compiledRead(ctx);
   const statement = statementOf(ctx, info, () => {
     const key = parseKey(model, args);
-    return read.rowsStatement(planRead(ctx, model, info), { where: keySql(model, key) });
+    return readStatement(ctx, read, planRead(ctx, model, info), { where: keySql(model, key) });
   });
+  if (statement.answer) {
+    answerOf(ctx, info, await read.answer(statement), true);
+    return null;
+  }
   const [row] = await rowsOf(ctx, read, statement);
   return row ?? null;
 }

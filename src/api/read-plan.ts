@@ -1,4 +1,5 @@
 import { type RowSql } from '../../security/system/sql-fragment.js';
+import { answerable } from './column-types.js';
 import {
   type FieldNode,
   getArgumentValues,
@@ -49,7 +50,26 @@ export interface ReadPlan {
   /** The scalar fields asked for that the user may read; the others resolve to their FORBIDDEN error. */
   columns: ScalarFieldModel[];
   relations: RelationRead[];
+  /**
+   * The level's answer field by field in the response's order, when PostgreSQL can write it as the
+   * response does (CompiledRead `answerJson`); undefined when some field of it or below needs
+   * graphql-js: an error to raise (a field or relation refused), a value to convert (KindSpec.answered),
+   * an aggregate, a connection, or a field the compiler does not read.
+   */
+  answer?: AnswerField[];
 }
+
+/** One field of a level's answer (ReadPlan.answer), by its response key. */
+export type AnswerField =
+  | { key: string; typename: string }
+  | { key: string; column: ScalarFieldModel; asId: boolean }
+  | { key: string; relation: RelationRead };
+
+/**
+ * PostgreSQL truncates a longer identifier, and the answer names its columns by response keys: an
+ * alias longer than this is answered by graphql-js.
+ */
+const MAX_ANSWER_KEY = 63;
 
 export type RelationRead =
   | { key: string; plan: ReadPlan; toOne: ToOneModel }
@@ -269,12 +289,26 @@ function planLevel(
   const type = info.schema.getType(model.name) as GraphQLObjectType;
   const fields = collectSubfields(info.schema, info.fragments, info.variableValues, type, nodes);
   const plan: ReadPlan = { model, columns: [], relations: [] };
+  let answer: AnswerField[] | undefined = [];
+  /** Adds `field` to the level's answer, or gives the answer up (`undefined`). */
+  const answerWith = (field: AnswerField | undefined) => {
+    if (!field || field.key.length > MAX_ANSWER_KEY) answer = undefined;
+    else answer?.push(field);
+  };
   for (const [responseKey, fieldNodes] of fields) {
     const name = fieldNodes[0]!.name.value;
+    if (name === '__typename') {
+      answerWith({ key: responseKey, typename: model.name });
+      continue;
+    }
     const scalar = model.scalars.find((field) => field.name === name);
     if (scalar) {
-      if (!plan.columns.includes(scalar) && security.mayReadField(model.name, name))
-        plan.columns.push(scalar);
+      const readable = security.mayReadField(model.name, name);
+      if (!plan.columns.includes(scalar) && readable) plan.columns.push(scalar);
+      const asId = getNamedType(type.getFields()[name]!.type).name === 'ID';
+      answerWith(
+        readable && answerable(scalar, asId) ? { key: responseKey, column: scalar, asId } : undefined,
+      );
       continue;
     }
     const relationPlace = [...place, responseKey];
@@ -286,23 +320,31 @@ function planLevel(
       } catch (error) {
         if (!(error instanceof GraphQLError)) throw error;
         refusals.set(placeOf(relationPlace), error);
+        answer = undefined;
         return undefined;
       }
+    };
+    /** Adds a relation to the plan, and to the answer if its own level can be answered. */
+    const read = (relation: RelationRead) => {
+      plan.relations.push(relation);
+      const answered =
+        'count' in relation ||
+        (('toOne' in relation || 'toMany' in relation) && relation.plan.answer !== undefined);
+      answerWith(answered ? { key: responseKey, relation } : undefined);
     };
     const levelBelow = (target: EntityModel) =>
       planLevel(ctx, target, info, fieldNodes, relationPlace, refusals);
     const toOne = model.toOne.find((relation) => relation.name === name);
     if (toOne) {
       if (!unlessRefused(() => checkToOne(ctx, model, toOne))) continue;
-      plan.relations.push({ key: relationKey(responseKey), plan: levelBelow(toOne.target), toOne });
+      read({ key: relationKey(responseKey), plan: levelBelow(toOne.target), toOne });
       continue;
     }
     const counted = model.toMany.find((relation) => relation.countField === name);
     if (counted) {
       const args = getArgumentValues(type.getFields()[name]!, fieldNodes[0]!, info.variableValues);
       const checked = unlessRefused(() => ({ where: checkCount(ctx, model, counted, args) }));
-      if (checked)
-        plan.relations.push({ key: relationKey(responseKey), count: counted, where: checked.where });
+      if (checked) read({ key: relationKey(responseKey), count: counted, where: checked.where });
       continue;
     }
     const aggregated = model.toMany.find((relation) => relation.aggregateField === name);
@@ -318,7 +360,7 @@ function planLevel(
           selection: aggregateSelectionOf(ctx, aggregated.target, info, aggregateType, fieldNodes),
         };
       });
-      if (checked) plan.relations.push({ key: relationKey(responseKey), aggregate: aggregated, ...checked });
+      if (checked) read({ key: relationKey(responseKey), aggregate: aggregated, ...checked });
       continue;
     }
     const connected = model.toMany.find((relation) => relation.connectionField === name);
@@ -331,7 +373,7 @@ function planLevel(
       });
       if (!page) continue;
       const connectionType = getNamedType(field.type) as GraphQLObjectType;
-      plan.relations.push({
+      read({
         key: relationKey(responseKey),
         connection: connected,
         page,
@@ -352,10 +394,13 @@ function planLevel(
       const args = getArgumentValues(type.getFields()[name]!, fieldNodes[0]!, info.variableValues);
       const page = unlessRefused(() => checkToMany(ctx, model, toMany, args));
       if (!page) continue;
-      plan.relations.push({ key: relationKey(responseKey), plan: levelBelow(toMany.target), toMany, page });
+      read({ key: relationKey(responseKey), plan: levelBelow(toMany.target), toMany, page });
+      continue;
     }
+    // A field the compiler does not read (one a domain added): graphql-js resolves it.
+    answerWith(undefined);
   }
-  return plan;
+  return answer ? { ...plan, answer } : plan;
 }
 
 /**

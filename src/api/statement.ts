@@ -7,4 +7,6 @@ export interface Statement extends CompiledSql {
   countsThroughScope?: boolean;
   /** The relations its plan left out, by their place in the answer: see read-plan.ts `relationValue`. */
   refusals?: ReadonlyMap<string, GraphQLError>;
+  /** Its one value is the root field's answer as the response writes it: see CompiledRead.answer. */
+  answer?: true;
 }

@@ -6,7 +6,8 @@ import { type RequestContext } from '../context.js';
  * without this, work of a field still running after a sibling failed would outlive its request — it
  * would escape the shutdown drain (closing the pool under a running query hangs) and the SQL it runs
  * would be attributed to nobody. Then the request's transaction commits; if that fails, the
- * response says so.
+ * response says so. Only a result that stands takes the answers its reads left for the body
+ * (src/http/response-splices.ts).
  */
 export function settleResolversPlugin(): ApolloServerPlugin<RequestContext> {
   return {
@@ -29,6 +30,7 @@ export function settleResolversPlugin(): ApolloServerPlugin<RequestContext> {
               },
             ];
           }
+          if (response.body.kind === 'single') contextValue.responses?.mark(response.body.singleResult.data);
         },
       };
     },

@@ -16,6 +16,7 @@ import { type Auth } from '../../src/auth/create-auth.js';
 import { createRequestContext, type RequestContextOptions } from '../../src/context.js';
 import { type PoolSettings } from '../../src/db/orm-config.js';
 import { type QueryLog } from '../../src/db/query-log.js';
+import { ResponseSplices } from '../../src/http/response-splices.js';
 import { requestDeadline } from '../../src/http/request-deadline.js';
 import { DEFAULT_GATEWAY_SETTINGS, type Gateway, type GatewaySettings } from '../../src/gateway.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
@@ -120,6 +121,11 @@ export async function startTestGateway(
      * the policies do not bind: row security is the gateway's filter alone (the benchmark's baseline).
      */
     databaseLayer?: boolean;
+    /**
+     * False: reads return rows that graphql-js completes, never answers as PostgreSQL writes them
+     * (src/http/response-splices.ts), over HTTP and in `execute`.
+     */
+    answersFromDatabase?: boolean;
     /** Declarations of the test's own instead of the demo's. */
     policy?: SecurityPolicy;
     /** A domain of the test's own (an imported one) instead of the demo. */
@@ -149,6 +155,7 @@ export async function startTestGateway(
     settings,
     applicationRowFilter: options.applicationRowFilter,
     databaseLayer: options.databaseLayer,
+    answersFromDatabase: options.answersFromDatabase,
     prepare: options.prepare ? { seed: 'demo' } : undefined,
   }).catch(async (error: unknown) => {
     await db.drop();
@@ -159,6 +166,9 @@ export async function startTestGateway(
     const identity: RequestIdentity = caller
       ? await auth.service.identify(caller.authorization ?? undefined)
       : { user: TEST_SUPERUSER };
+    // As over HTTP, reads answer as PostgreSQL writes their rows where they can, and the answers go
+    // into the serialised result (src/http/graphql-endpoint.ts); the test gets it parsed again.
+    const responses = requestContext.answersFromDatabase === false ? undefined : new ResponseSplices();
     const response = await gateway.apollo.executeOperation(
       { query: document, variables },
       {
@@ -170,13 +180,17 @@ export async function startTestGateway(
             identity,
             clientAddress: '127.0.0.1',
             deadline: requestDeadline(settings.requestTimeoutMs),
+            responses,
           },
           requestContext,
         ),
       },
     );
     if (response.body.kind !== 'single') throw new Error('expected a single result');
-    return response.body.singleResult as OperationResult<never>;
+    const result = response.body.singleResult as OperationResult<never>;
+    return responses
+      ? (JSON.parse(responses.splice(JSON.stringify(result))) as OperationResult<never>)
+      : result;
   };
 
   return {
