@@ -149,31 +149,72 @@ interface KindSpec {
   /** The same for an array of this kind. */
   jsonList?: (column: SqlFragment) => SqlFragment;
   /**
-   * `json` gives, byte for byte, the JSON the response writes of the scalar's serialized value, so a
-   * read may hand PostgreSQL's JSON to the client unchanged (`answerJson`). Not for Float (PostgreSQL
-   * writes 1e+15 where JavaScript writes 1000000000000000), DateTime (serialized in UTC with
-   * milliseconds), LocalDate and LocalDateTime (the scalar refuses dates PostgreSQL holds: BC,
-   * infinity), JSON (jsonb's spacing) and enums (GraphQL names of their own).
+   * How PostgreSQL writes, byte for byte, the JSON the response writes of the scalar's serialized
+   * value, so that a read may hand it to the client unchanged (`answerJson`): `json` itself, or an
+   * expression of its own. None for LocalDate and LocalDateTime (the scalars refuse dates PostgreSQL
+   * holds: BC, infinity), JSON (jsonb's spacing) and enums (GraphQL names of their own).
    */
-  answered?: true;
+  answer?: 'json' | ((column: SqlFragment) => SqlFragment);
 }
+
+/**
+ * Fails the statement where a value the scalar cannot represent is met (graphql-js answers an error
+ * there too): the cast of a text that is not JSON, which names the value in the log's detail.
+ */
+const unrepresentable = (column: SqlFragment, scalar: string) =>
+  sql`(${column}::text || ${` cannot be written as a GraphQL ${scalar}`}::text)::json`;
+
+/**
+ * A float as JavaScript writes a number: PostgreSQL's shortest digits are JavaScript's, but it
+ * writes 1e+15 and 1e-05 where JavaScript writes 1000000000000000 and 0.00001 (fixed from 1e-6 to
+ * 1e21: the shortest text read as numeric, its bounds judged on that text as JavaScript does), and
+ * 1e-08 where it writes 1e-8; -0 is 0. From 2^53 up, where a tie between two doubles can make
+ * JavaScript's digits one shorter, the text may hold one more digit than JavaScript's: the same
+ * double. NaN and ±Infinity, which GraphQL's Float cannot represent, fail the statement.
+ */
+const floatAnswer = (column: SqlFragment) =>
+  sql.join(
+    [
+      sql`case`,
+      sql`when ${column} in ('NaN', 'Infinity', '-Infinity') then ${unrepresentable(column, 'Float')}`,
+      sql`when ${column} = 0 then '0'::json`,
+      sql`when abs(${column}::text::numeric) between 1e-6 and 1e21 - 1 then to_json(${column}::text::numeric)`,
+      sql`else regexp_replace(${column}::text, 'e([+-])0+(\\d)', 'e\\1\\2')::json end`,
+    ],
+    sql` `,
+  );
+
+/**
+ * A timestamptz as the DateTime scalar writes it: in UTC with milliseconds (both truncate the
+ * microseconds). Outside the years 1 to 9999, which the scalar refuses, the statement fails.
+ */
+const dateTimeAnswer = (column: SqlFragment) =>
+  sql.join(
+    [
+      sql`case`,
+      sql`when ${column} >= '0001-01-01 00:00:00+00' and ${column} < '10000-01-01 00:00:00+00'`,
+      sql`then to_json(to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`,
+      sql`when ${column} is not null then ${unrepresentable(column, 'DateTime')} end`,
+    ],
+    sql` `,
+  );
 
 const asText = (column: SqlFragment) => sql`${column}::text`;
 const asTextList = (column: SqlFragment) => sql`${column}::text[]`;
 
 export const KINDS: Record<ScalarKind, KindSpec> = {
   String: {
-    answered: true,
+    answer: 'json',
     graphql: GraphQLString,
     operators: [...COMPARISONS, 'like', 'ilike'],
     sortable: true,
   },
-  Int: { answered: true, graphql: GraphQLInt, operators: COMPARISONS, sortable: true },
-  Float: { graphql: GraphQLFloat, operators: COMPARISONS, sortable: true },
-  Boolean: { answered: true, graphql: GraphQLBoolean, operators: ['eq', 'ne', 'isNull'], sortable: true },
-  DateTime: { graphql: DateTimeISOResolver, operators: COMPARISONS, sortable: true },
+  Int: { answer: 'json', graphql: GraphQLInt, operators: COMPARISONS, sortable: true },
+  Float: { answer: floatAnswer, graphql: GraphQLFloat, operators: COMPARISONS, sortable: true },
+  Boolean: { answer: 'json', graphql: GraphQLBoolean, operators: ['eq', 'ne', 'isNull'], sortable: true },
+  DateTime: { answer: dateTimeAnswer, graphql: DateTimeISOResolver, operators: COMPARISONS, sortable: true },
   Decimal: {
-    answered: true,
+    answer: 'json',
     graphql: DecimalScalar,
     operators: COMPARISONS,
     sortable: true,
@@ -181,7 +222,7 @@ export const KINDS: Record<ScalarKind, KindSpec> = {
     jsonList: asTextList,
   },
   BigInt: {
-    answered: true,
+    answer: 'json',
     graphql: BigIntScalar,
     operators: COMPARISONS,
     sortable: true,
@@ -191,16 +232,16 @@ export const KINDS: Record<ScalarKind, KindSpec> = {
   LocalDate: { graphql: LocalDateResolver, operators: COMPARISONS, sortable: true },
   LocalDateTime: { graphql: LocalDateTimeResolver, operators: COMPARISONS, sortable: true },
   LocalTime: {
-    answered: true,
+    answer: 'json',
     graphql: LocalTimeScalar,
     operators: COMPARISONS,
     sortable: true,
     json: asText,
   },
-  UUID: { answered: true, graphql: UUIDResolver, operators: EQUALITY, sortable: true },
+  UUID: { answer: 'json', graphql: UUIDResolver, operators: EQUALITY, sortable: true },
   JSON: { graphql: JSONResolver, operators: ['isNull'], sortable: false },
   Base64: {
-    answered: true,
+    answer: 'json',
     graphql: Base64Scalar,
     operators: ['isNull'],
     sortable: false,
@@ -210,7 +251,7 @@ export const KINDS: Record<ScalarKind, KindSpec> = {
   // Some of these types have no equality (xml, point) and some order surprisingly as text: only null
   // tests, no sorting, for any of them.
   Textual: {
-    answered: true,
+    answer: 'json',
     graphql: TextualScalar,
     operators: ['isNull'],
     sortable: false,
@@ -247,19 +288,26 @@ export function columnJson(field: { kind: ScalarKind; list: boolean }, column: S
 /** The kinds whose values an ID field writes as PostgreSQL's text of them (`answerJson`). */
 const ID_KINDS: ScalarKind[] = ['Int', 'BigInt', 'String', 'UUID', 'Decimal'];
 
+/** A column as a compiled read knows it: its kind, whether an array, its PostgreSQL type. */
+type AnsweredColumn = { kind: ScalarKind; list: boolean; column: ColumnFacts };
+
 /**
- * PostgreSQL can write the field's value exactly as the response does (see KindSpec.answered); not
- * an array column, which graphql-js completes (a null element of a non-null list is an error).
+ * PostgreSQL can write the field's value exactly as the response does (see KindSpec.answer); not
+ * an array column, which graphql-js completes (a null element of a non-null list is an error), nor a
+ * DateTime column without a time zone (the scalar reads it in the gateway's).
  */
-export const answerable = (field: { kind: ScalarKind; list: boolean }, asId: boolean): boolean =>
-  !field.list && KINDS[field.kind].answered === true && (!asId || ID_KINDS.includes(field.kind));
+export const answerable = (field: AnsweredColumn, asId: boolean): boolean =>
+  !field.list &&
+  KINDS[field.kind].answer !== undefined &&
+  (field.kind !== 'DateTime' || field.column.type === 'timestamptz') &&
+  (!asId || ID_KINDS.includes(field.kind));
 
 /** The column as the response writes an `answerable` field's value: an ID is always a string. */
-export const answerJson = (
-  field: { kind: ScalarKind; list: boolean },
-  column: SqlFragment,
-  asId: boolean,
-): SqlFragment => (asId ? sql`${column}::text` : columnJson(field, column));
+export function answerJson(field: AnsweredColumn, column: SqlFragment, asId: boolean): SqlFragment {
+  if (asId) return sql`${column}::text`;
+  const answer = KINDS[field.kind].answer;
+  return typeof answer === 'function' ? answer(column) : columnJson(field, column);
+}
 
 const RANGES: Record<string, [number, number]> = {
   int2: [-32768, 32767],

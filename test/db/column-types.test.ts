@@ -494,6 +494,84 @@ describe('the GraphQL API over every mapped type', () => {
   });
 });
 
+describe('answers as PostgreSQL writes them (src/http/response-splices.ts)', () => {
+  /** The fields whose values PostgreSQL writes as the response does (column-types.ts KindSpec.answer). */
+  const ANSWERED = 'id price ratio big small weight atTime uid photo qty code serialNo doubled created';
+  const EDGES = `insert into gadget (price, ratio, big, small, weight, at_time, uid, photo, qty, code, created) values
+    (0, 0.000001, 0, 0, 0.1, '24:00:00', null, '', 1, 'A', '2026-03-04 05:06:07.123999+05:30'),
+    (-1.05, -1e-20, 1, 1, 1e-6, '00:00:00.5', null, null, 2, 'B', '0999-01-01 00:00:00+00'),
+    (99999999.99, 1e20, -1, -1, -0, null, null, null, 3, 'C', '9999-12-31 23:59:59.999999+00'),
+    (1, 12345678901234567890, 2, 2, 3.4e38, null, null, null, 4, 'D', '1970-01-01 00:00:00+00'),
+    (2, 3, 3, 3, 1.5e-7, null, null, null, 5, 'E', '2000-02-29 12:00:00.000001-08'),
+    (3, 4, 4, 4, 123456.7, null, null, null, 6, 'F', '2026-01-01 00:00:00+00'),
+    (4, 5, 5, 5, 1e20, null, null, null, 7, 'G', '2026-01-01 00:00:00+00'),
+    (5, 6, 6, 6, -9.999e-5, null, null, null, 8, 'H', '2026-01-01 00:00:00+00')`;
+  const DOCUMENTS = [
+    `{ gadgets(orderBy: [{ id: ASC }]) { ${ANSWERED} } }`,
+    `{ gadgets(orderBy: [{ weight: DESC }], limit: 5) { __typename w: weight weight c: created id } }`,
+    `query ($id: ID!) { gadget(id: $id) { ...all } none: gadget(id: "0") { id } } fragment all on Gadget { ${ANSWERED} }`,
+    // Not answered (an array, an enum, jsonb, a date): graphql-js completes them on both paths.
+    `{ gadgets(orderBy: [{ id: ASC }]) { ${GADGET_FIELDS} } }`,
+  ];
+
+  beforeAll(async () => {
+    await db.sql.query(EDGES);
+  });
+
+  /** The document's result, serialised, with answers from PostgreSQL (`true`) or completed rows. */
+  async function serialised(document: string, answers: boolean, variables?: Record<string, unknown>) {
+    t.requestContext.answersFromDatabase = answers;
+    const statements: string[] = [];
+    const stop = t.queryLog.listen((sql) => statements.push(sql));
+    try {
+      return { text: await t.executeText(parse(document) as never, variables as never), statements };
+    } finally {
+      stop();
+      t.requestContext.answersFromDatabase = undefined;
+    }
+  }
+
+  it.each(DOCUMENTS.map((document, index) => [index, document]))(
+    'are byte for byte what graphql-js completes: document %i',
+    async (index, document) => {
+      const { rows } = await db.sql.query('select min(id)::text as id from gadget');
+      const variables = { id: rows[0].id as string };
+      const answered = await serialised(document, true, variables);
+      const completed = await serialised(document, false, variables);
+      expect(JSON.parse(answered.text).errors).toBeUndefined();
+      expect(answered.text).toBe(completed.text);
+      // The first three are answered by PostgreSQL (row_to_json), the last completed by graphql-js.
+      expect(answered.statements.some((sql) => sql.includes('row_to_json'))).toBe(index < 3);
+      expect(completed.statements.some((sql) => sql.includes('row_to_json'))).toBe(false);
+    },
+  );
+
+  it('fail where a value the scalar cannot represent is met (NaN, ±Infinity, a year past 9999), with an error as graphql-js does', async () => {
+    await db.sql.query(`insert into gadget (price, weight, code, created) values
+      (7, 'NaN', 'N', now()), (8, '-Infinity', 'N', now()), (9, 1, 'O', 'infinity'), (10, 1, 'O', '10000-01-01 00:00:00+00')`);
+    try {
+      for (const [code, field] of [
+        ['N', 'weight'],
+        ['O', 'created'],
+      ]) {
+        const document = `{ gadgets(where: { code: { eq: "${code}" } }) { id ${field} } }`;
+        for (const answers of [true, false]) {
+          const result = JSON.parse((await serialised(document, answers)).text) as OperationResult<unknown>;
+          // An answer is the root field's whole: it fails, and `gadgets` is non-null. graphql-js
+          // fails the field alone where it is nullable (weight), its row where not (created).
+          if (answers) expect(result.data).toBeNull();
+          expect(result.errors?.[0]).toMatchObject({
+            path: expect.arrayContaining(['gadgets']),
+            extensions: { code: 'INTERNAL_SERVER_ERROR' },
+          });
+        }
+      }
+    } finally {
+      await db.sql.query(`delete from gadget where code in ('N', 'O')`);
+    }
+  });
+});
+
 describe('bad values: BAD_USER_INPUT with a clear message, nothing written', () => {
   const BAD: [string, Record<string, unknown>, RegExp][] = [
     ['a malformed decimal', { price: '12.3.4' }, /Not a valid Decimal/],

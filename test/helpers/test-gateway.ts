@@ -70,6 +70,12 @@ export interface TestGateway {
     variables?: V,
     caller?: Caller,
   ): Promise<OperationResult<T>>;
+  /** Like execute: the result as the HTTP endpoint serialises it, before it is parsed. */
+  executeText<T, V extends Record<string, unknown>>(
+    document: TypedDocumentNode<T, V>,
+    variables?: V,
+    caller?: Caller,
+  ): Promise<string>;
   /**
    * Like execute, and also returns the SQL statements the operation ran: its data statements, and
    * apart from them the request transaction's framing (begin, the settings, commit or rollback).
@@ -162,12 +168,15 @@ export async function startTestGateway(
     throw error;
   });
 
-  const execute: TestGateway['execute'] = async (document, variables, caller) => {
+  /**
+   * The operation's result serialised as the HTTP endpoint writes it: as over HTTP, reads answer as
+   * PostgreSQL writes their rows where they can, and the answers go into the serialised result
+   * (src/http/graphql-endpoint.ts).
+   */
+  const executeText: TestGateway['executeText'] = async (document, variables, caller) => {
     const identity: RequestIdentity = caller
       ? await auth.service.identify(caller.authorization ?? undefined)
       : { user: TEST_SUPERUSER };
-    // As over HTTP, reads answer as PostgreSQL writes their rows where they can, and the answers go
-    // into the serialised result (src/http/graphql-endpoint.ts); the test gets it parsed again.
     const responses = requestContext.answersFromDatabase === false ? undefined : new ResponseSplices();
     const response = await gateway.apollo.executeOperation(
       { query: document, variables },
@@ -187,11 +196,11 @@ export async function startTestGateway(
       },
     );
     if (response.body.kind !== 'single') throw new Error('expected a single result');
-    const result = response.body.singleResult as OperationResult<never>;
-    return responses
-      ? (JSON.parse(responses.splice(JSON.stringify(result))) as OperationResult<never>)
-      : result;
+    const text = JSON.stringify(response.body.singleResult);
+    return responses?.marked ? responses.splice(text) : text;
   };
+  const execute: TestGateway['execute'] = async (document, variables, caller) =>
+    JSON.parse(await executeText(document, variables, caller)) as OperationResult<never>;
 
   return {
     db,
@@ -202,6 +211,7 @@ export async function startTestGateway(
     queryLog,
     requestContext,
     execute,
+    executeText,
     async executeCountingSql(document, variables, caller) {
       const statements: string[] = [];
       const framing: string[] = [];
