@@ -53,7 +53,7 @@ export interface ReadPlan {
   /**
    * The level's answer field by field in the response's order, when PostgreSQL can write it as the
    * response does (CompiledRead `answerJson`); undefined when some field of it or below needs
-   * graphql-js: an error to raise (a field or relation refused), a value to convert (KindSpec.answered),
+   * graphql-js: an error to raise (a field or relation refused), a value to convert (KindSpec.answer),
    * an aggregate, a connection, or a field the compiler does not read.
    */
   answer?: AnswerField[];
