@@ -5,17 +5,23 @@
  * scale it uses a database of its own on the same server (`grantgate_bench_s<N>` next to
  * DATABASE_URL's, or in the embedded server), seeded once at that scale and analyzed, and prints per
  * shape the rows answered, the SQL statements per request (data statements, then the transaction's
- * framing), requests/s and p50 latency.
+ * framing), requests/s and p50 latency; then the same statements, framing and settings included, run
+ * by pgbench over as many connections (bench/pgbench-reference.ts), and the gateway's req/s ÷ pgbench's:
+ * how much of a request's time is PostgreSQL's.
  *
  * `--database-prefix` names them otherwise (`<prefix><N>`), so that benches of several checkouts sharing
  * one server (whose migrations may differ) do not seed into each other's databases.
+ *
+ * `--skewed` reads databases of their own (`<prefix><N>_skewed`) where one tenant holds nine customers
+ * (and their orders) in ten: each shape `u1` asks is asked by `u1`, of that tenant, and again by `u2`,
+ * of a tenant that kept a few.
  *
  * `--shapes` picks some of them (`S3,X1`); `--rounds` measures the scales in turn that many times
  * (each round after the other, so that a machine's passing load falls on every scale alike) and then
  * prints the median req/s of each shape per scale.
  *
  *   npm run bench [-- --scales 1,100 --seconds 8 --connections 20 --shapes S1,S3 --rounds 1
- *                    --database-prefix grantgate_bench_s]
+ *                    --database-prefix grantgate_bench_s --skewed]
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -29,6 +35,7 @@ import { runSql } from '../src/db/raw-sql.js';
 import { createLogger } from '../src/logger.js';
 import { AFTER, afterFirstPage } from './connection-page.js';
 import { driveGraphql, median } from './drive-graphql.js';
+import { pgbenchRate } from './pgbench-reference.js';
 import { postCountingSql as post } from './post-counting-sql.js';
 import { SHAPE_HEADER, shapeLine } from './shape-line.js';
 
@@ -40,6 +47,7 @@ const { values } = parseArgs({
     shapes: { type: 'string' },
     rounds: { type: 'string', default: '1' },
     'database-prefix': { type: 'string', default: 'grantgate_bench_s' },
+    skewed: { type: 'boolean', default: false },
   },
 });
 const scales = values.scales.split(',').map(Number);
@@ -118,15 +126,19 @@ const SHAPES = [
   },
 ];
 
-const shapes = values.shapes
+const picked = values.shapes
   ? values.shapes.split(',').map((id) => SHAPES.find((shape) => shape.id === id.trim().toUpperCase()))
   : SHAPES;
-if (shapes.some((shape) => !shape)) {
+if (picked.some((shape) => !shape)) {
   console.error(
     `--shapes takes ${SHAPES.map((shape) => shape.id).join(', ')} separated by commas (got "${values.shapes}")`,
   );
   process.exit(1);
 }
+/** With --skewed, what u1 (the large tenant) asks is asked by u2 (a small one) as well. */
+const shapes = (picked as typeof SHAPES).flatMap((shape) =>
+  values.skewed && shape.user === 'u1' ? [shape, { ...shape, id: `${shape.id}'`, user: 'u2' }] : [shape],
+);
 const rounds = Number(values.rounds);
 if (!Number.isInteger(rounds) || rounds < 1) {
   console.error(`--rounds takes a whole number (got "${values.rounds}")`);
@@ -172,6 +184,12 @@ async function startGateway(databaseUrl: string, scale: number) {
   if (await asMaintenance(orm, (em) => northwind.demoData!.isEmpty(em))) {
     const started = performance.now();
     await asMaintenance(orm, (em) => northwind.demoData!.write(em, scale));
+    // Tenant 1 takes four in five customers of every other tenant (their orders follow them through
+    // the scope): nine in ten of all.
+    if (values.skewed)
+      await asMaintenance(orm, (em) =>
+        runSql(em, 'update customer set client_id = 1 where client_id <> 1 and abs(hashtext(id)) % 5 < 4'),
+      );
     console.log(`seeded scale ${scale} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }
   // The planner's statistics, as autovacuum keeps them in production.
@@ -189,16 +207,17 @@ console.log(
 const measured = new Map<string, number[]>();
 for (let round = 1; round <= rounds; round++) {
   for (const scale of scales) {
-    const gateway = await startGateway(
-      await databaseNamed(server.url, `${values['database-prefix']}${scale}`),
-      scale,
+    const databaseUrl = await databaseNamed(
+      server.url,
+      `${values['database-prefix']}${scale}${values.skewed ? '_skewed' : ''}`,
     );
+    const gateway = await startGateway(databaseUrl, scale);
     console.log(`\nscale ${scale}${rounds > 1 ? `, round ${round} of ${rounds}` : ''}`);
     console.log(SHAPE_HEADER);
     // Each shape's answer and statements first, on an idle gateway: after a load, requests still queued
     // for a connection when it stopped run on, and their statements would count as the next shape's.
     const asked = [];
-    for (const shape of shapes as typeof SHAPES) {
+    for (const shape of shapes) {
       const authorization = await gateway.token(shape.user);
       const query = await afterFirstPage(
         shape.query,
@@ -229,7 +248,13 @@ for (let round = 1; round <= rounds; round++) {
       });
       const key = `${shape.id}  scale ${scale}`;
       measured.set(key, [...(measured.get(key) ?? []), rps]);
-      console.log(shapeLine(shape, { data: answer.data, statements: data, framing, rps, p50, bad }));
+      const reference = await pgbenchRate(databaseUrl, first.sent, {
+        connections: Number(values.connections),
+        seconds: Number(values.seconds),
+      });
+      console.log(
+        `${shapeLine(shape, { data: answer.data, statements: data, framing, rps, p50, bad })}  | pgbench ${reference.toFixed(0)}/s, gateway ÷ pgbench ${(rps / reference).toFixed(2)}`,
+      );
     }
     await gateway.stop();
   }

@@ -101,22 +101,7 @@ export async function createGateway(options: {
   // The client address (login throttles, logs) is the socket's unless TRUST_PROXY names the proxies
   // whose X-Forwarded-For may be believed: anyone can send that header.
   app.set('trust proxy', settings.trustProxy ?? false);
-  app.use(healthRoutes(orm));
-  app.use(authRoutes(auth));
-  app.use(assetRoutes());
-  // The offline explorer shows the schema, so it is there exactly when introspection is.
-  if (introspection) app.use(explorerRoutes(schema));
-  app.use(
-    consoleRoutes({
-      explain: {
-        orm,
-        model: options.requestContext.model,
-        databaseSecurity: options.requestContext.databaseSecurity,
-      },
-      auth,
-      production,
-    }),
-  );
+  // The GraphQL endpoint first: most requests are its, and no other route is under /graphql.
   app.use(
     '/graphql',
     express.json({ limit: MAX_BODY }),
@@ -134,6 +119,22 @@ export async function createGateway(options: {
         options.requestContext,
       ),
     ),
+  );
+  app.use(healthRoutes(orm));
+  app.use(authRoutes(auth));
+  app.use(assetRoutes());
+  // The offline explorer shows the schema, so it is there exactly when introspection is.
+  if (introspection) app.use(explorerRoutes(schema));
+  app.use(
+    consoleRoutes({
+      explain: {
+        orm,
+        model: options.requestContext.model,
+        databaseSecurity: options.requestContext.databaseSecurity,
+      },
+      auth,
+      production,
+    }),
   );
   app.use(notFound, httpErrors(log));
 
