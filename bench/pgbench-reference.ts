@@ -10,17 +10,24 @@ export interface SentStatement {
   params: readonly unknown[];
 }
 
-/** `value` as a literal of the script: untyped text, as the driver sends a parameter. */
-function literal(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (typeof value === 'string') return `'${value.replaceAll("'", "''")}'`;
-  if (typeof value === 'number' || typeof value === 'boolean') return `'${String(value)}'`;
-  throw new Error(`pgbench reference: a parameter of type ${typeof value} has no literal here`);
+/**
+ * The script's text of a statement and the pgbench variables (`-D`) its values become: pgbench sends a
+ * variable as a bind parameter in prepared mode, so PostgreSQL plans the statement as it plans the
+ * gateway's (values written into the text would be planned as constants, another plan).
+ */
+function scripted(statement: SentStatement, index: number): { text: string; variables: string[] } {
+  const variables: string[] = [];
+  const text = statement.sql.replace(/\$(\d+)/g, (_, n: string) => {
+    const value = statement.params[Number(n) - 1];
+    if (value === null || value === undefined) return 'null';
+    if (!['string', 'number', 'boolean'].includes(typeof value))
+      throw new Error(`pgbench reference: a parameter of type ${typeof value} cannot be a pgbench variable`);
+    const name = `s${index}p${n}`;
+    variables.push(`${name}=${String(value as string | number | boolean)}`);
+    return `:${name}`;
+  });
+  return { text, variables };
 }
-
-/** A statement with its values written in place of its placeholders (none of ours holds a `$` else). */
-const written = ({ sql, params }: SentStatement) =>
-  sql.replace(/\$(\d+)/g, (_, n: string) => literal(params[Number(n) - 1]));
 
 /**
  * Transactions per second of pgbench running `statements` — a request's, its transaction's framing
@@ -36,9 +43,10 @@ export async function pgbenchRate(
   const dir = await mkdtemp(join(tmpdir(), 'grantgate-pgbench-'));
   try {
     const script = join(dir, 'request.sql');
+    const parts = statements.map(scripted);
     await writeFile(
       script,
-      ['\\startpipeline', ...statements.map(written).map((sql) => `${sql};`), '\\endpipeline', ''].join('\n'),
+      ['\\startpipeline', ...parts.map(({ text }) => `${text};`), '\\endpipeline', ''].join('\n'),
     );
     const { stdout } = await promisify(execFile)('pgbench', [
       '--no-vacuum',
@@ -47,6 +55,7 @@ export async function pgbenchRate(
       '--jobs=2',
       `--time=${options.seconds}`,
       `--file=${script}`,
+      ...parts.flatMap(({ variables }) => variables.map((variable) => `--define=${variable}`)),
       databaseUrl,
     ]);
     const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
