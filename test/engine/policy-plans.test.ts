@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import { APP_ROLE, prepareDatabaseSecurity } from '../../security/database/database-role.js';
