@@ -98,13 +98,7 @@ export class CompiledRead {
    * as the to-many relations are read, so the driver parses one value instead of a row per row.
    */
   rowsStatement(plan: RootPlan, root: RootRead): Statement {
-    const alias = this.nextAlias();
-    const rows = this.select(plan.model, alias, this.rowJson(plan, alias), {
-      where: [root.where?.(alias)],
-      orderBy: root.orderBy,
-      limit: root.limit,
-      offset: root.offset,
-    });
+    const rows = this.rootRows(plan, root, (alias) => this.rowJson(plan, alias));
     const statement = compileSql(sql`select to_json(array(${rows})) as "rows"`);
     return plan.refusals.size > 0 ? { ...statement, refusals: plan.refusals } : statement;
   }
@@ -115,14 +109,19 @@ export class CompiledRead {
    * parsing, completing or serialising of the rows in the gateway. The rows are `rowsStatement`'s.
    */
   answerStatement(plan: RootPlan & { answer: AnswerField[] }, root: RootRead): Statement {
+    const rows = this.rootRows(plan, root, (alias) => this.answerRow(plan, alias));
+    return { ...compileSql(sql`select to_json(array(${rows}))::text as "rows"`), answer: true };
+  }
+
+  /** `select <value> …` of the root rows of a read, each row's value made by `value` of its alias. */
+  private rootRows(plan: RootPlan, root: RootRead, value: (alias: string) => SqlFragment): SqlFragment {
     const alias = this.nextAlias();
-    const rows = this.select(plan.model, alias, this.answerRow(plan, alias), {
+    return this.select(plan.model, alias, value(alias), {
       where: [root.where?.(alias)],
       orderBy: root.orderBy,
       limit: root.limit,
       offset: root.offset,
     });
-    return { ...compileSql(sql`select to_json(array(${rows}))::text as "rows"`), answer: true };
   }
 
   /** The JSON text a statement of `answerStatement` reads. */
