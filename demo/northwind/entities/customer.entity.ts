@@ -1,10 +1,12 @@
 import { Collection } from '@mikro-orm/core';
-import { Entity, OneToMany } from '@mikro-orm/decorators/legacy';
+import { Entity, Index, OneToMany } from '@mikro-orm/decorators/legacy';
 import { ObjectType } from 'type-graphql';
 import { FloatColumn, IntColumn, NaturalId, StringColumn } from '../../../src/index.js';
 import { Order } from './order.entity.js';
 
 @Entity()
+// A tenant's customers by name: its first page is an index range, however many customers it holds.
+@Index({ properties: ['clientId', 'companyName'] })
 @ObjectType({ description: 'A customer of a tenant, identified by a short code such as ALFKI' })
 export class Customer {
   @NaturalId({ length: 16 })

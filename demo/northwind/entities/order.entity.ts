@@ -1,5 +1,5 @@
 import { Collection, type Rel } from '@mikro-orm/core';
-import { Entity, OneToMany } from '@mikro-orm/decorators/legacy';
+import { Entity, Index, OneToMany } from '@mikro-orm/decorators/legacy';
 import { ObjectType } from 'type-graphql';
 import { DateTimeColumn, FloatColumn, GeneratedId, StringColumn, ToOne } from '../../../src/index.js';
 import { Customer } from './customer.entity.js';
@@ -8,6 +8,8 @@ import { OrderDetail } from './order-detail.entity.js';
 import { Shipper } from './shipper.entity.js';
 
 @Entity()
+// A customer's latest orders: read in date order from the index, not sorted per customer.
+@Index({ properties: ['customer', 'orderDate'] })
 @ObjectType({ description: 'A customer order' })
 export class Order {
   @GeneratedId()

@@ -6,6 +6,7 @@ import { Migration20261201073518_row_security } from './Migration20261201073518_
 import { Migration20261206161735_row_security } from './Migration20261206161735_row_security.js';
 import { Migration20261206202801_row_security } from './Migration20261206202801_row_security.js';
 import { Migration20261206212444_row_security } from './Migration20261206212444_row_security.js';
+import { Migration20261207093747_sort_indexes } from './Migration20261207093747_sort_indexes.js';
 
 export const migrations = [
   { name: 'Migration20261123034734_northwind', class: Migration20261123034734_northwind },
@@ -14,4 +15,5 @@ export const migrations = [
   { name: 'Migration20261206161735_row_security', class: Migration20261206161735_row_security },
   { name: 'Migration20261206202801_row_security', class: Migration20261206202801_row_security },
   { name: 'Migration20261206212444_row_security', class: Migration20261206212444_row_security },
+  { name: 'Migration20261207093747_sort_indexes', class: Migration20261207093747_sort_indexes },
 ];
