@@ -158,31 +158,56 @@ interface KindSpec {
 }
 
 /**
- * Fails the statement where a value the scalar cannot represent is met (graphql-js answers an error
- * there too): the cast of a text that is not JSON, which names the value in the log's detail.
+ * Fails the statement where a value the response cannot hold is met (graphql-js answers an error
+ * there too): the cast of a text that is not JSON, which names the value and `why` in the log's detail.
  */
+const failing = (column: SqlFragment, why: string) =>
+  sql`(coalesce(${column}::text, 'null') || ${` ${why}`}::text)::json`;
+
 const unrepresentable = (column: SqlFragment, scalar: string) =>
-  sql`(${column}::text || ${` cannot be written as a GraphQL ${scalar}`}::text)::json`;
+  failing(column, `cannot be written as a GraphQL ${scalar}`);
 
 /**
- * A float as JavaScript writes a number: PostgreSQL's shortest digits are JavaScript's, but it
- * writes 1e+15 and 1e-05 where JavaScript writes 1000000000000000 and 0.00001 (fixed from 1e-6 to
- * 1e21: the shortest text read as numeric, its bounds judged on that text as JavaScript does), and
- * 1e-08 where it writes 1e-8; -0 is 0. From 2^53 up, where a tie between two doubles can make
- * JavaScript's digits one shorter, the text may hold one more digit than JavaScript's: the same
- * double. NaN and ±Infinity, which GraphQL's Float cannot represent, fail the statement.
+ * A float as JavaScript writes a number. PostgreSQL's shortest digits are JavaScript's, but it writes
+ * 1e+15 and 1e-05 where JavaScript writes 1000000000000000 and 0.00001 (fixed from 1e-6 to 1e21: the
+ * shortest text read as numeric, its bounds judged on that text as JavaScript does) and 1e-08 where it
+ * writes 1e-8; -0 is 0. From 2^53 up, where doubles are integers far apart, a decimal one digit
+ * shorter may lie exactly halfway between two of them: JavaScript takes it when it reads back as the
+ * same double (ties to even), PostgreSQL does not (`jsDigits`). NaN and ±Infinity, which GraphQL's
+ * Float cannot represent, fail the statement.
  */
-const floatAnswer = (column: SqlFragment) =>
-  sql.join(
+function floatAnswer(column: SqlFragment): SqlFragment {
+  const digits = jsDigits(column);
+  // The digits as JavaScript writes a number of 1e21 and more: d.ddd…e+n.
+  const integer = sql`abs(${digits})::text`;
+  const mantissa = sql`rtrim(${integer}, '0')`;
+  const exponent = sql`regexp_replace(left(${mantissa}, 1) || '.' || substr(${mantissa}, 2), '\\.$', '') || 'e+' || (length(${integer}) - 1)`;
+  return sql.join(
     [
       sql`case`,
       sql`when ${column} in ('NaN', 'Infinity', '-Infinity') then ${unrepresentable(column, 'Float')}`,
       sql`when ${column} = 0 then '0'::json`,
-      sql`when abs(${column}::text::numeric) between 1e-6 and 1e21 - 1 then to_json(${column}::text::numeric)`,
+      sql`when abs(${column}) >= 9007199254740992 and abs(${column}) < 1e21 then to_json(${digits})`,
+      sql`when abs(${column}) >= 1e21 then ((case when ${column} < 0 then '-' else '' end) || ${exponent})::json`,
+      sql`when abs(${column}::text::numeric) >= 1e-6 then to_json(${column}::text::numeric)`,
       sql`else regexp_replace(${column}::text, 'e([+-])0+(\\d)', 'e\\1\\2')::json end`,
     ],
     sql` `,
   );
+}
+
+/**
+ * A float of 2^53 or more as the integer of JavaScript's digits: PostgreSQL's shortest text, or that
+ * rounded to one significant digit less where the rounded decimal reads back as the same double (and
+ * is a double at all: the largest rounds beyond them).
+ */
+function jsDigits(column: SqlFragment): SqlFragment {
+  const exact = sql`${column}::text::numeric`;
+  const significant = sql`length(regexp_replace(split_part(${column}::text, 'e', 1), '[^0-9]', '', 'g'))`;
+  const shorter = sql`round(${exact}, ${significant} - 2 - floor(log(abs(${exact})))::int)`;
+  // Compared with the double JavaScript reads from PostgreSQL's text (a real's is not the real itself).
+  return sql`(case when abs(${shorter}) > 1.7976931348623157e308 then ${exact} when ${shorter}::float8 = ${column}::text::float8 then ${shorter} else ${exact} end)`;
+}
 
 /**
  * A timestamptz as the DateTime scalar writes it: in UTC with milliseconds (both truncate the
@@ -302,11 +327,25 @@ export const answerable = (field: AnsweredColumn, asId: boolean): boolean =>
   (field.kind !== 'DateTime' || field.column.type === 'timestamptz') &&
   (!asId || ID_KINDS.includes(field.kind));
 
-/** The column as the response writes an `answerable` field's value: an ID is always a string. */
-export function answerJson(field: AnsweredColumn, column: SqlFragment, asId: boolean): SqlFragment {
-  if (asId) return sql`${column}::text`;
+/**
+ * The column as the response writes an `answerable` field's value: an ID is always a string. A null
+ * where the field is non-null (the database has drifted from its entity) fails the statement, where
+ * graphql-js would answer an error.
+ */
+export function answerJson(
+  field: AnsweredColumn,
+  column: SqlFragment,
+  options: { asId: boolean; nonNull: boolean },
+): SqlFragment {
   const answer = KINDS[field.kind].answer;
-  return typeof answer === 'function' ? answer(column) : columnJson(field, column);
+  const value = options.asId
+    ? sql`${column}::text`
+    : typeof answer === 'function'
+      ? answer(column)
+      : columnJson(field, column);
+  return options.nonNull
+    ? sql`case when ${column} is null then ${failing(column, 'in a non-null field')} else to_json(${value}) end`
+    : value;
 }
 
 const RANGES: Record<string, [number, number]> = {

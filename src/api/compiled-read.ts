@@ -354,7 +354,7 @@ export class CompiledRead {
         'typename' in field
           ? sql`${field.typename}::text`
           : 'column' in field
-            ? answerJson(field.column, sql.id(alias, field.column.columnName), field.asId)
+            ? answerJson(field.column, sql.id(alias, field.column.columnName), field)
             : sql`(${this.relationJson(plan.model, alias, field.relation, true)})`;
       return sql`${value} as ${sql.id(field.key)}`;
     });

@@ -6,6 +6,7 @@ import {
   getNamedType,
   GraphQLError,
   type GraphQLObjectType,
+  isNonNullType,
   type GraphQLResolveInfo,
 } from 'graphql';
 import { collectSubfields } from 'graphql/execution/collectFields.js';
@@ -62,7 +63,7 @@ export interface ReadPlan {
 /** One field of a level's answer (ReadPlan.answer), by its response key. */
 export type AnswerField =
   | { key: string; typename: string }
-  | { key: string; column: ScalarFieldModel; asId: boolean }
+  | { key: string; column: ScalarFieldModel; asId: boolean; nonNull: boolean }
   | { key: string; relation: RelationRead };
 
 /**
@@ -305,9 +306,12 @@ function planLevel(
     if (scalar) {
       const readable = security.mayReadField(model.name, name);
       if (!plan.columns.includes(scalar) && readable) plan.columns.push(scalar);
-      const asId = getNamedType(type.getFields()[name]!.type).name === 'ID';
+      const fieldType = type.getFields()[name]!.type;
+      const asId = getNamedType(fieldType).name === 'ID';
       answerWith(
-        readable && answerable(scalar, asId) ? { key: responseKey, column: scalar, asId } : undefined,
+        readable && answerable(scalar, asId)
+          ? { key: responseKey, column: scalar, asId, nonNull: isNonNullType(fieldType) }
+          : undefined,
       );
       continue;
     }

@@ -19,17 +19,19 @@ export function settleResolversPlugin(): ApolloServerPlugin<RequestContext> {
             await contextValue.transaction?.close();
           } catch (error) {
             contextValue.log.error({ err: error }, 'the request transaction did not commit');
-            // A request that already failed says so; one that succeeded must not claim it was saved.
-            if (response.body.kind !== 'single' || response.body.singleResult.errors?.length) return;
-            const result = response.body.singleResult;
-            result.data = null;
-            result.errors = [
-              {
-                message: 'The changes could not be saved. Try again.',
-                extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: contextValue.requestId },
-              },
-            ];
+            // A request that succeeded must not claim it was saved; one that already failed says so.
+            if (response.body.kind === 'single' && !response.body.singleResult.errors?.length) {
+              const result = response.body.singleResult;
+              result.data = null;
+              result.errors = [
+                {
+                  message: 'The changes could not be saved. Try again.',
+                  extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: contextValue.requestId },
+                },
+              ];
+            }
           }
+          // Whatever data stands takes its answers (none where it was nulled).
           if (response.body.kind === 'single') contextValue.responses?.mark(response.body.singleResult.data);
         },
       };

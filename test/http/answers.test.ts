@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { RequestTransaction } from '../../src/db/request-transaction.js';
 import { SHAPES } from '../api/read-shapes.js';
 import { type Caller, signIn, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
@@ -43,6 +44,13 @@ const DOCUMENTS: { name: string; user: string; document: string; answered: boole
       'query { __typename o: orders(limit: 30, orderBy: [{ freight: DESC }]) { __typename ...f freight id shippedDate w: freight } } fragment f on Order { orderDate amountTotal customer { __typename id } }',
     answered: true,
   },
+  {
+    name: 'float-extremes',
+    user: 'u2',
+    document:
+      '{ high: orders(limit: 6, orderBy: [{ freight: DESC }]) { id freight } low: orders(limit: 2, orderBy: [{ freight: ASC }]) { id freight } }',
+    answered: true,
+  },
   // Several root fields: answered ones, a count, an aggregate and a connection that graphql-js
   // completes, a by-key field that finds nothing, one refused (BAD_USER_INPUT) beside them.
   {
@@ -66,6 +74,15 @@ let url: string;
 let callerOf: (user: string) => Caller;
 beforeAll(async () => {
   t = await startTestGateway();
+  // Floats of 2^53 and more, whose shortest digits JavaScript may write one shorter than PostgreSQL
+  // (a decimal halfway between two doubles), and past 1e21, where both write an exponent: on orders
+  // of u2's tenant, whose `kinds-and-names` and `float-extremes` read them.
+  await t.db.sql.query(`update "order" set freight = v.freight from (values
+      (1, 74373165526024200::float8), (2, 41057267764077060), (3, 9007199254740993), (4, 1.5e21),
+      (5, -2.5e22), (6, 1.7976931348623157e308)) as v(n, freight),
+    (select o.id, row_number() over (order by o.id) as n from "order" o
+      join customer c on c.id = o.customer_id where c.client_id = 2) as tenant_orders
+    where tenant_orders.n = v.n and "order".id = tenant_orders.id`);
   url = await t.gateway.listen(0, '127.0.0.1');
   callerOf = await signIn(t, [...new Set(DOCUMENTS.map((each) => each.user))]);
 });
@@ -108,6 +125,49 @@ describe('answers from PostgreSQL over HTTP', () => {
     const body = JSON.parse((await post(document, callerOf('u1'), true)).body) as Record<string, unknown>;
     expect(body.data).toBeNull();
     expect(JSON.stringify(body)).not.toContain('@grantgate:');
+  });
+
+  it('answers go into the data that stands when the transaction’s end fails after an error', async () => {
+    // The transaction ends (its connection goes back to the pool), and then its end is reported failed.
+    const end = RequestTransaction.prototype.close;
+    const failing = async function (this: RequestTransaction) {
+      await end.call(this);
+      throw new Error('lost');
+    };
+    const close = vi.spyOn(RequestTransaction.prototype, 'close').mockImplementationOnce(failing);
+    try {
+      const document = '{ a: customers(limit: 2, orderBy: [{ id: ASC }]) { id } f: order(id: "x") { id } }';
+      const fromDatabase = await post(document, callerOf('u1'), true);
+      close.mockImplementationOnce(failing);
+      const completed = await post(document, callerOf('u1'), false);
+      expect(fromDatabase.body).toBe(completed.body);
+      const body = JSON.parse(fromDatabase.body) as { data: { a: unknown[] }; errors: unknown[] };
+      expect(body.data.a).toHaveLength(2);
+      expect(body.errors).toHaveLength(1);
+    } finally {
+      close.mockRestore();
+    }
+  });
+
+  it('a null in a field the schema says is non-null is an error, not a null (a database drifted from its entity)', async () => {
+    await t.db.sql.query(`alter table customer alter column company_name drop not null;
+      update customer set company_name = null where id = (select min(id) from customer where client_id = 1)`);
+    try {
+      const document = '{ customers(limit: 2, orderBy: [{ id: ASC }]) { id companyName } }';
+      for (const answers of [true, false]) {
+        const body = JSON.parse((await post(document, callerOf('u1'), answers)).body) as Record<
+          string,
+          unknown
+        >;
+        expect(body.data).toBeNull();
+        expect(body.errors).toEqual([
+          expect.objectContaining({ extensions: expect.objectContaining({ code: 'INTERNAL_SERVER_ERROR' }) }),
+        ]);
+      }
+    } finally {
+      await t.db.sql.query(`update customer set company_name = 'Restored' where company_name is null;
+        alter table customer alter column company_name set not null`);
+    }
   });
 
   it('a value that looks like the answer token stays a value', async () => {
