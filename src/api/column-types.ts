@@ -171,42 +171,50 @@ const unrepresentable = (column: SqlFragment, scalar: string) =>
  * A float as JavaScript writes a number. PostgreSQL's shortest digits are JavaScript's, but it writes
  * 1e+15 and 1e-05 where JavaScript writes 1000000000000000 and 0.00001 (fixed from 1e-6 to 1e21: the
  * shortest text read as numeric, its bounds judged on that text as JavaScript does) and 1e-08 where it
- * writes 1e-8; -0 is 0. From 2^53 up, where doubles are integers far apart, a decimal one digit
- * shorter may lie exactly halfway between two of them: JavaScript takes it when it reads back as the
- * same double (ties to even), PostgreSQL does not (`jsDigits`). NaN and ±Infinity, which GraphQL's
- * Float cannot represent, fail the statement.
+ * writes 1e-8; -0 is 0. From 2^53 up see `largeFloat`. NaN and ±Infinity, which GraphQL's Float
+ * cannot represent, fail the statement.
  */
-function floatAnswer(column: SqlFragment): SqlFragment {
-  const digits = jsDigits(column);
-  // The digits as JavaScript writes a number of 1e21 and more: d.ddd…e+n.
-  const integer = sql`abs(${digits})::text`;
-  const mantissa = sql`rtrim(${integer}, '0')`;
-  const exponent = sql`regexp_replace(left(${mantissa}, 1) || '.' || substr(${mantissa}, 2), '\\.$', '') || 'e+' || (length(${integer}) - 1)`;
-  return sql.join(
+const floatAnswer = (column: SqlFragment) =>
+  sql.join(
     [
       sql`case`,
       sql`when ${column} in ('NaN', 'Infinity', '-Infinity') then ${unrepresentable(column, 'Float')}`,
       sql`when ${column} = 0 then '0'::json`,
-      sql`when abs(${column}) >= 9007199254740992 and abs(${column}) < 1e21 then to_json(${digits})`,
-      sql`when abs(${column}) >= 1e21 then ((case when ${column} < 0 then '-' else '' end) || ${exponent})::json`,
+      sql`when abs(${column}) >= 9007199254740992 then ${largeFloat(column)}`,
       sql`when abs(${column}::text::numeric) >= 1e-6 then to_json(${column}::text::numeric)`,
-      sql`else regexp_replace(${column}::text, 'e([+-])0+(\\d)', 'e\\1\\2')::json end`,
+      sql`else regexp_replace(${column}::text, 'e-0*', 'e-')::json end`,
     ],
     sql` `,
   );
-}
 
 /**
- * A float of 2^53 or more as the integer of JavaScript's digits: PostgreSQL's shortest text, or that
- * rounded to one significant digit less where the rounded decimal reads back as the same double (and
- * is a double at all: the largest rounds beyond them).
+ * A float of 2^53 or more (PostgreSQL writes d.ddd…e+n) as JavaScript writes it: an integer below
+ * 1e21, d.ddd…e+n from there. Doubles are integers far apart there, and a decimal one digit shorter
+ * than PostgreSQL's may read back as the same double (lying halfway to the next, or at a bound
+ * PostgreSQL's shortest digits exclude): JavaScript writes that one (unless it carries into another
+ * power of ten, or past the largest double). Computed in a subquery, so that the mantissa is written
+ * once (the branch is rare; the statement's length is not).
  */
-function jsDigits(column: SqlFragment): SqlFragment {
-  const exact = sql`${column}::text::numeric`;
-  const significant = sql`length(regexp_replace(split_part(${column}::text, 'e', 1), '[^0-9]', '', 'g'))`;
-  const shorter = sql`round(${exact}, ${significant} - 2 - floor(log(abs(${exact})))::int)`;
-  // Compared with the double JavaScript reads from PostgreSQL's text (a real's is not the real itself).
-  return sql`(case when abs(${shorter}) > 1.7976931348623157e308 then ${exact} when ${shorter}::float8 = ${column}::text::float8 then ${shorter} else ${exact} end)`;
+function largeFloat(column: SqlFragment): SqlFragment {
+  const mantissa = sql`split_part(${column}::text, 'e', 1)`;
+  const shorter = sql`round(${mantissa}::numeric, length(${mantissa}) - 4 + (${column} > 0)::int)`;
+  const scale = sql`('1e' || split_part(${column}::text, 'e', 2))::numeric`;
+  const chosen = sql.join(
+    [
+      sql`case when abs(${shorter}) >= 10 or abs(${shorter} * ${scale}) > 1.7976931348623157e308`,
+      sql`then ${mantissa}::numeric when (${shorter} * ${scale})::float8 = ${column}::text::float8`,
+      sql`then ${shorter} else ${mantissa}::numeric end`,
+    ],
+    sql` `,
+  );
+  return sql.join(
+    [
+      sql`(select case when abs(f.m) * f.s < 1e21 then to_json(trim_scale(f.m * f.s))`,
+      sql`else (trim_scale(f.m)::text || 'e+' || log(f.s)::int)::json end`,
+      sql`from (select ${chosen} as m, ${scale} as s) as f)`,
+    ],
+    sql` `,
+  );
 }
 
 /**
@@ -327,25 +335,22 @@ export const answerable = (field: AnsweredColumn, asId: boolean): boolean =>
   (field.kind !== 'DateTime' || field.column.type === 'timestamptz') &&
   (!asId || ID_KINDS.includes(field.kind));
 
-/**
- * The column as the response writes an `answerable` field's value: an ID is always a string. A null
- * where the field is non-null (the database has drifted from its entity) fails the statement, where
- * graphql-js would answer an error.
- */
-export function answerJson(
-  field: AnsweredColumn,
-  column: SqlFragment,
-  options: { asId: boolean; nonNull: boolean },
-): SqlFragment {
+/** The column as the response writes an `answerable` field's value: an ID is always a string. */
+export function answerJson(field: AnsweredColumn, column: SqlFragment, asId: boolean): SqlFragment {
+  if (asId) return sql`${column}::text`;
   const answer = KINDS[field.kind].answer;
-  const value = options.asId
-    ? sql`${column}::text`
-    : typeof answer === 'function'
-      ? answer(column)
-      : columnJson(field, column);
-  return options.nonNull
-    ? sql`case when ${column} is null then ${failing(column, 'in a non-null field')} else to_json(${value}) end`
-    : value;
+  return typeof answer === 'function' ? answer(column) : columnJson(field, column);
+}
+
+/**
+ * `row` (an answer's JSON of one row) unless one of `nonNull`, the columns of its fields the schema
+ * says are non-null, is null (the database drifted from its entity): then the statement fails, where
+ * graphql-js would answer an error. One test per row, not a case per column: statements stay short.
+ */
+export function nonNullChecked(row: SqlFragment, nonNull: SqlFragment[]): SqlFragment {
+  if (nonNull.length === 0) return row;
+  const nulls = sql`num_nulls(${sql.join(nonNull)})`;
+  return sql`case when ${nulls} = 0 then ${row} else ${failing(sql`${nulls}`, 'null values in non-null fields')} end`;
 }
 
 const RANGES: Record<string, [number, number]> = {

@@ -13,7 +13,7 @@ import { selectBound } from '../db/bound-query.js';
 import { REQUEST_WORK_MEM, SERVER_WORK_MEM, setLocal } from '../db/request-transaction.js';
 import { aggregateJson, type AggregateSelection, COUNT } from './aggregates.js';
 import { type GroupKey } from './aggregate-arguments.js';
-import { answerJson, columnJson } from './column-types.js';
+import { answerJson, columnJson, nonNullChecked } from './column-types.js';
 import { type EntityModel, type ToManyModel } from './entity-model.js';
 import { toManyLink, toOneLink } from './relation-links.js';
 import { SortDirection } from './inputs/entity-inputs.js';
@@ -349,18 +349,23 @@ export class CompiledRead {
    * JSON in the order of its columns, as JSON.stringify does (json_build_object puts spaces around).
    */
   private answerRow(plan: ReadPlan, alias: string): SqlFragment {
+    const nonNull: SqlFragment[] = [];
     const fields = plan.answer!.map((field) => {
-      const value =
-        'typename' in field
-          ? sql`${field.typename}::text`
-          : 'column' in field
-            ? answerJson(field.column, sql.id(alias, field.column.columnName), field)
-            : sql`(${this.relationJson(plan.model, alias, field.relation, true)})`;
+      let value: SqlFragment;
+      if ('typename' in field) value = sql`${field.typename}::text`;
+      else if ('column' in field) {
+        const column = sql.id(alias, field.column.columnName);
+        if (field.nonNull) nonNull.push(column);
+        value = answerJson(field.column, column, field.asId);
+      } else value = sql`(${this.relationJson(plan.model, alias, field.relation, true)})`;
       return sql`${value} as ${sql.id(field.key)}`;
     });
     // `.*`: the whole row, even where a response key names a column `answer` as well.
     const answer = this.nextAlias();
-    return sql`(select row_to_json(${sql.id(answer)}.*) from (select ${sql.join(fields)}) as ${sql.id(answer)})`;
+    return nonNullChecked(
+      sql`(select row_to_json(${sql.id(answer)}.*) from (select ${sql.join(fields)}) as ${sql.id(answer)})`,
+      nonNull,
+    );
   }
 
   /** A relation's value with its parent row: rows of `rowJson`, or of `answerRow` for an answer. */
