@@ -4,18 +4,20 @@ import { type AuthUser } from '../../auth-providers/auth-provider.js';
 import { APP_ROLE, prepareDatabaseSecurity } from '../../security/database/database-role.js';
 import { policyStatements } from '../../security/system/database-policies.js';
 import { compileSql, sql } from '../../security/system/sql-fragment.js';
-import { REQUEST_WORK_MEM } from '../../src/db/request-transaction.js';
+import { RequestSecurity } from '../../security/system/request-security.js';
+import { REQUEST_WORK_MEM, requestSettings } from '../../src/db/request-transaction.js';
 import { type FixtureDatabase, openFixtureDatabase, READERS } from './fixtures.js';
 
 /**
  * The policies in the forms PostgreSQL plans well, asserted on the plan's shape (EXPLAIN ANALYZE),
- * never on its time, in both layers (the database's policies alone, the gateway's filter alone): the
- * request's settings are read once per statement (InitPlans), and a count through a scope hashes the
- * visible parents once rather than looking each row's parent up. The gateway's filter also reads a
- * page with each row's parent looked up by its key, not the tenant's parents hashed. The engine's
- * fixture, grown to 10 000 accounts of 10 tenants, nine in ten of them tenant 1's (skewed, as tenants
- * are), and 50 000 invoices, so that the planner has choices to make: tenant 1's accounts are too many
- * to hash within the request's work_mem.
+ * never on its time, in both layers (the database's policies alone, the gateway's filter alone), under
+ * the request's settings: the request's settings are read once per statement (InitPlans), a
+ * count through a scope hashes the visible parents once rather than looking each row's parent up,
+ * and a page looks each row's parent up by its key rather than hashing the tenant's parents. The
+ * engine's fixture, grown to 10 000 accounts of 10 tenants, nine in ten of them tenant 1's (skewed, as
+ * tenants are), and 50 000 invoices, so that the planner has choices to make: it takes tenant 1's
+ * accounts for a tenth of them (its setting's value is not the planner's to see), and would hash
+ * them for a page at twice the request's work_mem (hash_mem_multiplier).
  */
 let f: FixtureDatabase;
 const tenant = READERS.find((reader) => reader.label === 'tenant 1')!.user;
@@ -93,18 +95,28 @@ function gatewayRead(user: AuthUser, select: string, tail = '') {
   return compileSql(sql`select ${sql.raw(select)} from invoice as i where ${rows} ${sql.raw(tail)}`);
 }
 
+/**
+ * The settings a request of `tenant` runs with (src/db/request-transaction.ts: its identity, jit,
+ * plan_cache_mode, hash_mem_multiplier), with `workMem` for work_mem (a count has the server's own).
+ */
+const requestWith = (workMem: string): [string, string][] =>
+  requestSettings(new RequestSecurity(f.model, tenant), {}).map(([name, value]) => [
+    name,
+    name === 'work_mem' ? workMem : value,
+  ]);
+
 const layers = [
   {
     layer: 'the database’s policies',
     run: (query: { sql: string; params: readonly unknown[] }, workMem: string) =>
-      explain(query, [...f.model.databaseSettings(tenant), ['work_mem', workMem]], APP_ROLE),
+      explain(query, requestWith(workMem), APP_ROLE),
     count: () => countInvoices,
     page: () => pageOfInvoices,
   },
   {
     layer: 'the gateway’s filter',
     run: (query: { sql: string; params: readonly unknown[] }, workMem: string) =>
-      explain(query, [['work_mem', workMem]]),
+      explain(query, requestWith(workMem)),
     count: () => gatewayRead(tenant, 'count(*)'),
     page: () => gatewayRead(tenant, 'i.id', 'order by i.id limit 50'),
   },
@@ -131,15 +143,9 @@ describe.each(layers)('$layer', ({ run, count, page }) => {
     for (const node of accounts) expect(node['Actual Loops']).toBe(1);
     expect([...nodes(plan)].some(({ node }) => node.Filter?.includes('hashed SubPlan'))).toBe(true);
   });
-});
 
-describe('the gateway’s filter, for a page', () => {
-  const gateway = layers[1]!;
-  // The gateway's filter alone: the database's policy names the tenant through a setting whose value
-  // the planner does not see, estimates a tenth of the accounts, and hashes them all for a page too
-  // (issue 29's notes: the next step for the database layer).
   it('reads a page of invoices with each one’s account looked up by its key, not the tenant’s accounts hashed', async () => {
-    const plan = await gateway.run(gateway.page(), REQUEST_WORK_MEM);
+    const plan = await run(page(), REQUEST_WORK_MEM);
     const accounts = reading(plan, 'account');
     expect(accounts.length).toBeGreaterThan(0);
     for (const node of accounts) {
