@@ -43,6 +43,7 @@ import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { loginAs, startGatewayProcess } from '../test/helpers/gateway-process.js';
 import { AFTER, afterFirstPage } from './connection-page.js';
+import { pickShapes } from './shape-line.js';
 import { driveGraphql, median } from './drive-graphql.js';
 
 const { values } = parseArgs({
@@ -229,15 +230,7 @@ const SHAPES: Shape[] = [
   },
 ];
 
-const shapes = values.shapes
-  ? values.shapes.split(',').map((id) => SHAPES.find((shape) => shape.id === id.trim().toUpperCase()))
-  : SHAPES;
-if (shapes.some((shape) => !shape)) {
-  console.error(
-    `--shapes takes ${SHAPES.map((shape) => shape.id).join(', ')} separated by commas (got "${values.shapes}")`,
-  );
-  process.exit(1);
-}
+const shapes = pickShapes(SHAPES, values.shapes);
 
 const peerDir = values['peer-dir'];
 const plugins = preparePeer(values['peer-source'], peerDir);
@@ -372,7 +365,7 @@ console.log(
   `${values.connections} connections, ${values.rounds} interleaved rounds of 2 s warm-up + ${values.duration} s`,
 );
 console.log('shape  gateway req/s  p50 ms | PostGraphile req/s  p50 ms | ratio');
-for (const shape of shapes as Shape[]) {
+for (const shape of shapes) {
   const ours = await gatewayToken(shape.user);
   const gatewayQuery = await afterFirstPage(
     shape.gateway,

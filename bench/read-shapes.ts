@@ -37,7 +37,7 @@ import { AFTER, afterFirstPage } from './connection-page.js';
 import { driveGraphql, median } from './drive-graphql.js';
 import { pgbenchRate } from './pgbench-reference.js';
 import { postCountingSql as post } from './post-counting-sql.js';
-import { SHAPE_HEADER, shapeLine } from './shape-line.js';
+import { pickShapes, SHAPE_HEADER, shapeLine } from './shape-line.js';
 
 const { values } = parseArgs({
   options: {
@@ -126,17 +126,9 @@ const SHAPES = [
   },
 ];
 
-const picked = values.shapes
-  ? values.shapes.split(',').map((id) => SHAPES.find((shape) => shape.id === id.trim().toUpperCase()))
-  : SHAPES;
-if (picked.some((shape) => !shape)) {
-  console.error(
-    `--shapes takes ${SHAPES.map((shape) => shape.id).join(', ')} separated by commas (got "${values.shapes}")`,
-  );
-  process.exit(1);
-}
+const picked = pickShapes(SHAPES, values.shapes);
 /** With --skewed, what u1 (the large tenant) asks is asked by u2 (a small one) as well. */
-const shapes = (picked as typeof SHAPES).flatMap((shape) =>
+const shapes = picked.flatMap((shape) =>
   values.skewed && shape.user === 'u1' ? [shape, { ...shape, id: `${shape.id}'`, user: 'u2' }] : [shape],
 );
 const rounds = Number(values.rounds);

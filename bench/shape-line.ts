@@ -25,3 +25,19 @@ export function shapeLine(
 ): string {
   return `${shape.id.padEnd(5)}  ${shape.user.padEnd(4)}  ${String(countRows(measured.data)).padStart(7)}  ${`${measured.statements} (+ ${measured.framing})`.padEnd(24)}  ${measured.rps.toFixed(0).padStart(7)}  ${String(measured.p50).padStart(7)}  ${shape.what}${measured.bad ? `  (${measured.bad} failed or different answers)` : ''}`;
 }
+
+/**
+ * The shapes `--shapes` names (`S3,X1`; all of them when it is not given), or the exit with the ones
+ * there are when it names another.
+ */
+export function pickShapes<Shape extends { id: string }>(all: Shape[], option: string | undefined): Shape[] {
+  if (!option) return all;
+  const picked = option.split(',').map((id) => all.find((shape) => shape.id === id.trim().toUpperCase()));
+  if (picked.some((shape) => !shape)) {
+    console.error(
+      `--shapes takes ${all.map((shape) => shape.id).join(', ')} separated by commas (got "${option}")`,
+    );
+    process.exit(1);
+  }
+  return picked as Shape[];
+}

@@ -71,18 +71,16 @@ export async function setLocal(em: EntityManager, settings: [string, string][]):
  * The text of `setLocal`'s statement for `count` settings, compiled once per count: every request
  * sends one, and compiling it anew was a few per cent of a small read's CPU.
  */
-const settingsSql = (() => {
-  const compiled = new Map<number, string>();
-  return (count: number): string => {
-    let text = compiled.get(count);
-    if (text === undefined) {
-      const calls = Array.from({ length: count }, () => sql`set_config(${''}, ${''}, true)`);
-      text = compileSql(sql`select ${sql.join(calls)}`).sql;
-      compiled.set(count, text);
-    }
-    return text;
-  };
-})();
+const settingsTexts = new Map<number, string>();
+function settingsSql(count: number): string {
+  let text = settingsTexts.get(count);
+  if (text === undefined) {
+    const calls = Array.from({ length: count }, () => sql`set_config(${''}, ${''}, true)`);
+    text = compileSql(sql`select ${sql.join(calls)}`).sql;
+    settingsTexts.set(count, text);
+  }
+  return text;
+}
 
 /**
  * One transaction per authenticated request, opened by the first data field and committed when every
