@@ -11,6 +11,14 @@ const duration = z
   )
   .refine((seconds) => seconds > 0, 'must be longer than zero');
 
+/** A duration that may be zero (`0s`: none). */
+const durationOrNone = z
+  .string()
+  .regex(/^\d+[smhd]$/, 'must be a duration such as 0s, 5s or 1m')
+  .transform(
+    (text) => Number(text.slice(0, -1)) * DURATION_UNITS[text.slice(-1) as keyof typeof DURATION_UNITS],
+  );
+
 const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// connection URL')
@@ -109,6 +117,7 @@ const environmentSchema = z
     DB_PREPARED_MEMORY: mebibytes.default(32),
     DB_PREPARED_MEMORY_TOTAL: mebibytes.default(256),
     REQUEST_TIMEOUT: duration.default(30),
+    SHUTDOWN_GRACE: optional(durationOrNone),
     MAX_RESULT_OBJECTS: z
       .string()
       .regex(/^\d+$/, 'must be a whole number of at least 1')
@@ -168,6 +177,11 @@ export interface Config {
   dbPreparedMemoryTotalMiB: number;
   /** A request still running after this many seconds has its queries cancelled and fails. */
   requestTimeoutSeconds: number;
+  /**
+   * After SIGTERM, how long `/readyz` answers 503 while the listener still serves, so that a proxy
+   * notices before the listener closes: 5 s in production, none otherwise (SPEC §12).
+   */
+  shutdownGraceSeconds: number;
   /** MAX_RESULT_OBJECTS: a document whose worst-case result is larger is refused before it runs. */
   maxResultObjects: number;
   /** TRUST_PROXY as Express's `trust proxy`; absent, X-Forwarded-For is ignored. */
@@ -215,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPreparedMemoryMiB: e.DB_PREPARED_MEMORY,
     dbPreparedMemoryTotalMiB: e.DB_PREPARED_MEMORY_TOTAL,
     requestTimeoutSeconds: e.REQUEST_TIMEOUT,
+    shutdownGraceSeconds: e.SHUTDOWN_GRACE ?? (e.NODE_ENV === 'production' ? 5 : 0),
     maxResultObjects: e.MAX_RESULT_OBJECTS,
     trustProxy: e.TRUST_PROXY,
   };

@@ -1,7 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
@@ -18,6 +17,7 @@ import { documentLimits } from './http/document-limits.js';
 import { ResponseSplices } from './http/response-splices.js';
 import { graphqlEndpoint } from './http/graphql-endpoint.js';
 import { healthRoutes } from './http/health.js';
+import { HttpDrain } from './http/http-drain.js';
 import { assetRoutes } from './http/pages/assets-routes.js';
 import { consoleRoutes } from './http/pages/console-routes.js';
 import { explorerRoutes } from './http/pages/explorer-routes.js';
@@ -35,8 +35,12 @@ export interface Gateway {
   httpServer: Server;
   /** Starts listening; resolves with the GraphQL endpoint's URL. */
   listen(port: number, host: string): Promise<string>;
-  /** Stops accepting requests, lets the in-flight ones finish, then closes the auth and ORM pools. */
-  stop(): Promise<void>;
+  /**
+   * Drains, then stops (SPEC §12, src/http/http-drain.ts): for `graceMs` `/readyz` answers 503 while
+   * every request is still served; then the listener closes, responses close their connections, the
+   * in-flight requests finish, and the auth and ORM pools close.
+   */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export interface GatewaySettings {
@@ -74,6 +78,13 @@ export async function createGateway(options: {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
+  // Longer than a proxy keeps an idle upstream connection (nginx: 60 s): the side that closes an idle
+  // connection should be the one that would send the next request on it, or the two race and a
+  // request sent as the gateway closes is lost. Headers must be allowed as long, or Node closes first.
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
+  const drain = new HttpDrain(httpServer);
+  app.use(drain.closeConnectionsWhenClosing);
   const schema = await buildGatewaySchema(orm, options.requestContext.model);
   const apollo = new ApolloServer<RequestContext>({
     schema,
@@ -86,7 +97,6 @@ export async function createGateway(options: {
     parseOptions: limits.parseOptions,
     validationRules: limits.validationRules,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
       settleResolversPlugin(),
       requestLoggingPlugin(),
       // The gateway sets no cache hints; Apollo's default cache-control plugin would still hook every
@@ -120,7 +130,7 @@ export async function createGateway(options: {
       ),
     ),
   );
-  app.use(healthRoutes(orm));
+  app.use(healthRoutes(orm, () => drain.draining));
   app.use(authRoutes(auth));
   app.use(assetRoutes());
   // The offline explorer shows the schema, so it is there exactly when introspection is.
@@ -151,8 +161,10 @@ export async function createGateway(options: {
           resolve(`http://${shownHost}:${address.port}/graphql`);
         });
       }),
-    stop: () =>
+    stop: (graceMs = 0) =>
       (stopping ??= (async () => {
+        // Every connection has ended before Apollo stops: it would refuse what is still in flight.
+        if (httpServer.listening) await drain.drain(graceMs, requestTimeoutMs);
         await apollo.stop();
         await options.auth.close();
         await orm.close();

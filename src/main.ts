@@ -1,7 +1,8 @@
 /**
  * `npm start`: configuration → a free PORT → the domain → database (DATABASE_URL or the embedded one)
- * → migrations → seed → GraphQL on HOST:PORT. SIGINT/SIGTERM drain in-flight requests, close the pool and stop the
- * embedded database before exiting.
+ * → migrations → seed → GraphQL on HOST:PORT. SIGINT/SIGTERM: `/readyz` answers 503 for SHUTDOWN_GRACE
+ * while requests are still served, then the listener closes, in-flight requests finish, the pool
+ * closes and the embedded database stops, and the process exits 0.
  */
 import { AuthProviderRefusal } from '../auth-providers/auth-provider.js';
 import { assembleGateway } from './assemble.js';
@@ -17,8 +18,11 @@ import { createLogger } from './logger.js';
 import { startBanner } from './start-banner.js';
 import { SecurityDeclarationError } from '../security/system/declaration-checks.js';
 
-/** A shutdown that takes longer than this (a stuck request, a hung database) is cut short. */
-const SHUTDOWN_GRACE_MS = 15_000;
+/**
+ * A shutdown that takes longer than its grace, a request's deadline and this (a hung database) is cut
+ * short.
+ */
+const SHUTDOWN_MARGIN_MS = 5_000;
 
 const config = loadConfigOrExit();
 
@@ -27,22 +31,29 @@ const startedAt = performance.now();
 let database: Database | undefined;
 let gateway: Gateway | undefined;
 
-async function stopEverything() {
-  await gateway?.stop();
+async function stopEverything(graceMs: number) {
+  await gateway?.stop(graceMs);
   await database?.close();
 }
 
 let shuttingDown = false;
-async function shutdown(reason: string, exitCode: number) {
+/** `graceMs`: how long a gateway that serves is kept serving while `/readyz` answers 503. */
+async function shutdown(reason: string, exitCode: number, graceMs = 0) {
   if (shuttingDown) return;
   shuttingDown = true;
-  log.info({ reason }, 'shutting down: draining in-flight requests');
+  log.info(
+    { reason, graceMs },
+    gateway && graceMs > 0
+      ? `shutting down: /readyz answers 503; the listener closes in ${graceMs} ms, then in-flight requests finish`
+      : 'shutting down: draining in-flight requests',
+  );
+  const limitMs = graceMs + config.requestTimeoutSeconds * 1000 + SHUTDOWN_MARGIN_MS;
   setTimeout(() => {
-    log.error(`shutdown took longer than ${SHUTDOWN_GRACE_MS} ms; exiting anyway`);
+    log.error(`shutdown took longer than ${limitMs} ms; exiting anyway`);
     process.exit(1);
-  }, SHUTDOWN_GRACE_MS).unref();
+  }, limitMs).unref();
   try {
-    await stopEverything();
+    await stopEverything(graceMs);
     log.info('stopped');
   } catch (error) {
     log.error({ err: error }, 'unclean shutdown');
@@ -52,7 +63,7 @@ async function shutdown(reason: string, exitCode: number) {
   process.exit(exitCode);
 }
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(signal, () => void shutdown(signal, 0));
+  process.on(signal, () => void shutdown(signal, 0, config.shutdownGraceSeconds * 1000));
 }
 
 try {

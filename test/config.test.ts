@@ -28,6 +28,7 @@ describe('configuration', () => {
       dbPreparedMemoryMiB: 32,
       dbPreparedMemoryTotalMiB: 256,
       requestTimeoutSeconds: 30,
+      shutdownGraceSeconds: 0,
       maxResultObjects: 100_000,
     });
   });
@@ -56,6 +57,7 @@ describe('configuration', () => {
       DB_PREPARED_MEMORY: '16',
       DB_PREPARED_MEMORY_TOTAL: '128',
       REQUEST_TIMEOUT: '2m',
+      SHUTDOWN_GRACE: '10s',
       GRAPHQL_INTROSPECTION: 'true',
     });
     expect(config).toMatchObject({
@@ -80,15 +82,21 @@ describe('configuration', () => {
       dbPreparedMemoryMiB: 16,
       dbPreparedMemoryTotalMiB: 128,
       requestTimeoutSeconds: 120,
+      shutdownGraceSeconds: 10,
       introspection: true,
     });
   });
 
-  it('seeds nothing and hides the schema by default in production', () => {
+  it('seeds nothing, hides the schema and drains for 5 s by default in production', () => {
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(40) })).toMatchObject({
       seed: 'none',
       introspection: false,
+      shutdownGraceSeconds: 5,
     });
+    expect(
+      loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(40), SHUTDOWN_GRACE: '0s' })
+        .shutdownGraceSeconds,
+    ).toBe(0);
     expect(
       loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(40), GRAPHQL_INTROSPECTION: 'true' })
         .introspection,
@@ -144,6 +152,10 @@ describe('configuration', () => {
       'Invalid configuration: REQUEST_TIMEOUT must be a duration such as 30s, 15m, 12h or 7d (got "30")',
     ],
     [{ REDIS_URL: 'localhost:6379' }, 'Invalid configuration: REDIS_URL must be a redis:// or rediss:// URL'],
+    [
+      { SHUTDOWN_GRACE: '5' },
+      'Invalid configuration: SHUTDOWN_GRACE must be a duration such as 0s, 5s or 1m (got "5")',
+    ],
   ])('refuses %o with one line naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
     try {

@@ -1,6 +1,7 @@
 /**
  * The first step of `npm test` (its `pretest` script): the programs the tests run that npm cannot
- * bring — OpenLDAP's slapd, redis-server and Debian's chromium. Root on Debian or Ubuntu installs the
+ * bring — OpenLDAP's slapd, redis-server, Debian's chromium, and the fleet's nginx, PgBouncer and
+ * Prometheus (test/fleet/). Root on Debian or Ubuntu installs the
  * missing ones with apt-get; anyone else is stopped at once with the one command to run, rather than
  * minutes later by failing tests.
  */
@@ -9,7 +10,7 @@ import { existsSync } from 'node:fs';
 
 interface Program {
   name: string;
-  /** Where the tests look for it (test/helpers/slapd.ts, redis-server.ts, test/pages/browser.test.ts). */
+  /** Where the tests look for it (test/helpers/slapd.ts, redis-server.ts, nginx.ts, …, test/pages/browser.test.ts). */
   paths: string[];
   packages: string[];
 }
@@ -26,6 +27,13 @@ const PROGRAMS: Program[] = [
     packages: ['redis-server'],
   },
   { name: 'chromium', paths: [process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'], packages: ['chromium'] },
+  { name: 'nginx', paths: ['/usr/sbin/nginx', '/usr/local/sbin/nginx'], packages: ['nginx-light'] },
+  { name: 'pgbouncer', paths: ['/usr/sbin/pgbouncer', '/usr/local/bin/pgbouncer'], packages: ['pgbouncer'] },
+  {
+    name: 'prometheus',
+    paths: ['/usr/bin/prometheus', '/usr/local/bin/prometheus'],
+    packages: ['prometheus'],
+  },
 ];
 
 const missing = () => PROGRAMS.filter((program) => !program.paths.some((path) => existsSync(path)));

@@ -16,8 +16,7 @@ import { runProjectCli } from '../helpers/project-cli.js';
 /**
  * `npm start` on the embedded database after the gateway died without stopping PostgreSQL (SIGKILL,
  * OOM). The cases run in order on one data directory, each starting from what the previous left.
- * Only the gateway is killed, never the launcher in front of it (tsx runs the gateway as its child):
- * the gateway is the parent of the postmaster, whose pid PostgreSQL writes into postmaster.pid.
+ * The gateway is the parent of the postmaster, whose pid PostgreSQL writes into postmaster.pid.
  */
 let home: string;
 let clusterDir: string;
@@ -38,10 +37,10 @@ afterAll(async () => {
   await Promise.all(
     gateways.map(async (gateway) => {
       const stopped = await Promise.race([gateway.stop(), sleep(20_000).then(() => 'hung')]);
-      if (stopped === 'hung' && gateway.launcherPid) kill(gateway.launcherPid);
+      if (stopped === 'hung' && gateway.pid) kill(gateway.pid);
     }),
   );
-  // … then whatever a failed case left behind: a gateway or server that outlived its launcher.
+  // … then whatever a failed case left behind: a server that outlived its gateway.
   const postmaster = await postmasterPid().catch(() => undefined);
   if (postmaster !== undefined) strays.add(postmaster);
   for (const pid of strays) kill(pid);

@@ -1,3 +1,4 @@
+import { Agent, request } from 'node:http';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -59,5 +60,56 @@ describe('SIGTERM', () => {
     });
     expect(await exited).toBe(0);
     expect(gateway.output()).toMatch(/"msg":"stopped"/);
+  }, 60_000);
+});
+
+/** One request on `agent`'s kept-alive connection; its status, its Connection header and its body. */
+function get(url: string, agent: Agent): Promise<{ status: number; connection?: string; body: string }> {
+  return new Promise((done, failed) => {
+    request(url, { agent }, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk));
+      response.on('end', () =>
+        done({ status: response.statusCode!, connection: response.headers.connection, body }),
+      );
+    })
+      .on('error', failed)
+      .end();
+  });
+}
+
+describe('SIGTERM with SHUTDOWN_GRACE', () => {
+  it('answers /readyz 503 at once and serves until the grace ends; then refuses connections and closes kept-alive ones after their next response', async () => {
+    const graced = startGatewayProcess({ DATABASE_URL: db.url, SHUTDOWN_GRACE: '3s' });
+    const base = new URL(await graced.url).origin;
+    const keptAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+    const fresh = new Agent({ keepAlive: false });
+    try {
+      const before = await get(`${base}/readyz`, keptAlive);
+      expect([before.status, before.connection]).toEqual([200, 'keep-alive']);
+
+      const exited = graced.stop();
+      await graced.waitForOutput(/the listener closes in 3000 ms/);
+      // Taken out of rotation, still serving on the same connection and on new ones.
+      const draining = await get(`${base}/readyz`, keptAlive);
+      expect([draining.status, draining.connection]).toEqual([503, 'keep-alive']);
+      expect(JSON.parse(draining.body)).toEqual({ status: 'unavailable', reason: 'shutting down' });
+      expect((await get(`${base}/healthz`, fresh)).status).toBe(200);
+
+      // Then the listener closes: a new connection is refused, which a proxy may pass on elsewhere.
+      await vi.waitFor(() => expect(get(`${base}/healthz`, fresh)).rejects.toThrow(/ECONNREFUSED/), {
+        timeout: 5000,
+        interval: 100,
+      });
+      // The kept-alive connection is not cut under a request: the next one is answered, and closes it.
+      const last = await get(`${base}/healthz`, keptAlive);
+      expect([last.status, last.connection]).toEqual([200, 'close']);
+
+      expect(await exited).toBe(0);
+      expect(graced.output()).toMatch(/"msg":"stopped"/);
+    } finally {
+      keptAlive.destroy();
+      await graced.stop();
+    }
   }, 60_000);
 });

@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { FIXTURE_DOMAIN } from './fixture-domain.js';
-import { projectScript } from './project-cli.js';
+import { GATEWAY_TSCONFIG, gatewayEntry } from './project-cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
 export interface GatewayProcess {
-  /** tsx's launcher; the gateway itself is its child (a kill of this pid alone would miss it). */
-  launcherPid: number | undefined;
+  /** The gateway's process (node with tsx's loader, nothing in between), or npm's with `viaNpm`. */
+  pid: number | undefined;
   /** The GraphQL endpoint, once the process printed that it is ready. */
   url: Promise<string>;
   exited: Promise<number | null>;
@@ -17,11 +17,27 @@ export interface GatewayProcess {
   stop(): Promise<number | null>;
 }
 
-/** Runs `npm start`'s entry point as a separate process, the way a user does, on FIXTURE_DOMAIN unless told. */
-export function startGatewayProcess(env: Record<string, string>, cwd = ROOT): GatewayProcess {
-  const child = spawn(process.execPath, projectScript('src/main.ts'), {
+/**
+ * Runs `npm start`'s entry point as a separate process, the way a user does, on FIXTURE_DOMAIN unless
+ * told; `viaNpm`: `npm start` itself (a signal then goes to npm, which passes it on).
+ */
+export function startGatewayProcess(
+  env: Record<string, string>,
+  cwd = ROOT,
+  options: { viaNpm?: boolean } = {},
+): GatewayProcess {
+  const [command, args] = options.viaNpm ? ['npm', ['start']] : [process.execPath, gatewayEntry()];
+  const child = spawn(command, args, {
     cwd,
-    env: { ...process.env, DATABASE_URL: '', PORT: '0', LOG_LEVEL: 'info', DOMAIN: FIXTURE_DOMAIN, ...env },
+    env: {
+      ...process.env,
+      ...GATEWAY_TSCONFIG,
+      DATABASE_URL: '',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      DOMAIN: FIXTURE_DOMAIN,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -53,7 +69,7 @@ export function startGatewayProcess(env: Record<string, string>, cwd = ROOT): Ga
   // Tests that expect an early exit never await the URL.
   url.catch(() => {});
   return {
-    launcherPid: child.pid,
+    pid: child.pid,
     url,
     exited,
     output: () => output,

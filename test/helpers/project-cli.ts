@@ -15,6 +15,14 @@ export const projectScript = (script: string) => [
   join(ROOT, script),
 ];
 
+/**
+ * The arguments (after node) that run the gateway as `npm start` does: one process, tsx as a loader
+ * (tsx's launcher would be a parent that relays signals and kills a gateway slow to acknowledge one).
+ * tsx reads the tsconfig named by TSX_TSCONFIG_PATH when the working directory is not the project's.
+ */
+export const GATEWAY_TSCONFIG = { TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json') };
+export const gatewayEntry = () => ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/main.ts')];
+
 /** What a CLI of the project printed, and its exit code. */
 export interface CliRun {
   code: number | null;
