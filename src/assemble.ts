@@ -64,7 +64,7 @@ export async function assembleGateway(options: GatewayAssembly): Promise<Assembl
     const model = compileSecurityModel(options.domain.policy, orm.getMetadata());
     // Migrations, seeding and the auth schema need the tables' owner.
     const ownerOrm = options.migrationDatabaseUrl
-      ? await open(options.migrationDatabaseUrl, { size: 2 })
+      ? await open(options.migrationDatabaseUrl, { size: 2, pooler: options.pool?.pooler })
       : undefined;
     if (options.prepare) {
       await (ownerOrm ?? orm).migrator.up();

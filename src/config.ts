@@ -118,6 +118,7 @@ const environmentSchema = z
     DB_PREPARED_MEMORY_TOTAL: mebibytes.default(256),
     REQUEST_TIMEOUT: duration.default(30),
     SHUTDOWN_GRACE: optional(durationOrNone),
+    DATABASE_POOLER: optional(oneOf(['none', 'transaction'])),
     MAX_RESULT_OBJECTS: z
       .string()
       .regex(/^\d+$/, 'must be a whole number of at least 1')
@@ -182,6 +183,11 @@ export interface Config {
    * notices before the listener closes: 5 s in production, none otherwise (SPEC §12).
    */
   shutdownGraceSeconds: number;
+  /**
+   * `transaction`: a pooler in transaction mode (PgBouncer) stands between the gateway and PostgreSQL
+   * (src/db/pooler.ts). Absent: detected at start.
+   */
+  databasePooler?: 'none' | 'transaction';
   /** MAX_RESULT_OBJECTS: a document whose worst-case result is larger is refused before it runs. */
   maxResultObjects: number;
   /** TRUST_PROXY as Express's `trust proxy`; absent, X-Forwarded-For is ignored. */
@@ -230,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPreparedMemoryTotalMiB: e.DB_PREPARED_MEMORY_TOTAL,
     requestTimeoutSeconds: e.REQUEST_TIMEOUT,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE ?? (e.NODE_ENV === 'production' ? 5 : 0),
+    databasePooler: e.DATABASE_POOLER,
     maxResultObjects: e.MAX_RESULT_OBJECTS,
     trustProxy: e.TRUST_PROXY,
   };

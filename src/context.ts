@@ -77,8 +77,10 @@ export function createRequestContext(
   const em = orm.em.fork({
     loggerContext: { requestId },
     signal: deadline,
-    // Cancelling (not just ceasing to wait) frees the connection; an aborted write rolls back.
-    inflightQueryAbortStrategy: 'cancel query',
+    // The request stops waiting at once; the pool's client cancels the statement itself, which frees
+    // the connection (src/db/preparing-client.ts), and an aborted write rolls back. Kysely's own
+    // cancel would wait for a free connection of the pool to send it on.
+    inflightQueryAbortStrategy: 'ignore query',
   });
   // An anonymous request gets no user: any read it attempts fails instead of reading unfiltered.
   const user = request.identity.user;

@@ -9,6 +9,7 @@ import { assembleGateway } from './assemble.js';
 import { loadConfigOrExit } from './config.js';
 import { unreachableDatabase } from './db/connection-failure.js';
 import { DATA_DIR, type Database, openDatabase } from './db/database.js';
+import { detectPooler } from './db/pooler.js';
 import { DatabaseRoleError } from '../security/database/database-role.js';
 import { EmbeddedDatabaseError } from './db/embedded/embedded-postgres.js';
 import { DomainError, loadDomain, requireDatabaseOf } from './domain.js';
@@ -85,6 +86,12 @@ try {
         connectionBytes: config.dbPreparedMemoryMiB * 2 ** 20,
         totalBytes: config.dbPreparedMemoryTotalMiB * 2 ** 20,
       },
+      pooler: database.embedded
+        ? 'none'
+        : await detectPooler(database.url, config.databasePooler, {
+            connectionTimeoutMs: config.dbPoolTimeoutSeconds * 1000,
+            log,
+          }),
     },
     auth: { config, dataDir: DATA_DIR },
     settings: {

@@ -29,6 +29,7 @@ describe('configuration', () => {
       dbPreparedMemoryTotalMiB: 256,
       requestTimeoutSeconds: 30,
       shutdownGraceSeconds: 0,
+      databasePooler: undefined,
       maxResultObjects: 100_000,
     });
   });
@@ -58,6 +59,7 @@ describe('configuration', () => {
       DB_PREPARED_MEMORY_TOTAL: '128',
       REQUEST_TIMEOUT: '2m',
       SHUTDOWN_GRACE: '10s',
+      DATABASE_POOLER: 'transaction',
       GRAPHQL_INTROSPECTION: 'true',
     });
     expect(config).toMatchObject({
@@ -83,6 +85,7 @@ describe('configuration', () => {
       dbPreparedMemoryTotalMiB: 128,
       requestTimeoutSeconds: 120,
       shutdownGraceSeconds: 10,
+      databasePooler: 'transaction',
       introspection: true,
     });
   });
@@ -155,6 +158,10 @@ describe('configuration', () => {
     [
       { SHUTDOWN_GRACE: '5' },
       'Invalid configuration: SHUTDOWN_GRACE must be a duration such as 0s, 5s or 1m (got "5")',
+    ],
+    [
+      { DATABASE_POOLER: 'session' },
+      'Invalid configuration: DATABASE_POOLER must be one of none, transaction (got "session")',
     ],
   ])('refuses %o with one line naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);

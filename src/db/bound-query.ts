@@ -10,7 +10,7 @@ export const MAX_BIND_PARAMETERS = 65_535;
  * Runs a select (compiled: `$1, $2, …` and their values) within `em`'s transaction with its values as
  * bind parameters — MikroORM's own execute() inlines them into the text — so that the pool's client
  * prepares it once per connection (src/db/preparing-client.ts). It is logged like every statement
- * (tests count them), and the request's deadline, if given, cancels it in PostgreSQL. Outside a
+ * (tests count them), and the request's deadline, if given, ends the wait for it. Outside a
  * transaction (only the benchmark's baseline without the database layer), on the connection's pool.
  */
 export async function selectBound<T>(
@@ -34,7 +34,8 @@ export async function selectBound<T>(
   try {
     const { rows } = await runner.executeQuery<T>(
       query,
-      deadline && { signal: deadline, inflightQueryAbortStrategy: 'cancel query' },
+      // Cancelled in PostgreSQL by the pool's client (see createRequestContext).
+      deadline && { signal: deadline, inflightQueryAbortStrategy: 'ignore query' },
     );
     log({ level: 'info', took: Date.now() - started, results: rows.length });
     return rows;

@@ -5,6 +5,7 @@ import { securityFilter } from '../../security/system/row-security.js';
 import { type Domain, migrationsFolderOf } from '../domain.js';
 import { MappedTablesMigrator, MIGRATIONS_TABLE } from './mapped-tables-migrator.js';
 import { DEFAULT_PREPARED_MEMORY, type PreparedMemory, PreparingClient } from './preparing-client.js';
+import { type Pooler } from './pooler.js';
 import { type QueryLog } from './query-log.js';
 import { isWritableView } from '../model/views.js';
 
@@ -16,6 +17,8 @@ export interface PoolSettings {
   statementTimeoutMs: number;
   /** What the connections' prepared statements may cost PostgreSQL (src/db/preparing-client.ts). */
   preparedMemory: PreparedMemory;
+  /** What stands between the pool and PostgreSQL (src/db/pooler.ts). */
+  pooler: Pooler;
 }
 
 export const DEFAULT_POOL: PoolSettings = {
@@ -23,6 +26,7 @@ export const DEFAULT_POOL: PoolSettings = {
   acquireTimeoutMs: 5000,
   statementTimeoutMs: 15_000,
   preparedMemory: DEFAULT_PREPARED_MEMORY,
+  pooler: 'none',
 };
 
 /** The one MikroORM configuration: the gateway, the CLIs and the tests all build on it. */
@@ -62,6 +66,7 @@ export function createOrmOptions(options: {
       connectionTimeoutMillis: pool.acquireTimeoutMs,
       statement_timeout: pool.statementTimeoutMs,
       preparedMemory: pool.preparedMemory,
+      pooler: pool.pooler,
     },
     loggerFactory: () => options.queryLog,
     // No entities on purpose only for a command that reads the catalog (db:import).

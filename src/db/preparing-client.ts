@@ -1,4 +1,6 @@
 import pg from 'pg';
+import { type Pooler } from './pooler.js';
+import { statementDeadlines } from './statement-deadline.js';
 
 /**
  * What the statements kept prepared may cost their backends, as estimated (`estimatedBytes`).
@@ -23,6 +25,9 @@ export const DEFAULT_PREPARED_MEMORY: PreparedMemory = {
   connectionBytes: 32 * 2 ** 20,
   totalBytes: 256 * 2 ** 20,
 };
+
+/** Behind a pooler in transaction mode: a server connection's statements are not this client's to keep. */
+const NOTHING_KEPT: PreparedMemory = { connectionBytes: 0, totalBytes: 0 };
 
 /**
  * What a prepared statement costs its backend (its CachedPlanSource, CachedPlanQuery and CachedPlan
@@ -50,6 +55,9 @@ const BEGIN_READ_ONLY = 'start transaction read only';
 /** The first statement of a read's frame: what `start transaction read only` would have made it. */
 const READ_ONLY = "select set_config('transaction_read_only', 'on', true)";
 
+/** Behind a pooler, the second: the connection's statement_timeout, for the transaction alone. */
+const STATEMENT_TIMEOUT = "select set_config('statement_timeout', $1, true)";
+
 /**
  * A statement that only sets transaction-local settings: a request's (src/db/request-transaction.ts
  * `setLocal`, `SERVER_WORK_MEM`). Nobody reads what it answers, so it may be answered before it is sent.
@@ -59,7 +67,7 @@ export const isSettingsStatement = (sql: string) => /^(select set_config\(|set l
 /** What a statement of the framing answers when it is not sent (yet); nobody reads more of it. */
 const answered = (command: string) => ({ command, rowCount: null, oid: null, rows: [], fields: [] });
 
-/** A named prepared statement with its values, as pg's Query takes it. */
+/** A named prepared statement with its values, as pg's Query takes it; named '' behind a pooler. */
 interface NamedStatement {
   name: string;
   text: string;
@@ -74,6 +82,13 @@ interface WireConnection {
   execute(message: object): void;
   close(message: { type: 'S'; name: string }): void;
   sync(): void;
+}
+
+/** pg's connection as a cancel request uses it (pg's types do not declare these). */
+interface CancelConnection {
+  on(event: 'connect' | 'error', listener: () => void): void;
+  connect(portOrPath: number | string, host?: string): void;
+  cancel(processID: number, secretKey: number): void;
 }
 
 /** The methods of pg's Query that it calls itself (pg's types do not declare them). */
@@ -143,7 +158,9 @@ class FramedStatement extends pg.Query {
       connection.close({ type: 'S', name });
       delete connection.parsedStatements[name];
     }
-    for (const { name, values } of this.frame) {
+    for (const { name, text, values } of this.frame) {
+      // Unnamed (behind a pooler): parsed here, each replacing the one before.
+      if (name === '') connection.parse({ name, text });
       connection.bind({ statement: name, values });
       connection.execute({});
     }
@@ -185,6 +202,8 @@ export type PreparingClientConfig = pg.ClientConfig & {
   preparedMemory?: Partial<PreparedMemory>;
   /** The pool's size: pg-pool constructs its clients with its own options. */
   max?: number;
+  /** A pooler in transaction mode stands between this client and PostgreSQL (src/db/pooler.ts). */
+  pooler?: Pooler;
 };
 
 let nextName = 0;
@@ -227,11 +246,25 @@ export class PreparingClient extends pg.Client {
   /** The last exchange queued: a read's end waits for it (see `send`). */
   private lastFramed: Promise<unknown> = Promise.resolve();
 
+  /**
+   * Behind a pooler in transaction mode (src/db/pooler.ts) a server connection serves another client
+   * after each transaction: this client keeps no statement prepared, parses its transaction's frame
+   * unnamed within the exchange, and sets the statement_timeout in every transaction instead of the
+   * connection (PgBouncer refuses it as a startup parameter).
+   */
+  private readonly pooled: boolean;
+
+  /** Behind a pooler: the statement_timeout each transaction sets for itself. */
+  private readonly transactionTimeout?: string;
+
   constructor(config?: string | PreparingClientConfig) {
-    super(config);
     const options = typeof config === 'object' ? config : {};
-    const memory = { ...DEFAULT_PREPARED_MEMORY, ...options.preparedMemory };
+    const pooled = options.pooler === 'transaction';
+    super(pooled ? { ...options, statement_timeout: undefined } : config);
+    this.pooled = pooled;
+    const memory = pooled ? NOTHING_KEPT : { ...DEFAULT_PREPARED_MEMORY, ...options.preparedMemory };
     this.budget = Math.min(memory.connectionBytes, memory.totalBytes / (options.max ?? 1));
+    if (pooled && options.statement_timeout) this.transactionTimeout = String(options.statement_timeout);
   }
 
   private wire(): WireConnection {
@@ -253,7 +286,9 @@ export class PreparingClient extends pg.Client {
     if (values.length === 0 && (text === 'begin' || text === BEGIN_READ_ONLY)) {
       // A transaction that never ended (nothing of it was sent) is replaced, its frame with it.
       const perStatement = text === BEGIN_READ_ONLY;
-      this.framing = { perStatement, frame: [this.named(perStatement ? READ_ONLY : 'begin', [])] };
+      const frame = [this.named(perStatement ? READ_ONLY : 'begin', [])];
+      if (this.transactionTimeout) frame.push(this.named(STATEMENT_TIMEOUT, [this.transactionTimeout]));
+      this.framing = { perStatement, frame };
       return Promise.resolve(answered('BEGIN'));
     }
     if (framing && values.length === 0 && (text === 'commit' || text === 'rollback')) {
@@ -269,14 +304,53 @@ export class PreparingClient extends pg.Client {
     }
     if (framing) {
       if (!framing.perStatement) this.framing = undefined;
-      return this.framed(text, values, framing.frame);
+      return this.untilDeadline(this.framed(text, values, framing.frame));
     }
-    if (values.length > 0) return this.framed(text, values, []);
-    return super.query(text, values);
+    if (values.length > 0) return this.untilDeadline(this.framed(text, values, []));
+    return this.untilDeadline(super.query(text, values) as Promise<unknown>);
   }
 
-  /** `text` under the name it is kept by (a new one if it is not kept yet), the most recently used now. */
+  /**
+   * A statement of a request still running at the request's deadline (src/db/statement-deadline.ts)
+   * is cancelled in PostgreSQL, so that its connection is free again. By the protocol's cancel
+   * request, on a connection of its own, with this connection's key: it needs no free connection of
+   * the pool, which a `select pg_cancel_backend(pid)` would wait for (the request's transaction holds
+   * its own), and a pooler passes it to the server that runs the statement, whose pid it hides.
+   */
+  private untilDeadline(sent: Promise<unknown>): Promise<unknown> {
+    const deadline = statementDeadlines.getStore();
+    if (!deadline) return sent;
+    const cancel = () => this.cancelRunning();
+    deadline.addEventListener('abort', cancel, { once: true });
+    const done = () => deadline.removeEventListener('abort', cancel);
+    sent.then(done, done);
+    // Its caller stopped waiting at the deadline (the request's signal, given to Kysely with every
+    // statement) and failed the request, which rolls back: the cancelled statement's own failure is
+    // nobody's answer, and Kysely would print it to the console.
+    return sent.catch((error: unknown) => {
+      if (deadline.aborted) return answered('CANCELLED');
+      throw error;
+    });
+  }
+
+  private cancelRunning() {
+    const self = this as unknown as { _activeQuery: unknown; processID: number; secretKey: number };
+    if (!self._activeQuery) return;
+    const canceller = new pg.Connection() as unknown as CancelConnection;
+    // A cancel that cannot be delivered leaves the statement to its statement_timeout.
+    canceller.on('error', () => {});
+    canceller.on('connect', () => canceller.cancel(self.processID, self.secretKey));
+    const { host, port } = this;
+    if (host.startsWith('/')) canceller.connect(`${host}/.s.PGSQL.${port}`);
+    else canceller.connect(port, host);
+  }
+
+  /**
+   * `text` under the name it is kept by (a new one if it is not kept yet), the most recently used now;
+   * unnamed behind a pooler.
+   */
   private named(text: string, values: unknown[]): NamedStatement {
+    if (this.pooled) return { name: '', text, values };
     let kept = this.prepared.get(text);
     if (kept) this.prepared.delete(text);
     else {
@@ -343,7 +417,7 @@ export class PreparingClient extends pg.Client {
     const closing = this.closing;
     this.closing = [];
     const wire = this.wire();
-    const unparsed = frame.filter(({ name, text }) => wire.parsedStatements[name] !== text);
+    const unparsed = frame.filter(({ name, text }) => name !== '' && wire.parsedStatements[name] !== text);
     const parsed = unparsed.length === 0 ? undefined : this.parse(unique(unparsed));
     const result = new Promise((resolve, reject) => {
       super.query(

@@ -1,4 +1,5 @@
 import { type MiddlewareFn } from 'type-graphql';
+import { statementDeadlines } from '../db/statement-deadline.js';
 
 /**
  * The database work of one request that may still be running. graphql-js 16 answers as soon as one
@@ -28,8 +29,9 @@ export class RequestWork {
 }
 
 /**
- * Keeps a root field's work among the request's running work: the first middleware of every root
- * field (src/api/entity-resolver.ts, src/auth/auth.resolver.ts).
+ * Keeps a root field's work among the request's running work, under the request's deadline (a
+ * statement still running when it fires is cancelled): the first middleware of every root field
+ * (src/api/entity-resolver.ts, src/auth/auth.resolver.ts).
  */
-export const trackedWork: MiddlewareFn<{ work: RequestWork }> = ({ context }, next) =>
-  context.work.track(next);
+export const trackedWork: MiddlewareFn<{ work: RequestWork; deadline: AbortSignal }> = ({ context }, next) =>
+  context.work.track(() => statementDeadlines.run(context.deadline, next));

@@ -65,9 +65,15 @@ describe('the per-request deadline (REQUEST_TIMEOUT)', () => {
     const before = await dangerouslyBypassRowSecurity(t.orm.em)
       .getConnection()
       .execute<{ company_name: string }[]>('select company_name from shipper where id = 1');
-    const result = await whileLocked('shipper', () =>
-      t.execute(UpdateShipperDocument, { id: '1', input: { companyName: 'Written after the deadline' } }),
-    );
+    const result = await whileLocked('shipper', async () => {
+      const answer = await t.execute(UpdateShipperDocument, {
+        id: '1',
+        input: { companyName: 'Written after the deadline' },
+      });
+      // Cancelled while the lock is still held: the write does not wait for it to be released.
+      await vi.waitFor(async () => expect(await waitingStatements()).toBe(0));
+      return answer;
+    });
     expect(result.errors?.[0]?.message).toBe('The request took too long and was stopped.');
     const after = await dangerouslyBypassRowSecurity(t.orm.em)
       .getConnection()

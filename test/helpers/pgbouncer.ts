@@ -1,0 +1,84 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findFreePort } from '../../src/db/embedded/embedded-postgres.js';
+
+/** Debian's `nobody`. */
+const NOBODY = 65534;
+const PGBOUNCER = ['/usr/sbin/pgbouncer', '/usr/local/bin/pgbouncer'].find(existsSync);
+
+/**
+ * Debian's PgBouncer (`npm test`'s pretest installs it) on a free loopback port in front of the
+ * server of `databaseUrl`, in transaction mode with a stock configuration otherwise: no
+ * `ignore_startup_parameters`, no prepared-statement support (1.18 has none), `poolSize` server
+ * connections per database and user. Returns `databaseUrl` as seen through it.
+ */
+export async function startPgBouncer(
+  databaseUrl: string,
+  poolSize: number,
+): Promise<{ url: string; log(): Promise<string>; stop(): Promise<void> }> {
+  if (!PGBOUNCER)
+    throw new Error('pgbouncer is not installed: `apt-get install pgbouncer` (npm test installs it)');
+  const server = new URL(databaseUrl);
+  const dir = await mkdtemp(join(tmpdir(), 'grantgate-pgbouncer-'));
+  const port = await findFreePort();
+  const user = decodeURIComponent(server.username);
+  await writeFile(join(dir, 'userlist.txt'), `"${user}" ""\n`);
+  await writeFile(
+    join(dir, 'pgbouncer.ini'),
+    `[databases]
+* = host=${server.hostname} port=${server.port || 5432}
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = ${port}
+unix_socket_dir =
+auth_type = trust
+auth_file = ${join(dir, 'userlist.txt')}
+pool_mode = transaction
+default_pool_size = ${poolSize}
+max_client_conn = 500
+logfile = ${join(dir, 'pgbouncer.log')}
+pidfile = ${join(dir, 'pgbouncer.pid')}
+`,
+  );
+  // PgBouncer refuses to run as root: then it runs as nobody, in a folder of its own.
+  const asUser = process.getuid?.() === 0 ? { uid: NOBODY, gid: NOBODY } : {};
+  if (asUser.uid !== undefined) {
+    for (const file of ['', 'userlist.txt', 'pgbouncer.ini']) await chown(join(dir, file), NOBODY, NOBODY);
+  }
+  const child: ChildProcess = spawn(PGBOUNCER, [join(dir, 'pgbouncer.ini')], { stdio: 'ignore', ...asUser });
+  const log = () => readFile(join(dir, 'pgbouncer.log'), 'utf8').catch(() => '');
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGINT');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  for (let attempt = 0; !(await accepts(port)); attempt++) {
+    if (attempt > 50 || child.exitCode !== null) {
+      const printed = await log();
+      await stop();
+      throw new Error(`pgbouncer did not start: ${printed}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const url = new URL(databaseUrl);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return { url: url.toString(), log, stop };
+}
+
+const accepts = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
