@@ -119,6 +119,8 @@ const environmentSchema = z
     REQUEST_TIMEOUT: duration.default(30),
     SHUTDOWN_GRACE: optional(durationOrNone),
     DATABASE_POOLER: optional(oneOf(['none', 'transaction'])),
+    METRICS_PORT: optional(port),
+    METRICS_HOST: z.string().min(1).default('127.0.0.1'),
     MAX_RESULT_OBJECTS: z
       .string()
       .regex(/^\d+$/, 'must be a whole number of at least 1')
@@ -188,6 +190,8 @@ export interface Config {
    * (src/db/pooler.ts). Absent: detected at start.
    */
   databasePooler?: 'none' | 'transaction';
+  /** METRICS_PORT: `/metrics` also served there without authentication, on METRICS_HOST. */
+  metricsListener?: { port: number; host: string };
   /** MAX_RESULT_OBJECTS: a document whose worst-case result is larger is refused before it runs. */
   maxResultObjects: number;
   /** TRUST_PROXY as Express's `trust proxy`; absent, X-Forwarded-For is ignored. */
@@ -237,6 +241,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutSeconds: e.REQUEST_TIMEOUT,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE ?? (e.NODE_ENV === 'production' ? 5 : 0),
     databasePooler: e.DATABASE_POOLER,
+    metricsListener:
+      e.METRICS_PORT === undefined ? undefined : { port: e.METRICS_PORT, host: e.METRICS_HOST },
     maxResultObjects: e.MAX_RESULT_OBJECTS,
     trustProxy: e.TRUST_PROXY,
   };

@@ -17,6 +17,7 @@ import { documentLimits } from './http/document-limits.js';
 import { ResponseSplices } from './http/response-splices.js';
 import { graphqlEndpoint } from './http/graphql-endpoint.js';
 import { healthRoutes } from './http/health.js';
+import { GatewayMetrics, metricsOnly, metricsRoutes } from './http/metrics.js';
 import { HttpDrain } from './http/http-drain.js';
 import { assetRoutes } from './http/pages/assets-routes.js';
 import { consoleRoutes } from './http/pages/console-routes.js';
@@ -53,6 +54,8 @@ export interface GatewaySettings {
   maxResultObjects: number;
   /** TRUST_PROXY (Express's `trust proxy`); absent, the client address is the socket's. */
   trustProxy?: boolean | number | string;
+  /** METRICS_PORT and METRICS_HOST: `/metrics` also served there, without authentication. */
+  metricsListener?: { port: number; host: string };
 }
 
 export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
@@ -86,6 +89,7 @@ export async function createGateway(options: {
   const drain = new HttpDrain(httpServer);
   app.use(drain.closeConnectionsWhenClosing);
   const schema = await buildGatewaySchema(orm, options.requestContext.model);
+  const metrics = new GatewayMetrics({ orm, statements: options.requestContext.statements });
   const apollo = new ApolloServer<RequestContext>({
     schema,
     formatError: errorFormatter({ production }),
@@ -99,6 +103,7 @@ export async function createGateway(options: {
     plugins: [
       settleResolversPlugin(),
       requestLoggingPlugin(),
+      metrics.plugin(),
       // The gateway sets no cache hints; Apollo's default cache-control plugin would still hook every
       // field of every row (willResolveField), which is most of the per-field cost of a large read.
       ApolloServerPluginCacheControlDisabled(),
@@ -131,6 +136,7 @@ export async function createGateway(options: {
     ),
   );
   app.use(healthRoutes(orm, () => drain.draining));
+  app.use(metricsRoutes(metrics, { auth, production }));
   app.use(authRoutes(auth));
   app.use(assetRoutes());
   // The offline explorer shows the schema, so it is there exactly when introspection is.
@@ -148,26 +154,46 @@ export async function createGateway(options: {
   );
   app.use(notFound, httpErrors(log));
 
+  const metricsServer = settings.metricsListener ? createServer(metricsOnly(metrics)) : undefined;
   let stopping: Promise<void> | undefined;
   return {
     apollo,
     httpServer,
-    listen: (port, host) =>
-      new Promise((resolve, reject) => {
-        httpServer.once('error', reject);
-        httpServer.listen(port, host, () => {
-          const address = httpServer.address() as AddressInfo;
-          const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-          resolve(`http://${shownHost}:${address.port}/graphql`);
-        });
-      }),
+    listen: async (port, host) => {
+      const url = `${await listenOn(httpServer, port, host)}/graphql`;
+      if (metricsServer) {
+        const metricsUrl = await listenOn(
+          metricsServer,
+          settings.metricsListener!.port,
+          settings.metricsListener!.host,
+        );
+        log.info({ url: `${metricsUrl}/metrics` }, 'metrics served without authentication');
+      }
+      return url;
+    },
     stop: (graceMs = 0) =>
       (stopping ??= (async () => {
         // Every connection has ended before Apollo stops: it would refuse what is still in flight.
         if (httpServer.listening) await drain.drain(graceMs, requestTimeoutMs);
+        if (metricsServer?.listening) {
+          metricsServer.closeAllConnections();
+          await new Promise((resolve) => metricsServer.close(resolve));
+        }
         await apollo.stop();
         await options.auth.close();
         await orm.close();
       })()),
   };
+}
+
+/** Listens on `host:port`; resolves with the server's origin (`http://host:port`). */
+function listenOn(server: Server, port: number, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const address = server.address() as AddressInfo;
+      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      resolve(`http://${shownHost}:${address.port}`);
+    });
+  });
 }

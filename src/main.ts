@@ -100,6 +100,7 @@ try {
       requestTimeoutMs: config.requestTimeoutSeconds * 1000,
       maxResultObjects: config.maxResultObjects,
       trustProxy: config.trustProxy,
+      metricsListener: config.metricsListener,
     },
   }));
   const url = await gateway.listen(config.port, config.host);

@@ -30,6 +30,7 @@ describe('configuration', () => {
       requestTimeoutSeconds: 30,
       shutdownGraceSeconds: 0,
       databasePooler: undefined,
+      metricsListener: undefined,
       maxResultObjects: 100_000,
     });
   });
@@ -60,6 +61,8 @@ describe('configuration', () => {
       REQUEST_TIMEOUT: '2m',
       SHUTDOWN_GRACE: '10s',
       DATABASE_POOLER: 'transaction',
+      METRICS_PORT: '9464',
+      METRICS_HOST: '10.0.0.5',
       GRAPHQL_INTROSPECTION: 'true',
     });
     expect(config).toMatchObject({
@@ -86,6 +89,7 @@ describe('configuration', () => {
       requestTimeoutSeconds: 120,
       shutdownGraceSeconds: 10,
       databasePooler: 'transaction',
+      metricsListener: { port: 9464, host: '10.0.0.5' },
       introspection: true,
     });
   });

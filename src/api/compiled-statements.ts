@@ -81,12 +81,20 @@ export class CompiledStatements {
     sizeCalculation: charactersOf,
   });
 
+  /** Look-ups that found their statement kept, and those that built it (the metrics). */
+  hits = 0;
+  misses = 0;
+
   /** The statement of the query root field `info` for `user`: built by `build` unless known already. */
   statement(info: GraphQLResolveInfo, user: AuthUser, answers: boolean, build: () => Statement): Statement {
     const key = this.keyOf(info, user, answers);
     if (key === undefined) return build();
     const known = this.statements.get(key);
-    if (known) return known;
+    if (known) {
+      this.hits++;
+      return known;
+    }
+    this.misses++;
     const built = build();
     if (charactersOf(built, key) <= MAX_KEPT_CHARACTERS)
       this.statements.set(key, Object.freeze({ ...built, params: Object.freeze([...built.params]) }));

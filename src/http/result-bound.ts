@@ -76,16 +76,24 @@ export function worstCaseObjects(
 
 const figure = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 });
 
+/** The refusals `resultTooLarge` made, for the metrics (src/http/metrics.ts). */
+const refusals = new WeakSet<object>();
+
+export const isResultBoundRefusal = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && refusals.has(error);
+
 /** Refused like the other document limits: the document asks for too much, and nothing ran. */
 export function resultTooLarge(objects: number, bound: number): GraphQLError {
   const asked = Number.isFinite(objects)
     ? `up to ${figure(objects)} objects`
     : 'more objects than can be counted';
-  return new GraphQLError(
+  const refusal = new GraphQLError(
     `This document may return ${asked}; at most ${figure(bound)} are allowed ` +
       `(MAX_RESULT_OBJECTS). Ask for smaller pages: lower the limits of nested lists.`,
     { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } },
   );
+  refusals.add(refusal);
+  return refusal;
 }
 
 /** Variable sets remembered per document; a key longer than this (large inputs) is counted anew. */
