@@ -16,12 +16,16 @@
  * (and their orders) in ten: each shape `u1` asks is asked by `u1`, of that tenant, and again by `u2`,
  * of a tenant that kept a few.
  *
+ * `--pooler` puts Debian's PgBouncer (transaction mode, as many server connections as the gateway's
+ * pool) between the gateway and PostgreSQL, the gateway in DATABASE_POOLER=transaction: what a pooler
+ * costs (pgbench still runs against PostgreSQL itself).
+ *
  * `--shapes` picks some of them (`S3,X1`); `--rounds` measures the scales in turn that many times
  * (each round after the other, so that a machine's passing load falls on every scale alike) and then
  * prints the median req/s of each shape per scale.
  *
  *   npm run bench [-- --scales 1,100 --seconds 8 --connections 20 --shapes S1,S3 --rounds 1
- *                    --database-prefix grantgate_bench_s --skewed]
+ *                    --database-prefix grantgate_bench_s --skewed --pooler]
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -38,6 +42,8 @@ import { driveGraphql, median } from './drive-graphql.js';
 import { pgbenchRate } from './pgbench-reference.js';
 import { postCountingSql as post } from './post-counting-sql.js';
 import { pickShapes, SHAPE_HEADER, shapeLine } from './shape-line.js';
+// The tests' PgBouncer: the bench starts it as they do.
+import { startPgBouncer } from '../test/helpers/pgbouncer.js';
 
 const { values } = parseArgs({
   options: {
@@ -48,6 +54,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '1' },
     'database-prefix': { type: 'string', default: 'grantgate_bench_s' },
     skewed: { type: 'boolean', default: false },
+    pooler: { type: 'boolean', default: false },
   },
 });
 const scales = values.scales.split(',').map(Number);
@@ -159,9 +166,11 @@ async function databaseNamed(url: string, name: string): Promise<string> {
 }
 
 async function startGateway(databaseUrl: string, scale: number) {
+  const bouncer = values.pooler ? await startPgBouncer(databaseUrl, config.dbPoolSize) : undefined;
   const { gateway, orm, auth, queryLog } = await assembleGateway({
     domain: northwind,
-    databaseUrl,
+    databaseUrl: bouncer?.url ?? databaseUrl,
+    pool: { size: config.dbPoolSize, pooler: bouncer ? 'transaction' : 'none' },
     prepare: { seed: 'none' },
     log,
     // The demo users (password `p`) are created whatever NODE_ENV says, since the bench logs in as them.
@@ -189,11 +198,19 @@ async function startGateway(databaseUrl: string, scale: number) {
   const url = await gateway.listen(0, '127.0.0.1');
   const token = async (username: string) =>
     `Bearer ${(await auth.service.login(username, 'p', `bench-${username}`)).accessToken}`;
-  return { url, token, queryLog, stop: () => gateway.stop() };
+  return {
+    url,
+    token,
+    queryLog,
+    stop: async () => {
+      await gateway.stop();
+      await bouncer?.stop();
+    },
+  };
 }
 
 console.log(
-  `production mode, both row-security layers on, ${values.connections} connections, ${values.seconds} s per shape after 2 s warm-up`,
+  `production mode, both row-security layers on, ${values.connections} connections, ${values.seconds} s per shape after 2 s warm-up${values.pooler ? ', through PgBouncer (transaction mode)' : ''}`,
 );
 /** req/s measured per scale and shape, over the rounds. */
 const measured = new Map<string, number[]>();

@@ -26,7 +26,12 @@ export async function startPgBouncer(
   const dir = await mkdtemp(join(tmpdir(), 'grantgate-pgbouncer-'));
   const port = await findFreePort();
   const user = decodeURIComponent(server.username);
-  await writeFile(join(dir, 'userlist.txt'), `"${user}" ""\n`);
+  // Clients are trusted; the password (the embedded server's) is what PgBouncer logs in to the server with.
+  const quoted = (text: string) => `"${text.replaceAll('"', '""')}"`;
+  await writeFile(
+    join(dir, 'userlist.txt'),
+    `${quoted(user)} ${quoted(decodeURIComponent(server.password))}\n`,
+  );
   await writeFile(
     join(dir, 'pgbouncer.ini'),
     `[databases]
@@ -70,6 +75,7 @@ pidfile = ${join(dir, 'pgbouncer.pid')}
   const url = new URL(databaseUrl);
   url.hostname = '127.0.0.1';
   url.port = String(port);
+  url.password = '';
   return { url: url.toString(), log, stop };
 }
 
