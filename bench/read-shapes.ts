@@ -20,13 +20,18 @@
  * pool) between the gateway and PostgreSQL, the gateway in DATABASE_POOLER=transaction: what a pooler
  * costs (pgbench still runs against PostgreSQL itself).
  *
+ * `--tracing` turns OpenTelemetry on (src/tracing.ts), its spans exported by OTLP to a receiver of the
+ * bench's own that reads and discards them: what tracing costs.
+ *
  * `--shapes` picks some of them (`S3,X1`); `--rounds` measures the scales in turn that many times
  * (each round after the other, so that a machine's passing load falls on every scale alike) and then
  * prints the median req/s of each shape per scale.
  *
  *   npm run bench [-- --scales 1,100 --seconds 8 --connections 20 --shapes S1,S3 --rounds 1
- *                    --database-prefix grantgate_bench_s --skewed --pooler]
+ *                    --database-prefix grantgate_bench_s --skewed --pooler --tracing]
  */
+import { createServer } from 'node:http';
+import { type AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import northwind from '../demo/northwind/index.js';
@@ -37,6 +42,7 @@ import { asMaintenance } from '../src/db/maintenance.js';
 import { isTransactionFraming } from '../src/db/request-transaction.js';
 import { runSql } from '../src/db/raw-sql.js';
 import { createLogger } from '../src/logger.js';
+import { startTracing } from '../src/tracing.js';
 import { AFTER, afterFirstPage } from './connection-page.js';
 import { driveGraphql, median } from './drive-graphql.js';
 import { pgbenchRate } from './pgbench-reference.js';
@@ -55,6 +61,7 @@ const { values } = parseArgs({
     'database-prefix': { type: 'string', default: 'grantgate_bench_s' },
     skewed: { type: 'boolean', default: false },
     pooler: { type: 'boolean', default: false },
+    tracing: { type: 'boolean', default: false },
   },
 });
 const scales = values.scales.split(',').map(Number);
@@ -146,6 +153,26 @@ if (!Number.isInteger(rounds) || rounds < 1) {
 
 const config = { ...loadConfigOrExit(), logLevel: 'warn' as const };
 const log = createLogger(config);
+const traces = values.tracing ? await tracedToDiscard() : undefined;
+
+/** Tracing on, its spans sent to a receiver on loopback that reads them and answers as a collector. */
+async function tracedToDiscard() {
+  let bytes = 0;
+  const receiver = createServer((req, res) => {
+    req.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  const stop = await startTracing(log);
+  return {
+    stop: async () => {
+      await stop?.();
+      receiver.close();
+      console.log(`tracing: ${(bytes / 2 ** 20).toFixed(1)} MiB of spans received by OTLP`);
+    },
+  };
+}
 const server = await openDatabase(config, log);
 
 /** The URL of database `name` on the server of `url`, created when missing. */
@@ -210,7 +237,7 @@ async function startGateway(databaseUrl: string, scale: number) {
 }
 
 console.log(
-  `production mode, both row-security layers on, ${values.connections} connections, ${values.seconds} s per shape after 2 s warm-up${values.pooler ? ', through PgBouncer (transaction mode)' : ''}`,
+  `production mode, both row-security layers on, ${values.connections} connections, ${values.seconds} s per shape after 2 s warm-up${values.pooler ? ', through PgBouncer (transaction mode)' : ''}${values.tracing ? ', traced' : ''}`,
 );
 /** req/s measured per scale and shape, over the rounds. */
 const measured = new Map<string, number[]>();
@@ -276,4 +303,5 @@ if (rounds > 1) {
     );
   }
 }
+await traces?.stop();
 await server.close();

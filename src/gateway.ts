@@ -26,6 +26,7 @@ import { httpErrors, notFound } from './http/http-errors.js';
 import { requestDeadline } from './http/request-deadline.js';
 import { requestLoggingPlugin } from './http/request-logging.plugin.js';
 import { settleResolversPlugin } from './http/settle-resolvers.plugin.js';
+import { tracingPlugin } from './http/tracing.plugin.js';
 import { type Logger } from './logger.js';
 
 /** Request bodies larger than this are refused before parsing (HTTP 413). */
@@ -104,6 +105,7 @@ export async function createGateway(options: {
       settleResolversPlugin(),
       requestLoggingPlugin(),
       metrics.plugin(),
+      tracingPlugin(),
       // The gateway sets no cache hints; Apollo's default cache-control plugin would still hook every
       // field of every row (willResolveField), which is most of the per-field cost of a large read.
       ApolloServerPluginCacheControlDisabled(),

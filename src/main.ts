@@ -17,6 +17,7 @@ import { type Gateway } from './gateway.js';
 import { checkPortFree, listenFailure } from './http/listen-port.js';
 import { createLogger } from './logger.js';
 import { startBanner } from './start-banner.js';
+import { startTracing } from './tracing.js';
 import { SecurityDeclarationError } from '../security/system/declaration-checks.js';
 
 /**
@@ -32,9 +33,13 @@ const startedAt = performance.now();
 let database: Database | undefined;
 let gateway: Gateway | undefined;
 
+let stopTracing: (() => Promise<void>) | undefined;
+
 async function stopEverything(graceMs: number) {
   await gateway?.stop(graceMs);
   await database?.close();
+  // The spans still batched are exported before the process exits.
+  await stopTracing?.();
 }
 
 let shuttingDown = false;
@@ -68,6 +73,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 
 try {
+  stopTracing = await startTracing(log);
   await checkPortFree(config.port, config.host);
   const domain = await loadDomain(config.domain);
   requireDatabaseOf(domain, config.databaseUrl);

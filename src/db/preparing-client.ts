@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { type Pooler } from './pooler.js';
 import { statementDeadlines } from './statement-deadline.js';
+import { SpanKind } from '@opentelemetry/api';
+import { inSpan, withoutValues } from '../tracing.js';
 
 /**
  * What the statements kept prepared may cost their backends, as estimated (`estimatedBytes`).
@@ -304,10 +306,22 @@ export class PreparingClient extends pg.Client {
     }
     if (framing) {
       if (!framing.perStatement) this.framing = undefined;
-      return this.untilDeadline(this.framed(text, values, framing.frame));
+      return this.sent(text, () => this.framed(text, values, framing.frame));
     }
-    if (values.length > 0) return this.untilDeadline(this.framed(text, values, []));
-    return this.untilDeadline(super.query(text, values) as Promise<unknown>);
+    if (values.length > 0) return this.sent(text, () => this.framed(text, values, []));
+    return this.sent(text, () => super.query(text, values) as Promise<unknown>);
+  }
+
+  /** A statement `send` sends: traced (its text without values, its rows), and cancelled at its deadline. */
+  private sent(text: string, send: () => Promise<unknown>): Promise<unknown> {
+    return inSpan('sql', { kind: SpanKind.CLIENT }, async (span) => {
+      if (span.isRecording())
+        span.setAttributes({ 'db.system': 'postgresql', 'db.statement': withoutValues(text) });
+      const result = (await this.untilDeadline(send())) as { rowCount?: number | null };
+      if (span.isRecording() && typeof result?.rowCount === 'number')
+        span.setAttribute('db.rows', result.rowCount);
+      return result;
+    });
   }
 
   /**

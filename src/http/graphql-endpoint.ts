@@ -1,5 +1,7 @@
 import { type ApolloServer, type BaseContext, HeaderMap } from '@apollo/server';
+import { SpanKind } from '@opentelemetry/api';
 import { type Request, type RequestHandler } from 'express';
+import { inSpan } from '../tracing.js';
 import { type ResponseSplices } from './response-splices.js';
 
 /**
@@ -21,15 +23,18 @@ export function graphqlEndpoint<Context extends BaseContext & { responses?: Resp
     }
     const queryAt = req.url.indexOf('?');
     let contextValue: Context | undefined;
-    const response = await server.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: {
-        method: req.method.toUpperCase(),
-        headers,
-        search: queryAt < 0 ? '' : req.url.slice(queryAt),
-        body: req.body as unknown,
-      },
-      context: async () => (contextValue = await context(req)),
-    });
+    // One trace per request, continuing the client's `traceparent` (src/tracing.ts).
+    const response = await inSpan('graphql request', { kind: SpanKind.SERVER, carrier: req.headers }, () =>
+      server.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: {
+          method: req.method.toUpperCase(),
+          headers,
+          search: queryAt < 0 ? '' : req.url.slice(queryAt),
+          body: req.body as unknown,
+        },
+        context: async () => (contextValue = await context(req)),
+      }),
+    );
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {

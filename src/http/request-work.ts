@@ -1,5 +1,6 @@
 import { type MiddlewareFn } from 'type-graphql';
 import { statementDeadlines } from '../db/statement-deadline.js';
+import { inSpan } from '../tracing.js';
 
 /**
  * The database work of one request that may still be running. graphql-js 16 answers as soon as one
@@ -29,9 +30,16 @@ export class RequestWork {
 }
 
 /**
- * Keeps a root field's work among the request's running work, under the request's deadline (a
- * statement still running when it fires is cancelled): the first middleware of every root field
+ * Keeps a root field's work among the request's running work, in a span of its own, under the
+ * request's deadline (a statement still running when it fires is cancelled): the first middleware of every root field
  * (src/api/entity-resolver.ts, src/auth/auth.resolver.ts).
  */
-export const trackedWork: MiddlewareFn<{ work: RequestWork; deadline: AbortSignal }> = ({ context }, next) =>
-  context.work.track(() => statementDeadlines.run(context.deadline, next));
+export const trackedWork: MiddlewareFn<{ work: RequestWork; deadline: AbortSignal }> = (
+  { context, info },
+  next,
+) =>
+  context.work.track(() =>
+    inSpan(`graphql.field ${info.fieldName}`, { attributes: { 'graphql.field.name': info.fieldName } }, () =>
+      statementDeadlines.run(context.deadline, next),
+    ),
+  );

@@ -1,0 +1,88 @@
+import {
+  type Attributes,
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  type SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { type Logger } from './logger.js';
+
+/**
+ * OpenTelemetry traces (SPEC §12): on when OTEL_EXPORTER_OTLP_ENDPOINT (or its traces-only variant)
+ * is set, exported by OTLP as the standard OTEL_* variables say (protocol, headers, batching); off
+ * otherwise, when every span below is the API's no-op, which records nothing. One trace per GraphQL
+ * request (continuing a W3C `traceparent` it carries), with spans for parsing, validation, each root
+ * field and each SQL statement.
+ */
+export async function startTracing(log: Logger): Promise<(() => Promise<void>) | undefined> {
+  const endpoint = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (!endpoint) return undefined;
+  // Traces only: the metrics are Prometheus' (/metrics), the logs pino's.
+  const sdk = new NodeSDK({
+    serviceName: 'grantgate',
+    instrumentations: [],
+    metricReaders: [],
+    logRecordProcessors: [],
+  });
+  sdk.start();
+  log.info({ endpoint }, 'tracing: spans exported by OTLP');
+  return () => sdk.shutdown();
+}
+
+const tracer = trace.getTracer('grantgate');
+
+/**
+ * Runs `work` in a span named `name`, the current one's child (a root span continuing `carrier`'s
+ * `traceparent` when given), ending it when `work` settles; an error marks it failed. `work` starts
+ * at once (what it queues is queued before this returns). With tracing off the span records nothing
+ * (`span.isRecording()`), so attributes that cost work to compute are set only when it does.
+ */
+export function inSpan<T>(
+  name: string,
+  options: { kind?: SpanKind; attributes?: Attributes; carrier?: Record<string, unknown> },
+  work: (span: Span) => Promise<T>,
+): Promise<T> {
+  const parent = options.carrier ? propagation.extract(ROOT_CONTEXT, options.carrier) : context.active();
+  return tracer.startActiveSpan(
+    name,
+    { kind: options.kind, attributes: options.attributes },
+    parent,
+    async (span) => {
+      try {
+        return await work(span);
+      } catch (error) {
+        span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: error instanceof Error ? error.message : String(error),
+        });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
+
+/** A span for a step whose end is reported by a callback (Apollo's `parsingDidStart` and the like). */
+export function startSpan(name: string): (error?: unknown) => void {
+  const span = tracer.startSpan(name);
+  return (error) => {
+    if (error) span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+    span.end();
+  };
+}
+
+/**
+ * A statement's text as a span may carry it: MikroORM writes values into its statements, and a
+ * trace must not carry them (SPEC §12). String and number literals become `?`; bind parameters
+ * (`$1`) and identifiers stay.
+ */
+export function withoutValues(sql: string): string {
+  return sql
+    .replace(/'(?:[^']|'')*'/g, '?')
+    .replace(/(?<![$\w."])-?\d+(?:\.\d+)?(?:e[+-]?\d+)?(?![\w"])/gi, '?');
+}
