@@ -1,6 +1,7 @@
 import {
   type Attributes,
   context,
+  createContextKey,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -9,6 +10,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { NodeSDK } from '@opentelemetry/sdk-node';
+import { LRUCache } from 'lru-cache';
 import { type Logger } from './logger.js';
 
 /**
@@ -67,6 +69,21 @@ export function inSpan<T>(
   );
 }
 
+const STATEMENT_ATTRIBUTES = createContextKey('grantgate statement attributes');
+
+/**
+ * Runs `work` with attributes for the spans of the statements it sends (the rules a compiled read
+ * applies), computed only when the current span records.
+ */
+export function withStatementAttributes<T>(attributes: () => Attributes, work: () => Promise<T>): Promise<T> {
+  if (!trace.getActiveSpan()?.isRecording()) return work();
+  return context.with(context.active().setValue(STATEMENT_ATTRIBUTES, attributes()), work);
+}
+
+/** The attributes `withStatementAttributes` gave the statements sent now, if any. */
+export const statementAttributes = (): Attributes =>
+  (context.active().getValue(STATEMENT_ATTRIBUTES) as Attributes | undefined) ?? {};
+
 /** A span for a step whose end is reported by a callback (Apollo's `parsingDidStart` and the like). */
 export function startSpan(name: string): (error?: unknown) => void {
   const span = tracer.startSpan(name);
@@ -82,6 +99,21 @@ export function startSpan(name: string): (error?: unknown) => void {
  * (`$1`) and identifiers stay.
  */
 export function withoutValues(sql: string): string {
+  let text = sanitised.get(sql);
+  if (text === undefined) {
+    text = valuesReplaced(sql);
+    sanitised.set(sql, text);
+  }
+  return text;
+}
+
+/** The texts sanitised lately (at most ~4 MB of them): a compiled read's text repeats from request to request. */
+const sanitised = new LRUCache<string, string>({
+  maxSize: 2_000_000,
+  sizeCalculation: (text, sql) => text.length + sql.length,
+});
+
+function valuesReplaced(sql: string): string {
   return sql
     .replace(/'(?:[^']|'')*'/g, '?')
     .replace(/(?<![$\w."])-?\d+(?:\.\d+)?(?:e[+-]?\d+)?(?![\w"])/gi, '?');

@@ -41,6 +41,10 @@ export class RequestSecurity implements RowAccess {
     return this.model.rowSql(this.user, entityName, row, { parentsVisibleThrough });
   }
 
+  ruleLabels(entityName: string): string[] {
+    return this.model.ruleLabels(this.user, entityName);
+  }
+
   describe(entityName: string) {
     return { user: this.user.id, applied: this.model.describe(this.user, entityName) };
   }

@@ -19,9 +19,15 @@ export interface RowAccess {
   rowSql(entityName: string, row: string, parentsVisibleThrough?: string): SqlFragment | undefined;
   /** Who and which rules, for the debug log. */
   describe(entityName: string): Record<string, unknown>;
+  /** The labels of the rules that limit the entity's rows (a trace's statements carry them). */
+  ruleLabels(entityName: string): string[];
 }
 
-const UNRESTRICTED: RowAccess = { rowSql: () => undefined, describe: () => ({ applied: 'unrestricted' }) };
+const UNRESTRICTED: RowAccess = {
+  rowSql: () => undefined,
+  describe: () => ({ applied: 'unrestricted' }),
+  ruleLabels: () => [],
+};
 
 /**
  * SQL on a row as a MikroORM condition; `{}` (every row) when there is none. MikroORM's way of saying
@@ -109,4 +115,12 @@ export function dangerouslyBypassRowSecurity<T extends EntityManager>(em: T): T 
   const fork = em.fork() as T;
   restrictTo(fork, UNRESTRICTED);
   return fork;
+}
+
+/** The labels of the rules that limit what `em`'s request reads of `entityNames`, each once. */
+export function appliedRuleLabels(em: EntityManager, entityNames: Iterable<string>): string[] {
+  const params = em.getFilterParams(SECURITY_FILTER) as { access?: RowAccess } | undefined;
+  const access = params?.access;
+  if (!access) return [];
+  return [...new Set([...entityNames].flatMap((entityName) => access.ruleLabels(entityName)))];
 }

@@ -357,6 +357,22 @@ export class SecurityModel {
     ];
   }
 
+  /**
+   * The labels of the rules that limit which rows of the entity `user` reads (grants, global filters,
+   * a withholding filter, the scope), as traces name them; none for the superuser.
+   */
+  ruleLabels(user: AuthUser, entityName: string): string[] {
+    if (isSuperuser(user)) return [];
+    const decided = this.decisions(user, entityName);
+    const scope = decided.entity.scope;
+    return [
+      ...decided.rowGrants,
+      ...decided.filters,
+      ...(decided.withheldBy ? [decided.withheldBy] : []),
+      ...(scope ? [scope.label] : []),
+    ];
+  }
+
   /** Names of the rules that apply, for the debug log. */
   describe(user: AuthUser, entityName: string) {
     if (isSuperuser(user)) return 'superuser';

@@ -1,5 +1,5 @@
 import { type EntityManager } from '@mikro-orm/postgresql';
-import { visibleRowsSql } from '../../security/system/row-security.js';
+import { appliedRuleLabels, visibleRowsSql } from '../../security/system/row-security.js';
 import {
   allOf,
   atomic,
@@ -10,6 +10,7 @@ import {
   tableSql,
 } from '../../security/system/sql-fragment.js';
 import { selectBound } from '../db/bound-query.js';
+import { withStatementAttributes } from '../tracing.js';
 import { REQUEST_WORK_MEM, SERVER_WORK_MEM, setLocal } from '../db/request-transaction.js';
 import { aggregateJson, type AggregateSelection, COUNT } from './aggregates.js';
 import { type GroupKey } from './aggregate-arguments.js';
@@ -80,6 +81,9 @@ interface Selection {
 export class CompiledRead {
   private aliases = 0;
 
+  /** The entities the statements built so far read (`select`), for `Statement.entities`. */
+  private readonly entitiesRead = new Set<string>();
+
   private readonly em: EntityManager;
 
   /**
@@ -99,7 +103,7 @@ export class CompiledRead {
    */
   rowsStatement(plan: RootPlan, root: RootRead): Statement {
     const rows = this.rootRows(plan, root, (alias) => this.rowJson(plan, alias));
-    const statement = compileSql(sql`select to_json(array(${rows})) as "rows"`);
+    const statement = this.compiled(sql`select to_json(array(${rows})) as "rows"`);
     return plan.refusals.size > 0 ? { ...statement, refusals: plan.refusals } : statement;
   }
 
@@ -110,7 +114,12 @@ export class CompiledRead {
    */
   answerStatement(plan: RootPlan & { answer: AnswerField[] }, root: RootRead): Statement {
     const rows = this.rootRows(plan, root, (alias) => this.answerRow(plan, alias));
-    return { ...compileSql(sql`select to_json(array(${rows}))::text as "rows"`), answer: true };
+    return { ...this.compiled(sql`select to_json(array(${rows}))::text as "rows"`), answer: true };
+  }
+
+  /** A statement of this read: its SQL, and the entities it reads (for traces). */
+  private compiled(fragment: SqlFragment): Statement {
+    return { ...compileSql(fragment), entities: [...this.entitiesRead] };
   }
 
   /** `select <value> …` of the root rows of a read, each row's value made by `value` of its alias. */
@@ -143,7 +152,7 @@ export class CompiledRead {
   countStatement(model: EntityModel, where: RowSql | undefined, throughScope: boolean): Statement {
     const alias = this.nextAlias();
     const count = this.select(model, alias, sql`${COUNT} as "value"`, { where: [where?.(alias)] });
-    return { ...compileSql(count), countsThroughScope: throughScope };
+    return { ...this.compiled(count), countsThroughScope: throughScope };
   }
 
   /** The statement of an aggregate over the rows of `model` matching `where`, as `countStatement`'s. */
@@ -156,7 +165,7 @@ export class CompiledRead {
     const alias = this.nextAlias();
     const value = jsonObjectSql(aggregateJson(selection, alias));
     const aggregate = this.select(model, alias, sql`${value} as "value"`, { where: [where?.(alias)] });
-    return { ...compileSql(aggregate), countsThroughScope: throughScope };
+    return { ...this.compiled(aggregate), countsThroughScope: throughScope };
   }
 
   /**
@@ -184,7 +193,7 @@ export class CompiledRead {
       offset: groups.offset,
     });
     return {
-      ...compileSql(sql`select to_json(array(${grouped})) as "value"`),
+      ...this.compiled(sql`select to_json(array(${grouped})) as "value"`),
       countsThroughScope: throughScope,
     };
   }
@@ -204,7 +213,7 @@ export class CompiledRead {
       return this.select(model, alias, value(alias), selection(alias));
     });
     const statement: Statement = {
-      ...compileSql(sql`select ${value} as "value"`),
+      ...this.compiled(sql`select ${value} as "value"`),
       countsThroughScope: plan.totalCount && throughScope,
     };
     return plan.refusals.size > 0 ? { ...statement, refusals: plan.refusals } : statement;
@@ -281,7 +290,10 @@ export class CompiledRead {
   }
 
   private async run<T>(statement: Statement): Promise<T[]> {
-    const rows = await selectBound<T>(this.em, statement, this.deadline);
+    const rows = await withStatementAttributes(
+      () => ({ 'grantgate.rules': appliedRuleLabels(this.em, statement.entities ?? []) }),
+      () => selectBound<T>(this.em, statement, this.deadline),
+    );
     // A statement that came back past the deadline is not answered: the request has failed by then.
     this.emInTime();
     return rows;
@@ -293,6 +305,7 @@ export class CompiledRead {
    * the last condition of every level.
    */
   private select(model: EntityModel, alias: string, value: SqlFragment, selection: Selection): SqlFragment {
+    this.entitiesRead.add(model.name);
     const security = visibleRowsSql(this.em, model.name, alias, selection.parentsVisibleThrough);
     const conditions = [...(selection.where ?? []), security].filter(
       (condition): condition is SqlFragment => condition !== undefined,

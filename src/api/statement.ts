@@ -9,4 +9,6 @@ export interface Statement extends CompiledSql {
   refusals?: ReadonlyMap<string, GraphQLError>;
   /** Its one value is the root field's answer as the response writes it: see CompiledRead.answer. */
   answer?: true;
+  /** The entities whose rows it reads (CompiledRead.select), whose rules a trace names. */
+  entities?: readonly string[];
 }

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { type Pooler } from './pooler.js';
 import { statementDeadlines } from './statement-deadline.js';
 import { SpanKind } from '@opentelemetry/api';
-import { inSpan, withoutValues } from '../tracing.js';
+import { inSpan, statementAttributes, withoutValues } from '../tracing.js';
 
 /**
  * What the statements kept prepared may cost their backends, as estimated (`estimatedBytes`).
@@ -304,11 +304,12 @@ export class PreparingClient extends pg.Client {
       framing.frame.push(this.named(text, values));
       return Promise.resolve(answered('SELECT'));
     }
+    // A read's end waits for the statement as its caller sees it end (traced, past its deadline).
     if (framing) {
       if (!framing.perStatement) this.framing = undefined;
-      return this.sent(text, () => this.framed(text, values, framing.frame));
+      return (this.lastFramed = this.sent(text, () => this.framed(text, values, framing.frame)));
     }
-    if (values.length > 0) return this.sent(text, () => this.framed(text, values, []));
+    if (values.length > 0) return (this.lastFramed = this.sent(text, () => this.framed(text, values, [])));
     return this.sent(text, () => super.query(text, values) as Promise<unknown>);
   }
 
@@ -316,7 +317,11 @@ export class PreparingClient extends pg.Client {
   private sent(text: string, send: () => Promise<unknown>): Promise<unknown> {
     return inSpan('sql', { kind: SpanKind.CLIENT }, async (span) => {
       if (span.isRecording())
-        span.setAttributes({ 'db.system': 'postgresql', 'db.statement': withoutValues(text) });
+        span.setAttributes({
+          'db.system': 'postgresql',
+          'db.statement': withoutValues(text),
+          ...statementAttributes(),
+        });
       const result = (await this.untilDeadline(send())) as { rowCount?: number | null };
       if (span.isRecording() && typeof result?.rowCount === 'number')
         span.setAttribute('db.rows', result.rowCount);

@@ -19,13 +19,17 @@ import { isResultBoundRefusal } from './result-bound.js';
  * cache are read when scraped.
  */
 export class GatewayMetrics {
-  readonly registry = new Registry();
+  /** The gateway's own metrics. */
+  private readonly own = new Registry();
+
+  /** What `/metrics` answers: the gateway's metrics and the process's. */
+  readonly registry: Registry;
 
   private readonly requests = new Counter({
     name: 'grantgate_graphql_requests_total',
     help: 'GraphQL requests by operation type (query, mutation, none: refused before one was found) and outcome',
     labelNames: ['operation', 'outcome'] as const,
-    registers: [this.registry],
+    registers: [this.own],
   });
 
   private readonly durations = new Histogram({
@@ -33,41 +37,35 @@ export class GatewayMetrics {
     help: 'Time from a GraphQL request received to its response, by operation type',
     labelNames: ['operation'] as const,
     buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [this.registry],
+    registers: [this.own],
   });
 
   private readonly denials = new Counter({
     name: 'grantgate_denials_total',
     help: 'Errors that refused a user something, by code and by the rule that refused it',
     labelNames: ['code', 'rule'] as const,
-    registers: [this.registry],
+    registers: [this.own],
   });
 
   private readonly logins = new Counter({
     name: 'grantgate_logins_total',
     help: 'Login attempts by outcome: ok, refused (wrong credentials), throttled, bad_input, failed',
     labelNames: ['outcome'] as const,
-    registers: [this.registry],
+    registers: [this.own],
   });
 
   private readonly resultBoundRefusals = new Counter({
     name: 'grantgate_result_bound_refusals_total',
     help: 'Documents refused before they ran for asking more than MAX_RESULT_OBJECTS',
-    registers: [this.registry],
+    registers: [this.own],
   });
 
   constructor(sources: { orm: MikroORM; statements?: CompiledStatements }) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'grantgate_' });
-    // prom-client's gauges of active handles, requests and resources end in `_total`, which
-    // Prometheus keeps for counters (`promtool check metrics` refuses them); the rest is kept.
-    for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total']) {
-      this.registry.removeSingleMetric(`grantgate_nodejs_${name}`);
-    }
     new Gauge({
       name: 'grantgate_db_pool_connections',
       help: "The database pool's connections by state: in_use, idle, and requests waiting for one",
       labelNames: ['state'] as const,
-      registers: [this.registry],
+      registers: [this.own],
       async collect() {
         const { inUse, idle, waiting } = await poolState(sources.orm);
         this.set({ state: 'in_use' }, inUse);
@@ -81,7 +79,7 @@ export class GatewayMetrics {
         name: 'grantgate_statement_cache_lookups_total',
         help: 'Compiled read statements looked up by document and identity: hit (kept) or miss (compiled)',
         labelNames: ['result'] as const,
-        registers: [this.registry],
+        registers: [this.own],
         collect() {
           this.reset();
           this.inc({ result: 'hit' }, statements.hits);
@@ -89,6 +87,8 @@ export class GatewayMetrics {
         },
       });
     }
+    // A copy of both as they are now: every metric is registered by this point.
+    this.registry = Registry.merge([processMetrics(), this.own]);
   }
 
   /** Counts each GraphQL request as it is answered. */
@@ -118,6 +118,23 @@ export class GatewayMetrics {
       },
     };
   }
+}
+
+/**
+ * The process's own figures (memory, CPU, event loop, garbage collection), collected once per process
+ * however many gateways it runs: each collection watches the event loop and the collector for good.
+ */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (processRegistry) return processRegistry;
+  processRegistry = new Registry();
+  collectDefaultMetrics({ register: processRegistry, prefix: 'grantgate_' });
+  // prom-client's gauges of active handles, requests and resources end in `_total`, which
+  // Prometheus keeps for counters (`promtool check metrics` refuses them); the rest is kept.
+  for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total']) {
+    processRegistry.removeSingleMetric(`grantgate_nodejs_${name}`);
+  }
+  return processRegistry;
 }
 
 function loginOutcome(errors: readonly GraphQLError[]): string {

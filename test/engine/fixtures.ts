@@ -352,6 +352,7 @@ export async function openFixtureDatabase(): Promise<FixtureDatabase> {
         rowSql: (entityName, row, parentsVisibleThrough) =>
           model.rowSql(reader, entityName, row, { parentsVisibleThrough }),
         describe: (entityName) => ({ rules: model.describe(reader, entityName) }),
+        ruleLabels: (entityName) => model.ruleLabels(reader, entityName),
       });
       return fork;
     },

@@ -7,7 +7,8 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database.
 /**
  * SPEC §12, traces: a gateway with OTEL_EXPORTER_OTLP_ENDPOINT exports its spans by OTLP (HTTP, JSON)
  * to a receiver this test runs; one trace per request, continuing the client's `traceparent`, with
- * spans for parsing, validation, each root field and each SQL statement — and no value in them.
+ * spans for parsing, validation, each root field and each SQL statement with the rules it applied —
+ * and no value in them.
  */
 interface OtlpSpan {
   traceId: string;
@@ -102,6 +103,17 @@ describe('traces', () => {
     expect(statements.map((span) => span.name)).toEqual(['sql']);
     expect(attribute(statements[0]!, 'db.system')).toBe('postgresql');
     expect(String(attribute(statements[0]!, 'db.statement'))).toMatch(/^select /);
+    // The rules that limited what it read, by label: the tenant's, and each level's scope.
+    const rules = (
+      attribute(statements[0]!, 'grantgate.rules') as { values: { stringValue: string }[] }
+    ).values.map((value) => value.stringValue);
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        'Everyone but the superuser sees only the rows of their own tenant; every entity must be covered.',
+        "An order belongs to its customer's tenant.",
+        "An order line belongs to its order's tenant.",
+      ]),
+    );
     expect(JSON.stringify(spans)).not.toMatch(/Secret Trading/);
   });
 
