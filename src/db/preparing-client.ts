@@ -1,8 +1,8 @@
+import { SpanKind } from '@opentelemetry/api';
 import pg from 'pg';
+import { inSpan, statementAttributes, withoutValues } from '../tracing.js';
 import { type Pooler } from './pooler.js';
 import { statementDeadlines } from './statement-deadline.js';
-import { SpanKind } from '@opentelemetry/api';
-import { inSpan, statementAttributes, withoutValues } from '../tracing.js';
 
 /**
  * What the statements kept prepared may cost their backends, as estimated (`estimatedBytes`).
@@ -445,7 +445,6 @@ export class PreparingClient extends pg.Client {
         ),
       );
     });
-    this.lastFramed = result;
     // A failed parse fails the statement too; its own error says why.
     return parsed ? Promise.all([parsed, result]).then(([, rows]) => rows) : result;
   }

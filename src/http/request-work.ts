@@ -31,8 +31,8 @@ export class RequestWork {
 
 /**
  * Keeps a root field's work among the request's running work, in a span of its own, under the
- * request's deadline (a statement still running when it fires is cancelled): the first middleware of every root field
- * (src/api/entity-resolver.ts, src/auth/auth.resolver.ts).
+ * request's deadline (a statement still running when it fires is cancelled): the first middleware
+ * of every root field (src/api/entity-resolver.ts, src/auth/auth.resolver.ts).
  */
 export const trackedWork: MiddlewareFn<{ work: RequestWork; deadline: AbortSignal }> = (
   { context, info },
