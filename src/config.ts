@@ -3,21 +3,22 @@ import { z } from 'zod';
 /** Durations are written as in SPEC §2 (`15m`, `7d`); they are kept in seconds. */
 const DURATION_UNITS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
 
-const duration = z
-  .string()
-  .regex(/^\d+[smhd]$/, 'must be a duration such as 30s, 15m, 12h or 7d')
-  .transform(
-    (text) => Number(text.slice(0, -1)) * DURATION_UNITS[text.slice(-1) as keyof typeof DURATION_UNITS],
-  )
-  .refine((seconds) => seconds > 0, 'must be longer than zero');
+/** A duration as written (`30s`), in seconds; `examples` fill the message of a refused one. */
+const durationText = (examples: string) =>
+  z
+    .string()
+    .regex(/^\d+[smhd]$/, `must be a duration such as ${examples}`)
+    .transform(
+      (text) => Number(text.slice(0, -1)) * DURATION_UNITS[text.slice(-1) as keyof typeof DURATION_UNITS],
+    );
+
+const duration = durationText('30s, 15m, 12h or 7d').refine(
+  (seconds) => seconds > 0,
+  'must be longer than zero',
+);
 
 /** A duration that may be zero (`0s`: none). */
-const durationOrNone = z
-  .string()
-  .regex(/^\d+[smhd]$/, 'must be a duration such as 0s, 5s or 1m')
-  .transform(
-    (text) => Number(text.slice(0, -1)) * DURATION_UNITS[text.slice(-1) as keyof typeof DURATION_UNITS],
-  );
+const durationOrNone = durationText('0s, 5s or 1m');
 
 const postgresUrl = z
   .string()

@@ -51,6 +51,15 @@ const isDatabaseUnavailable = (error: unknown) =>
   );
 
 /**
+ * The rule behind a denial, by its label (`extensions.rule`), with the denial's code; undefined for any
+ * other error. `error` as resolved, before Apollo wrapped it (unwrapResolverError).
+ */
+export function denialOf(error: unknown): { code: string; rule: string } | undefined {
+  if (!(error instanceof GraphQLError) || typeof error.extensions.rule !== 'string') return undefined;
+  return { code: String(error.extensions.code), rule: error.extensions.rule };
+}
+
+/**
  * What a failure that is the service's state rather than a bug (no connection free in time, the
  * request's deadline, the database away) says, in general terms; undefined for any other failure.
  */

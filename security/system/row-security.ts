@@ -73,9 +73,12 @@ export function visibleRowsSql(
   row: string,
   parentsVisibleThrough?: string,
 ): SqlFragment | undefined {
-  const params = em.getFilterParams(SECURITY_FILTER) as { access?: RowAccess } | undefined;
-  return accessedRows(em, params?.access, entityName, row, parentsVisibleThrough);
+  return accessedRows(em, accessOf(em), entityName, row, parentsVisibleThrough);
 }
+
+/** The access `restrictTo` gave `em`, if any. */
+const accessOf = (em: EntityManager) =>
+  (em.getFilterParams(SECURITY_FILTER) as { access?: RowAccess } | undefined)?.access;
 
 /**
  * The one MikroORM filter behind every read: on by default for every entity, parameterised per
@@ -119,8 +122,7 @@ export function dangerouslyBypassRowSecurity<T extends EntityManager>(em: T): T 
 
 /** The labels of the rules that limit what `em`'s request reads of `entityNames`, each once. */
 export function appliedRuleLabels(em: EntityManager, entityNames: Iterable<string>): string[] {
-  const params = em.getFilterParams(SECURITY_FILTER) as { access?: RowAccess } | undefined;
-  const access = params?.access;
+  const access = accessOf(em);
   if (!access) return [];
   return [...new Set([...entityNames].flatMap((entityName) => access.ruleLabels(entityName)))];
 }

@@ -3,19 +3,20 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { type RequestListener } from 'node:http';
 import { type MikroORM } from '@mikro-orm/postgresql';
 import { type Router, Router as createRouter } from 'express';
-import { GraphQLError } from 'graphql';
+import { type GraphQLError } from 'graphql';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { isSuperuser } from '../../security/system/identity.js';
 import { type CompiledStatements } from '../api/compiled-statements.js';
 import { type AuthService } from '../auth/auth-service.js';
 import { poolState } from '../db/pool-state.js';
+import { denialOf } from '../errors.js';
 import { type RequestContext } from '../context.js';
 import { isResultBoundRefusal } from './result-bound.js';
 
 /**
  * The gateway's Prometheus metrics (SPEC §12), with prom-client: one registry per gateway, so that
  * two gateways of one process (tests) count apart. Requests, denials, logins and result-bound
- * refusals are counted from each request's outcome (`metricsPlugin`); the pool and the statement
+ * refusals are counted from each request's outcome (`plugin`); the pool and the statement
  * cache are read when scraped.
  */
 export class GatewayMetrics {
@@ -105,9 +106,8 @@ export class GatewayMetrics {
             for (const error of found) {
               const original = unwrapResolverError(error);
               if (isResultBoundRefusal(original)) this.resultBoundRefusals.inc();
-              if (original instanceof GraphQLError && typeof original.extensions.rule === 'string') {
-                this.denials.inc({ code: String(original.extensions.code), rule: original.extensions.rule });
-              }
+              const denial = denialOf(original);
+              if (denial) this.denials.inc(denial);
             }
             const login = operation?.selectionSet.selections.some(
               (selection) => selection.kind === 'Field' && selection.name.value === 'login',

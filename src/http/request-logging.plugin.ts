@@ -2,7 +2,7 @@ import { type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
 import { type RequestContext } from '../context.js';
-import { serviceCondition } from '../errors.js';
+import { denialOf, serviceCondition } from '../errors.js';
 
 /**
  * One log line per GraphQL request (operation, duration, outcome, error codes), the rule behind each
@@ -18,12 +18,8 @@ export function requestLoggingPlugin(): ApolloServerPlugin<RequestContext> {
           for (const error of errors) {
             const original = unwrapResolverError(error);
             // A denial's rule reaches a production client only as this line, found by the request id.
-            if (original instanceof GraphQLError && typeof original.extensions.rule === 'string') {
-              contextValue.log.info(
-                { code: original.extensions.code, rule: original.extensions.rule, path: error.path },
-                'denied by rule',
-              );
-            }
+            const denial = denialOf(original);
+            if (denial) contextValue.log.info({ ...denial, path: error.path }, 'denied by rule');
             if (!(original instanceof GraphQLError)) {
               const condition = serviceCondition(original);
               // A busy pool, the deadline or the database away is the service's state, not a bug: a
