@@ -5,7 +5,8 @@ import {
   propagation,
   ROOT_CONTEXT,
   type Span,
-  type SpanKind,
+  INVALID_SPAN_CONTEXT,
+  SpanKind,
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
@@ -15,8 +16,8 @@ import { type Logger } from './logger.js';
 
 /**
  * OpenTelemetry traces (SPEC §12): on when OTEL_EXPORTER_OTLP_ENDPOINT (or its traces-only variant)
- * is set, exported by OTLP as the standard OTEL_* variables say (protocol, headers, batching); off
- * otherwise, when every span below is the API's no-op, which records nothing. One trace per GraphQL
+ * is set, exported by OTLP as the standard OTEL_* variables say (protocol, headers, batching,
+ * sampling); off otherwise, when the helpers below only run their work. One trace per GraphQL
  * request (continuing a W3C `traceparent` it carries), with spans for parsing, validation, each root
  * field and each SQL statement.
  */
@@ -31,11 +32,21 @@ export async function startTracing(log: Logger): Promise<(() => Promise<void>) |
     logRecordProcessors: [],
   });
   sdk.start();
+  tracing = true;
   log.info({ endpoint }, 'tracing: spans exported by OTLP');
-  return () => sdk.shutdown();
+  return async () => {
+    tracing = false;
+    await sdk.shutdown();
+  };
 }
 
 const tracer = trace.getTracer('grantgate');
+/**
+ * Whether spans are recorded: while off, the helpers below run their work as it is, without the
+ * API's no-op spans and context switches, so that tracing off costs nothing.
+ */
+let tracing = false;
+const NOT_RECORDING = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /**
  * Runs `work` in a span named `name`, the current one's child (a root span continuing `carrier`'s
@@ -48,6 +59,7 @@ export function inSpan<T>(
   options: { kind?: SpanKind; attributes?: Attributes; carrier?: Record<string, unknown> },
   work: (span: Span) => Promise<T>,
 ): Promise<T> {
+  if (!tracing) return work(NOT_RECORDING);
   const parent = options.carrier ? propagation.extract(ROOT_CONTEXT, options.carrier) : context.active();
   return tracer.startActiveSpan(
     name,
@@ -57,10 +69,7 @@ export function inSpan<T>(
       try {
         return await work(span);
       } catch (error) {
-        span.setStatus({
-          code: SpanStatusCode.ERROR,
-          message: error instanceof Error ? error.message : String(error),
-        });
+        failed(span, error);
         throw error;
       } finally {
         span.end();
@@ -76,13 +85,49 @@ const STATEMENT_ATTRIBUTES = createContextKey('grantgate statement attributes');
  * applies), computed only when the current span records.
  */
 export function withStatementAttributes<T>(attributes: () => Attributes, work: () => Promise<T>): Promise<T> {
-  if (!trace.getActiveSpan()?.isRecording()) return work();
+  if (!tracing || !trace.getActiveSpan()?.isRecording()) return work();
   return context.with(context.active().setValue(STATEMENT_ATTRIBUTES, attributes()), work);
 }
 
-/** The attributes `withStatementAttributes` gave the statements sent now, if any. */
-export const statementAttributes = (): Attributes =>
-  (context.active().getValue(STATEMENT_ATTRIBUTES) as Attributes | undefined) ?? {};
+/**
+ * Runs `send`, one SQL statement, in a client span of its own: its text without values, the
+ * attributes `withStatementAttributes` gave it, and the rows it affected or returned. The span is
+ * not made current, since nothing runs under it: one context switch less per statement.
+ */
+export function inStatementSpan<T extends { rowCount?: number | null } | undefined>(
+  text: string,
+  send: () => Promise<T>,
+): Promise<T> {
+  if (!tracing) return send();
+  const span = tracer.startSpan('sql', { kind: SpanKind.CLIENT });
+  // A span the sampler left out records nothing and needs no end; its attributes are not worked out.
+  if (!span.isRecording()) return send();
+  span.setAttributes(statementSpanAttributes(text));
+  return send().then(
+    (result) => {
+      if (typeof result?.rowCount === 'number') span.setAttribute('db.rows', result.rowCount);
+      span.end();
+      return result;
+    },
+    (error: unknown) => {
+      failed(span, error);
+      span.end();
+      throw error;
+    },
+  );
+}
+
+const statementSpanAttributes = (text: string): Attributes => ({
+  'db.system': 'postgresql',
+  'db.statement': withoutValues(text),
+  ...(context.active().getValue(STATEMENT_ATTRIBUTES) as Attributes | undefined),
+});
+
+const failed = (span: Span, error: unknown) =>
+  span.setStatus({
+    code: SpanStatusCode.ERROR,
+    message: error instanceof Error ? error.message : String(error),
+  });
 
 /** A span for a step whose end is reported by a callback (Apollo's `parsingDidStart` and the like). */
 export function startSpan(name: string): (error?: unknown) => void {

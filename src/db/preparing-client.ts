@@ -1,6 +1,5 @@
-import { SpanKind } from '@opentelemetry/api';
 import pg from 'pg';
-import { inSpan, statementAttributes, withoutValues } from '../tracing.js';
+import { inStatementSpan } from '../tracing.js';
 import { type Pooler } from './pooler.js';
 import { statementDeadlines } from './statement-deadline.js';
 
@@ -315,18 +314,7 @@ export class PreparingClient extends pg.Client {
 
   /** A statement `send` sends: traced (its text without values, its rows), and cancelled at its deadline. */
   private sent(text: string, send: () => Promise<unknown>): Promise<unknown> {
-    return inSpan('sql', { kind: SpanKind.CLIENT }, async (span) => {
-      if (span.isRecording())
-        span.setAttributes({
-          'db.system': 'postgresql',
-          'db.statement': withoutValues(text),
-          ...statementAttributes(),
-        });
-      const result = (await this.untilDeadline(send())) as { rowCount?: number | null };
-      if (span.isRecording() && typeof result?.rowCount === 'number')
-        span.setAttribute('db.rows', result.rowCount);
-      return result;
-    });
+    return inStatementSpan(text, () => this.untilDeadline(send()) as Promise<{ rowCount?: number | null }>);
   }
 
   /**
