@@ -1,11 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findFreePort } from '../../src/db/embedded/embedded-postgres.js';
-
-const NGINX = ['/usr/sbin/nginx', '/usr/local/sbin/nginx'].find(existsSync);
+import { installedProgram, startDaemon } from './daemon.js';
 
 /**
  * Debian's nginx (`npm test`'s pretest installs it) on a free loopback port, in front of `upstreams`
@@ -16,7 +13,7 @@ const NGINX = ['/usr/sbin/nginx', '/usr/local/sbin/nginx'].find(existsSync);
 export async function startNginx(
   upstreams: string[],
 ): Promise<{ url: string; errors(): Promise<string>; stop(): Promise<void> }> {
-  if (!NGINX) throw new Error('nginx is not installed: `apt-get install nginx-light` (npm test installs it)');
+  const program = installedProgram(['/usr/sbin/nginx', '/usr/local/sbin/nginx'], 'nginx-light');
   const dir = await mkdtemp(join(tmpdir(), 'grantgate-nginx-'));
   const port = await findFreePort();
   const config = `
@@ -53,33 +50,18 @@ ${upstreams.map((upstream) => `    server ${upstream} max_fails=1 fail_timeout=2
 }
 `;
   await writeFile(join(dir, 'nginx.conf'), config);
-  const child: ChildProcess = spawn(
-    NGINX,
-    ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'error.log')],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
   const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGQUIT');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await fetch(`${url}/healthz`);
-      return { url, errors: () => readFile(join(dir, 'error.log'), 'utf8').catch(() => ''), stop };
-    } catch (error) {
-      if (attempt > 50 || child.exitCode !== null) {
-        await stop();
-        throw new Error(`nginx did not start: ${stderr}`, { cause: error });
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  const errors = () => readFile(join(dir, 'error.log'), 'utf8').catch(() => '');
+  const { stop } = await startDaemon({
+    name: 'nginx',
+    program,
+    args: ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'error.log')],
+    dir,
+    // Graceful: the requests it is passing on are answered first.
+    stopSignal: 'SIGQUIT',
+    stderr: true,
+    ready: async () => Boolean(await fetch(`${url}/healthz`)),
+    failure: async () => (await errors()) || '',
+  });
+  return { url, errors, stop };
 }

@@ -1,14 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findFreePort } from '../../src/db/embedded/embedded-postgres.js';
+import { installedProgram, startDaemon } from './daemon.js';
 
 /** Debian's `nobody`. */
 const NOBODY = 65534;
-const PGBOUNCER = ['/usr/sbin/pgbouncer', '/usr/local/bin/pgbouncer'].find(existsSync);
 
 /**
  * Debian's PgBouncer (`npm test`'s pretest installs it) on a free loopback port in front of the
@@ -20,8 +18,7 @@ export async function startPgBouncer(
   databaseUrl: string,
   poolSize: number,
 ): Promise<{ url: string; log(): Promise<string>; stop(): Promise<void> }> {
-  if (!PGBOUNCER)
-    throw new Error('pgbouncer is not installed: `apt-get install pgbouncer` (npm test installs it)');
+  const program = installedProgram(['/usr/sbin/pgbouncer', '/usr/local/bin/pgbouncer'], 'pgbouncer');
   const server = new URL(databaseUrl);
   const dir = await mkdtemp(join(tmpdir(), 'grantgate-pgbouncer-'));
   const port = await findFreePort();
@@ -55,23 +52,18 @@ pidfile = ${join(dir, 'pgbouncer.pid')}
   if (asUser.uid !== undefined) {
     for (const file of ['', 'userlist.txt', 'pgbouncer.ini']) await chown(join(dir, file), NOBODY, NOBODY);
   }
-  const child: ChildProcess = spawn(PGBOUNCER, [join(dir, 'pgbouncer.ini')], { stdio: 'ignore', ...asUser });
   const log = () => readFile(join(dir, 'pgbouncer.log'), 'utf8').catch(() => '');
-  const stop = async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGINT');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-  for (let attempt = 0; !(await accepts(port)); attempt++) {
-    if (attempt > 50 || child.exitCode !== null) {
-      const printed = await log();
-      await stop();
-      throw new Error(`pgbouncer did not start: ${printed}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const { stop } = await startDaemon({
+    name: 'pgbouncer',
+    program,
+    args: [join(dir, 'pgbouncer.ini')],
+    dir,
+    // Its safe shutdown: the transactions it is passing on finish first.
+    stopSignal: 'SIGINT',
+    spawnOptions: asUser,
+    ready: () => accepts(port),
+    failure: log,
+  });
   const url = new URL(databaseUrl);
   url.hostname = '127.0.0.1';
   url.port = String(port);

@@ -1,15 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, DN } from 'ldapts';
 import { findFreePort } from '../../src/db/embedded/embedded-postgres.js';
+import { installedProgram, startDaemon } from './daemon.js';
 
 export const LDAP_SUFFIX = 'dc=grantgate,dc=test';
 export const LDAP_ADMIN = { dn: `cn=admin,${LDAP_SUFFIX}`, password: 'admin-secret' };
-
-const SLAPD = ['/usr/sbin/slapd', '/usr/local/sbin/slapd', '/usr/local/libexec/slapd'].find(existsSync);
 
 export interface Slapd {
   url: string;
@@ -23,11 +20,10 @@ export interface Slapd {
  * throw-away directory in a temporary folder.
  */
 export async function startSlapd(options: { logOperations?: boolean } = {}): Promise<Slapd> {
-  if (!SLAPD) {
-    throw new Error(
-      'slapd (OpenLDAP) is not installed: `apt-get install slapd` (.ci/run installs it when missing)',
-    );
-  }
+  const program = installedProgram(
+    ['/usr/sbin/slapd', '/usr/local/sbin/slapd', '/usr/local/libexec/slapd'],
+    'slapd ldap-utils',
+  );
   const dir = await mkdtemp(join(tmpdir(), 'grantgate-slapd-'));
   await mkdir(join(dir, 'data'));
   const config = join(dir, 'slapd.conf');
@@ -53,32 +49,20 @@ access to * by * read
   const url = `ldap://127.0.0.1:${port}`;
   // -d: stay in the foreground (a child of the test process); 0 prints nothing, 256 (stats) one line
   // per connection and operation, which tests read to see whether a request reached the directory.
-  const child: ChildProcess = spawn(
-    SLAPD,
-    ['-f', config, '-h', `${url}/`, '-d', options.logOperations ? '256' : '0'],
-    { stdio: ['ignore', 'ignore', options.logOperations ? 'pipe' : 'ignore'] },
-  );
-  let log = '';
-  child.stderr?.on('data', (chunk: Buffer) => (log += chunk));
-  const stop = async () => {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
-    await rm(dir, { recursive: true, force: true });
-  };
-  for (let attempt = 0; ; attempt++) {
-    const client = new Client({ url, connectTimeout: 500 });
-    try {
+  const { stderr, stop } = await startDaemon({
+    name: 'slapd',
+    program,
+    args: ['-f', config, '-h', `${url}/`, '-d', options.logOperations ? '256' : '0'],
+    dir,
+    stderr: options.logOperations,
+    ready: async () => {
+      const client = new Client({ url, connectTimeout: 500 });
       await client.bind(LDAP_ADMIN.dn, LDAP_ADMIN.password);
       await client.unbind();
-      return { url, log: () => log, stop };
-    } catch (error) {
-      if (attempt > 50 || child.exitCode !== null) {
-        await stop();
-        throw new Error(`slapd did not start: ${(error as Error).message}`, { cause: error });
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+      return true;
+    },
+  });
+  return { url, log: stderr, stop };
 }
 
 export interface DirectoryUser {
