@@ -1,5 +1,6 @@
 import {
   type Attributes,
+  type Context,
   context,
   createContextKey,
   propagation,
@@ -51,8 +52,9 @@ const NOT_RECORDING = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 /**
  * Runs `work` in a span named `name`, the current one's child (a root span continuing `carrier`'s
  * `traceparent` when given), ending it when `work` settles; an error marks it failed. `work` starts
- * at once (what it queues is queued before this returns). With tracing off the span records nothing
- * (`span.isRecording()`), so attributes that cost work to compute are set only when it does.
+ * at once (what it queues is queued before this returns). With tracing off, or under a parent the
+ * sampler left out, there is no span (`span.isRecording()` is false), so attributes that cost work to
+ * compute are set only when it records.
  */
 export function inSpan<T>(
   name: string,
@@ -61,6 +63,7 @@ export function inSpan<T>(
 ): Promise<T> {
   if (!tracing) return work(NOT_RECORDING);
   const parent = options.carrier ? propagation.extract(ROOT_CONTEXT, options.carrier) : context.active();
+  if (leftOut(parent)) return work(NOT_RECORDING);
   return tracer.startActiveSpan(
     name,
     { kind: options.kind, attributes: options.attributes },
@@ -76,6 +79,16 @@ export function inSpan<T>(
       }
     },
   );
+}
+
+/**
+ * Whether `parent` is a span of this process the sampler left out: its children would record
+ * nothing either (the default sampler follows the parent), so they are not made at all — what
+ * makes a request the sampler leaves out cost little more than its root span.
+ */
+function leftOut(parent: Context): boolean {
+  const span = trace.getSpan(parent);
+  return span !== undefined && !span.isRecording() && !span.spanContext().isRemote;
 }
 
 const STATEMENT_ATTRIBUTES = createContextKey('grantgate statement attributes');
@@ -98,7 +111,7 @@ export function inStatementSpan<T extends { rowCount?: number | null } | undefin
   text: string,
   send: () => Promise<T>,
 ): Promise<T> {
-  if (!tracing) return send();
+  if (!tracing || leftOut(context.active())) return send();
   const span = tracer.startSpan('sql', { kind: SpanKind.CLIENT });
   // A span the sampler left out records nothing and needs no end; its attributes are not worked out.
   if (!span.isRecording()) return send();

@@ -58,14 +58,10 @@ afterAll(async () => {
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CLIENT_SPAN = '00f067aa0ba902b7';
 
-async function post(query: string, token: string) {
+async function post(query: string, token: string, traceparent = `00-${TRACE_ID}-${CLIENT_SPAN}-01`) {
   const response = await fetch(await gateway.url, {
     method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      authorization: `Bearer ${token}`,
-      traceparent: `00-${TRACE_ID}-${CLIENT_SPAN}-01`,
-    },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, traceparent },
     body: JSON.stringify({ query }),
   });
   return (await response.json()) as { data?: unknown; errors?: unknown };
@@ -133,5 +129,26 @@ describe('traces', () => {
     );
     const exported = JSON.stringify(spans);
     expect(exported).not.toMatch(/Literal Shipper|555-0199/);
+  });
+
+  it('leave out a request the client did not sample, and all below it, while answering it in full', async () => {
+    const { accessToken } = await loginAs(await gateway.url, 'u1');
+    const unsampled = '5cf92f3577b34da6a3ce929d0e0e4799';
+    const sampled = '6df92f3577b34da6a3ce929d0e0e4700';
+    const query = '{ customers(limit: 2, orderBy: [{ id: ASC }]) { id orders(limit: 1) { id } } }';
+    const left = await post(query, accessToken, `00-${unsampled}-${CLIENT_SPAN}-00`);
+    const kept = await post(query, accessToken, `00-${sampled}-${CLIENT_SPAN}-01`);
+    expect(left).toEqual(kept);
+    expect((left.data as { customers: unknown[] }).customers).toHaveLength(2);
+    // Spans are exported in the order they end: once the later request's statement is in, the
+    // earlier one's would be too.
+    await vi.waitFor(
+      () => {
+        if (!spans.some((span) => span.traceId === sampled && span.name === 'sql'))
+          throw new Error('the sampled request is not exported yet');
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+    expect(spans.filter((span) => span.traceId === unsampled)).toEqual([]);
   });
 });
