@@ -43,8 +43,8 @@ export async function startTracing(log: Logger): Promise<(() => Promise<void>) |
 
 const tracer = trace.getTracer('grantgate');
 /**
- * Whether spans are recorded: while off, the helpers below run their work as it is, without the
- * API's no-op spans and context switches, so that tracing off costs nothing.
+ * Whether tracing is on (startTracing): while off, the helpers below run their work as it is,
+ * without the API's no-op spans and context switches, so that tracing off costs nothing.
  */
 let tracing = false;
 const NOT_RECORDING = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
