@@ -144,6 +144,7 @@ const failed = (span: Span, error: unknown) =>
 
 /** A span for a step whose end is reported by a callback (Apollo's `parsingDidStart` and the like). */
 export function startSpan(name: string): (error?: unknown) => void {
+  if (!tracing || leftOut(context.active())) return () => {};
   const span = tracer.startSpan(name);
   return (error) => {
     if (error) span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });

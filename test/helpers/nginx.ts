@@ -61,7 +61,6 @@ ${upstreams.map((upstream) => `    server ${upstream} max_fails=1 fail_timeout=2
     stopSignal: 'SIGQUIT',
     stderr: true,
     ready: async () => Boolean(await fetch(`${url}/healthz`)),
-    failure: async () => (await errors()) || '',
   });
   return { url, errors, stop };
 }
