@@ -20,6 +20,8 @@ function scripted(statement: SentStatement, index: number): { text: string; vari
   const text = statement.sql.replace(/\$(\d+)/g, (_, n: string) => {
     const value = statement.params[Number(n) - 1];
     if (value === null || value === undefined) return 'null';
+    // pgbench refuses an empty variable (`-D name=`); an empty text is the same value as a literal.
+    if (value === '') return "''";
     if (!['string', 'number', 'boolean'].includes(typeof value))
       throw new Error(`pgbench reference: a parameter of type ${typeof value} cannot be a pgbench variable`);
     const name = `s${index}p${n}`;

@@ -21,7 +21,7 @@ export const projectScript = (script: string) => [
  * tsx reads the tsconfig named by TSX_TSCONFIG_PATH when the working directory is not the project's.
  */
 export const GATEWAY_TSCONFIG = { TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json') };
-export const gatewayEntry = () => ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/main.ts')];
+export const gatewayEntry = () => ['--import', import.meta.resolve('tsx/esm'), join(ROOT, 'src/main.ts')];
 
 /** What a CLI of the project printed, and its exit code. */
 export interface CliRun {
