@@ -30,23 +30,18 @@
  *   npm run bench [-- --scales 1,100 --seconds 8 --connections 20 --shapes S1,S3 --rounds 1
  *                    --database-prefix grantgate_bench_s --skewed --pooler --tracing]
  */
-import { createServer } from 'node:http';
-import { type AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import northwind from '../demo/northwind/index.js';
-import { assembleGateway } from '../src/assemble.js';
 import { loadConfigOrExit } from '../src/config.js';
-import { DATA_DIR, openDatabase } from '../src/db/database.js';
-import { asMaintenance } from '../src/db/maintenance.js';
+import { openDatabase } from '../src/db/database.js';
 import { isTransactionFraming } from '../src/db/request-transaction.js';
-import { runSql } from '../src/db/raw-sql.js';
 import { createLogger } from '../src/logger.js';
 import { startTracing } from '../src/tracing.js';
-import { AFTER, afterFirstPage } from './connection-page.js';
+import { benchGateway, databaseNamed, discardingOtlpReceiver } from './bench-gateway.js';
+import { afterFirstPage } from './connection-page.js';
 import { driveGraphql, median } from './drive-graphql.js';
 import { pgbenchRate } from './pgbench-reference.js';
 import { postCountingSql as post } from './post-counting-sql.js';
+import { SHAPES } from './read-shape-list.js';
 import { pickShapes, SHAPE_HEADER, shapeLine } from './shape-line.js';
 // The tests' PgBouncer: the bench starts it as they do.
 import { startPgBouncer } from '../test/helpers/pgbouncer.js';
@@ -70,76 +65,6 @@ if (scales.some((scale) => !Number.isInteger(scale) || scale < 1)) {
   process.exit(1);
 }
 
-/** The five shapes of compare.sh (S1–S5) and six more, with the user each is asked as. */
-const FIELDS = 'id companyName contactName city country';
-const SHAPES = [
-  { id: 'S1', user: 's1', what: 'its customers', query: '{ customers { id companyName } }' },
-  {
-    id: 'S2',
-    user: 'u1',
-    what: 'first 100 customers, 5 fields',
-    query: `{ customers(limit: 100) { ${FIELDS} } }`,
-  },
-  {
-    id: 'S3',
-    user: 'u1',
-    what: '50 orders + customer + lines + product + category',
-    query:
-      '{ orders(limit: 50) { id customer { companyName } details { quantity product { productName category { categoryName } } } } }',
-  },
-  { id: 'S4', user: 'u1', what: 'count of customers', query: '{ customersCount }' },
-  {
-    id: 'S5',
-    user: 'sa',
-    what: "S2's rows by an explicit where",
-    query: `{ customers(limit: 100, where: { clientId: { eq: 1 } }) { ${FIELDS} } }`,
-  },
-  // Beyond compare.sh: per-parent pages with a filter and a sort, and counts through the scopes.
-  {
-    id: 'X1',
-    user: 'u1',
-    what: '20 customers, each its 3 latest orders over a freight, 2 lines each',
-    query:
-      '{ customers(limit: 20, orderBy: [{ companyName: ASC }]) { id orders(limit: 3, orderBy: [{ orderDate: DESC }], where: { freight: { gt: 10 } }) { id freight details(limit: 2) { quantity } } } }',
-  },
-  {
-    id: 'X2',
-    user: 'u1',
-    what: 'orders counted through the scope (grows with the data)',
-    query: '{ ordersCount }',
-  },
-  // Issue 27: an aggregate, a group-by, a relation filter and a connection page, each over the orders
-  // the scope lets u1 read (all of them grow with the data but X6's page).
-  {
-    id: 'X3',
-    user: 'u1',
-    what: 'its orders aggregated: count, sum/avg freight, min/max freight and date',
-    query:
-      '{ ordersAggregate { count sum { freight } avg { freight } min { freight orderDate } max { freight orderDate } } }',
-  },
-  {
-    id: 'X4',
-    user: 'u1',
-    what: 'its orders grouped by ship country: count, sum freight, by country',
-    query:
-      '{ ordersGroupBy(by: [shipCountry], orderBy: [{ key: { shipCountry: ASC } }]) { key { shipCountry } count sum { freight } } }',
-  },
-  {
-    id: 'X5',
-    user: 'u1',
-    what: 'customers with some order over 100 freight (relation filter), by id',
-    query:
-      '{ customers(limit: 100, where: { orders: { some: { freight: { gt: 100 } } } }, orderBy: [{ id: ASC }]) { id companyName } }',
-  },
-  {
-    id: 'X6',
-    user: 'u1',
-    what: 'connection: the 50 orders after the first 50 by date desc, totalCount',
-    // The page after the first one's end cursor (connection-page.ts).
-    query: `{ ordersConnection(first: 50${AFTER}, orderBy: [{ orderDate: DESC }]) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id orderDate freight } } } }`,
-  },
-];
-
 const picked = pickShapes(SHAPES, values.shapes);
 /** With --skewed, what u1 (the large tenant) asks is asked by u2 (a small one) as well. */
 const shapes = picked.flatMap((shape) =>
@@ -155,73 +80,31 @@ const config = { ...loadConfigOrExit(), logLevel: 'warn' as const };
 const log = createLogger(config);
 const traces = values.tracing ? await tracedToDiscard() : undefined;
 
-/** Tracing on, its spans sent to a receiver on loopback that reads them and answers as a collector. */
+/** Tracing on, its spans sent to a receiver of the bench's own. */
 async function tracedToDiscard() {
-  let bytes = 0;
-  const receiver = createServer((req, res) => {
-    req.on('data', (chunk: Buffer) => (bytes += chunk.length));
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  const receiver = await discardingOtlpReceiver();
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = receiver.url;
   const stop = await startTracing(log);
   return {
     stop: async () => {
       await stop?.();
-      receiver.close();
-      console.log(`tracing: ${(bytes / 2 ** 20).toFixed(1)} MiB of spans received by OTLP`);
+      await receiver.close();
+      console.log(`tracing: ${(receiver.bytes() / 2 ** 20).toFixed(1)} MiB of spans received by OTLP`);
     },
   };
 }
 const server = await openDatabase(config, log);
 
-/** The URL of database `name` on the server of `url`, created when missing. */
-async function databaseNamed(url: string, name: string): Promise<string> {
-  const target = new URL(url);
-  target.pathname = `/${name}`;
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
-    if (!rowCount) await client.query(`create database "${name}"`);
-  } finally {
-    await client.end();
-  }
-  return target.toString();
-}
-
 async function startGateway(databaseUrl: string, scale: number) {
   const bouncer = values.pooler ? await startPgBouncer(databaseUrl, config.dbPoolSize) : undefined;
-  const { gateway, orm, auth, queryLog } = await assembleGateway({
-    domain: northwind,
-    databaseUrl: bouncer?.url ?? databaseUrl,
-    pool: { size: config.dbPoolSize, pooler: bouncer ? 'transaction' : 'none' },
-    prepare: { seed: 'none' },
+  const { gateway, auth, queryLog } = await benchGateway({
+    config,
     log,
-    // The demo users (password `p`) are created whatever NODE_ENV says, since the bench logs in as them.
-    auth: { config: { ...config, seed: 'demo', nodeEnv: 'development' }, dataDir: DATA_DIR },
-    settings: {
-      production: true,
-      introspection: false,
-      requestTimeoutMs: config.requestTimeoutSeconds * 1000,
-      maxResultObjects: config.maxResultObjects,
-    },
+    databaseUrl,
+    bouncerUrl: bouncer?.url,
+    scale,
+    skewed: values.skewed,
   });
-  if (await asMaintenance(orm, (em) => northwind.demoData!.isEmpty(em))) {
-    const started = performance.now();
-    await asMaintenance(orm, (em) => northwind.demoData!.write(em, scale));
-    // Tenant 1 takes four in five customers of every other tenant (their orders follow them through
-    // the scope): nine in ten of all.
-    if (values.skewed)
-      await asMaintenance(orm, (em) =>
-        runSql(em, 'update customer set client_id = 1 where client_id <> 1 and abs(hashtext(id)) % 5 < 4'),
-      );
-    console.log(`seeded scale ${scale} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  }
-  // The planner's statistics, as autovacuum keeps them in production.
-  await runSql(orm.em.fork(), 'analyze');
   const url = await gateway.listen(0, '127.0.0.1');
   const token = async (username: string) =>
     `Bearer ${(await auth.service.login(username, 'p', `bench-${username}`)).accessToken}`;
