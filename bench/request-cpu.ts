@@ -66,16 +66,17 @@ function exit(message: string): never {
   process.exit(1);
 }
 
-/** The OTEL_* variables of a tracing mode; none for `off`. */
+/** The OTEL_* variables of a tracing mode: `off` unsets the endpoints this shell may have set. */
 function tracingEnvironment(mode: string, endpoint: string): Record<string, string> {
-  if (mode === 'off') return {};
+  const unset = { OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' };
+  if (mode === 'off') return unset;
   const sampler: Record<string, string> =
     mode === 'all'
-      ? {}
+      ? { OTEL_TRACES_SAMPLER: 'parentbased_always_on' }
       : mode === 'never'
         ? { OTEL_TRACES_SAMPLER: 'always_off' }
         : { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: mode };
-  return { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, ...sampler };
+  return { ...unset, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, ...sampler };
 }
 
 const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
