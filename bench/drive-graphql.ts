@@ -23,34 +23,46 @@ export function sameAnswer(body: string, expected: string): boolean {
   }
 }
 
-/**
- * Load on one GraphQL query over HTTP for `seconds`, after 2 s of warm-up that is not counted (plans
- * and JIT settled). Every answer must be `expected` (sameAnswer); those that are not are counted as bad.
- */
-export async function driveGraphql(options: {
+/** One GraphQL query over HTTP, and the answer every response must be (sameAnswer). */
+interface GraphqlLoad {
   url: string;
   query: string;
   authorization: string;
   expected: string;
   connections: number;
-  seconds: number;
-}) {
+}
+
+/** autocannon's options for `load`: an answer that is not `expected` is counted as a mismatch. */
+const checkedLoad = (load: GraphqlLoad): autocannon.Options => ({
+  url: load.url,
+  method: 'POST',
+  headers: { 'content-type': 'application/json', authorization: load.authorization },
+  body: JSON.stringify({ query: load.query }),
+  connections: load.connections,
+  verifyBody: (body) => sameAnswer(String(body), load.expected),
+});
+
+/** Responses that failed, were not 2xx, or were not the expected answer. */
+const badAnswers = (result: autocannon.Result) => result.errors + result.non2xx + result.mismatches;
+
+/**
+ * Load on one GraphQL query over HTTP for `seconds`, after 2 s of warm-up that is not counted (plans
+ * and JIT settled). Every answer must be `expected` (sameAnswer); those that are not are counted as bad.
+ */
+export async function driveGraphql(options: GraphqlLoad & { seconds: number }) {
   const result = await autocannon({
-    url: options.url,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: options.authorization },
-    body: JSON.stringify({ query: options.query }),
-    connections: options.connections,
+    ...checkedLoad(options),
     duration: options.seconds,
-    verifyBody: (body) => sameAnswer(String(body), options.expected),
     // autocannon's warm-up (its types do not list it).
     ...{ warmup: { connections: options.connections, duration: 2 } },
   });
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    bad: result.errors + result.non2xx + result.mismatches,
-  };
+  return { rps: result.requests.average, p50: result.latency.p50, bad: badAnswers(result) };
+}
+
+/** `amount` requests of one GraphQL query over HTTP, checked as driveGraphql checks them; no warm-up. */
+export async function driveGraphqlRequests(options: GraphqlLoad & { amount: number }) {
+  const result = await autocannon({ ...checkedLoad(options), amount: options.amount });
+  return { rps: result.requests.total / result.duration, bad: badAnswers(result) };
 }
 
 /** The middle of `all` (of an even count, the higher of the two middle values). */

@@ -42,7 +42,7 @@ import { driveGraphql, median } from './drive-graphql.js';
 import { pgbenchRate } from './pgbench-reference.js';
 import { postCountingSql as post } from './post-counting-sql.js';
 import { SHAPES } from './read-shape-list.js';
-import { pickShapes, SHAPE_HEADER, shapeLine } from './shape-line.js';
+import { pickShapes, SHAPE_HEADER, shapeLine, wholeNumberOption } from './shape-line.js';
 // The tests' PgBouncer: the bench starts it as they do.
 import { startPgBouncer } from '../test/helpers/pgbouncer.js';
 
@@ -70,11 +70,7 @@ const picked = pickShapes(SHAPES, values.shapes);
 const shapes = picked.flatMap((shape) =>
   values.skewed && shape.user === 'u1' ? [shape, { ...shape, id: `${shape.id}'`, user: 'u2' }] : [shape],
 );
-const rounds = Number(values.rounds);
-if (!Number.isInteger(rounds) || rounds < 1) {
-  console.error(`--rounds takes a whole number (got "${values.rounds}")`);
-  process.exit(1);
-}
+const rounds = wholeNumberOption('--rounds', values.rounds);
 
 const config = { ...loadConfigOrExit(), logLevel: 'warn' as const };
 const log = createLogger(config);

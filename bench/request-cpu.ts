@@ -21,16 +21,15 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import { loadConfigOrExit } from '../src/config.js';
 import { openDatabase } from '../src/db/database.js';
 import { createLogger } from '../src/logger.js';
 import { loginAs, startGatewayProcess } from '../test/helpers/gateway-process.js';
 import { benchGateway, databaseNamed, discardingOtlpReceiver } from './bench-gateway.js';
 import { afterFirstPage } from './connection-page.js';
-import { sameAnswer } from './drive-graphql.js';
+import { driveGraphqlRequests } from './drive-graphql.js';
 import { SHAPES } from './read-shape-list.js';
-import { pickShapes } from './shape-line.js';
+import { pickShapes, wholeNumberOption } from './shape-line.js';
 
 const { values } = parseArgs({
   options: {
@@ -42,28 +41,21 @@ const { values } = parseArgs({
   },
 });
 const shapes = pickShapes(SHAPES, values.shapes);
-const requests = wholeNumber('--requests', values.requests);
-const connections = wholeNumber('--connections', values.connections);
-const rounds = wholeNumber('--rounds', values.rounds);
+const requests = wholeNumberOption('--requests', values.requests);
+const connections = wholeNumberOption('--connections', values.connections);
+const rounds = wholeNumberOption('--rounds', values.rounds);
 const modes = values.tracing.split(',').map((mode) => mode.trim());
 const badMode = modes.find((mode) => !['off', 'all', 'never'].includes(mode) && !isRatio(mode));
-if (badMode !== undefined)
-  exit(`--tracing takes off, all, never or a ratio (0.1), separated by commas (got "${badMode}")`);
+if (badMode !== undefined) {
+  console.error(`--tracing takes off, all, never or a ratio (0.1), separated by commas (got "${badMode}")`);
+  process.exit(1);
+}
 
 const mean = (all: number[]) => all.reduce((sum, value) => sum + value, 0) / all.length;
 
-function wholeNumber(option: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) exit(`${option} takes a whole number (got "${text}")`);
-  return value;
-}
 function isRatio(mode: string): boolean {
   const ratio = Number(mode);
   return mode !== '' && ratio >= 0 && ratio <= 1;
-}
-function exit(message: string): never {
-  console.error(message);
-  process.exit(1);
 }
 
 /** The OTEL_* variables of a tracing mode: `off` unsets the endpoints this shell may have set. */
@@ -97,22 +89,6 @@ function threadTimes(pid: number): { main: number; others: number } {
     times[Number(thread) === pid ? 'main' : 'others'] += micros;
   }
   return times;
-}
-
-async function load(url: string, query: string, authorization: string, amount: number, expected: string) {
-  const result = await autocannon({
-    url,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization },
-    body: JSON.stringify({ query }),
-    connections,
-    amount,
-    verifyBody: (body) => sameAnswer(String(body), expected),
-  });
-  return {
-    rps: result.requests.total / result.duration,
-    bad: result.errors + result.non2xx + result.mismatches,
-  };
 }
 
 async function answer(url: string, query: string, authorization: string): Promise<string> {
@@ -157,9 +133,10 @@ for (let round = 1; round <= rounds; round++) {
         const parsed = JSON.parse(expected) as { errors?: unknown };
         if (parsed.errors) throw new Error(`${shape.id} failed: ${expected.slice(0, 300)}`);
         // Plans, caches and V8's compiled code settled before anything is counted.
-        await load(url, query, authorization, Math.ceil(requests / 10), expected);
+        const load = { url, query, authorization, expected, connections };
+        await driveGraphqlRequests({ ...load, amount: Math.ceil(requests / 10) });
         const before = threadTimes(gateway.pid!);
-        const { rps, bad } = await load(url, query, authorization, requests, expected);
+        const { rps, bad } = await driveGraphqlRequests({ ...load, amount: requests });
         const after = threadTimes(gateway.pid!);
         const main = (after.main - before.main) / requests;
         const others = (after.others - before.others) / requests;

@@ -41,3 +41,13 @@ export function pickShapes<Shape extends { id: string }>(all: Shape[], option: s
   }
   return picked as Shape[];
 }
+
+/** The whole number (1 or more) an option gives, or the exit saying what it takes. */
+export function wholeNumberOption(option: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`${option} takes a whole number (got "${text}")`);
+    process.exit(1);
+  }
+  return value;
+}
