@@ -57,6 +57,8 @@ export interface RequestContextOptions {
    * rows for graphql-js to complete, not answers as PostgreSQL writes them (src/http/response-splices.ts).
    */
   answersFromDatabase?: boolean;
+  /** False only in the differential test of src/http/query-fast-path.ts: every request goes through Apollo. */
+  queriesPastApollo?: boolean;
 }
 
 export function createRequestContext(

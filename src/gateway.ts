@@ -16,6 +16,7 @@ import { authRoutes } from './http/auth-routes.js';
 import { documentLimits } from './http/document-limits.js';
 import { ResponseSplices } from './http/response-splices.js';
 import { graphqlEndpoint } from './http/graphql-endpoint.js';
+import { QueryFastPath } from './http/query-fast-path.js';
 import { healthRoutes } from './http/health.js';
 import { GatewayMetrics, metricsOnly, metricsRoutes } from './http/metrics.js';
 import { HttpDrain } from './http/http-drain.js';
@@ -91,9 +92,16 @@ export async function createGateway(options: {
   app.use(drain.closeConnectionsWhenClosing);
   const schema = await buildGatewaySchema(orm, options.requestContext.model);
   const metrics = new GatewayMetrics({ orm, statements: options.requestContext.statements });
+  const formatError = errorFormatter({ production });
+  const fastPath = new QueryFastPath(schema, {
+    formatError,
+    resultBound: limits.resultBound,
+    metrics,
+    enabled: () => options.requestContext.queriesPastApollo !== false,
+  });
   const apollo = new ApolloServer<RequestContext>({
     schema,
-    formatError: errorFormatter({ production }),
+    formatError,
     includeStacktraceInErrorResponses: false,
     introspection,
     // A browser cannot send a "simple" cross-site request that Apollo executes; GET cannot mutate.
@@ -106,6 +114,7 @@ export async function createGateway(options: {
       requestLoggingPlugin(),
       metrics.plugin(),
       tracingPlugin(),
+      fastPath.plugin(),
       // The gateway sets no cache hints; Apollo's default cache-control plugin would still hook every
       // field of every row (willResolveField), which is most of the per-field cost of a large read.
       ApolloServerPluginCacheControlDisabled(),
@@ -122,19 +131,23 @@ export async function createGateway(options: {
   app.use(
     '/graphql',
     express.json({ limit: MAX_BODY }),
-    graphqlEndpoint(apollo, async (req) =>
-      createRequestContext(
-        orm,
-        log,
-        {
-          auth,
-          identity: await auth.identify(req.headers.authorization),
-          clientAddress: req.ip ?? 'unknown',
-          deadline: requestDeadline(requestTimeoutMs),
-          responses: options.requestContext.answersFromDatabase === false ? undefined : new ResponseSplices(),
-        },
-        options.requestContext,
-      ),
+    graphqlEndpoint(
+      apollo,
+      async (req) =>
+        createRequestContext(
+          orm,
+          log,
+          {
+            auth,
+            identity: await auth.identify(req.headers.authorization),
+            clientAddress: req.ip ?? 'unknown',
+            deadline: requestDeadline(requestTimeoutMs),
+            responses:
+              options.requestContext.answersFromDatabase === false ? undefined : new ResponseSplices(),
+          },
+          options.requestContext,
+        ),
+      fastPath,
     ),
   );
   app.use(healthRoutes(orm, () => drain.draining));

@@ -1,6 +1,6 @@
 import { type ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { resultBoundPlugin } from './result-bound.js';
+import { ResultBound } from './result-bound.js';
 import { variableBoundsPlugin } from './variable-bounds.js';
 
 /**
@@ -42,6 +42,7 @@ export function documentLimits(options: { maxResultObjects: number }) {
     // validation errors.
     blockFieldSuggestion: { enabled: false },
   }).protect();
+  const resultBound = new ResultBound(options.maxResultObjects);
   return {
     // A document over the limit is a syntax error, refused with status 400 like any other.
     parseOptions: { maxTokens: DOCUMENT_LIMITS.tokens },
@@ -49,10 +50,7 @@ export function documentLimits(options: { maxResultObjects: number }) {
     // The result bound needs the variables (`limit: $n`), so it runs once the operation is resolved,
     // after validation and still before execution; the variables' own bounds before it, since it
     // coerces them.
-    plugins: [
-      ...(armor.plugins as ApolloServerPlugin[]),
-      variableBoundsPlugin(),
-      resultBoundPlugin(options.maxResultObjects),
-    ],
+    plugins: [...(armor.plugins as ApolloServerPlugin[]), variableBoundsPlugin(), resultBound.plugin()],
+    resultBound,
   };
 }

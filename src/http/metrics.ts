@@ -3,7 +3,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { type RequestListener } from 'node:http';
 import { type MikroORM } from '@mikro-orm/postgresql';
 import { type Router, Router as createRouter } from 'express';
-import { type GraphQLError } from 'graphql';
+import { type GraphQLError, type OperationDefinitionNode } from 'graphql';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { isSuperuser } from '../../security/system/identity.js';
 import { type CompiledStatements } from '../api/compiled-statements.js';
@@ -92,28 +92,38 @@ export class GatewayMetrics {
     this.registry = Registry.merge([processMetrics(), this.own]);
   }
 
-  /** Counts each GraphQL request as it is answered. */
+  /** Counts a GraphQL request as it is answered: Apollo's (`plugin`) and queries past it (src/http/query-fast-path.ts). */
+  countRequest(request: {
+    started: number;
+    operation: OperationDefinitionNode | undefined;
+    errors: readonly GraphQLError[] | undefined;
+    /** Whether the response carries a result (not an incremental delivery), for counting logins. */
+    single: boolean;
+  }): void {
+    const { operation } = request;
+    const type = operation?.operation ?? 'none';
+    const found = request.errors ?? [];
+    this.requests.inc({ operation: type, outcome: found.length ? 'error' : 'ok' });
+    this.durations.observe({ operation: type }, (performance.now() - request.started) / 1000);
+    for (const error of found) {
+      const original = unwrapResolverError(error);
+      if (isResultBoundRefusal(original)) this.resultBoundRefusals.inc();
+      const denial = denialOf(original);
+      if (denial) this.denials.inc(denial);
+    }
+    const login = operation?.selectionSet.selections.some(
+      (selection) => selection.kind === 'Field' && selection.name.value === 'login',
+    );
+    if (login && request.single) this.logins.inc({ outcome: loginOutcome(found) });
+  }
+
   plugin(): ApolloServerPlugin<RequestContext> {
     return {
       requestDidStart: async () => {
         const started = performance.now();
         return {
-          willSendResponse: async ({ operation, errors, response }) => {
-            const type = operation?.operation ?? 'none';
-            const found = errors ?? [];
-            this.requests.inc({ operation: type, outcome: found.length ? 'error' : 'ok' });
-            this.durations.observe({ operation: type }, (performance.now() - started) / 1000);
-            for (const error of found) {
-              const original = unwrapResolverError(error);
-              if (isResultBoundRefusal(original)) this.resultBoundRefusals.inc();
-              const denial = denialOf(original);
-              if (denial) this.denials.inc(denial);
-            }
-            const login = operation?.selectionSet.selections.some(
-              (selection) => selection.kind === 'Field' && selection.name.value === 'login',
-            );
-            if (login && response.body.kind === 'single') this.logins.inc({ outcome: loginOutcome(found) });
-          },
+          willSendResponse: async ({ operation, errors, response }) =>
+            this.countRequest({ started, operation, errors, single: response.body.kind === 'single' }),
         };
       },
     };

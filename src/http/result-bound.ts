@@ -107,45 +107,66 @@ const MAX_KEY_LENGTH = 2048;
  * document and variables: the count depends on nothing else (the schema is the gateway's), and
  * Apollo hands out the same parsed document for the same text, so a repeated request is counted once.
  */
-export function resultBoundPlugin(maxResultObjects: number): ApolloServerPlugin {
+export class ResultBound {
   // Per document: operation name and variables → the worst case, or null when the variables do not
   // fit their types (execution refuses them with its own error before any resolver runs).
-  const counted = new WeakMap<DocumentNode, LRUCache<string, { objects: number | null }>>();
-  const count = (
+  private readonly counted = new WeakMap<DocumentNode, LRUCache<string, { objects: number | null }>>();
+
+  constructor(private readonly maxResultObjects: number) {}
+
+  /** The worst case of `operation` with these variables; null when they do not fit their types. */
+  objects(
     schema: GraphQLSchema,
     document: DocumentNode,
     operation: OperationDefinitionNode,
     variables: Record<string, unknown> | undefined,
-  ): number | null => {
-    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
-    if (coerced.errors) return null;
-    try {
-      return worstCaseObjects(schema, document, operation, variables);
-    } catch {
-      // Only a document too large to walk gets here (the walker's node cap): refuse it uncounted.
-      return Infinity;
+  ): number | null {
+    const key = `${operation.name?.value ?? ''} ${JSON.stringify(variables ?? {})}`;
+    let counts = this.counted.get(document);
+    let known = key.length <= MAX_KEY_LENGTH ? counts?.get(key) : undefined;
+    if (!known) {
+      known = { objects: count(schema, document, operation, variables) };
+      if (key.length <= MAX_KEY_LENGTH) {
+        if (!counts) this.counted.set(document, (counts = new LRUCache({ max: COUNTS_PER_DOCUMENT })));
+        counts.set(key, known);
+      }
     }
-  };
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ schema, document, operation, request }) {
+    return known.objects;
+  }
+
+  /** Whether the variables fit their types and the worst case is within the bound: nothing to refuse. */
+  admits(...request: Parameters<ResultBound['objects']>): boolean {
+    const objects = this.objects(...request);
+    return objects !== null && objects <= this.maxResultObjects;
+  }
+
+  plugin(): ApolloServerPlugin {
+    return {
+      requestDidStart: async () => ({
+        didResolveOperation: async ({ schema, document, operation, request }) => {
           // Apollo answers a document without the requested operation itself, before this hook.
           if (!operation) return;
-          const key = `${operation.name?.value ?? ''} ${JSON.stringify(request.variables ?? {})}`;
-          let counts = counted.get(document);
-          let known = key.length <= MAX_KEY_LENGTH ? counts?.get(key) : undefined;
-          if (!known) {
-            known = { objects: count(schema, document, operation, request.variables) };
-            if (key.length <= MAX_KEY_LENGTH) {
-              if (!counts) counted.set(document, (counts = new LRUCache({ max: COUNTS_PER_DOCUMENT })));
-              counts.set(key, known);
-            }
-          }
-          if (known.objects !== null && known.objects > maxResultObjects)
-            throw resultTooLarge(known.objects, maxResultObjects);
+          const objects = this.objects(schema, document, operation, request.variables);
+          if (objects !== null && objects > this.maxResultObjects)
+            throw resultTooLarge(objects, this.maxResultObjects);
         },
-      };
-    },
-  };
+      }),
+    };
+  }
+}
+
+function count(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | undefined,
+): number | null {
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
+  if (coerced.errors) return null;
+  try {
+    return worstCaseObjects(schema, document, operation, variables);
+  } catch {
+    // Only a document too large to walk gets here (the walker's node cap): refuse it uncounted.
+    return Infinity;
+  }
 }

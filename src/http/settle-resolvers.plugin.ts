@@ -1,4 +1,5 @@
 import { type ApolloServerPlugin } from '@apollo/server';
+import { type FormattedExecutionResult } from 'graphql';
 import { type RequestContext } from '../context.js';
 
 /**
@@ -9,30 +10,41 @@ import { type RequestContext } from '../context.js';
  * response says so. Only a result that stands takes the answers its reads left for the body
  * (src/http/response-splices.ts).
  */
+export async function settleResponse(
+  contextValue: RequestContext,
+  result: FormattedExecutionResult,
+): Promise<void> {
+  await contextValue.work.settled();
+  try {
+    await contextValue.transaction?.close();
+  } catch (error) {
+    contextValue.log.error({ err: error }, 'the request transaction did not commit');
+    // A request that succeeded must not claim it was saved; one that already failed says so.
+    if (!result.errors?.length) {
+      result.data = null;
+      result.errors = [
+        {
+          message: 'The changes could not be saved. Try again.',
+          extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: contextValue.requestId },
+        },
+      ];
+    }
+  }
+  // Whatever data stands takes its answers (none where it was nulled).
+  contextValue.responses?.mark(result.data);
+}
+
+/** settleResponse for every response Apollo sends. */
 export function settleResolversPlugin(): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       return {
         async willSendResponse({ contextValue, response }) {
-          await contextValue.work.settled();
-          try {
-            await contextValue.transaction?.close();
-          } catch (error) {
-            contextValue.log.error({ err: error }, 'the request transaction did not commit');
-            // A request that succeeded must not claim it was saved; one that already failed says so.
-            if (response.body.kind === 'single' && !response.body.singleResult.errors?.length) {
-              const result = response.body.singleResult;
-              result.data = null;
-              result.errors = [
-                {
-                  message: 'The changes could not be saved. Try again.',
-                  extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: contextValue.requestId },
-                },
-              ];
-            }
-          }
-          // Whatever data stands takes its answers (none where it was nulled).
-          if (response.body.kind === 'single') contextValue.responses?.mark(response.body.singleResult.data);
+          // Apollo sends nothing else here: incremental delivery (@defer) is not enabled.
+          await settleResponse(
+            contextValue,
+            response.body.kind === 'single' ? response.body.singleResult : {},
+          );
         },
       };
     },
