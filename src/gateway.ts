@@ -4,6 +4,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
 import { type MikroORM } from '@mikro-orm/postgresql';
 import express from 'express';
@@ -115,6 +116,9 @@ export async function createGateway(options: {
       metrics.plugin(),
       tracingPlugin(),
       fastPath.plugin(),
+      // With APOLLO_KEY set Apollo would report usage to GraphOS, and miss the queries answered past it;
+      // the gateway's figures are its Prometheus metrics.
+      ApolloServerPluginUsageReportingDisabled(),
       // The gateway sets no cache hints; Apollo's default cache-control plugin would still hook every
       // field of every row (willResolveField), which is most of the per-field cost of a large read.
       ApolloServerPluginCacheControlDisabled(),

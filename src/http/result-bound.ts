@@ -102,7 +102,8 @@ const MAX_KEY_LENGTH = 2048;
 
 /**
  * Refuses, before any resolver runs, an operation whose worst-case result exceeds `maxResultObjects`
- * (SPEC §8). It runs in didResolveOperation rather than as a validation rule because `limit: $n`
+ * (SPEC §8): Apollo's requests in its plugin, queries past Apollo by `admits` (src/http/query-fast-path.ts),
+ * which leaves a refusal to Apollo. It runs in didResolveOperation rather than as a validation rule because `limit: $n`
  * counts with the variable's value, which validation does not see. One walk of the document per
  * document and variables: the count depends on nothing else (the schema is the gateway's), and
  * Apollo hands out the same parsed document for the same text, so a repeated request is counted once.

@@ -51,8 +51,10 @@ async function send(request: Sent, pastApollo: boolean) {
     const requestId = response.headers.get('x-request-id');
     return {
       status: response.status,
-      headers: [...response.headers.keys()].filter((name) => name !== 'date').sort(),
-      contentType: response.headers.get('content-type'),
+      // Every header in order, the date left out and the request id masked.
+      headers: [...response.headers]
+        .filter(([name]) => name !== 'date')
+        .map(([name, value]) => [name, name === 'x-request-id' ? '<request id>' : value]),
       // Each request has its own id: in the body (an internal error's requestId) it is masked.
       body: requestId ? text.replaceAll(requestId, '<request id>') : text,
       requestId,
@@ -202,9 +204,13 @@ describe('what the path leaves to Apollo, before anything of it runs', () => {
       query(CUSTOMERS, { extensions: { persistedQuery: { version: 1, sha256Hash: 'x' } } }),
     ],
     ['a text Apollo refused', query('{ customers(limit: 1) { nope } }')],
+    ['an empty operation name', query(`${CUSTOMERS} query Other { ordersCount }`, { operationName: '' })],
+    ['an empty extensions object', query('query Some { customers(limit: 1) { id } }', { extensions: {} })],
+    ['a batch', [query(CUSTOMERS, { variables: { n: 1 } })]],
   ])('%s', async (_name, body) => {
     const answered = await differential({ body, user: 'u1' }, false);
-    expect(answered.status).toBeGreaterThanOrEqual(400);
+    if (answered.status < 400) expect(answered.body).toContain('"data"');
+    else expect(answered.body).toContain('"errors"');
   });
 
   it('an Accept no JSON type fits: Apollo refuses it (406)', async () => {
@@ -220,6 +226,26 @@ describe('what the path leaves to Apollo, before anything of it runs', () => {
     const answered = await differential({ body, user: 'u1', contentType: 'text/plain' }, false);
     expect(answered.status).toBe(400);
     expect(answered.body).toContain('Cross-Site Request Forgery');
+  });
+
+  it('a context that cannot be made: made once, and Apollo reports its failure', async () => {
+    const request = { body: query(CUSTOMERS, { variables: { n: 1 } }), user: 'u1' };
+    await send(request, true);
+    const identify = vi.spyOn(t.auth.service, 'identify');
+    try {
+      identify.mockRejectedValueOnce(new Error('the token store is away'));
+      const byApollo = await send(request, false);
+      identify.mockRejectedValueOnce(new Error('the token store is away'));
+      const calls = identify.mock.calls.length;
+      const past = await send(request, true);
+      expect(identify.mock.calls.length).toBe(calls + 1);
+      expect(past.byApollo).toBe(true);
+      expect({ ...past, byApollo: true, requestId: null }).toEqual({ ...byApollo, requestId: null });
+      expect(past.status).toBe(500);
+      expect(past.body).not.toContain('token store');
+    } finally {
+      identify.mockRestore();
+    }
   });
 
   it('a mutation: always Apollo, and the database as the refusal left it', async () => {
