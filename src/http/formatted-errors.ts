@@ -8,7 +8,8 @@ type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQL
  * export), for the queries answered past it (src/http/query-fast-path.ts): each with a code
  * (INTERNAL_SERVER_ERROR where it has none) through the gateway's formatError, an `extensions.http`
  * taken out of it into the response's status and headers, and a formatter that fails answered by a
- * generic error; no stack trace (the gateway sets includeStacktraceInErrorResponses false). The differential test (test/http/query-fast-path.test.ts) holds the two to the same bytes.
+ * generic error; no stack trace (the gateway sets includeStacktraceInErrorResponses false). The
+ * differential test (test/http/query-fast-path.test.ts) holds the two to the same bytes.
  */
 export function formattedErrors(
   errors: readonly GraphQLError[],
