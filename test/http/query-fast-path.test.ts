@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { RequestTransaction } from '../../src/db/request-transaction.js';
+import { DEFAULT_GATEWAY_SETTINGS, type GatewaySettings } from '../../src/gateway.js';
 import { MAX_VARIABLE_VALUES } from '../../src/http/variable-bounds.js';
 import { SHAPES } from '../api/read-shapes.js';
 import { type Caller, signIn, startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
@@ -11,17 +12,26 @@ import { type Caller, signIn, startTestGateway, type TestGateway } from '../help
  * caller — for every read shape, with variables, operation names, every class of error, and the
  * requests the path must leave to Apollo (which answers them as before, and is seen to).
  */
-let t: TestGateway;
-let url: string;
-let callerOf: (user: string) => Caller;
-let apollo: MockInstance;
+/** A gateway listening, its users signed in, and a spy that sees each request Apollo answers. */
+interface Subject {
+  t: TestGateway;
+  url: string;
+  callerOf: (user: string) => Caller;
+  apollo: MockInstance;
+}
+
+async function subject(settings?: GatewaySettings): Promise<Subject> {
+  const t = await startTestGateway({ settings });
+  const url = await t.gateway.listen(0, '127.0.0.1');
+  const callerOf = await signIn(t, [...new Set(['u1', 'u2', ...SHAPES.map((shape) => shape.user)])]);
+  return { t, url, callerOf, apollo: vi.spyOn(t.gateway.apollo, 'executeHTTPGraphQLRequest') };
+}
+
+let demo: Subject;
 beforeAll(async () => {
-  t = await startTestGateway();
-  url = await t.gateway.listen(0, '127.0.0.1');
-  callerOf = await signIn(t, [...new Set(['u1', 'u2', ...SHAPES.map((shape) => shape.user)])]);
-  apollo = vi.spyOn(t.gateway.apollo, 'executeHTTPGraphQLRequest');
+  demo = await subject();
 });
-afterAll(() => t?.close());
+afterAll(() => demo?.t.close());
 
 interface Sent {
   /** The request body: JSON of this value, or this text as it is. */
@@ -33,7 +43,8 @@ interface Sent {
 }
 
 /** One request, with the fast path on or off: what came back, and whether Apollo answered it. */
-async function send(request: Sent, pastApollo: boolean) {
+async function send(request: Sent, pastApollo: boolean, on: Subject = demo) {
+  const { t, url, callerOf, apollo } = on;
   t.requestContext.queriesPastApollo = pastApollo;
   const callsBefore = apollo.mock.calls.length;
   try {
@@ -69,10 +80,10 @@ async function send(request: Sent, pastApollo: boolean) {
  * The request answered by Apollo, then past it once Apollo has seen its text (`past`: whether that
  * second answer skipped Apollo); the two answers are expected equal, and returned.
  */
-async function differential(request: Sent, past: boolean) {
-  const byApollo = await send(request, false);
-  await send(request, true);
-  const answered = await send(request, true);
+async function differential(request: Sent, past: boolean, on: Subject = demo) {
+  const byApollo = await send(request, false, on);
+  await send(request, true, on);
+  const answered = await send(request, true, on);
   expect(byApollo.byApollo).toBe(true);
   expect(answered.byApollo).toBe(!past);
   const { byApollo: _a, requestId: firstId, ...expected } = byApollo;
@@ -141,7 +152,7 @@ describe('queries past Apollo answer as Apollo does', () => {
 
   it('an internal error: masked the same way, with the request id', async () => {
     // A database drifted from its entity: a null in a non-null field.
-    await t.db.sql.query(`alter table customer alter column company_name drop not null;
+    await demo.t.db.sql.query(`alter table customer alter column company_name drop not null;
       update customer set company_name = null where id = (select min(id) from customer where client_id = 1)`);
     try {
       const answered = await differential(
@@ -150,7 +161,7 @@ describe('queries past Apollo answer as Apollo does', () => {
       );
       expect(answered.body).toContain('"code":"INTERNAL_SERVER_ERROR","requestId":"<request id>"');
     } finally {
-      await t.db.sql.query(`update customer set company_name = 'Restored' where company_name is null;
+      await demo.t.db.sql.query(`update customer set company_name = 'Restored' where company_name is null;
         alter table customer alter column company_name set not null`);
     }
   });
@@ -231,7 +242,7 @@ describe('what the path leaves to Apollo, before anything of it runs', () => {
   it('a context that cannot be made: made once, and Apollo reports its failure', async () => {
     const request = { body: query(CUSTOMERS, { variables: { n: 1 } }), user: 'u1' };
     await send(request, true);
-    const identify = vi.spyOn(t.auth.service, 'identify');
+    const identify = vi.spyOn(demo.t.auth.service, 'identify');
     try {
       identify.mockRejectedValueOnce(new Error('the token store is away'));
       const byApollo = await send(request, false);
@@ -250,7 +261,7 @@ describe('what the path leaves to Apollo, before anything of it runs', () => {
 
   it('a mutation: always Apollo, and the database as the refusal left it', async () => {
     const shippers = async () =>
-      (await t.db.sql.query('select count(*)::int as n from shipper')).rows[0].n as number;
+      (await demo.t.db.sql.query('select count(*)::int as n from shipper')).rows[0].n as number;
     const before = await shippers();
     const answered = await differential(
       { body: query('mutation { createShipper(input: { companyName: "Refused" }) { id } }'), user: 'u1' },
@@ -264,7 +275,7 @@ describe('what the path leaves to Apollo, before anything of it runs', () => {
 describe('past Apollo, the request is still counted and bounded', () => {
   it('each query answered past Apollo is counted in the metrics', async () => {
     const requests = async () => {
-      const text = await (await fetch(url.replace('/graphql', '/metrics'))).text();
+      const text = await (await fetch(demo.url.replace('/graphql', '/metrics'))).text();
       const line = text
         .split('\n')
         .find((each) => each.startsWith('grantgate_graphql_requests_total{operation="query",outcome="ok"}'));
@@ -275,5 +286,34 @@ describe('past Apollo, the request is still counted and bounded', () => {
     const before = await requests();
     for (let i = 0; i < 3; i++) expect((await send(request, true)).byApollo).toBe(false);
     expect(await requests()).toBe(before + 3);
+  });
+});
+
+describe('in production', () => {
+  let production: Subject;
+  beforeAll(async () => {
+    production = await subject({ ...DEFAULT_GATEWAY_SETTINGS, production: true, introspection: false });
+  });
+  afterAll(() => production?.t.close());
+
+  it.each([
+    ['refused-field', true],
+    ['refused-field-nested', true],
+    ['by-key', false],
+  ] as const)('read shape %s: the same answer, a denial without its rule', async (name, denied) => {
+    const shape = SHAPES.find((each) => each.name === name)!;
+    const answered = await differential({ body: query(shape.document), user: shape.user }, true, production);
+    expect(answered.body).not.toContain('"rule"');
+    expect(answered.body.includes('"code":"FORBIDDEN"')).toBe(denied);
+  });
+
+  it('introspection, which validation refuses, never goes past Apollo', async () => {
+    const answered = await differential(
+      { body: query('{ __schema { queryType { name } } }'), user: 'u1' },
+      false,
+      production,
+    );
+    expect(answered.status).toBe(400);
+    expect(answered.body).not.toContain('"queryType"');
   });
 });
