@@ -44,7 +44,7 @@ import { SignJWT } from 'jose';
 import { loginAs, startGatewayProcess } from '../test/helpers/gateway-process.js';
 import { AFTER, afterFirstPage } from './connection-page.js';
 import { pickShapes } from './shape-line.js';
-import { driveGraphql, median } from './drive-graphql.js';
+import { answerOf, driveGraphql, median } from './drive-graphql.js';
 
 const { values } = parseArgs({
   options: {
@@ -298,13 +298,8 @@ const gatewayProcess = startGatewayProcess({
 process.on('exit', () => void gatewayProcess.stop());
 const gatewayUrl = await gatewayProcess.url;
 
-async function post(url: string, query: string, authorization: string, variables = {}) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization },
-    body: JSON.stringify({ query, variables }),
-  });
-  const text = await response.text();
+async function post(url: string, query: string, authorization: string) {
+  const text = await answerOf(url, query, authorization);
   return { text, json: JSON.parse(text) as { data?: unknown; errors?: unknown } };
 }
 

@@ -23,6 +23,16 @@ export function sameAnswer(body: string, expected: string): boolean {
   }
 }
 
+/** The answer to one GraphQL query sent over HTTP, as its body's text. */
+export async function answerOf(url: string, query: string, authorization: string): Promise<string> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization },
+    body: JSON.stringify({ query }),
+  });
+  return response.text();
+}
+
 /** One GraphQL query over HTTP, and the answer every response must be (sameAnswer). */
 interface GraphqlLoad {
   url: string;

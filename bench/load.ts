@@ -19,6 +19,7 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { gatewayEntry } from '../test/helpers/project-cli.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,7 +34,7 @@ const HOSTILE_CONNECTIONS = Number(values['hostile-connections']);
 
 /** The gateway as its own process, so its memory is measured without the load generator's. */
 function startGateway(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx/esm', 'src/main.ts'], {
+  const child = spawn(process.execPath, gatewayEntry(), {
     // TRUST_PROXY=loopback lets the attacker's rotating X-Forwarded-For count as fresh addresses: the
     // worst case for the login throttle's memory.
     env: {

@@ -27,7 +27,7 @@ import { createLogger } from '../src/logger.js';
 import { loginAs, startGatewayProcess } from '../test/helpers/gateway-process.js';
 import { benchGateway, databaseNamed, discardingOtlpReceiver } from './bench-gateway.js';
 import { afterFirstPage } from './connection-page.js';
-import { driveGraphqlRequests } from './drive-graphql.js';
+import { answerOf, driveGraphqlRequests } from './drive-graphql.js';
 import { SHAPES } from './read-shape-list.js';
 import { pickShapes, wholeNumberOption } from './shape-line.js';
 
@@ -91,15 +91,6 @@ function threadTimes(pid: number): { main: number; others: number } {
   return times;
 }
 
-async function answer(url: string, query: string, authorization: string): Promise<string> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization },
-    body: JSON.stringify({ query }),
-  });
-  return response.text();
-}
-
 const config = { ...loadConfigOrExit(), logLevel: 'warn' as const };
 const log = createLogger(config);
 const server = await openDatabase(config, log);
@@ -128,8 +119,10 @@ for (let round = 1; round <= rounds; round++) {
       const url = await gateway.url;
       for (const shape of shapes) {
         const authorization = `Bearer ${(await loginAs(url, shape.user)).accessToken}`;
-        const query = await afterFirstPage(shape.query, (firstPage) => answer(url, firstPage, authorization));
-        const expected = await answer(url, query, authorization);
+        const query = await afterFirstPage(shape.query, (firstPage) =>
+          answerOf(url, firstPage, authorization),
+        );
+        const expected = await answerOf(url, query, authorization);
         const parsed = JSON.parse(expected) as { errors?: unknown };
         if (parsed.errors) throw new Error(`${shape.id} failed: ${expected.slice(0, 300)}`);
         // Plans, caches and V8's compiled code settled before anything is counted.
