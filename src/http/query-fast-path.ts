@@ -94,8 +94,9 @@ export class QueryFastPath {
   /** The request's query when this path answers it, decided before anything of it runs. */
   known(req: Request): KnownQuery | undefined {
     if (req.method !== 'POST' || !this.options.enabled()) return undefined;
-    // Apollo's CSRF rule passes a JSON body (a browser cannot send one cross-site without a preflight).
-    if (!req.is('application/json')) return undefined;
+    // A body is here only where express.json() parsed it (graphql-endpoint.ts): its content type is
+    // application/json, which Apollo's CSRF rule passes (a browser cannot send it cross-site without
+    // a preflight). Anything else has no body, and goes to Apollo.
     const body: unknown = req.body;
     if (!isRecord(body) || (body.extensions !== undefined && body.extensions !== null)) return undefined;
     const { query, variables, operationName } = body;
