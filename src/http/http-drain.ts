@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { type Server } from 'node:http';
 import { Server as NetServer } from 'node:net';
-import { setTimeout } from 'node:timers/promises';
+import { setImmediate, setTimeout } from 'node:timers/promises';
 import { type RequestHandler } from 'express';
 
 /**
@@ -12,10 +13,10 @@ import { type RequestHandler } from 'express';
  * 1. `draining` (SHUTDOWN_GRACE): `/readyz` answers 503 and everything else is served as before, so a
  *    proxy that checks readiness stops sending here, and one that does not (nginx) keeps its
  *    connections alive and opens no new ones.
- * 2. `closing`: the listener closes (a proxy's next connection is refused, which it may pass to
- *    another replica), and every response from now on closes its connection after it. Idle
- *    connections are left to the proxy to close for another grace, then closed; requests in flight
- *    finish, until their deadline.
+ * 2. `closing`: the listener closes once no connection waits in its accept queue (a proxy's next
+ *    connection is refused, which it may pass to another replica), and every response from now on
+ *    closes its connection after it. Idle connections are left to the proxy to close for another
+ *    grace, then closed; requests in flight finish, until their deadline.
  */
 export class HttpDrain {
   private state: 'serving' | 'draining' | 'closing' = 'serving';
@@ -45,8 +46,10 @@ export class HttpDrain {
     this.state = 'draining';
     if (graceMs > 0) await setTimeout(graceMs);
     this.state = 'closing';
-    // net.Server's close: http.Server's would also close every idle connection at once, under the
-    // feet of a proxy about to send its next request on one. Resolves when the last connection ends.
+    await this.acceptQueueEmptied();
+    // net.Server's close, in the tick that found the accept queue empty: http.Server's would also
+    // close every idle connection at once, under the feet of a proxy about to send its next request
+    // on one. Resolves when the last connection ends.
     const closed = new Promise<void>((resolve) =>
       NetServer.prototype.close.call(this.server, () => resolve()),
     );
@@ -54,6 +57,49 @@ export class HttpDrain {
     if (!(await settlesWithin(closed, requestTimeoutMs + 1000))) this.server.closeAllConnections();
     await closed;
   }
+
+  /**
+   * Waits, up to ACCEPT_QUEUE_WAIT_MS, until no connection waits in the listener's accept queue. The
+   * kernel completes a proxy's connection before Node takes it, and the proxy sends its request at
+   * once; closing the listener then resets that connection, and as the proxy cannot tell whether the
+   * request was served, it answers a POST 502 (test/fleet/rolling-restart on a loaded machine: two
+   * 502s, "Connection reset by peer", as the listener closed). Each turn of the event loop takes what
+   * waits.
+   */
+  private async acceptQueueEmptied(): Promise<void> {
+    const address = this.server.address();
+    if (address === null || typeof address === 'string') return;
+    const waitUntil = Date.now() + ACCEPT_QUEUE_WAIT_MS;
+    while (connectionsWaiting(address.port) > 0 && Date.now() < waitUntil) await setImmediate();
+  }
+}
+
+/** A flood of new connections does not keep the listener open longer than this. */
+const ACCEPT_QUEUE_WAIT_MS = 1000;
+
+/**
+ * How many connections wait to be accepted on the TCP listeners of `port`, IPv4 and IPv6, as Linux
+ * reports them (a listening socket's receive queue in /proc/net/tcp is its accept queue). Where /proc
+ * cannot be read, none: the listener closes at once, as before.
+ */
+function connectionsWaiting(port: number): number {
+  const portSuffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let waiting = 0;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'latin1');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) {
+      // sl, local_address, rem_address, st (0A: LISTEN), tx_queue:rx_queue, …
+      const [, local, , state, queues] = line.trim().split(/\s+/);
+      if (state === '0A' && local?.endsWith(portSuffix) && queues)
+        waiting += parseInt(queues.split(':')[1] ?? '0', 16);
+    }
+  }
+  return waiting;
 }
 
 const settlesWithin = (promise: Promise<void>, ms: number) =>
