@@ -34,7 +34,7 @@ export async function answerOf(url: string, query: string, authorization: string
 }
 
 /** One GraphQL query over HTTP, and the answer every response must be (sameAnswer). */
-interface GraphqlLoad {
+export interface GraphqlLoad {
   url: string;
   query: string;
   authorization: string;

@@ -1,22 +1,29 @@
 /**
  * `npm run bench:request-cpu`: what one request costs the gateway's own process in CPU time, read from
  * the kernel's accounting of its threads (Linux's /proc) over a fixed number of requests. Throughput
- * on a 2-core machine shared with PostgreSQL and the load generator moves by 10–20 % from run to run;
- * the CPU time a request costs the gateway moves by a few per cent, so a change of the per-request
- * path or of tracing is measured here, and `npm run bench` says what it means in requests per second.
+ * on a 2-core machine shared with PostgreSQL and the load generator moves by 10–20 % from run to run,
+ * and on a busy VM the CPU time of the same request moves as much from one minute to the next. So every
+ * mode's gateway runs at once and they are measured in short bursts, in turn, each round starting with
+ * another mode: a mode is compared with `off` burst by burst (the median of those ratios), each pair
+ * measured within seconds of each other, and none always first or last in its round. Before that, each
+ * mode measured in one long run after the other drifted by up to 40 % between runs of the same code;
+ * and in twelve bursts each in a fixed order, `never`, measured right after `off`, came out 5.4 %
+ * dearer than `off`, against 0.7 % with the order turned.
  *
  * The gateway runs as `npm start` runs it (`node --import tsx/esm src/main.ts`, production mode, both
  * row-security layers on), on the demo data at scale 1 (the database `npm run bench` seeds,
  * `grantgate_bench_s1`), loaded by autocannon from this process. Each `--tracing` mode is a gateway
- * process of its own, started in turn in each round: `off`; `all` (every request traced, spans sent by
- * OTLP to a receiver here that reads and discards them); a ratio such as `0.1`
- * (`parentbased_traceidratio`); `never` (`always_off`: the SDK started, nothing sampled).
+ * process of its own: `off`; `all` (every request traced, spans sent by OTLP to a receiver here that
+ * reads and discards them); a ratio such as `0.1` (`parentbased_traceidratio`); `never`
+ * (`always_off`: the SDK started, nothing sampled).
  *
- * Printed per shape and mode: µs of CPU per request on the main thread (JavaScript, the event loop's
- * system calls) and on the others (V8's garbage collector and compiler, libuv), and req/s.
+ * Printed per burst, shape and mode: µs of CPU per request on the main thread (JavaScript, the event
+ * loop's system calls) and on the others (V8's garbage collector and compiler, libuv), and req/s.
  *
- *   npm run bench:request-cpu [-- --shapes S1,S4 --requests 30000 --connections 20 --rounds 2
+ *   npm run bench:request-cpu [-- --shapes S1,S4 --requests 5000 --connections 20 --rounds 6
  *                                --tracing off,all,0.1,never]
+ *
+ * `--requests` is a burst's size, `--rounds` the bursts per shape and mode.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -27,16 +34,16 @@ import { createLogger } from '../src/logger.js';
 import { loginAs, startGatewayProcess } from '../test/helpers/gateway-process.js';
 import { benchGateway, databaseNamed, discardingOtlpReceiver } from './bench-gateway.js';
 import { afterFirstPage } from './connection-page.js';
-import { answerOf, driveGraphqlRequests } from './drive-graphql.js';
+import { answerOf, driveGraphqlRequests, type GraphqlLoad, median } from './drive-graphql.js';
 import { SHAPES } from './read-shape-list.js';
 import { pickShapes, wholeNumberOption } from './shape-line.js';
 
 const { values } = parseArgs({
   options: {
     shapes: { type: 'string', default: 'S1,S2,S4' },
-    requests: { type: 'string', default: '30000' },
+    requests: { type: 'string', default: '5000' },
     connections: { type: 'string', default: '20' },
-    rounds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '6' },
     tracing: { type: 'string', default: 'off' },
   },
 });
@@ -45,6 +52,10 @@ const requests = wholeNumberOption('--requests', values.requests);
 const connections = wholeNumberOption('--connections', values.connections);
 const rounds = wholeNumberOption('--rounds', values.rounds);
 const modes = values.tracing.split(',').map((mode) => mode.trim());
+if (new Set(modes).size !== modes.length) {
+  console.error(`--tracing names each mode once (got "${values.tracing}")`);
+  process.exit(1);
+}
 const badMode = modes.find((mode) => !['off', 'all', 'never'].includes(mode) && !isRatio(mode));
 if (badMode !== undefined) {
   console.error(`--tracing takes off, all, never or a ratio (0.1), separated by commas (got "${badMode}")`);
@@ -100,64 +111,74 @@ await (await benchGateway({ config, log, databaseUrl, scale: 1 })).gateway.stop(
 const receiver = await discardingOtlpReceiver();
 
 console.log(
-  `gateway CPU per request: production mode, both row-security layers on, scale 1, ${connections} connections, ${requests} requests per shape after ${Math.ceil(requests / 10)} not counted`,
+  `gateway CPU per request: production mode, both row-security layers on, scale 1, ${connections} connections; every mode's gateway up at once, measured in turn, ${rounds} burst(s) of ${requests} requests per shape and mode`,
 );
-console.log('mode      shape  user  main µs  other µs  all µs    req/s');
-const measured = new Map<string, number[]>();
-for (let round = 1; round <= rounds; round++) {
-  if (rounds > 1) console.log(`round ${round} of ${rounds}`);
-  for (const mode of modes) {
-    const gateway = startGatewayProcess({
+const gateways = new Map(
+  modes.map((mode) => [
+    mode,
+    startGatewayProcess({
       DATABASE_URL: databaseUrl,
       NODE_ENV: 'production',
       JWT_SECRET: 'bench-request-cpu-0123456789abcdef0123456789abcdef',
       DOMAIN: 'domain',
       LOG_LEVEL: 'warn',
       ...tracingEnvironment(mode, receiver.url),
-    });
-    try {
-      const url = await gateway.url;
-      for (const shape of shapes) {
-        const authorization = `Bearer ${(await loginAs(url, shape.user)).accessToken}`;
-        const query = await afterFirstPage(shape.query, (firstPage) =>
-          answerOf(url, firstPage, authorization),
-        );
-        const expected = await answerOf(url, query, authorization);
-        const parsed = JSON.parse(expected) as { errors?: unknown };
-        if (parsed.errors) throw new Error(`${shape.id} failed: ${expected.slice(0, 300)}`);
-        // Plans, caches and V8's compiled code settled before anything is counted.
-        const load = { url, query, authorization, expected, connections };
-        await driveGraphqlRequests({ ...load, amount: Math.ceil(requests / 10) });
-        const before = threadTimes(gateway.pid!);
-        const { rps, bad } = await driveGraphqlRequests({ ...load, amount: requests });
-        const after = threadTimes(gateway.pid!);
-        const main = (after.main - before.main) / requests;
-        const others = (after.others - before.others) / requests;
-        const key = `${shape.id} ${mode}`;
-        measured.set(key, [...(measured.get(key) ?? []), main + others]);
-        console.log(
-          `${mode.padEnd(8)}  ${shape.id.padEnd(5)}  ${shape.user.padEnd(4)}  ${main.toFixed(0).padStart(7)}  ${others.toFixed(0).padStart(8)}  ${(main + others).toFixed(0).padStart(6)}  ${rps.toFixed(0).padStart(7)}${bad ? `  (${bad} failed or different answers)` : ''}`,
-        );
-      }
-    } finally {
-      await gateway.stop();
+    }),
+  ]),
+);
+try {
+  /** Per shape and mode: what to send, and the CPU per request of each burst. */
+  const loads = new Map<string, { load: GraphqlLoad; pid: number; bursts: number[] }>();
+  for (const [mode, gateway] of gateways) {
+    const url = await gateway.url;
+    for (const shape of shapes) {
+      const authorization = `Bearer ${(await loginAs(url, shape.user)).accessToken}`;
+      const query = await afterFirstPage(shape.query, (firstPage) => answerOf(url, firstPage, authorization));
+      const expected = await answerOf(url, query, authorization);
+      const parsed = JSON.parse(expected) as { errors?: unknown };
+      if (parsed.errors) throw new Error(`${shape.id} failed: ${expected.slice(0, 300)}`);
+      const load = { url, query, authorization, expected, connections };
+      // Plans, caches and V8's compiled code settled before anything is counted.
+      await driveGraphqlRequests({ ...load, amount: requests });
+      loads.set(`${shape.id} ${mode}`, { load, pid: gateway.pid!, bursts: [] });
     }
   }
-}
-if (rounds > 1 || modes.length > 1) {
+  console.log('burst  mode      shape  user  main µs  other µs  all µs    req/s');
+  for (let burst = 1; burst <= rounds; burst++) {
+    for (const shape of shapes) {
+      // Each round starts with another mode, so that none is always measured first or last.
+      for (const mode of [...modes.slice(burst % modes.length), ...modes.slice(0, burst % modes.length)]) {
+        const measuring = loads.get(`${shape.id} ${mode}`)!;
+        const before = threadTimes(measuring.pid);
+        const { rps, bad } = await driveGraphqlRequests({ ...measuring.load, amount: requests });
+        const after = threadTimes(measuring.pid);
+        const main = (after.main - before.main) / requests;
+        const others = (after.others - before.others) / requests;
+        measuring.bursts.push(main + others);
+        console.log(
+          `${String(burst).padStart(5)}  ${mode.padEnd(8)}  ${shape.id.padEnd(5)}  ${shape.user.padEnd(4)}  ${main.toFixed(0).padStart(7)}  ${others.toFixed(0).padStart(8)}  ${(main + others).toFixed(0).padStart(6)}  ${rps.toFixed(0).padStart(7)}${bad ? `  (${bad} failed or different answers)` : ''}`,
+        );
+      }
+    }
+  }
   console.log(
-    `\nµs of CPU per request: mean of ${rounds} round(s) (lowest–highest), and against tracing off`,
+    `\nµs of CPU per request: mean of the bursts (lowest–highest); against tracing off, the median of each burst's ratio to off's burst of the same round (lowest–highest)`,
   );
   for (const shape of shapes) {
-    const off = measured.get(`${shape.id} off`);
+    const off = loads.get(`${shape.id} off`)?.bursts;
     for (const mode of modes) {
-      const all = measured.get(`${shape.id} ${mode}`)!;
-      const against = off && mode !== 'off' ? `  ${((mean(all) / mean(off) - 1) * 100).toFixed(1)} %` : '';
+      const { bursts } = loads.get(`${shape.id} ${mode}`)!;
+      const ratios = off && mode !== 'off' ? bursts.map((us, at) => (us / off[at]! - 1) * 100) : [];
+      const against = ratios.length
+        ? `  ${median(ratios).toFixed(1)} % (${Math.min(...ratios).toFixed(1)} … ${Math.max(...ratios).toFixed(1)})`
+        : '';
       console.log(
-        `${shape.id.padEnd(5)}  ${mode.padEnd(8)}  ${mean(all).toFixed(0).padStart(6)} (${Math.min(...all).toFixed(0)}–${Math.max(...all).toFixed(0)})${against}`,
+        `${shape.id.padEnd(5)}  ${mode.padEnd(8)}  ${mean(bursts).toFixed(0).padStart(6)} (${Math.min(...bursts).toFixed(0)}–${Math.max(...bursts).toFixed(0)})${against}`,
       );
     }
   }
+} finally {
+  await Promise.all([...gateways.values()].map((gateway) => gateway.stop()));
 }
 await receiver.close();
 await server.close();
