@@ -3,8 +3,8 @@
  * the kernel's accounting of its threads (Linux's /proc) over a fixed number of requests. Throughput
  * on a 2-core machine shared with PostgreSQL and the load generator moves by 10–20 % from run to run,
  * and on a busy VM the CPU time of the same request moves as much from one minute to the next. So every
- * mode's gateway runs at once and they are measured in short bursts, in turn, each round starting with
- * another mode: a mode is compared with `off` burst by burst (the median of those ratios), each pair
+ * gateway measured runs at once and they are measured in short bursts, in turn, each round starting
+ * with another: each is compared with the first burst by burst (the median of those ratios), each pair
  * measured within seconds of each other, and none always first or last in its round. Before that, each
  * mode measured in one long run after the other drifted by up to 40 % between runs of the same code;
  * and in twelve bursts each in a fixed order, `never`, measured right after `off`, came out 5.4 %
@@ -17,16 +17,20 @@
  * reads and discards them); a ratio such as `0.1` (`parentbased_traceidratio`); `never`
  * (`always_off`: the SDK started, nothing sampled).
  *
- * Printed per burst, shape and mode: µs of CPU per request on the main thread (JavaScript, the event
+ * Printed per burst, shape and gateway: µs of CPU per request on the main thread (JavaScript, the event
  * loop's system calls) and on the others (V8's garbage collector and compiler, libuv), and req/s.
  *
  *   npm run bench:request-cpu [-- --shapes S1,S4 --requests 5000 --connections 20 --rounds 6
- *                                --tracing off,all,0.1,never]
+ *                                --tracing off,all,0.1,never --against ../before]
  *
- * `--requests` is a burst's size, `--rounds` the bursts per shape and mode.
+ * `--requests` is a burst's size, `--rounds` the bursts per shape and gateway. The first gateway is
+ * `--tracing`'s first mode; with `--against <dir>`, each mode is also run by another checkout of the
+ * project, whose gateways come first: a change of the code measured as the modes are (a checkout of
+ * the commit before: `git worktree add ../before HEAD~1 && ln -s $PWD/node_modules ../before/`).
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../src/config.js';
 import { openDatabase } from '../src/db/database.js';
@@ -45,6 +49,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '20' },
     rounds: { type: 'string', default: '6' },
     tracing: { type: 'string', default: 'off' },
+    against: { type: 'string' },
   },
 });
 const shapes = pickShapes(SHAPES, values.shapes);
@@ -61,6 +66,19 @@ if (badMode !== undefined) {
   console.error(`--tracing takes off, all, never or a ratio (0.1), separated by commas (got "${badMode}")`);
   process.exit(1);
 }
+
+/**
+ * The gateways measured, by label: each tracing mode of this checkout and, with `--against <dir>`
+ * (another checkout of the project, e.g. a `git worktree` of an earlier commit with this one's
+ * node_modules linked), each of that one's first. Every gateway is compared with the first.
+ */
+const against = values.against === undefined ? undefined : resolve(values.against);
+const gatewaysToRun = [
+  ...(against ? modes.map((mode) => ({ label: `${mode}@${basename(against)}`, mode, root: against })) : []),
+  ...modes.map((mode) => ({ label: mode, mode, root: undefined })),
+];
+const baseline = gatewaysToRun[0]!.label;
+const labelWidth = Math.max(8, ...gatewaysToRun.map(({ label }) => label.length));
 
 const mean = (all: number[]) => all.reduce((sum, value) => sum + value, 0) / all.length;
 
@@ -111,25 +129,29 @@ await (await benchGateway({ config, log, databaseUrl, scale: 1 })).gateway.stop(
 const receiver = await discardingOtlpReceiver();
 
 console.log(
-  `gateway CPU per request: production mode, both row-security layers on, scale 1, ${connections} connections; every mode's gateway up at once, measured in turn, ${rounds} burst(s) of ${requests} requests per shape and mode`,
+  `gateway CPU per request: production mode, both row-security layers on, scale 1, ${connections} connections; every gateway up at once, measured in turn, ${rounds} burst(s) of ${requests} requests per shape and gateway`,
 );
 const gateways = new Map(
-  modes.map((mode) => [
-    mode,
-    startGatewayProcess({
-      DATABASE_URL: databaseUrl,
-      NODE_ENV: 'production',
-      JWT_SECRET: 'bench-request-cpu-0123456789abcdef0123456789abcdef',
-      DOMAIN: 'domain',
-      LOG_LEVEL: 'warn',
-      ...tracingEnvironment(mode, receiver.url),
-    }),
+  gatewaysToRun.map(({ label, mode, root }) => [
+    label,
+    startGatewayProcess(
+      {
+        DATABASE_URL: databaseUrl,
+        NODE_ENV: 'production',
+        JWT_SECRET: 'bench-request-cpu-0123456789abcdef0123456789abcdef',
+        DOMAIN: 'domain',
+        LOG_LEVEL: 'warn',
+        ...tracingEnvironment(mode, receiver.url),
+      },
+      root,
+      { root },
+    ),
   ]),
 );
 try {
-  /** Per shape and mode: what to send, and the CPU per request of each burst. */
+  /** Per shape and gateway: what to send, and the CPU per request of each burst. */
   const loads = new Map<string, { load: GraphqlLoad; pid: number; bursts: number[] }>();
-  for (const [mode, gateway] of gateways) {
+  for (const [label, gateway] of gateways) {
     const url = await gateway.url;
     for (const shape of shapes) {
       const authorization = `Bearer ${(await loginAs(url, shape.user)).accessToken}`;
@@ -140,15 +162,17 @@ try {
       const load = { url, query, authorization, expected, connections };
       // Plans, caches and V8's compiled code settled before anything is counted.
       await driveGraphqlRequests({ ...load, amount: requests });
-      loads.set(`${shape.id} ${mode}`, { load, pid: gateway.pid!, bursts: [] });
+      loads.set(`${shape.id} ${label}`, { load, pid: gateway.pid!, bursts: [] });
     }
   }
-  console.log('burst  mode      shape  user  main µs  other µs  all µs    req/s');
+  const labels = [...gateways.keys()];
+  console.log(`burst  ${'gateway'.padEnd(labelWidth)}  shape  user  main µs  other µs  all µs    req/s`);
   for (let burst = 1; burst <= rounds; burst++) {
     for (const shape of shapes) {
-      // Each round starts with another mode, so that none is always measured first or last.
-      for (const mode of [...modes.slice(burst % modes.length), ...modes.slice(0, burst % modes.length)]) {
-        const measuring = loads.get(`${shape.id} ${mode}`)!;
+      // Each round starts with another gateway, so that none is always measured first or last.
+      const turn = burst % labels.length;
+      for (const label of [...labels.slice(turn), ...labels.slice(0, turn)]) {
+        const measuring = loads.get(`${shape.id} ${label}`)!;
         const before = threadTimes(measuring.pid);
         const { rps, bad } = await driveGraphqlRequests({ ...measuring.load, amount: requests });
         const after = threadTimes(measuring.pid);
@@ -156,24 +180,24 @@ try {
         const others = (after.others - before.others) / requests;
         measuring.bursts.push(main + others);
         console.log(
-          `${String(burst).padStart(5)}  ${mode.padEnd(8)}  ${shape.id.padEnd(5)}  ${shape.user.padEnd(4)}  ${main.toFixed(0).padStart(7)}  ${others.toFixed(0).padStart(8)}  ${(main + others).toFixed(0).padStart(6)}  ${rps.toFixed(0).padStart(7)}${bad ? `  (${bad} failed or different answers)` : ''}`,
+          `${String(burst).padStart(5)}  ${label.padEnd(labelWidth)}  ${shape.id.padEnd(5)}  ${shape.user.padEnd(4)}  ${main.toFixed(0).padStart(7)}  ${others.toFixed(0).padStart(8)}  ${(main + others).toFixed(0).padStart(6)}  ${rps.toFixed(0).padStart(7)}${bad ? `  (${bad} failed or different answers)` : ''}`,
         );
       }
     }
   }
   console.log(
-    `\nµs of CPU per request: mean of the bursts (lowest–highest); against tracing off, the median of each burst's ratio to off's burst of the same round (lowest–highest)`,
+    `\nµs of CPU per request: mean of the bursts (lowest–highest); against ${baseline}, the median of each burst's ratio to ${baseline}'s burst of the same round (lowest–highest)`,
   );
   for (const shape of shapes) {
-    const off = loads.get(`${shape.id} off`)?.bursts;
-    for (const mode of modes) {
-      const { bursts } = loads.get(`${shape.id} ${mode}`)!;
-      const ratios = off && mode !== 'off' ? bursts.map((us, at) => (us / off[at]! - 1) * 100) : [];
-      const against = ratios.length
+    const base = loads.get(`${shape.id} ${baseline}`)!.bursts;
+    for (const label of labels) {
+      const { bursts } = loads.get(`${shape.id} ${label}`)!;
+      const ratios = label === baseline ? [] : bursts.map((us, at) => (us / base[at]! - 1) * 100);
+      const compared = ratios.length
         ? `  ${median(ratios).toFixed(1)} % (${Math.min(...ratios).toFixed(1)} … ${Math.max(...ratios).toFixed(1)})`
         : '';
       console.log(
-        `${shape.id.padEnd(5)}  ${mode.padEnd(8)}  ${mean(bursts).toFixed(0).padStart(6)} (${Math.min(...bursts).toFixed(0)}–${Math.max(...bursts).toFixed(0)})${against}`,
+        `${shape.id.padEnd(5)}  ${label.padEnd(labelWidth)}  ${mean(bursts).toFixed(0).padStart(6)} (${Math.min(...bursts).toFixed(0)}–${Math.max(...bursts).toFixed(0)})${compared}`,
       );
     }
   }

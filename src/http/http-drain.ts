@@ -80,7 +80,7 @@ const ACCEPT_QUEUE_WAIT_MS = 1000;
 /**
  * How many connections wait to be accepted on the TCP listeners of `port`, IPv4 and IPv6, as Linux
  * reports them (a listening socket's receive queue in /proc/net/tcp is its accept queue). Where /proc
- * cannot be read, none: the listener closes at once, as before.
+ * cannot be read, none: the listener closes at once.
  */
 function connectionsWaiting(port: number): number {
   const portSuffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;

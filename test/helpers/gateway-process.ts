@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { FIXTURE_DOMAIN } from './fixture-domain.js';
-import { GATEWAY_TSCONFIG, gatewayEntry } from './project-cli.js';
+import { gatewayEntry, gatewayTsconfig } from './project-cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -19,19 +19,22 @@ export interface GatewayProcess {
 
 /**
  * Runs `npm start`'s entry point as a separate process, the way a user does, on FIXTURE_DOMAIN unless
- * told; `viaNpm`: `npm start` itself (a signal then goes to npm, which passes it on).
+ * told; `viaNpm`: `npm start` itself (a signal then goes to npm, which passes it on); `root`: the
+ * checkout whose gateway runs (this one unless told).
  */
 export function startGatewayProcess(
   env: Record<string, string>,
   cwd = ROOT,
-  options: { viaNpm?: boolean } = {},
+  options: { viaNpm?: boolean; root?: string } = {},
 ): GatewayProcess {
-  const [command, args] = options.viaNpm ? ['npm', ['start']] : [process.execPath, gatewayEntry()];
+  const [command, args] = options.viaNpm
+    ? ['npm', ['start']]
+    : [process.execPath, gatewayEntry(options.root)];
   const child = spawn(command, args, {
     cwd,
     env: {
       ...process.env,
-      ...GATEWAY_TSCONFIG,
+      ...gatewayTsconfig(options.root),
       DATABASE_URL: '',
       PORT: '0',
       LOG_LEVEL: 'info',

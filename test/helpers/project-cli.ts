@@ -16,12 +16,18 @@ export const projectScript = (script: string) => [
 ];
 
 /**
- * The arguments (after node) that run the gateway as `npm start` does: one process, tsx as a loader
- * (tsx's launcher would be a parent that relays signals and kills a gateway slow to acknowledge one).
- * tsx reads the tsconfig named by TSX_TSCONFIG_PATH when the working directory is not the project's.
+ * The arguments (after node) that run the gateway of the checkout at `root` as `npm start` does: one
+ * process, tsx as a loader (tsx's launcher would be a parent that relays signals and kills a gateway
+ * slow to acknowledge one); and its environment: tsx reads the tsconfig named by TSX_TSCONFIG_PATH
+ * when the working directory is not the checkout's. `root` is this checkout unless told (another:
+ * `npm run bench:request-cpu -- --against`).
  */
-export const GATEWAY_TSCONFIG = { TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json') };
-export const gatewayEntry = () => ['--import', import.meta.resolve('tsx/esm'), join(ROOT, 'src/main.ts')];
+export const gatewayTsconfig = (root = ROOT) => ({ TSX_TSCONFIG_PATH: join(root, 'tsconfig.json') });
+export const gatewayEntry = (root = ROOT) => [
+  '--import',
+  import.meta.resolve('tsx/esm'),
+  join(root, 'src/main.ts'),
+];
 
 /** What a CLI of the project printed, and its exit code. */
 export interface CliRun {
