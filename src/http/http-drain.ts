@@ -62,9 +62,9 @@ export class HttpDrain {
    * Waits, up to ACCEPT_QUEUE_WAIT_MS, until no connection waits in the listener's accept queue. The
    * kernel completes a proxy's connection before Node takes it, and the proxy sends its request at
    * once; closing the listener then resets that connection, and as the proxy cannot tell whether the
-   * request was served, it answers a POST 502 (test/fleet/rolling-restart on a loaded machine: two
-   * 502s, "Connection reset by peer", as the listener closed). Each turn of the event loop takes what
-   * waits.
+   * request was served, it answers a POST 502 (test/http/http-drain.test.ts). Each turn of the event
+   * loop takes what waits. A connection that arrives between the last look and the close is still
+   * reset: a window of microseconds, unless the process is preempted right then.
    */
   private async acceptQueueEmptied(): Promise<void> {
     const address = this.server.address();

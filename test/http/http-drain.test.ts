@@ -7,8 +7,9 @@ import { HttpDrain } from '../../src/http/http-drain.js';
  * The moment a draining replica closes its listener (src/http/http-drain.ts). A connection the kernel
  * has accepted but Node has not yet taken is, to the proxy, an open connection it has sent its request
  * on; closing the listener then makes the kernel reset it, and nginx answers that POST 502 (it does not
- * send a request that may have reached a server to another one). Seen in test/fleet/rolling-restart
- * on a loaded machine: two 502s, `recv() failed (104: Connection reset by peer)`, as the listener closed.
+ * send a request that may have reached a server to another one: `recv() failed (104: Connection reset
+ * by peer)`). Found looking for the 502s test/fleet/rolling-restart sees now and then on a loaded
+ * machine, which it does not explain alone (see the issue's notes).
  */
 let server: Server | undefined;
 afterEach(() => {
