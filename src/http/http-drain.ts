@@ -45,7 +45,8 @@ export class HttpDrain {
   async drain(graceMs: number, requestTimeoutMs: number): Promise<void> {
     this.state = 'draining';
     if (graceMs > 0) await setTimeout(graceMs);
-    this.state = 'closing';
+    // Before responses close their connections: until then a proxy keeps its connections alive and
+    // opens few new ones, so the accept queue is soon seen empty; after, it opens one per request.
     await this.acceptQueueEmptied();
     // net.Server's close, in the tick that found the accept queue empty: http.Server's would also
     // close every idle connection at once, under the feet of a proxy about to send its next request
@@ -53,6 +54,7 @@ export class HttpDrain {
     const closed = new Promise<void>((resolve) =>
       NetServer.prototype.close.call(this.server, () => resolve()),
     );
+    this.state = 'closing';
     if (!(await settlesWithin(closed, graceMs))) this.server.closeIdleConnections();
     if (!(await settlesWithin(closed, requestTimeoutMs + 1000))) this.server.closeAllConnections();
     await closed;
