@@ -4,6 +4,7 @@ import { type Request, type RequestHandler } from 'express';
 import { type RequestContext } from '../context.js';
 import { inSpan } from '../tracing.js';
 import { type QueryFastPath } from './query-fast-path.js';
+import { endDeadline } from './request-deadline.js';
 
 /**
  * Apollo Server as an Express handler, after express.json(). It is what the official Express
@@ -54,9 +55,12 @@ export function graphqlEndpoint<Context extends BaseContext & RequestContext>(
     if (response.body.kind === 'complete') {
       const responses = contextValue?.responses;
       res.end(responses?.marked ? responses.splice(response.body.string) : response.body.string);
-      return;
+    } else {
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
     }
-    for await (const chunk of response.body.asyncIterator) res.write(chunk);
-    res.end();
+    // Answered: every resolver has settled and the transaction has ended (settle-resolvers.plugin.ts).
+    // A request that failed on the way keeps its deadline, which cancels what may still run.
+    if (contextValue) endDeadline(contextValue.deadline);
   };
 }

@@ -17,15 +17,30 @@ export function isRequestDeadline(error: unknown): boolean {
   return false;
 }
 
-/** When each request's deadline falls (performance.now() time), beside its signal. */
-const instants = new WeakMap<AbortSignal, number>();
+/** When each request's deadline falls (performance.now() time) and its timer, beside its signal. */
+const deadlines = new WeakMap<AbortSignal, { at: number; timer: NodeJS.Timeout }>();
 
-/** A signal that aborts after `ms`; the timer never keeps the process alive. */
+/**
+ * A signal that aborts after `ms`, unless `endDeadline` ends it first; the timer never keeps the
+ * process alive.
+ */
 export function requestDeadline(ms: number): AbortSignal {
   const controller = new AbortController();
-  instants.set(controller.signal, performance.now() + ms);
-  setTimeout(() => controller.abort(new RequestDeadlineExceeded()), ms).unref();
+  const timer = setTimeout(() => controller.abort(new RequestDeadlineExceeded()), ms).unref();
+  deadlines.set(controller.signal, { at: performance.now() + ms, timer });
   return controller.signal;
+}
+
+/**
+ * Ends the deadline of a request that has been answered. Left to run, its timer would wait out
+ * REQUEST_TIMEOUT and then abort a request long finished, building an error nobody reads (7.5 µs of
+ * each S1 request in a profile of the gateway), and keep the signal, its controller and what listens
+ * to it alive until then: at 2 500 requests a second and the default 30 s, 75 000 timers, which
+ * outlive the young generation and leave the old one to collect.
+ */
+export function endDeadline(deadline: AbortSignal): void {
+  const ending = deadlines.get(deadline);
+  if (ending) clearTimeout(ending.timer);
 }
 
 /**
@@ -34,7 +49,7 @@ export function requestDeadline(ms: number): AbortSignal {
  */
 export function throwIfPastDeadline(deadline: AbortSignal): void {
   if (deadline.aborted) throw deadline.reason;
-  if (performance.now() >= (instants.get(deadline) ?? Infinity)) throw new RequestDeadlineExceeded();
+  if (performance.now() >= (deadlines.get(deadline)?.at ?? Infinity)) throw new RequestDeadlineExceeded();
 }
 
 /**

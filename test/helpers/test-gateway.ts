@@ -17,7 +17,7 @@ import { createRequestContext, type RequestContextOptions } from '../../src/cont
 import { type PoolSettings } from '../../src/db/orm-config.js';
 import { type QueryLog } from '../../src/db/query-log.js';
 import { ResponseSplices } from '../../src/http/response-splices.js';
-import { requestDeadline } from '../../src/http/request-deadline.js';
+import { endDeadline, requestDeadline } from '../../src/http/request-deadline.js';
 import { DEFAULT_GATEWAY_SETTINGS, type Gateway, type GatewaySettings } from '../../src/gateway.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
@@ -178,23 +178,19 @@ export async function startTestGateway(
       ? await auth.service.identify(caller.authorization ?? undefined)
       : { user: TEST_SUPERUSER };
     const responses = requestContext.answersFromDatabase === false ? undefined : new ResponseSplices();
+    const deadline = requestDeadline(settings.requestTimeoutMs);
     const response = await gateway.apollo.executeOperation(
       { query: document, variables },
       {
         contextValue: createRequestContext(
           orm,
           log,
-          {
-            auth: auth.service,
-            identity,
-            clientAddress: '127.0.0.1',
-            deadline: requestDeadline(settings.requestTimeoutMs),
-            responses,
-          },
+          { auth: auth.service, identity, clientAddress: '127.0.0.1', deadline, responses },
           requestContext,
         ),
       },
     );
+    endDeadline(deadline);
     if (response.body.kind !== 'single') throw new Error('expected a single result');
     const text = JSON.stringify(response.body.singleResult);
     return responses?.marked ? responses.splice(text) : text;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dangerouslyBypassRowSecurity } from '../../security/system/row-security.js';
 import { ListOrderIdsDocument, UpdateShipperDocument } from '../../demo/northwind/__generated__/graphql.js';
 import { DEFAULT_GATEWAY_SETTINGS } from '../../src/gateway.js';
+import { RequestDeadlineExceeded } from '../../src/http/request-deadline.js';
 import { startTestGateway, type TestGateway } from '../helpers/test-gateway.js';
 
 const DEADLINE_MS = 400;
@@ -79,5 +80,34 @@ describe('the per-request deadline (REQUEST_TIMEOUT)', () => {
       .getConnection()
       .execute<{ company_name: string }[]>('select company_name from shipper where id = 1');
     expect(after).toEqual(before);
+  });
+});
+
+describe('the deadline of a request answered in time', () => {
+  it('ends with the answer: it never fires afterwards, for a query past Apollo, through it, or a mutation', async () => {
+    const url = await t.gateway.listen(0, '127.0.0.1');
+    const caller = await t.callerFor('sa');
+    // The deadlines of the tests before, whose requests were not answered in time, fire before this counts.
+    await new Promise((resolve) => setTimeout(resolve, DEADLINE_MS + 100));
+    const aborts = vi.spyOn(AbortController.prototype, 'abort');
+    try {
+      const post = async (query: string) => {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: caller!.authorization! },
+          body: JSON.stringify({ query }),
+        });
+        expect(((await response.json()) as { errors?: unknown }).errors).toBeUndefined();
+      };
+      // Twice: Apollo answers a query text the first time, the fast path the next (query-fast-path.ts).
+      await post('{ orders(limit: 1) { id } }');
+      await post('{ orders(limit: 1) { id } }');
+      await post('mutation { updateShipper(id: "1", input: { phone: "(503) 555-9831" }) { id } }');
+      await new Promise((resolve) => setTimeout(resolve, DEADLINE_MS + 200));
+      const deadlinesFired = aborts.mock.calls.filter(([reason]) => reason instanceof RequestDeadlineExceeded);
+      expect(deadlinesFired).toHaveLength(0);
+    } finally {
+      aborts.mockRestore();
+    }
   });
 });
