@@ -104,7 +104,9 @@ describe('the deadline of a request answered in time', () => {
       await post('{ orders(limit: 1) { id } }');
       await post('mutation { updateShipper(id: "1", input: { phone: "(503) 555-9831" }) { id } }');
       await new Promise((resolve) => setTimeout(resolve, DEADLINE_MS + 200));
-      const deadlinesFired = aborts.mock.calls.filter(([reason]) => reason instanceof RequestDeadlineExceeded);
+      const deadlinesFired = aborts.mock.calls.filter(
+        ([reason]) => reason instanceof RequestDeadlineExceeded,
+      );
       expect(deadlinesFired).toHaveLength(0);
     } finally {
       aborts.mockRestore();
