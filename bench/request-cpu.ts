@@ -18,18 +18,18 @@
  * (`always_off`: the SDK started, nothing sampled).
  *
  * Printed per burst, shape and gateway: µs of CPU per request on the main thread (JavaScript, the event
- * loop's system calls) and on the others (V8's garbage collector and compiler, libuv), and req/s.
+ * loop's system calls) and on the others (V8's garbage collector and compiler, libuv), and req/s; with
+ * `--meter instructions`, the instructions the gateway ran per request instead, counted by valgrind,
+ * which the machine's load does not move (bench/process-meters.ts).
  *
  *   npm run bench:request-cpu [-- --shapes S1,S4 --requests 5000 --connections 20 --rounds 6
- *                                --tracing off,all,0.1,never --against ../before]
+ *                                --tracing off,all,0.1,never --against ../before --meter instructions]
  *
  * `--requests` is a burst's size, `--rounds` the bursts per shape and gateway. The first gateway is
  * `--tracing`'s first mode; with `--against <dir>`, each mode is also run by another checkout of the
  * project, whose gateways come first: a change of the code measured as the modes are (a checkout of
  * the commit before: `git worktree add ../before HEAD~1 && ln -s $PWD/node_modules ../before/`).
  */
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../src/config.js';
@@ -39,21 +39,30 @@ import { loginAs, startGatewayProcess } from '../test/helpers/gateway-process.js
 import { benchGateway, databaseNamed, discardingOtlpReceiver } from './bench-gateway.js';
 import { afterFirstPage } from './connection-page.js';
 import { answerOf, driveGraphqlRequests, type GraphqlLoad, median } from './drive-graphql.js';
+import { processMeter } from './process-meters.js';
 import { SHAPES } from './read-shape-list.js';
 import { pickShapes, wholeNumberOption } from './shape-line.js';
 
 const { values } = parseArgs({
   options: {
     shapes: { type: 'string', default: 'S1,S2,S4' },
-    requests: { type: 'string', default: '5000' },
+    requests: { type: 'string' },
     connections: { type: 'string', default: '20' },
     rounds: { type: 'string', default: '6' },
     tracing: { type: 'string', default: 'off' },
     against: { type: 'string' },
+    meter: { type: 'string', default: 'cpu' },
   },
 });
+let meter;
+try {
+  meter = processMeter(values.meter);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
 const shapes = pickShapes(SHAPES, values.shapes);
-const requests = wholeNumberOption('--requests', values.requests);
+const requests = wholeNumberOption('--requests', values.requests ?? String(meter.defaultRequests));
 const connections = wholeNumberOption('--connections', values.connections);
 const rounds = wholeNumberOption('--rounds', values.rounds);
 const modes = values.tracing.split(',').map((mode) => mode.trim());
@@ -100,26 +109,6 @@ function tracingEnvironment(mode: string, endpoint: string): Record<string, stri
   return { ...unset, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, ...sampler };
 }
 
-const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
-
-/** CPU time (µs) of process `pid` so far: its main thread's, and its other threads' together. */
-function threadTimes(pid: number): { main: number; others: number } {
-  const times = { main: 0, others: 0 };
-  for (const thread of readdirSync(`/proc/${pid}/task`)) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/task/${thread}/stat`, 'utf8');
-    } catch {
-      continue; // a thread that ended since the listing
-    }
-    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const micros = ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS_PER_SECOND;
-    times[Number(thread) === pid ? 'main' : 'others'] += micros;
-  }
-  return times;
-}
-
 const config = { ...loadConfigOrExit(), logLevel: 'warn' as const };
 const log = createLogger(config);
 const server = await openDatabase(config, log);
@@ -129,7 +118,7 @@ await (await benchGateway({ config, log, databaseUrl, scale: 1 })).gateway.stop(
 const receiver = await discardingOtlpReceiver();
 
 console.log(
-  `gateway CPU per request: production mode, both row-security layers on, scale 1, ${connections} connections; every gateway up at once, measured in turn, ${rounds} burst(s) of ${requests} requests per shape and gateway`,
+  `gateway ${values.meter === 'cpu' ? 'CPU' : values.meter} per request: production mode, both row-security layers on, scale 1, ${connections} connections; every gateway up at once, measured in turn, ${rounds} burst(s) of ${requests} requests per shape and gateway`,
 );
 const gateways = new Map(
   gatewaysToRun.map(({ label, mode, root }) => [
@@ -144,7 +133,7 @@ const gateways = new Map(
         ...tracingEnvironment(mode, receiver.url),
       },
       root,
-      { root },
+      { root, under: meter.under },
     ),
   ]),
 );
@@ -161,32 +150,37 @@ try {
       if (parsed.errors) throw new Error(`${shape.id} failed: ${expected.slice(0, 300)}`);
       const load = { url, query, authorization, expected, connections };
       // Plans, caches and V8's compiled code settled before anything is counted.
-      await driveGraphqlRequests({ ...load, amount: requests });
+      await driveGraphqlRequests({ ...load, amount: meter.warmUpRequests });
       loads.set(`${shape.id} ${label}`, { load, pid: gateway.pid!, bursts: [] });
     }
+    await meter.begin(gateway.pid!);
   }
   const labels = [...gateways.keys()];
-  console.log(`burst  ${'gateway'.padEnd(labelWidth)}  shape  user  main µs  other µs  all µs    req/s`);
+  console.log(
+    `burst  ${'gateway'.padEnd(labelWidth)}  shape  user  ${meter.columns.map((column) => column.padStart(8)).join('  ')}    req/s`,
+  );
   for (let burst = 1; burst <= rounds; burst++) {
     for (const shape of shapes) {
       // Each round starts with another gateway, so that none is always measured first or last.
       const turn = burst % labels.length;
       for (const label of [...labels.slice(turn), ...labels.slice(0, turn)]) {
         const measuring = loads.get(`${shape.id} ${label}`)!;
-        const before = threadTimes(measuring.pid);
-        const { rps, bad } = await driveGraphqlRequests({ ...measuring.load, amount: requests });
-        const after = threadTimes(measuring.pid);
-        const main = (after.main - before.main) / requests;
-        const others = (after.others - before.others) / requests;
-        measuring.bursts.push(main + others);
+        // Not counted: the pool closes connections idle for 10 s (pg's default), as this gateway's may
+        // be while the others are measured, and reopening them cost a burst under valgrind up to 25 %.
+        await driveGraphqlRequests({ ...measuring.load, amount: 5 * connections });
+        const { totals, result } = await meter.measure(measuring.pid, () =>
+          driveGraphqlRequests({ ...measuring.load, amount: requests }),
+        );
+        const perRequest = totals.map((total) => total / requests);
+        measuring.bursts.push(perRequest.at(-1)!);
         console.log(
-          `${String(burst).padStart(5)}  ${label.padEnd(labelWidth)}  ${shape.id.padEnd(5)}  ${shape.user.padEnd(4)}  ${main.toFixed(0).padStart(7)}  ${others.toFixed(0).padStart(8)}  ${(main + others).toFixed(0).padStart(6)}  ${rps.toFixed(0).padStart(7)}${bad ? `  (${bad} failed or different answers)` : ''}`,
+          `${String(burst).padStart(5)}  ${label.padEnd(labelWidth)}  ${shape.id.padEnd(5)}  ${shape.user.padEnd(4)}  ${perRequest.map((value) => value.toFixed(0).padStart(8)).join('  ')}  ${result.rps.toFixed(0).padStart(7)}${result.bad ? `  (${result.bad} failed or different answers)` : ''}`,
         );
       }
     }
   }
   console.log(
-    `\nµs of CPU per request: mean of the bursts (lowest–highest); against ${baseline}, the median of each burst's ratio to ${baseline}'s burst of the same round (lowest–highest)`,
+    `\n${meter.columns.at(-1)} per request: mean of the bursts (lowest–highest); against ${baseline}, the median of each burst's ratio to ${baseline}'s burst of the same round (lowest–highest)`,
   );
   for (const shape of shapes) {
     const base = loads.get(`${shape.id} ${baseline}`)!.bursts;
@@ -203,6 +197,7 @@ try {
   }
 } finally {
   await Promise.all([...gateways.values()].map((gateway) => gateway.stop()));
+  meter.close();
 }
 await receiver.close();
 await server.close();

@@ -20,16 +20,20 @@ export interface GatewayProcess {
 /**
  * Runs `npm start`'s entry point as a separate process, the way a user does, on FIXTURE_DOMAIN unless
  * told; `viaNpm`: `npm start` itself (a signal then goes to npm, which passes it on); `root`: the
- * checkout whose gateway runs (this one unless told).
+ * checkout whose gateway runs (this one unless told); `under`: a command line, ending in node
+ * and its flags, that runs the gateway's entry point (valgrind's, for `npm run bench:request-cpu --
+ * --meter instructions`).
  */
 export function startGatewayProcess(
   env: Record<string, string>,
   cwd = ROOT,
-  options: { viaNpm?: boolean; root?: string } = {},
+  options: { viaNpm?: boolean; root?: string; under?: string[] } = {},
 ): GatewayProcess {
   const [command, args] = options.viaNpm
     ? ['npm', ['start']]
-    : [process.execPath, gatewayEntry(options.root)];
+    : options.under
+      ? [options.under[0]!, [...options.under.slice(1), ...gatewayEntry(options.root)]]
+      : [process.execPath, gatewayEntry(options.root)];
   const child = spawn(command, args, {
     cwd,
     env: {
