@@ -166,7 +166,8 @@ try {
       for (const label of [...labels.slice(turn), ...labels.slice(0, turn)]) {
         const measuring = loads.get(`${shape.id} ${label}`)!;
         // Not counted: the pool closes connections idle for 10 s (pg's default), as this gateway's may
-        // be while the others are measured, and reopening them cost a burst under valgrind up to 25 %.
+        // be while the others are measured (under valgrind, always), and a burst would count their
+        // reopening: a new session, its statements prepared anew.
         await driveGraphqlRequests({ ...measuring.load, amount: 5 * connections });
         const { totals, result } = await meter.measure(measuring.pid, () =>
           driveGraphqlRequests({ ...measuring.load, amount: requests }),
