@@ -7,7 +7,7 @@
  * calls' time in the kernel. What it can tell apart (README, Performance): one gateway's bursts spread
  * by ±5 %, but a gateway caught in a long marking of V8's old generation counts more for as long as it
  * lasts (every pointer written takes the write barrier's slow path): two gateways of the same code
- * came out 1 to 20 % apart.
+ * came out 1 to 27 % apart.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
