@@ -5,9 +5,7 @@
  * by up to 40 % from one minute to the next; an instruction count does not depend on what else the
  * machine does, at the price of running the gateway ~20× slower and not seeing cache misses or system
  * calls' time in the kernel. What it can tell apart (README, Performance): one gateway's bursts spread
- * by ±5 %, but a gateway caught in a long marking of V8's old generation counts more for as long as it
- * lasts (every pointer written takes the write barrier's slow path): two gateways of the same code
- * came out 1 to 27 % apart.
+ * by ±5 %, and two gateways of the same code came out within 5 % of each other at the median.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -104,14 +102,19 @@ function instructionMeter(): ProcessMeter {
       'valgrind',
       '--tool=callgrind',
       '--instr-atstart=no',
-      // Not counted: the old generation's collection (its incremental marking steps and the final
-      // pause) and TurboFan's compilation, each of which lands in one burst of several: 1.3 billion
-      // instructions for a mark-compact, 0.3 for a burst's recompilations, where a burst of 1000 S1
-      // requests is 0.75. At full speed a gateway ran no mark-compact in 35 000 S1 requests; under
-      // valgrind its heap grows further (V8's heuristics are partly timed). The scavenges of the
-      // young generation, which follow what a request allocates, are counted.
+      // Not counted: the old generation's collection (its incremental marking steps, the final pause,
+      // the sweeping after it) and TurboFan's compilation, each of which lands in one burst of several:
+      // 1.3 billion instructions for a mark-compact, 0.3 for a burst's recompilations, where a burst of
+      // 1000 S1 requests is 0.75. At full speed a gateway ran no mark-compact in 35 000 S1 requests;
+      // under valgrind its heap grows further (V8's heuristics are partly timed). Nor the write
+      // barrier's out-of-line part, whose slow path every pointer written takes while the old
+      // generation is being marked: a gateway caught marking for long stretches counted S3 22 % over
+      // another of the same code. The scavenges of the young generation, which follow what a request
+      // allocates, are counted.
       '--toggle-collect=v8::internal::IncrementalMarking::Step(*',
       '--toggle-collect=v8::internal::MarkCompactCollector::CollectGarbage(*',
+      '--toggle-collect=v8::internal::Sweeper::RawSweep(*',
+      '--toggle-collect=Builtins_RecordWrite*',
       '--toggle-collect=v8::internal::Compiler::CompileOptimized(*',
       '--collect-atstart=yes', // after the toggles, which would turn it off
       `--callgrind-out-file=${dumps}/callgrind.%p`,
