@@ -34,9 +34,9 @@ export function requestDeadline(ms: number): AbortSignal {
 /**
  * Ends the deadline of a request that has been answered. Left to run, its timer would wait out
  * REQUEST_TIMEOUT and then abort a request long finished, building an error nobody reads (7.5 µs of
- * each S1 request in a profile of the gateway on a loaded machine), and keep the signal, its controller and what listens
- * to it alive until then: at 2 500 requests a second and the default 30 s, 75 000 timers, which
- * outlive the young generation and leave the old one to collect.
+ * each S1 request in a profile of the gateway on a loaded machine), and keep the signal, its
+ * controller and what listens to it alive until then: at 2 500 requests a second and the default
+ * 30 s, 75 000 timers, which outlive the young generation and leave the old one to collect.
  */
 export function endDeadline(deadline: AbortSignal): void {
   const ending = deadlines.get(deadline);
