@@ -63,7 +63,7 @@ const STATEMENT_TIMEOUT = "select set_config('statement_timeout', $1, true)";
  * A statement that only sets transaction-local settings: a request's (src/db/request-transaction.ts
  * `setLocal`, `SERVER_WORK_MEM`). Nobody reads what it answers, so it may be answered before it is sent.
  */
-export const isSettingsStatement = (sql: string) => /^(select set_config\(|set local )/.test(sql);
+export const isSettingsStatement = (sql: string) => /^select set_config\(/.test(sql);
 
 /** What a statement of the framing answers when it is not sent (yet); nobody reads more of it. */
 const answered = (command: string) => ({ command, rowCount: null, oid: null, rows: [], fields: [] });

@@ -122,7 +122,11 @@ describe('a read: each statement in a read-only transaction of its own, behind t
     expect(await roundTrips(client, read)).toBe(2);
   });
 
-  it('replays later settings in order: a count’s work_mem and the request’s again', async () => {
+  it('replays later settings in order: a count’s work_mem and the request’s again, without a warning', async () => {
+    // PostgreSQL's warnings come to the client as notices, and go to its log as well.
+    const notices: string[] = [];
+    const onNotice = (notice: Error) => notices.push(notice.message);
+    client.on('notice', onNotice);
     const workMem = async () =>
       (await query<{ w: string }>('select current_setting($1) as w', ['work_mem'])).rows[0]!.w;
     const server = await workMem();
@@ -136,6 +140,8 @@ describe('a read: each statement in a read-only transaction of its own, behind t
     expect(await workMem()).toBe('64kB');
     await query('commit');
     expect(await workMem()).toBe(server);
+    client.off('notice', onNotice);
+    expect(notices).toEqual([]);
   });
 
   it('statements asked at once behind a setting new to the connection all run', async () => {
