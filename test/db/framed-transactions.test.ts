@@ -125,7 +125,7 @@ describe('a read: each statement in a read-only transaction of its own, behind t
   it('replays later settings in order: a count’s work_mem and the request’s again, without a warning', async () => {
     // PostgreSQL's warnings come to the client as notices, and go to its log as well.
     const notices: string[] = [];
-    const onNotice = (notice: Error) => notices.push(notice.message);
+    const onNotice = (notice: { message?: string }) => void notices.push(notice.message ?? '');
     client.on('notice', onNotice);
     const workMem = async () =>
       (await query<{ w: string }>('select current_setting($1) as w', ['work_mem'])).rows[0]!.w;
